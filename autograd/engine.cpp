@@ -1,0 +1,157 @@
+#include "autograd/engine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "autograd/grad_mode.hpp"
+#include "autograd/tape.hpp"
+
+namespace tg {
+namespace {
+
+// a + b, recorded when grad mode is on so that create_graph sees accumulation too.
+Tensor accumulate(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  Tensor out = raw::add(a, b);
+  const std::vector<Tensor> inputs{a, b};
+  if (is_grad_enabled() && autograd::any_requires_grad(inputs)) {
+    autograd::record("accumulate_grad", inputs, out, {}, false, {},
+                     [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+                       return {ctx.needs_input_grad(0) ? g : Tensor(), ctx.needs_input_grad(1) ? g : Tensor()};
+                     });
+  }
+  return out;
+}
+
+struct Replay {
+  BackwardOptions options;
+  std::unordered_map<const Node*, Tensor> pending{};  // gradient of each node's output so far
+  std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, Tensor>> leaves{};  // by first arrival
+  std::uint64_t leaf_order = 0;
+  std::unordered_map<const AutogradMeta*, std::uint64_t> leaf_index{};
+  std::unordered_map<const Node*, Tensor> captured{};  // for grad(): gradients of intermediates
+
+  void send(const std::shared_ptr<AutogradMeta>& meta, const Tensor& g) {
+    if (meta->grad_fn) {
+      Tensor& slot = pending[meta->grad_fn.get()];
+      slot = accumulate(slot, g);
+      return;
+    }
+    auto [it, inserted] = leaf_index.try_emplace(meta.get(), leaf_order);
+    if (inserted) ++leaf_order;
+    auto& entry = leaves[it->second];
+    entry.first = meta;
+    entry.second = accumulate(entry.second, g);
+  }
+};
+
+Tensor default_root_grad(const Tensor& root, const Tensor& given, std::size_t i) {
+  if (given.defined()) {
+    TG_CHECK(given.shape() == root.shape(), ShapeError, "backward: grad_output {} has shape {} but output has shape {}", i,
+             given.shape(), root.shape());
+    return given;
+  }
+  TG_CHECK(root.numel() == 1, AutogradError,
+           "backward: output {} has shape {}; a gradient must be given for a non-scalar output", i, root.shape());
+  return ones(root.shape(), {.dtype = root.dtype()});
+}
+
+void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots) {
+  TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), ValueError,
+           "backward: {} outputs but {} output gradients", roots.size(), grad_roots.size());
+  Tape& tape = current_tape();
+  std::uint64_t start = 0;
+  GradModeGuard mode(replay.options.create_graph);
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    TG_CHECK(root.defined() && root.requires_grad(), AutogradError,
+             "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)", i);
+    Tensor g = default_root_grad(root, grad_roots.empty() ? Tensor() : grad_roots[i], i);
+    if (!replay.options.create_graph) g = g.requires_grad() ? g.detach() : g;
+    const auto& meta = root.impl().autograd;
+    if (meta->grad_fn) {
+      TG_CHECK(meta->grad_fn->tape == &tape, AutogradError,
+               "backward: output {} was recorded on another thread; call backward on the thread that built the graph", i);
+      start = std::max(start, meta->grad_fn->sequence);
+    }
+    replay.send(meta, g);
+  }
+
+  Tape::ReplayScope scope(tape);
+  const auto& entries = tape.entries();
+  // Entries are sorted by sequence; begin at the newest root node.
+  auto it = std::upper_bound(entries.begin(), entries.end(), start,
+                             [](std::uint64_t s, const Tape::Entry& e) { return s < e.sequence; });
+  for (auto idx = static_cast<std::int64_t>(it - entries.begin()) - 1; idx >= 0; --idx) {
+    std::shared_ptr<Node> node = tape.entries()[static_cast<std::size_t>(idx)].node.lock();
+    if (!node) continue;
+    auto found = replay.pending.find(node.get());
+    if (found == replay.pending.end()) continue;
+    Tensor grad_output = std::move(found->second);
+    replay.pending.erase(found);
+    if (replay.captured.contains(node.get())) replay.captured[node.get()] = grad_output;
+    TG_CHECK(!node->released, AutogradError,
+             "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
+             node->name);
+    std::vector<Tensor> grads = node->backward(BackwardContext(*node), grad_output);
+    TG_CHECK(grads.size() == node->edges.size(), AutogradError, "{}: backward returned {} gradients for {} inputs",
+             node->name, grads.size(), node->edges.size());
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      if (!node->edges[i] || !grads[i].defined()) continue;
+      TG_CHECK(grads[i].shape() == node->inputs[i].shape, AutogradError,
+               "{}: backward returned a gradient of shape {} for input {} of shape {}", node->name, grads[i].shape(), i,
+               node->inputs[i].shape);
+      TG_CHECK(grads[i].dtype() == node->inputs[i].dtype, AutogradError,
+               "{}: backward returned a {} gradient for {} input {}", node->name, grads[i].dtype(), node->inputs[i].dtype, i);
+      replay.send(node->edges[i], grads[i]);
+    }
+    if (!replay.options.retain_graph) {
+      node->saved.clear();
+      node->released = true;
+    }
+  }
+}
+
+}  // namespace
+
+void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, BackwardOptions options) {
+  if (options.create_graph) options.retain_graph = true;
+  Replay replay{.options = options};
+  run(replay, roots, grad_roots);
+  for (auto& [order, entry] : replay.leaves) {
+    auto& [meta, g] = entry;
+    if (!options.create_graph && g.requires_grad()) g = g.detach();
+    meta->grad = meta->grad.defined() ? accumulate(meta->grad, g) : g;
+  }
+  if (!options.retain_graph) current_tape().compact();
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, GradOptions options) {
+  BackwardOptions bo{.retain_graph = options.retain_graph || options.create_graph, .create_graph = options.create_graph};
+  Replay replay{.options = bo};
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    TG_CHECK(inputs[i].defined() && inputs[i].requires_grad(), AutogradError, "grad: input {} does not require grad", i);
+    const auto& meta = inputs[i].impl().autograd;
+    if (meta->grad_fn) replay.captured[meta->grad_fn.get()] = Tensor();
+  }
+  run(replay, outputs, grad_outputs);
+  std::vector<Tensor> result;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& meta = inputs[i].impl().autograd;
+    Tensor g;
+    if (meta->grad_fn) {
+      g = replay.captured[meta->grad_fn.get()];
+    } else if (auto idx = replay.leaf_index.find(meta.get()); idx != replay.leaf_index.end()) {
+      g = replay.leaves[idx->second].second;
+    }
+    TG_CHECK(g.defined() || options.allow_unused, AutogradError,
+             "grad: input {} (shape {}) is not reachable from the outputs; pass allow_unused = true", i, inputs[i].shape());
+    if (g.defined() && !options.create_graph && g.requires_grad()) g = g.detach();
+    result.push_back(g);
+  }
+  return result;
+}
+
+}  // namespace tg

@@ -1,0 +1,80 @@
+// The tape's unit: one recorded op application.
+//
+// Ownership mirrors the data flow: a tensor produced by a recorded op owns its Node
+// (AutogradMeta::grad_fn); a Node owns the autograd identities of its inputs (edges),
+// so a live result keeps exactly the graph behind it alive. The Node refers to its own
+// output only weakly, which breaks the cycle output -> node -> output.
+#pragma once
+
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace tg {
+
+struct Node;
+class Tape;
+
+// Per-tensor autograd state. A tensor with requires_grad and no grad_fn is a leaf.
+struct AutogradMeta {
+  bool requires_grad = false;
+  Tensor grad;                    // accumulated gradient (leaves)
+  std::shared_ptr<Node> grad_fn;  // the node that produced this tensor (non-leaves)
+};
+
+struct InputInfo {
+  Shape shape;
+  DType dtype = DType::Float32;
+  bool needs_grad = false;
+};
+
+// What a backward rule sees: attributes, explicitly saved tensors, the output (if the
+// forward asked to keep it), and which inputs need a gradient.
+class BackwardContext {
+ public:
+  explicit BackwardContext(const Node& node) : node_(node) {}
+  const std::string& op_name() const;
+  template <class Attrs>
+  const Attrs& attrs() const;
+  const Tensor& saved(std::size_t i) const;
+  std::size_t num_saved() const;
+  Tensor output() const;  // requires the forward to have called save_output()
+  std::size_t num_inputs() const;
+  bool needs_input_grad(std::size_t i) const;
+  const Shape& input_shape(std::size_t i) const;
+  DType input_dtype(std::size_t i) const;
+
+ private:
+  const Node& node_;
+};
+
+// Returns one gradient per input; an undefined Tensor where no gradient is needed/exists.
+using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor& grad_output)>;
+
+struct Node {
+  std::string name;
+  std::vector<std::shared_ptr<AutogradMeta>> edges;  // per input; null if it needs no grad
+  std::vector<InputInfo> inputs;
+  std::vector<Tensor> saved;
+  std::weak_ptr<TensorImpl> output;
+  bool saves_output = false;
+  std::any attrs;
+  BackwardFn backward;
+  std::uint64_t sequence = 0;  // position on the tape
+  const Tape* tape = nullptr;
+  bool released = false;  // saved tensors freed by a backward without retain_graph
+};
+
+template <class Attrs>
+const Attrs& BackwardContext::attrs() const {
+  const Attrs* a = std::any_cast<Attrs>(&node_.attrs);
+  TG_CHECK(a != nullptr, AutogradError, "{}: backward requested attributes of the wrong type", node_.name);
+  return *a;
+}
+
+}  // namespace tg

@@ -1,0 +1,89 @@
+#include "autograd/tape.hpp"
+
+#include <algorithm>
+
+namespace tg {
+
+void Tape::append(const std::shared_ptr<Node>& node) {
+  node->sequence = next_sequence_++;
+  node->tape = this;
+  if (entries_.size() >= compact_at_ && replaying_ == 0) {
+    compact();
+    compact_at_ = std::max<std::size_t>(4096, 2 * entries_.size());
+  }
+  entries_.push_back({node->sequence, node});
+}
+
+std::size_t Tape::live_size() const {
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.node.expired(); }));
+}
+
+void Tape::compact() {
+  if (replaying_ != 0) return;
+  std::erase_if(entries_, [](const Entry& e) { return e.node.expired(); });
+}
+
+Tape& current_tape() {
+  thread_local Tape tape;
+  return tape;
+}
+
+namespace autograd {
+
+bool any_requires_grad(std::span<const Tensor> inputs) {
+  return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.defined() && t.requires_grad(); });
+}
+
+void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<Tensor> saved,
+            bool saves_output, std::any attrs, BackwardFn backward) {
+  TG_CHECK(output.is_floating_point(), AutogradError, "{}: only floating-point outputs can require grad, got {}", name,
+           output.dtype());
+  if (output.impl().autograd != nullptr ||
+      std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) { return t.defined() && t.is_same(output); })) {
+    output = raw::alias(output);
+  }
+  auto node = std::make_shared<Node>();
+  node->name = std::string(name);
+  node->edges.reserve(inputs.size());
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    const bool needs = t.defined() && t.requires_grad();
+    node->edges.push_back(needs ? t.impl().autograd : nullptr);
+    node->inputs.push_back(t.defined() ? InputInfo{t.shape(), t.dtype(), needs} : InputInfo{});
+  }
+  node->saved = std::move(saved);
+  node->saves_output = saves_output;
+  node->output = output.impl_ptr();
+  node->attrs = std::move(attrs);
+  node->backward = std::move(backward);
+  auto meta = std::make_shared<AutogradMeta>();
+  meta->requires_grad = true;
+  meta->grad_fn = node;
+  output.impl().autograd = std::move(meta);
+  current_tape().append(node);
+}
+
+}  // namespace autograd
+
+// ---- BackwardContext ----
+
+const std::string& BackwardContext::op_name() const { return node_.name; }
+const Tensor& BackwardContext::saved(std::size_t i) const {
+  TG_CHECK(i < node_.saved.size(), AutogradError, "{}: backward asked for saved tensor {} of {}", node_.name, i,
+           node_.saved.size());
+  return node_.saved[i];
+}
+std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
+Tensor BackwardContext::output() const {
+  TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
+  auto impl = node_.output.lock();
+  TG_CHECK(impl != nullptr, AutogradError, "{}: the saved output no longer exists", node_.name);
+  return Tensor(impl);
+}
+std::size_t BackwardContext::num_inputs() const { return node_.inputs.size(); }
+bool BackwardContext::needs_input_grad(std::size_t i) const { return i < node_.inputs.size() && node_.inputs[i].needs_grad; }
+const Shape& BackwardContext::input_shape(std::size_t i) const { return node_.inputs.at(i).shape; }
+DType BackwardContext::input_dtype(std::size_t i) const { return node_.inputs.at(i).dtype; }
+
+}  // namespace tg

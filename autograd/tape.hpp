@@ -1,0 +1,64 @@
+// The tape: every recorded node of this thread, in execution order.
+//
+// Backward replays it from the end, so each node runs after every node that consumed its
+// output. Entries are weak: a graph nobody references any more (an evaluation pass, a
+// finished iteration) simply expires and is compacted away, so the tape does not grow
+// across training iterations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "autograd/node.hpp"
+
+namespace tg {
+
+class Tape {
+ public:
+  void append(const std::shared_ptr<Node>& node);
+  std::size_t size() const { return entries_.size(); }  // including expired entries
+  std::size_t live_size() const;
+  void compact();  // drops expired entries
+
+  struct Entry {
+    std::uint64_t sequence;
+    std::weak_ptr<Node> node;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  // While a replay runs, entries are only appended, never compacted.
+  class ReplayScope {
+   public:
+    explicit ReplayScope(Tape& tape) : tape_(tape) { ++tape_.replaying_; }
+    ~ReplayScope() { --tape_.replaying_; }
+    ReplayScope(const ReplayScope&) = delete;
+    ReplayScope& operator=(const ReplayScope&) = delete;
+
+   private:
+    Tape& tape_;
+  };
+
+ private:
+  std::vector<Entry> entries_;
+  std::uint64_t next_sequence_ = 1;
+  std::size_t compact_at_ = 4096;
+  int replaying_ = 0;
+};
+
+// This thread's tape.
+Tape& current_tape();
+
+namespace autograd {
+
+bool any_requires_grad(std::span<const Tensor> inputs);
+
+// Appends a node for `output = op(inputs)`. `output` gets a fresh autograd identity (it is
+// re-aliased first if the forward returned one of its inputs). Called by the op dispatcher.
+void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<Tensor> saved,
+            bool saves_output, std::any attrs, BackwardFn backward);
+
+}  // namespace autograd
+}  // namespace tg

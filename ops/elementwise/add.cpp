@@ -1,0 +1,29 @@
+// add: y = a + b (broadcasting).  dy/da = 1, dy/db = 1, each summed back to its shape.
+#include "ops/elementwise/binary.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+
+OpDef make_add_op() {
+  return {
+      .name = "add",
+      .arity = 2,
+      .forward = [](ForwardContext& ctx) {
+        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return x + y; });
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        return {ctx.needs_input_grad(0) ? detail::reduce_grad(ctx, 0, g) : Tensor(),
+                ctx.needs_input_grad(1) ? detail::reduce_grad(ctx, 1, g) : Tensor()};
+      },
+      .samples = [] { return samples::binary_broadcast(); },
+      .summary = "a + b, broadcasting",
+  };
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  static const OpDef& op = registry().get("add");
+  return call(op, {a, b});
+}
+
+}  // namespace tg

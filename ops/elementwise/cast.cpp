@@ -1,0 +1,33 @@
+// cast: y = x converted to another dtype. Between float types dx = cast(g, x.dtype);
+// integer and bool results are not differentiable.
+#include "ops/elementwise.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+
+OpDef make_cast_op() {
+  return {
+      .name = "cast",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) { return ctx.input(0).clone_as(ctx.attrs<DType>()); },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        return {cast(g, ctx.input_dtype(0))};
+      },
+      .samples = [] {
+        Generator gen(samples::kSeed + 30);
+        return std::vector<OpSample>{
+            {"float64 -> float64 (copy)", {samples::arg({3, 4}, gen)}, DType::Float64},
+            {"float64 -> float32", {samples::arg({5}, gen)}, DType::Float32},
+        };
+      },
+      .summary = "dtype conversion (a copy); differentiable between float types",
+  };
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  static const OpDef& op = registry().get("cast");
+  return call(op, {x}, dtype);
+}
+
+}  // namespace tg

@@ -1,0 +1,30 @@
+// Building blocks for op samples: seeded float64 inputs that require grad, so every
+// registered op is gradient-checked on the same footing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ops/registry.hpp"
+#include "tensor/random.hpp"
+
+namespace tg::samples {
+
+// Seed shared by every op's sample generator, so `tapegrad ops` is reproducible.
+inline constexpr std::uint64_t kSeed = 20261127;
+
+// float64 values uniform in [low, high), requiring grad.
+Tensor arg(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0);
+// Like arg, but values on a shuffled grid `gap` apart, centred on 0 and never 0 itself:
+// for ops with kinks (max, relu, abs, clamp, pooling) finite differences stay away from ties.
+Tensor distinct_arg(const Shape& shape, Generator& gen, double gap = 0.05);
+// A constant (no grad) float64 tensor.
+Tensor constant(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0);
+
+// The standard broadcasting pairs for binary ops: equal shapes, trailing broadcast,
+// both sides broadcast, and a 0-d operand. Values in [low, high).
+std::vector<OpSample> binary_broadcast(double low = -1.0, double high = 1.0);
+// Same-shape unary samples: 0-d, 1-D, 2-D and a non-contiguous (transposed) 3-D input.
+std::vector<OpSample> unary(double low = -1.0, double high = 1.0, bool distinct = false);
+
+}  // namespace tg::samples

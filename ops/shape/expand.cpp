@@ -1,0 +1,49 @@
+// expand: broadcast x to a larger shape as a stride-0 view (-1 keeps a dim).
+// dx = sum_to(g, x.shape).
+#include "ops/reduction.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
+
+namespace tg {
+
+OpDef make_expand_op() {
+  return {
+      .name = "expand",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        Shape target = ctx.attrs<Shape>();
+        TG_CHECK(target.size() >= x.shape().size(), ShapeError, "{}: cannot expand shape {} to fewer dims {}", ctx.op_name(),
+                 x.shape(), target);
+        const std::size_t lead = target.size() - x.shape().size();
+        for (std::size_t i = 0; i < target.size(); ++i) {
+          if (target[i] == -1) {
+            TG_CHECK(i >= lead, ShapeError, "{}: -1 is not allowed for the new leading dim {} in {}", ctx.op_name(), i, target);
+            target[i] = x.shape()[i - lead];
+          }
+        }
+        return raw::as_strided(x, target, broadcast_strides(x.shape(), x.strides(), target, ctx.op_name()), x.offset());
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        return {sum_to(g, ctx.input_shape(0))};
+      },
+      .samples = [] {
+        Generator gen(samples::kSeed + 21);
+        return std::vector<OpSample>{
+            {"[3, 1] -> [3, 4]", {samples::arg({3, 1}, gen)}, Shape{3, 4}},
+            {"[4] -> [2, 3, 4]", {samples::arg({4}, gen)}, Shape{2, 3, 4}},
+            {"[] -> [2, 2]", {samples::arg({}, gen)}, Shape{2, 2}},
+            {"[2, 1] -> [-1, 3]", {samples::arg({2, 1}, gen)}, Shape{-1, 3}},
+        };
+      },
+      .summary = "broadcast to a larger shape (stride-0 view)",
+  };
+}
+
+Tensor expand(const Tensor& x, const Shape& shape) {
+  static const OpDef& op = registry().get("expand");
+  return call(op, {x}, shape);
+}
+
+}  // namespace tg

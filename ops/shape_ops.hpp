@@ -1,0 +1,33 @@
+// Shape, view and indexing ops. Views share storage with their input (no copy); all
+// are differentiable.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tensor/tensor.hpp"
+
+namespace tg {
+
+Tensor reshape(const Tensor& x, const Shape& shape);  // view when strides allow, else copy
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims);
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor expand(const Tensor& x, const Shape& shape);  // -1 keeps a dim; stride-0 view
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+// Python-style x[start:stop:step] along dim: negative start/stop count from the end and are
+// clamped to the size; step >= 1.
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t stop, std::int64_t step = 1);
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length);
+// Constant padding, PyTorch order: {left, right} of the last dim, then {top, bottom} of the
+// one before, ... Negative pads crop.
+Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value = 0.0);
+Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims);
+Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);  // index: 1-D int64
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);  // index: int64, same rank
+Tensor contiguous(const Tensor& x);
+
+}  // namespace tg

@@ -1,0 +1,253 @@
+#include "tensor/tensor.hpp"
+
+#include <algorithm>
+
+#include "tensor/strided_loop.hpp"
+
+namespace tg {
+
+TensorImpl& Tensor::impl() const {
+  TG_CHECK(impl_ != nullptr, ValueError, "tensor: operation on an undefined tensor");
+  return *impl_;
+}
+
+std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+
+bool Tensor::is_contiguous() const {
+  const auto& sh = shape();
+  const auto& st = strides();
+  std::int64_t expected = 1;
+  for (auto i = static_cast<std::int64_t>(sh.size()) - 1; i >= 0; --i) {
+    if (sh[i] == 1) continue;
+    if (st[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  return static_cast<char*>(impl().storage->data()) + impl().offset * static_cast<std::int64_t>(itemsize(dtype()));
+}
+
+namespace {
+std::int64_t element_offset(const Tensor& t, std::span<const std::int64_t> index, std::string_view op) {
+  TG_CHECK(static_cast<std::int64_t>(index.size()) == t.dim(), IndexError, "{}: {} indices given for a tensor of shape {}", op,
+           index.size(), t.shape());
+  std::int64_t off = 0;
+  for (std::size_t d = 0; d < index.size(); ++d) {
+    std::int64_t i = index[d];
+    const std::int64_t n = t.shape()[d];
+    TG_CHECK(i >= -n && i < n, IndexError, "{}: index {} is out of range for dim {} of shape {}", op, i, d, t.shape());
+    if (i < 0) i += n;
+    off += i * t.strides()[d];
+  }
+  return off;
+}
+}  // namespace
+
+double Tensor::value(std::span<const std::int64_t> index) const {
+  const std::int64_t off = element_offset(*this, index, "value");
+  return visit_dtype(dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return static_cast<double>(static_cast<const T*>(impl().storage->data())[impl().offset + off]);
+  });
+}
+double Tensor::value(std::initializer_list<std::int64_t> index) const { return value(std::span(index.begin(), index.size())); }
+
+void Tensor::set_value(std::span<const std::int64_t> index, double v) const {
+  const std::int64_t off = element_offset(*this, index, "set_value");
+  visit_dtype(dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    static_cast<T*>(impl().storage->data())[impl().offset + off] = static_cast<T>(v);
+  });
+}
+void Tensor::set_value(std::initializer_list<std::int64_t> index, double v) const {
+  set_value(std::span(index.begin(), index.size()), v);
+}
+
+template <class T>
+T Tensor::item() const {
+  TG_CHECK(numel() == 1, ValueError, "item: tensor of shape {} has {} elements, expected 1", shape(), numel());
+  return visit_dtype(dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    return static_cast<T>(*static_cast<const S*>(raw_data()));
+  });
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template std::int64_t Tensor::item<std::int64_t>() const;
+template bool Tensor::item<bool>() const;
+template int Tensor::item<int>() const;
+
+Tensor Tensor::clone_as(DType dtype) const {
+  Tensor out = empty(shape(), {.dtype = dtype});
+  raw::copy_into(out, *this);
+  return out;
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector_as() const {
+  Tensor c = raw::contiguous(*this);
+  std::vector<T> out(static_cast<std::size_t>(numel()));
+  visit_dtype(dtype(), [&](auto tag) {
+    using S = decltype(tag);
+    const S* p = c.data<S>();
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
+  });
+  return out;
+}
+template std::vector<float> Tensor::to_vector_as<float>() const;
+template std::vector<double> Tensor::to_vector_as<double>() const;
+template std::vector<std::int64_t> Tensor::to_vector_as<std::int64_t>() const;
+
+std::vector<double> Tensor::to_vector() const { return to_vector_as<double>(); }
+
+// ---- factories ----
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "empty: negative dimension in shape {}", shape);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * itemsize(options.dtype));
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = options.dtype;
+  Tensor t(std::move(impl));
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor zeros(const Shape& shape, TensorOptions options) { return empty(shape, options); }
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  Tensor t = empty(shape, {.dtype = options.dtype});
+  visit_dtype(options.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    std::fill_n(t.data<T>(), t.numel(), static_cast<T>(value));
+  });
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), {.dtype = t.dtype()}); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), {.dtype = t.dtype()}); }
+Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, {.dtype = t.dtype()}); }
+
+namespace {
+template <class V>
+Tensor from_values(const std::vector<V>& values, const Shape& shape_in, TensorOptions options) {
+  const Shape shape = shape_in.empty() && values.size() != 1 ? Shape{static_cast<std::int64_t>(values.size())} : shape_in;
+  TG_CHECK(numel(shape) == static_cast<std::int64_t>(values.size()), ShapeError,
+           "from_vector: {} values do not fill shape {} ({} elements)", values.size(), shape, numel(shape));
+  Tensor t = empty(shape, {.dtype = options.dtype});
+  visit_dtype(options.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* p = t.data<T>();
+    for (std::size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+  });
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+}  // namespace
+
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+  return from_values(values, shape, options);
+}
+Tensor from_vector(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
+  return from_values(values, shape, options);
+}
+Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape, TensorOptions options) {
+  return from_values(values, shape, options);
+}
+
+Tensor tensor(std::initializer_list<double> values, TensorOptions options) {
+  return from_values(std::vector<double>(values), {static_cast<std::int64_t>(values.size())}, options);
+}
+
+Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorOptions options) {
+  std::vector<double> values;
+  const std::size_t cols = rows.size() == 0 ? 0 : rows.begin()->size();
+  for (const auto& row : rows) {
+    TG_CHECK(row.size() == cols, ShapeError, "tensor: ragged rows ({} and {} values)", cols, row.size());
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  return from_values(values, {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(cols)}, options);
+}
+
+// ---- raw views and copies ----
+
+namespace raw {
+
+Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, std::int64_t offset) {
+  TG_CHECK(shape.size() == strides.size(), ShapeError, "as_strided: shape {} and strides {} differ in rank", shape, strides);
+  const auto capacity = static_cast<std::int64_t>(t.impl().storage->nbytes() / itemsize(t.dtype()));
+  if (numel(shape) > 0) {
+    std::int64_t lo = offset;
+    std::int64_t hi = offset;
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+      TG_CHECK(shape[d] >= 0, ShapeError, "as_strided: negative size in {}", shape);
+      const std::int64_t span = (shape[d] - 1) * strides[d];
+      (span < 0 ? lo : hi) += span;
+    }
+    TG_CHECK(lo >= 0 && hi < capacity, IndexError,
+             "as_strided: view (shape {}, strides {}, offset {}) reaches outside storage of {} elements", shape, strides,
+             offset, capacity);
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = t.impl().storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = t.dtype();
+  return Tensor(std::move(impl));
+}
+
+Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : t.clone_as(t.dtype()); }
+
+Tensor alias(const Tensor& t) { return as_strided(t, t.shape(), t.strides(), t.offset()); }
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  TG_CHECK(dst.shape() == src.shape(), ShapeError, "copy: destination shape {} differs from source shape {}", dst.shape(),
+           src.shape());
+  visit_dtype(dst.dtype(), [&](auto dtag) {
+    using D = decltype(dtag);
+    visit_dtype(src.dtype(), [&](auto stag) {
+      using S = decltype(stag);
+      D* d = static_cast<D*>(dst.impl().storage->data());
+      const S* s = static_cast<const S*>(src.impl().storage->data());
+      for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
+                      [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
+                        D* dp = d + off[0];
+                        const S* sp = s + off[1];
+                        if (inc[0] == 1 && inc[1] == 1) {
+                          for (std::int64_t i = 0; i < n; ++i) dp[i] = static_cast<D>(sp[i]);
+                        } else {
+                          for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = static_cast<D>(sp[i * inc[1]]);
+                        }
+                      });
+    });
+  });
+}
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.shape() == b.shape(), ShapeError, "add: shapes {} and {} differ", a.shape(), b.shape());
+  const DType dtype = promote_types(a.dtype(), b.dtype());
+  const Tensor x = a.dtype() == dtype ? a : a.clone_as(dtype);
+  const Tensor y = b.dtype() == dtype ? b : b.clone_as(dtype);
+  Tensor out = empty(a.shape(), {.dtype = dtype});
+  visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = out.data<T>();
+    const T* xs = static_cast<const T*>(x.impl().storage->data());
+    const T* ys = static_cast<const T*>(y.impl().storage->data());
+    for_each_row<3>(out.shape(), {out.strides(), x.strides(), y.strides()}, {0, x.offset(), y.offset()},
+                    [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
+                      for (std::int64_t i = 0; i < n; ++i) o[off[0] + i * inc[0]] = xs[off[1] + i * inc[1]] + ys[off[2] + i * inc[2]];
+                    });
+  });
+  return out;
+}
+
+}  // namespace raw
+}  // namespace tg
