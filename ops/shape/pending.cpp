@@ -1,6 +1,5 @@
 // TEMPORARY: declared shape ops not implemented yet. Delete each as it is implemented.
 #include "ops/shape_ops.hpp"
-#include "ops/reduction.hpp"
 namespace tg {
 #define TG_PENDING(sig) sig { fail<Error>("not implemented yet"); }
 TG_PENDING(Tensor flatten(const Tensor&, std::int64_t, std::int64_t))
@@ -11,5 +10,4 @@ TG_PENDING(Tensor unsqueeze(const Tensor&, std::int64_t))
 TG_PENDING(Tensor slice(const Tensor&, std::int64_t, std::int64_t, std::int64_t, std::int64_t))
 TG_PENDING(Tensor narrow(const Tensor&, std::int64_t, std::int64_t, std::int64_t))
 TG_PENDING(Tensor contiguous(const Tensor&))
-TG_PENDING(Tensor mean(const Tensor&, const Dims&, bool))
 }  // namespace tg

@@ -1,0 +1,2 @@
+// nn: modules, layers, losses, optimizers, data (see nn/ files).
+#pragma once

@@ -1,0 +1,2 @@
+// placeholder: to be written
+#pragma once
