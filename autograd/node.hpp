@@ -63,6 +63,11 @@ struct Node {
   std::vector<Tensor> saved;
   std::weak_ptr<TensorImpl> output;
   bool saves_output = false;
+  // With saves_output: the output's data (an alias without autograd identity, so no cycle)
+  // and its autograd identity (weak), so output() still works after the caller dropped the
+  // output tensor itself, e.g. when only a later op's node refers to it.
+  Tensor output_data;
+  std::weak_ptr<AutogradMeta> output_meta;
   std::any attrs;
   BackwardFn backward;
   std::uint64_t sequence = 0;  // position on the tape

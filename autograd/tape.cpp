@@ -55,11 +55,13 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
   node->saved = std::move(saved);
   node->saves_output = saves_output;
   node->output = output.impl_ptr();
+  if (saves_output) node->output_data = raw::alias(output);
   node->attrs = std::move(attrs);
   node->backward = std::move(backward);
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;
+  node->output_meta = meta;
   output.impl().autograd = std::move(meta);
   current_tape().append(node);
 }
@@ -77,9 +79,13 @@ const Tensor& BackwardContext::saved(std::size_t i) const {
 std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
-  auto impl = node_.output.lock();
-  TG_CHECK(impl != nullptr, AutogradError, "{}: the saved output no longer exists", node_.name);
-  return Tensor(impl);
+  if (auto impl = node_.output.lock()) return Tensor(impl);
+  TG_CHECK(node_.output_data.defined(), AutogradError, "{}: the saved output was already freed", node_.name);
+  // The output tensor is gone but its data and autograd identity live on: revive a handle
+  // that still leads back to this node (needed when create_graph differentiates through it).
+  auto revived = std::make_shared<TensorImpl>(node_.output_data.impl());
+  revived->autograd = node_.output_meta.lock();
+  return Tensor(revived);
 }
 std::size_t BackwardContext::num_inputs() const { return node_.inputs.size(); }
 bool BackwardContext::needs_input_grad(std::size_t i) const { return i < node_.inputs.size() && node_.inputs[i].needs_grad; }
