@@ -3,6 +3,8 @@
 
 namespace tg {
 
-void register_linalg_ops(OpRegistry& /*registry*/) {}
+OpDef make_matmul_op();
+
+void register_linalg_ops(OpRegistry& registry) { registry.add(make_matmul_op()); }
 
 }  // namespace tg

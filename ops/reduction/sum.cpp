@@ -10,10 +10,17 @@
 namespace tg {
 
 namespace detail {
-// g (the gradient of a reduction output) broadcast back to the input shape.
-Tensor expand_reduced_grad(const Tensor& g, const Shape& input_shape, const ReduceAttrs& attrs) {
-  const auto dims = wrap_dims(attrs.dims, static_cast<std::int64_t>(input_shape.size()), "sum");
-  return expand(reshape(g, reduced_shape(input_shape, dims, true)), input_shape);
+Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool mean) {
+  return visit_numeric(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = empty(reduced_shape(x.shape(), dims, keepdim), {.dtype = x.dtype()});
+    const auto rows = kernels::reduction_rows<T>(x, dims);
+    const T count = static_cast<T>(rows.inner);
+    kernels::reduce_rows<T, T>(
+        rows, out.data<T>(), T{0}, [](const T* p, std::int64_t n) { return kernels::block_sum(p, n); },
+        [](T a, T b) { return a + b; }, [&](T a) { return mean ? a / count : a; });
+    return out;
+  });
 }
 }  // namespace detail
 
@@ -26,15 +33,7 @@ OpDef make_sum_op() {
         const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
         const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
         const Tensor src = x.dtype() == DType::Bool ? x.clone_as(DType::Int64) : x;
-        return visit_numeric(src.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          Tensor out = empty(reduced_shape(x.shape(), dims, attrs.keepdim), {.dtype = src.dtype()});
-          const auto rows = kernels::reduction_rows<T>(src, dims);
-          kernels::reduce_rows<T, T>(
-              rows, out.data<T>(), T{0}, [](const T* p, std::int64_t n) { return kernels::block_sum(p, n); },
-              [](T a, T b) { return a + b; }, [](T a) { return a; });
-          return out;
-        });
+        return detail::sum_forward(ctx.op_name(), src, dims, attrs.keepdim, false);
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         return {detail::expand_reduced_grad(g, ctx.input_shape(0), ctx.attrs<detail::ReduceAttrs>())};

@@ -1,0 +1,53 @@
+// mean: y = sum of x over dims / n, n = number of reduced elements (NaN for an empty block).
+// dx = g / n, broadcast back over the reduced dims.
+#include "ops/elementwise.hpp"
+#include "ops/reduction.hpp"
+#include "ops/reduction/reduce_attrs.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+
+OpDef make_mean_op() {
+  return {
+      .name = "mean",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
+        const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
+        visit_floating(x.dtype(), ctx.op_name(), [](auto) {});  // integer means would truncate
+        return detail::sum_forward(ctx.op_name(), x, dims, attrs.keepdim, true);
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        const Shape& shape = ctx.input_shape(0);
+        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
+        const auto dims = wrap_dims(attrs.dims, static_cast<std::int64_t>(shape.size()), ctx.op_name());
+        std::int64_t count = 1;
+        for (auto d : dims) count *= shape[d];
+        // count == 0 means the input is empty, and so is its gradient: the scale is moot.
+        const double scale = count == 0 ? 0.0 : 1.0 / static_cast<double>(count);
+        return {detail::expand_reduced_grad(g, shape, attrs) * scale};
+      },
+      .samples = [] {
+        Generator gen(samples::kSeed + 11);
+        Tensor base = samples::arg({4, 3, 2}, gen);
+        Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
+        return std::vector<OpSample>{
+            {"all dims", {samples::arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
+            {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
+            {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
+            {"non-contiguous dim 2", {strided}, detail::ReduceAttrs{{2}, false}},
+            {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
+        };
+      },
+      .summary = "mean over dims (empty = all), keepdim",
+  };
+}
+
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+  static const OpDef& op = registry().get("mean");
+  return call(op, {x}, detail::ReduceAttrs{dims, keepdim});
+}
+
+}  // namespace tg
