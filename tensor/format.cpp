@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <ostream>
+#include <type_traits>
 #include <vector>
 
 namespace tg {

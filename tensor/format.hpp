@@ -11,6 +11,7 @@
 // Shapes print through fmt/ranges as [2, 3].
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <string>

@@ -107,11 +107,14 @@ class HeaderParser {
 
  private:
   [[noreturn]] void error(const std::string& what) const {
-    io_fail("load_npy", path_, "malformed header: {} (at offset {} of \"{}\")", what, pos_, text_);
+    constexpr std::size_t kShown = 200;  // headers can be 4 GiB; quote only their start
+    const std::string_view shown = text_.substr(0, kShown);
+    io_fail("load_npy", path_, "malformed header: {} (at offset {} of \"{}{}\")", what, pos_, shown,
+            text_.size() > kShown ? "..." : "");
   }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   bool consume(char c) {
-    if (peek() != c || pos_ >= text_.size()) return false;
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
     ++pos_;
     return true;
   }
@@ -220,12 +223,14 @@ void save_npy(const std::filesystem::path& path, const Tensor& t) {
 
   std::filesystem::path tmp;
   File file;
+  int open_error = 0;
   for (int attempt = 0; attempt < 16 && !file; ++attempt) {
     tmp = temporary_name(path);
     file.reset(std::fopen(tmp.c_str(), "wbx"));  // "x": fail rather than reuse an existing file
-    if (!file && errno != EEXIST) break;
+    open_error = file ? 0 : errno;
+    if (open_error != 0 && open_error != EEXIST) break;
   }
-  if (!file) io_fail("save_npy", path, "cannot create a temporary file next to it: {}", errno_text(errno));
+  if (!file) io_fail("save_npy", path, "cannot create a temporary file next to it: {}", errno_text(open_error));
 
   bool ok = std::fwrite(preamble.data(), 1, preamble.size(), file.get()) == preamble.size();
   if (ok && count > 0) {
@@ -238,12 +243,15 @@ void save_npy(const std::filesystem::path& path, const Tensor& t) {
       ok = std::fwrite(bytes.data(), size, count, file.get()) == count;
     }
   }
-  const int write_errno = errno;
-  ok = (std::fclose(file.release()) == 0) && ok;
+  int error = ok ? 0 : errno;
+  if (std::fclose(file.release()) != 0 && ok) {  // buffered data is flushed here
+    ok = false;
+    error = errno;
+  }
   if (!ok) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
-    io_fail("save_npy", path, "write failed: {}", errno_text(write_errno));
+    io_fail("save_npy", path, "write failed: {}", errno_text(error));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
