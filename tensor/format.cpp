@@ -221,7 +221,11 @@ class Layout {
 
  private:
   // Rows of a matrix end with ",\n"; blocks of higher dims get one blank line per extra dim.
-  static std::string row_separator(std::size_t dims_left) { return "," + std::string(dims_left - 1, '\n'); }
+  static std::string row_separator(std::size_t dims_left) {
+    std::string s(dims_left, '\n');  // (built in place: GCC 12 misreports "," + string as overlapping)
+    s[0] = ',';
+    return s;
+  }
 
   // Appends a word to the current line, starting a new line when it would pass `width`
   // (unless the line holds nothing yet, where wrapping would not help).
