@@ -1,0 +1,18 @@
+// maximum: y = max(a, b), broadcasting. da = g where a > b, g/2 on ties, 0 elsewhere;
+// db symmetric. (Shared with minimum: see extremum.hpp.)
+#include "ops/elementwise/extremum.hpp"
+
+namespace tg {
+
+OpDef make_maximum_op() {
+  OpDef op = detail::make_extremum_op("maximum", samples::kSeed + 42, [](auto x, auto y) { return x > y; });
+  op.summary = "elementwise max(a, b), broadcasting; gradient split evenly on ties";
+  return op;
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  static const OpDef& op = registry().get("maximum");
+  return call(op, {a, b});
+}
+
+}  // namespace tg
