@@ -112,11 +112,11 @@ inline void check_values(const Tensor& got, DType dtype, const std::vector<doubl
 }
 
 // Central finite-difference gradient of sum(fn(inputs) * w) with respect to inputs[k]
-// (float64 inputs; perturbs a contiguous copy).
+// (float64 inputs; perturbs a contiguous copy, which keeps requires_grad so that fn may
+// itself take gradients).
 template <class Fn>
 std::vector<double> numeric_grad(Fn fn, std::vector<Tensor> inputs, std::size_t k, const Tensor& w, double eps = 1e-6) {
-  NoGradGuard guard;
-  Tensor x = inputs[k].detach().clone_as(DType::Float64);
+  Tensor x = inputs[k].detach().clone_as(DType::Float64).set_requires_grad(inputs[k].requires_grad());
   inputs[k] = x;
   double* p = x.data<double>();
   std::vector<double> out;
