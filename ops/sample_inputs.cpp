@@ -23,11 +23,14 @@ Tensor distinct_arg(const Shape& shape, Generator& gen, double gap) {
   return from_vector(values, shape, {.dtype = DType::Float64, .requires_grad = true});
 }
 
+std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes() {
+  return {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}};
+}
+
 std::vector<OpSample> binary_broadcast(double low, double high) {
   Generator gen(kSeed);
   std::vector<OpSample> out;
-  const std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}};
-  for (const auto& [sa, sb] : shapes) {
+  for (const auto& [sa, sb] : binary_broadcast_shapes()) {
     out.push_back({fmt::format("{} with {}", sa, sb), {arg(sa, gen, low, high), arg(sb, gen, low, high)}, {}});
   }
   return out;

@@ -77,7 +77,9 @@ inline double at_broadcast(const Tensor& t, const std::vector<std::int64_t>& idx
 template <class T, class F>
 std::vector<double> naive_unary(const Tensor& x, F f) {
   std::vector<double> out;
-  for (std::int64_t i = 0; i < x.numel(); ++i) out.push_back(static_cast<double>(f(static_cast<T>(at_broadcast(x, unravel(i, x.shape()))))));
+  for (std::int64_t i = 0; i < x.numel(); ++i) {
+    out.push_back(static_cast<double>(f(static_cast<T>(at_broadcast(x, unravel(i, x.shape()))))));
+  }
   return out;
 }
 
@@ -106,7 +108,8 @@ inline void check_values(const Tensor& got, DType dtype, const std::vector<doubl
     } else if (std::isinf(want[i])) {
       CHECK_MESSAGE(g[i] == want[i], "element ", i);
     } else {
-      CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", g[i], ", want ", want[i]);
+      CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", g[i], ", want ",
+                    want[i]);
     }
   }
 }
@@ -136,7 +139,8 @@ inline void check_near(const std::vector<double>& got, const std::vector<double>
   INFO(what);
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", got[i], ", want ", want[i]);
+    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", got[i], ", want ",
+                  want[i]);
   }
 }
 

@@ -99,11 +99,12 @@ TEST_CASE("pow with tensor and scalar exponents") {
     check_binary<T>("pow", t_pow, [](T x, T y) { return std::pow(x, y); }, dt, dt,
                     0.1, 3.0);
     for (double p : {2.0, 3.0, 0.5, -1.5, 0.0}) {
-      check_unary<T>("pow_scalar", [p](const Tensor& x) { return pow(x, p); }, [p](T x) { return std::pow(x, static_cast<T>(p)); }, dt, 0.1,
-                     3.0);
+      check_unary<T>("pow_scalar", [p](const Tensor& x) { return pow(x, p); },
+                     [p](T x) { return std::pow(x, static_cast<T>(p)); }, dt, 0.1, 3.0);
     }
     // Negative bases with integral exponents are fine; with fractional ones NaN.
-    check_unary<T>("pow_scalar neg base", [](const Tensor& x) { return pow(x, 3.0); }, [](T x) { return std::pow(x, T(3)); }, dt, -2.0, 2.0);
+    check_unary<T>("pow_scalar neg base", [](const Tensor& x) { return pow(x, 3.0); },
+                   [](T x) { return std::pow(x, T(3)); }, dt, -2.0, 2.0);
     CHECK(std::isnan(pow(scalar_tensor(-2.0, {.dtype = dt}), 0.5).item()));
   });
   CHECK(pow(tensor({2.0, 3.0}, {.dtype = i64}), tensor({3.0, -1.0}, {.dtype = i64})).dtype() == f32);
@@ -122,18 +123,19 @@ TEST_CASE("unary float ops match std:: on every layout") {
     check_unary<T>("relu", t_relu, [](T x) { return x > 0 ? x : T(0); }, dt, -3.0, 3.0);
     check_unary<T>("sigmoid", t_sigmoid, [](T x) { return T(1) / (T(1) + std::exp(-x)); }, dt, -8.0, 8.0);
     check_unary<T>("tanh", t_tanh, [](T x) { return std::tanh(x); }, dt, -4.0, 4.0);
-    check_unary<T>("clamp", [](const Tensor& x) { return clamp(x, -0.5, 1.0); }, [](T x) { return std::min(std::max(x, T(-0.5)), T(1.0)); },
-                   dt, -2.0, 2.0);
-    check_unary<T>("clamp min", [](const Tensor& x) { return clamp(x, 0.25, std::nullopt); }, [](T x) { return std::max(x, T(0.25)); }, dt,
-                   -2.0, 2.0);
-    check_unary<T>("clamp max", [](const Tensor& x) { return clamp(x, std::nullopt, -0.25); }, [](T x) { return std::min(x, T(-0.25)); },
-                   dt, -2.0, 2.0);
+    check_unary<T>("clamp", [](const Tensor& x) { return clamp(x, -0.5, 1.0); },
+                   [](T x) { return std::min(std::max(x, T(-0.5)), T(1.0)); }, dt, -2.0, 2.0);
+    check_unary<T>("clamp min", [](const Tensor& x) { return clamp(x, 0.25, std::nullopt); },
+                   [](T x) { return std::max(x, T(0.25)); }, dt, -2.0, 2.0);
+    check_unary<T>("clamp max", [](const Tensor& x) { return clamp(x, std::nullopt, -0.25); },
+                   [](T x) { return std::min(x, T(-0.25)); }, dt, -2.0, 2.0);
   });
   check_unary<std::int64_t>("neg", t_neg, [](std::int64_t x) { return -x; }, i64, -100, 100);
   check_unary<std::int64_t>("abs", t_abs, [](std::int64_t x) { return x < 0 ? -x : x; }, i64, -100, 100);
   check_unary<std::int64_t>("relu", t_relu, [](std::int64_t x) { return x > 0 ? x : 0; }, i64, -100, 100);
-  check_unary<std::int64_t>("clamp", [](const Tensor& x) { return clamp(x, -3.0, 4.0); },
-                            [](std::int64_t x) { return std::min<std::int64_t>(std::max<std::int64_t>(x, -3), 4); }, i64, -10, 10);
+  check_unary<std::int64_t>(
+      "clamp", [](const Tensor& x) { return clamp(x, -3.0, 4.0); },
+      [](std::int64_t x) { return std::min<std::int64_t>(std::max<std::int64_t>(x, -3), 4); }, i64, -10, 10);
 }
 
 TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
@@ -145,6 +147,7 @@ TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
   check_values(log(tensor({0.0, -1.0}, {.dtype = f64})), f64, {-inf, nan}, "log specials");
   check_values(maximum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan}, "maximum NaN");
   check_values(minimum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan}, "minimum NaN");
+  CHECK_FALSE(std::signbit(abs(tensor({-0.0}, {.dtype = f64})).item()));
   check_values(relu(tensor({nan, -inf}, {.dtype = f64})), f64, {nan, 0.0}, "relu specials");
   check_values(clamp(tensor({nan, inf}, {.dtype = f64}), -1.0, 1.0), f64, {nan, 1.0}, "clamp specials");
   // min > max: every element becomes max (as min(max(x, lo), hi) gives).
@@ -152,7 +155,8 @@ TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
   // Bounds outside the int64 / float32 range saturate instead of overflowing.
   check_values(clamp(tensor({-5.0, 5.0}, {.dtype = i64}), -1e300, 1e300), i64, {-5.0, 5.0}, "clamp huge bounds int64");
   check_values(clamp(tensor({-5.0, 5.0}, {.dtype = f32}), -1e300, 1e300), f32, {-5.0, 5.0}, "clamp huge bounds float32");
-  check_values(clamp(tensor({-5.0, 5.0}, {.dtype = i64}), -1e300, -1e299), i64, {-9.223372036854775808e18, -9.223372036854775808e18},
+  const double int64_min = -9.223372036854775808e18;
+  check_values(clamp(tensor({-5.0, 5.0}, {.dtype = i64}), -1e300, -1e299), i64, {int64_min, int64_min},
                "clamp below int64 range");
   const std::int64_t lo = std::numeric_limits<std::int64_t>::min();
   const Tensor extreme = from_vector(std::vector<std::int64_t>{lo, 1}, {2});
@@ -164,8 +168,10 @@ TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
 
 TEST_CASE("where selects with a broadcast bool condition") {
   Generator gen(3);
-  const std::vector<std::array<Shape, 3>> shapes = {
-      {Shape{3, 4}, Shape{3, 4}, Shape{3, 4}}, {Shape{3, 1}, Shape{1, 4}, Shape{4}}, {Shape{2, 3, 4}, Shape{3, 4}, Shape{}}, {Shape{}, Shape{2, 3}, Shape{2, 1}}};
+  const std::vector<std::array<Shape, 3>> shapes = {{Shape{3, 4}, Shape{3, 4}, Shape{3, 4}},
+                                                    {Shape{3, 1}, Shape{1, 4}, Shape{4}},
+                                                    {Shape{2, 3, 4}, Shape{3, 4}, Shape{}},
+                                                    {Shape{}, Shape{2, 3}, Shape{2, 1}}};
   for (DType dt : {f32, f64, i64}) {
     for (const auto& [sc, sa, sb] : shapes) {
       for (Layout l : kLayouts) {
@@ -190,19 +196,22 @@ TEST_CASE("comparisons give bool results matching naive loops, ties included") {
     Tensor (*op)(const Tensor&, const Tensor&);
     std::function<bool(double, double)> f;
   };
-  const std::vector<Cmp> cmps = {{"eq", eq, std::equal_to<>{}}, {"ne", ne, std::not_equal_to<>{}}, {"lt", lt, std::less<>{}},
-                                 {"le", le, std::less_equal<>{}}, {"gt", gt, std::greater<>{}}, {"ge", ge, std::greater_equal<>{}}};
+  const std::vector<Cmp> cmps = {{"eq", eq, std::equal_to<>{}},   {"ne", ne, std::not_equal_to<>{}},
+                                 {"lt", lt, std::less<>{}},       {"le", le, std::less_equal<>{}},
+                                 {"gt", gt, std::greater<>{}},    {"ge", ge, std::greater_equal<>{}}};
   for (const Cmp& c : cmps) {
     for (DType dt : {f32, f64, i64}) {
       // Small integers make ties frequent; values are exact in every dtype.
       check_binary<double>(c.name, c.op, c.f, dt, DType::Bool, -2, 3, /*integers=*/true);
     }
-    CHECK(c.op(tensor({1.0}, {.dtype = f64}), tensor({std::nan("")}, {.dtype = f64})).item<bool>() == (std::string(c.name) == "ne"));
+    const bool with_nan = c.op(tensor({1.0}, {.dtype = f64}), tensor({std::nan("")}, {.dtype = f64})).item<bool>();
+    CHECK(with_nan == (std::string(c.name) == "ne"));  // every comparison with NaN is false, except ne
   }
   // Mixed dtypes compare after promotion: 2 (int64) == 2.0, 2 < 2.5.
   CHECK(eq(tensor({2.0}, {.dtype = i64}), tensor({2.0}, {.dtype = f64})).item<bool>());
   CHECK(lt(tensor({2.0}, {.dtype = i64}), tensor({2.5}, {.dtype = f32})).item<bool>());
-  CHECK(eq(tensor({1.0, 0.0}).clone_as(DType::Bool), tensor({1.0, 1.0}).clone_as(DType::Bool)).to_vector() == std::vector<double>{1, 0});
+  const Tensor bools = eq(tensor({1.0, 0.0}).clone_as(DType::Bool), tensor({1.0, 1.0}).clone_as(DType::Bool));
+  CHECK(bools.to_vector() == std::vector<double>{1, 0});
   // Not differentiable: inputs requiring grad give a result that does not.
   const Tensor x = tensor({1.0, 2.0}, {.dtype = f64, .requires_grad = true});
   CHECK_FALSE(gt(x, x * 0.5).requires_grad());
@@ -233,8 +242,10 @@ TEST_CASE("dtype promotion of mixed operands") {
 TEST_CASE("errors: broadcast mismatch names the op and shapes; wrong dtypes; bad arguments") {
   const Tensor a = zeros({2, 3});
   const Tensor c = zeros({4, 5});
-  for (auto [name, op] : std::vector<std::pair<std::string, Binary>>{
-           {"sub", t_sub}, {"div", t_div}, {"pow", t_pow}, {"maximum", t_max}, {"minimum", t_min}, {"eq", tg::eq}, {"ge", tg::ge}}) {
+  const std::vector<std::pair<std::string, Binary>> binaries = {{"sub", t_sub},     {"div", t_div}, {"pow", t_pow},
+                                                                 {"maximum", t_max}, {"minimum", t_min},
+                                                                 {"eq", tg::eq},     {"ge", tg::ge}};
+  for (const auto& [name, op] : binaries) {
     try {
       (void)op(a, c);
       FAIL("expected ShapeError from ", name);

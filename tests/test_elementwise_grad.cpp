@@ -82,7 +82,8 @@ TEST_CASE("unary gradients and second derivatives match hand-derived formulas") 
   check_unary_grad("clamp", [](const Tensor& x) { return tg::clamp(x, -0.3, 0.4); },
                    [](double x) { return x >= -0.3 && x <= 0.4 ? 1.0 : 0.0; }, {}, -1, 1);
   for (double p : {3.0, 0.5, -1.5}) {
-    check_unary_grad("pow scalar", [p](const Tensor& x) { return tg::pow(x, p); }, [p](double x) { return p * std::pow(x, p - 1); },
+    check_unary_grad("pow scalar", [p](const Tensor& x) { return tg::pow(x, p); },
+                     [p](double x) { return p * std::pow(x, p - 1); },
                      [p](double x) { return p * (p - 1) * std::pow(x, p - 2); }, 0.5, 2);
   }
   // p = 0: the gradient is exactly 0, even at x = 0 where p * x^(p-1) would be 0 * inf.
@@ -101,7 +102,8 @@ TEST_CASE("binary gradients with broadcasting match hand-derived formulas") {
   g = grad({tg::div(a, b)}, {a, b}, {w});
   check_near(g[0].to_vector(), {2.0, -0.5, 0.5, 1.0, 1.5, -0.5}, 1e-15, "div da = w / b");
   // db = -sum_rows w * a / b^2
-  check_near(g[1].to_vector(), {-(1.0 * 1 + 0.5 * 4) / 0.25, -(-1.0 * 2 + 3.0 * 5) / 4.0, -(2.0 * 3 - 2.0 * 6) / 16.0}, 1e-15, "div db");
+  const std::vector<double> want_db = {-(1.0 * 1 + 0.5 * 4) / 0.25, -(-1.0 * 2 + 3.0 * 5) / 4.0, -(2.0 * 3 - 2.0 * 6) / 16.0};
+  check_near(g[1].to_vector(), want_db, 1e-15, "div db");
   g = grad({tg::pow(a, b)}, {a, b}, {w});
   std::vector<double> da, db(3, 0.0);
   for (int i = 0; i < 2; ++i) {
@@ -162,8 +164,10 @@ TEST_CASE("finite differences agree on broadcasting, non-contiguous and mixed-dt
   check_fd("div", [](const std::vector<Tensor>& v) { return tg::div(v[0], v[1]); }, {a, row});
   check_fd("pow", [](const std::vector<Tensor>& v) { return tg::pow(v[0], v[1]); }, {a, col});
   check_fd("sub", [](const std::vector<Tensor>& v) { return tg::sub(v[0], v[1]); }, {col, row});
-  check_fd("maximum", [](const std::vector<Tensor>& v) { return tg::maximum(v[0], v[1]); },
-           {samples::distinct_arg({3, 4}, gen, 0.1), (samples::distinct_arg({4}, gen, 0.1).detach() + 0.025).set_requires_grad(true)});
+  // a on a 0.1 grid, b on the same grid shifted by 0.025: no ties.
+  const Tensor grid_a = samples::distinct_arg({3, 4}, gen, 0.1);
+  const Tensor grid_b = (samples::distinct_arg({4}, gen, 0.1).detach() + 0.025).set_requires_grad(true);
+  check_fd("maximum", [](const std::vector<Tensor>& v) { return tg::maximum(v[0], v[1]); }, {grid_a, grid_b});
   const Tensor cond = gt(uniform({3, 4}, -1.0, 1.0, gen, {.dtype = f64}), scalar_tensor(0.0, {.dtype = f64}));
   check_fd("where", [](const std::vector<Tensor>& v) { return tg::where(v[0], v[1], v[2]); }, {cond, row, col});
   // A composite through several ops at once, with a second derivative by differences of

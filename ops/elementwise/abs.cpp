@@ -1,4 +1,7 @@
 // abs: y = |x| (int64: |INT64_MIN| wraps to itself).  dx = g * sign(x), sign(0) = 0.
+#include <cmath>
+#include <type_traits>
+
 #include "ops/elementwise/unary.hpp"
 #include "ops/elementwise/wrapping.hpp"
 #include "ops/registry.hpp"
@@ -12,7 +15,13 @@ OpDef make_abs_op() {
       .arity = 1,
       .forward = [](ForwardContext& ctx) {
         if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
-        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return v < 0 ? detail::wrapping_neg(v) : v; });
+        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
+          if constexpr (std::is_integral_v<decltype(v)>) {
+            return v < 0 ? detail::wrapping_neg(v) : v;
+          } else {
+            return std::abs(v);  // also maps -0.0 to +0.0
+          }
+        });
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         // sign(x) is piecewise constant: a raw tensor, no gradient of its own.

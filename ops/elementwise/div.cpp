@@ -25,8 +25,7 @@ OpDef make_div_op() {
         // Divisors kept away from 0 so finite differences stay accurate.
         Generator gen(samples::kSeed + 40);
         std::vector<OpSample> out;
-        const std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}};
-        for (const auto& [sa, sb] : shapes) {
+        for (const auto& [sa, sb] : samples::binary_broadcast_shapes()) {
           out.push_back({fmt::format("{} / {}", sa, sb), {samples::arg(sa, gen), samples::arg(sb, gen, 0.5, 2.0)}, {}});
         }
         return out;

@@ -15,7 +15,7 @@ namespace tg::detail {
 
 // `better(x, y)`: x strictly beats y (x > y for maximum, x < y for minimum).
 template <class Better>
-OpDef make_extremum_op(std::string name, std::uint64_t seed, Better better) {
+OpDef make_extremum_op(std::string name, std::string summary, std::uint64_t seed, Better better) {
   return {
       .name = std::move(name),
       .arity = 2,
@@ -48,8 +48,7 @@ OpDef make_extremum_op(std::string name, std::uint64_t seed, Better better) {
         // is not gradient-checkable (the function has a kink there), tests cover it.
         Generator gen(seed);
         std::vector<OpSample> out;
-        const std::vector<std::pair<Shape, Shape>> shapes = {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}};
-        for (const auto& [sa, sb] : shapes) {
+        for (const auto& [sa, sb] : samples::binary_broadcast_shapes()) {
           // Interleave the grids of a and b (offset by half a gap) so no pair is equal.
           Tensor a = samples::distinct_arg(sa, gen, 0.1);
           Tensor b = samples::distinct_arg(sb, gen, 0.1);
@@ -58,7 +57,7 @@ OpDef make_extremum_op(std::string name, std::uint64_t seed, Better better) {
         }
         return out;
       },
-      .summary = "",
+      .summary = std::move(summary),
   };
 }
 

@@ -5,9 +5,8 @@
 namespace tg {
 
 OpDef make_maximum_op() {
-  OpDef op = detail::make_extremum_op("maximum", samples::kSeed + 42, [](auto x, auto y) { return x > y; });
-  op.summary = "elementwise max(a, b), broadcasting; gradient split evenly on ties";
-  return op;
+  return detail::make_extremum_op("maximum", "elementwise max(a, b), broadcasting; gradient split evenly on ties",
+                                  samples::kSeed + 42, [](auto x, auto y) { return x > y; });
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {

@@ -5,9 +5,8 @@
 namespace tg {
 
 OpDef make_minimum_op() {
-  OpDef op = detail::make_extremum_op("minimum", samples::kSeed + 43, [](auto x, auto y) { return x < y; });
-  op.summary = "elementwise min(a, b), broadcasting; gradient split evenly on ties";
-  return op;
+  return detail::make_extremum_op("minimum", "elementwise min(a, b), broadcasting; gradient split evenly on ties",
+                                  samples::kSeed + 43, [](auto x, auto y) { return x < y; });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
