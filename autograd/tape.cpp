@@ -61,7 +61,6 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;
-  node->output_meta = meta;
   output.impl().autograd = std::move(meta);
   current_tape().append(node);
 }
@@ -80,12 +79,15 @@ std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
   if (auto impl = node_.output.lock()) return Tensor(impl);
+  // The caller dropped the output: rebuild it from the kept data, as a result of this node,
+  // so that gradients of the backward (create_graph) still flow through it.
   TG_CHECK(node_.output_data.defined(), AutogradError, "{}: the saved output was already freed", node_.name);
-  // The output tensor is gone but its data and autograd identity live on: revive a handle
-  // that still leads back to this node (needed when create_graph differentiates through it).
-  auto revived = std::make_shared<TensorImpl>(node_.output_data.impl());
-  revived->autograd = node_.output_meta.lock();
-  return Tensor(revived);
+  auto impl = std::make_shared<TensorImpl>(node_.output_data.impl());
+  auto meta = std::make_shared<AutogradMeta>();
+  meta->requires_grad = true;
+  meta->grad_fn = std::const_pointer_cast<Node>(node_.shared_from_this());
+  impl->autograd = std::move(meta);
+  return Tensor(std::move(impl));
 }
 std::size_t BackwardContext::num_inputs() const { return node_.inputs.size(); }
 bool BackwardContext::needs_input_grad(std::size_t i) const { return i < node_.inputs.size() && node_.inputs[i].needs_grad; }
