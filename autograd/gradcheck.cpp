@@ -22,10 +22,10 @@ using MultiFn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 constexpr double kZeroFraction = 1e-2;
 
 void validate(std::string_view what, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
-  TG_CHECK(options.eps > 0.0 && std::isfinite(options.eps), ValueError, "{}: eps must be positive and finite, got {}", what,
-           options.eps);
-  TG_CHECK(options.atol >= 0.0 && options.rtol >= 0.0, ValueError, "{}: atol ({}) and rtol ({}) must be non-negative", what,
-           options.atol, options.rtol);
+  TG_CHECK(options.eps > 0.0 && std::isfinite(options.eps), ValueError, "{}: eps must be positive and finite, got {}",
+           what, options.eps);
+  TG_CHECK(options.atol >= 0.0 && options.rtol >= 0.0, ValueError, "{}: atol ({}) and rtol ({}) must be non-negative",
+           what, options.atol, options.rtol);
   bool any = false;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     TG_CHECK(inputs[i].defined(), ValueError, "{}: input {} is undefined", what, i);
@@ -55,8 +55,8 @@ std::vector<std::int64_t> unravel(std::int64_t flat, const Shape& shape) {
 // to move one element alone.
 struct Perturbable {
   Tensor tensor;
-  double* base = nullptr;                 // start of the copy's storage
-  std::vector<std::int64_t> offsets;      // storage offset of each element, row-major
+  double* base = nullptr;             // start of the copy's storage
+  std::vector<std::int64_t> offsets;  // storage offset of each element, row-major
 
   explicit Perturbable(const Tensor& x) {
     const std::int64_t n = x.numel();
@@ -95,7 +95,8 @@ std::vector<std::vector<double>> evaluate(const MultiFn& fn, const std::vector<T
 
 // <plus - minus, v> summed over outputs; the difference is taken first to keep precision.
 double directional_difference(std::string_view what, const std::vector<std::vector<double>>& plus,
-                              const std::vector<std::vector<double>>& minus, const std::vector<std::vector<double>>& v) {
+                              const std::vector<std::vector<double>>& minus,
+                              const std::vector<std::vector<double>>& v) {
   TG_CHECK(plus.size() == v.size() && minus.size() == v.size(), ValueError,
            "{}: the function returned {} outputs for perturbed inputs but {} originally", what,
            plus.size() != v.size() ? plus.size() : minus.size(), v.size());
@@ -186,8 +187,10 @@ GradcheckReport check(std::string_view what, const MultiFn& fn, const std::vecto
       constexpr double kInf = std::numeric_limits<double>::infinity();
       const double ratio = std::isnan(err) ? kInf : tolerance > 0.0 ? err / tolerance : err > 0.0 ? kInf : 0.0;
       report.max_abs_error = std::max(report.max_abs_error, std::isnan(err) ? kInf : err);
-      report.max_rel_error =
-          std::max(report.max_rel_error, std::isnan(err) ? kInf : err / std::max({std::abs(numeric), options.atol, std::numeric_limits<double>::min()}));
+      report.max_rel_error = std::max(
+          report.max_rel_error,
+          std::isnan(err) ? kInf
+                          : err / std::max({std::abs(numeric), options.atol, std::numeric_limits<double>::min()}));
       if (ratio > worst.ratio) worst = {ratio, i, j, a, numeric, tolerance};
       max_analytic = std::max(max_analytic, std::abs(a));
       max_numeric = std::max(max_numeric, std::abs(numeric));
@@ -278,7 +281,7 @@ GradcheckReport gradgradcheck(const TensorFn& fn, const std::vector<Tensor>& inp
   std::vector<std::string> names = input_names(n);
   names.push_back("the output gradient v");
   std::vector<bool> vacuity_applies(n, false);  // d2f/dx2 = 0 is legitimate (linear ops)
-  vacuity_applies.push_back(true);               // d(J^T v)/dv = J^T is zero only if f is constant
+  vacuity_applies.push_back(true);              // d(J^T v)/dv = J^T is zero only if f is constant
   return check("gradgradcheck", first_grad, args, names, vacuity_applies, options);
 }
 

@@ -28,7 +28,8 @@ Agreement compare_values(const Tensor& a, const Tensor& b, double rtol, double a
     if (std::isnan(x[i]) && std::isnan(y[i])) continue;
     const double err = std::abs(x[i] - y[i]);
     out.max_error = std::max(out.max_error, std::isnan(err) ? HUGE_VAL : err);
-    if (out.ok && !(err <= atol + rtol * std::abs(y[i]))) out = {false, out.max_error, static_cast<std::int64_t>(i), x[i], y[i]};
+    if (out.ok && !(err <= atol + rtol * std::abs(y[i])))
+      out = {false, out.max_error, static_cast<std::int64_t>(i), x[i], y[i]};
   }
   return out;
 }
@@ -38,9 +39,10 @@ class SampleChecker {
   SampleChecker(const OpDef& op, const OpSample& sample, const VerifyOptions& options, OpReport& report)
       : op_(op), sample_(sample), options_(options), report_(report) {}
 
-  void fail(CheckResult& result, std::string_view what, std::string_view message) {
+  // `message` says which check failed and how ("gradcheck: gradient mismatch ...").
+  void fail(CheckResult& result, std::string_view message) {
     result.status = CheckStatus::Failed;
-    report_.failures.push_back(fmt::format("{}: sample '{}': {}: {}", op_.name, sample_.label, what, message));
+    report_.failures.push_back(fmt::format("{}: sample '{}': {}", op_.name, sample_.label, message));
   }
 
   Tensor run() const { return call(op_, sample_.inputs, sample_.attrs); }
@@ -70,15 +72,14 @@ class SampleChecker {
       const Tensor y = run();
       const Tensor r = op_.reference(sample_.inputs, sample_.attrs);
       if (y.shape() != r.shape() || y.dtype() != r.dtype()) {
-        return fail(result, "reference", fmt::format("the op gives {} {} but the reference gives {} {}", y.dtype(),
-                                                     y.shape(), r.dtype(), r.shape()));
+        return fail(result, fmt::format("reference: the op gives {} {} but the reference gives {} {}", y.dtype(),
+                                        y.shape(), r.dtype(), r.shape()));
       }
       const Agreement values = agree(y, r);
       note(result, values.max_error);
       if (!values.ok) {
-        return fail(result, "reference",
-                    fmt::format("forward values differ at element {}: {:.17g} vs reference {:.17g}", values.worst,
-                                values.actual, values.expected));
+        return fail(result, fmt::format("reference: forward values differ at element {}: {:.17g} vs reference {:.17g}",
+                                        values.worst, values.actual, values.expected));
       }
       if (!op_.backward || !y.is_floating_point()) return;
       std::vector<Tensor> wrt;
@@ -99,14 +100,15 @@ class SampleChecker {
         const Agreement grads = agree(a, b);
         note(result, grads.max_error);
         if (!grads.ok) {
-          return fail(result, "reference",
-                      fmt::format("gradient of differentiable input {} (shape {}) differs at element {}: {:.17g} vs "
-                                  "reference {:.17g}",
-                                  i, wrt[i].shape(), grads.worst, grads.actual, grads.expected));
+          return fail(
+              result,
+              fmt::format("reference: gradient of differentiable input {} (shape {}) differs at element {}: {:.17g} vs "
+                          "reference {:.17g}",
+                          i, wrt[i].shape(), grads.worst, grads.actual, grads.expected));
         }
       }
     } catch (const std::exception& e) {
-      fail(result, "reference threw", e.what());
+      fail(result, fmt::format("reference threw: {}", e.what()));
     }
   }
 
@@ -116,9 +118,9 @@ class SampleChecker {
     try {
       const GradcheckReport r = check();
       note(result, r.max_abs_error);
-      if (!r.passed) fail(result, what, r.message);
+      if (!r.passed) fail(result, r.message);  // starts with "gradcheck: " or "gradgradcheck: "
     } catch (const std::exception& e) {
-      fail(result, fmt::format("{} threw", what), e.what());
+      fail(result, fmt::format("{} threw: {}", what, e.what()));
     }
   }
 
@@ -160,7 +162,8 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
     for (CheckResult* r : {&report.forward, &report.gradcheck, &report.gradgradcheck, &report.reference}) {
       if (r->status == CheckStatus::Passed) r->status = CheckStatus::Failed;
     }
-    report.failures.push_back(fmt::format("{}: the op has no samples; every registered op needs sample inputs", op.name));
+    report.failures.push_back(
+        fmt::format("{}: the op has no samples; every registered op needs sample inputs", op.name));
     return report;
   }
 
@@ -171,7 +174,7 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
     try {
       output = checker.run();
     } catch (const std::exception& e) {
-      checker.fail(report.forward, "forward threw", e.what());
+      checker.fail(report.forward, fmt::format("forward threw: {}", e.what()));
       continue;
     }
     // Samples with an integer or bool result, or with no input requiring grad, exercise
@@ -185,7 +188,8 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   if (differentiable && !any_gradchecked) {
     report.gradcheck.status = CheckStatus::Failed;
     report.failures.push_back(fmt::format(
-        "{}: the op has a backward but no sample has a floating-point output and an input that requires grad", op.name));
+        "{}: the op has a backward but no sample has a floating-point output and an input that requires grad",
+        op.name));
   }
   return report;
 }

@@ -24,11 +24,11 @@ struct CheckResult {
 struct OpReport {
   std::string name;
   std::size_t num_samples = 0;
-  CheckResult forward;        // every sample ran without error
-  CheckResult gradcheck;      // n/a for ops without a backward
-  CheckResult gradgradcheck;  // n/a without a backward or when not twice differentiable
-  CheckResult reference;      // n/a without a reference composition
-  double max_error = 0.0;     // largest error seen in any check
+  CheckResult forward;                // every sample ran without error
+  CheckResult gradcheck;              // n/a for ops without a backward
+  CheckResult gradgradcheck;          // n/a without a backward or when not twice differentiable
+  CheckResult reference;              // n/a without a reference composition
+  double max_error = 0.0;             // largest error seen in any check
   std::vector<std::string> failures;  // each names the sample label
 
   bool passed() const { return failures.empty(); }
