@@ -169,3 +169,32 @@ TEST_CASE("gradgradcheck is skipped for ops that are not twice differentiable") 
   CHECK_FALSE(none.passed());
   CHECK(none.gradcheck.status == CheckStatus::Failed);
 }
+
+TEST_CASE("a sample with zero gradients fails unless it allows it") {
+  // y = x * 0 (raw forward), backward g * 0: every check compares zeros with zeros.
+  OpDef zero_op{
+      .name = "times_zero",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) { return zeros(ctx.input(0).shape(), {.dtype = f64}); },
+      .backward = [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> { return {g * 0.0}; },
+      .samples = [] {
+        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
+      },
+  };
+  const OpReport strict = verify_op(zero_op);
+  CHECK_FALSE(strict.passed());
+  CHECK(strict.gradcheck.status == CheckStatus::Failed);
+  REQUIRE(!strict.failures.empty());
+  CHECK(contains(strict.failures[0], "times_zero: sample '[3]': gradcheck: input 0 (shape [3]) requires grad but"));
+
+  zero_op.samples = [] {
+    return std::vector<OpSample>{
+        {.label = "[3]",
+         .inputs = {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})},
+         .allow_vacuous = true}};
+  };
+  const OpReport waived = verify_op(zero_op);
+  CHECK_MESSAGE(waived.passed(), joined(waived.failures));
+  CHECK(waived.gradcheck.status == CheckStatus::Passed);
+  CHECK(waived.gradgradcheck.status == CheckStatus::Passed);
+}
