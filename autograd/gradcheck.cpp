@@ -165,6 +165,10 @@ GradcheckReport check(std::string_view what, const MultiFn& fn, const std::vecto
   GradcheckReport report;
   Worst worst;
   const double zero = kZeroFraction * options.atol;
+  // An empty Jacobian (no input or no output elements) has nothing to compare; it is not a
+  // vacuous check but an edge case (empty slices, concatenating an empty tensor).
+  std::size_t output_elements = 0;
+  for (const auto& vk : v) output_elements += vk.size();
   for (std::size_t d = 0; d < diff.size(); ++d) {
     const std::size_t i = diff[d];
     Perturbable copy(inputs[i]);
@@ -195,7 +199,8 @@ GradcheckReport check(std::string_view what, const MultiFn& fn, const std::vecto
       max_analytic = std::max(max_analytic, std::abs(a));
       max_numeric = std::max(max_numeric, std::abs(numeric));
     }
-    if (vacuity_applies[i] && !options.allow_vacuous && max_analytic <= zero && max_numeric <= zero) {
+    const bool empty_jacobian = inputs[i].numel() == 0 || output_elements == 0;
+    if (vacuity_applies[i] && !options.allow_vacuous && !empty_jacobian && max_analytic <= zero && max_numeric <= zero) {
       report.vacuous_inputs.push_back(i);
     }
   }

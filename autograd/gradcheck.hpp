@@ -8,7 +8,8 @@
 //   numeric   < f(x + eps e_j) - f(x - eps e_j), v > / (2 eps)
 // It passes iff |analytic - numeric| <= atol + rtol * |numeric| everywhere and no input
 // that requires grad is vacuous (analytic and numeric gradients both zero: such a check
-// proves nothing, and is usually a forgotten dependency or a bad sample).
+// proves nothing, and is usually a forgotten dependency or a bad sample). An empty Jacobian
+// (an input or the output without elements) is not vacuous: there is nothing to compare.
 //
 // gradgradcheck does what PyTorch's does: it gradchecks (x, v) -> tg::grad(f(x), x, v,
 // create_graph = true) with v random and itself requiring grad, so the backward rule is

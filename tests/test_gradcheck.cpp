@@ -215,6 +215,15 @@ TEST_CASE("gradcheck rejects vacuous checks unless allowed") {
   // Inputs that do not require grad are constants, not checked.
   CHECK(gradcheck(ignores_second, {x, unused.detach()}).passed);
 
+  // Empty Jacobians have nothing to compare and are not vacuous: an empty input, an empty output.
+  Tensor empty_input = zeros({0}, {.dtype = f64, .requires_grad = true});
+  const TensorFn with_empty = [](const std::vector<Tensor>& in) { return in[0] * in[0] + sum(in[1]); };
+  CHECK(gradcheck(with_empty, {x, empty_input}).passed);
+  const TensorFn empty_output = [](const std::vector<Tensor>& in) { return reshape(in[0], {0, 4}) * 2.0; };
+  const GradcheckReport none = gradcheck(empty_output, {zeros({0}, {.dtype = f64, .requires_grad = true})});
+  CHECK_MESSAGE(none.passed, none.message);
+  CHECK(gradgradcheck(with_empty, {x, empty_input}).passed);
+
   // gradgradcheck of a constant function: even the output gradient v has no effect.
   const GradcheckReport second = gradgradcheck(unary(constant_op()), {x});
   CHECK_FALSE(second.passed);
