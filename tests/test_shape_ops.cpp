@@ -13,7 +13,7 @@ using namespace tg;
 
 namespace {
 
-Tensor arange(std::int64_t n, const Shape& shape, bool requires_grad = false) {
+Tensor iota(std::int64_t n, const Shape& shape, bool requires_grad = false) {
   std::vector<double> v(static_cast<std::size_t>(n));
   std::iota(v.begin(), v.end(), 0.0);
   return from_vector(v, shape, {.dtype = f64, .requires_grad = requires_grad});
@@ -43,7 +43,7 @@ std::string error_message(F&& f) {
 }  // namespace
 
 TEST_CASE("views share storage with their input") {
-  Tensor x = arange(24, {2, 3, 4});
+  Tensor x = iota(24, {2, 3, 4});
   const auto same_storage = [&](const Tensor& v) { return v.impl().storage == x.impl().storage; };
 
   Tensor p = permute(x, {2, 0, 1});
@@ -91,7 +91,7 @@ TEST_CASE("views share storage with their input") {
 }
 
 TEST_CASE("permute, slice, flip values match naive index loops") {
-  Tensor x = arange(24, {2, 3, 4});
+  Tensor x = iota(24, {2, 3, 4});
   Tensor p = permute(x, {2, 0, 1});
   Tensor f = flip(x, {0, -1});
   Tensor s = slice(x, 2, -3, 100, 2);  // columns 1, 3
@@ -111,7 +111,7 @@ TEST_CASE("permute, slice, flip values match naive index loops") {
 }
 
 TEST_CASE("slice follows Python semantics") {
-  Tensor x = arange(10, {10});
+  Tensor x = iota(10, {10});
   const auto py = [&](std::int64_t start, std::int64_t stop, std::int64_t step) { return slice(x, 0, start, stop, step).to_vector(); };
   CHECK(py(-3, 100, 1) == std::vector<double>{7, 8, 9});
   CHECK(py(-100, 3, 1) == std::vector<double>{0, 1, 2});
@@ -139,7 +139,7 @@ TEST_CASE("slice follows Python semantics") {
 }
 
 TEST_CASE("pad pads and crops in PyTorch order") {
-  Tensor x = arange(6, {2, 3});  // [[0, 1, 2], [3, 4, 5]]
+  Tensor x = iota(6, {2, 3});  // [[0, 1, 2], [3, 4, 5]]
   Tensor a = pad(x, {1, 2}, -1.0);
   CHECK(a.shape() == Shape{2, 6});
   CHECK(a.to_vector() == std::vector<double>{-1, 0, 1, 2, -1, -1, -1, 3, 4, 5, -1, -1});
@@ -154,8 +154,8 @@ TEST_CASE("pad pads and crops in PyTorch order") {
   CHECK(e.shape() == Shape{4, 3});
   CHECK(e.to_vector() == std::vector<double>{0, 0, 0, 0, 3, 0, 1, 4, 0, 2, 5, 0});
   // Backward is pad with negated pads: the gradient is the window of g that held x.
-  Tensor xg = arange(6, {2, 3}, true);
-  Tensor w = arange(4, {2, 2});
+  Tensor xg = iota(6, {2, 3}, true);
+  Tensor w = iota(4, {2, 2});
   sum(mul(pad(xg, {-1, 0, 1, -1}), w)).backward();  // b[0] = pad row; b[1] = x[0, 1:]
   CHECK(xg.grad().to_vector() == std::vector<double>{0, 2, 3, 0, 0, 0});
 
@@ -165,12 +165,12 @@ TEST_CASE("pad pads and crops in PyTorch order") {
 }
 
 TEST_CASE("cat and stack of mixed shapes and dims") {
-  Tensor a = arange(6, {2, 3});
+  Tensor a = iota(6, {2, 3});
   Tensor b = vec({10, 11, 12}, {1, 3});
   Tensor c = cat({a, b}, 0);
   CHECK(c.shape() == Shape{3, 3});
   CHECK(c.to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5, 10, 11, 12});
-  Tensor d = cat({a, transpose(arange(4, {2, 2}), 0, 1), vec({-1, -2}, {2, 1})}, -1);
+  Tensor d = cat({a, transpose(iota(4, {2, 2}), 0, 1), vec({-1, -2}, {2, 1})}, -1);
   CHECK(d.shape() == Shape{2, 6});
   CHECK(d.to_vector() == std::vector<double>{0, 1, 2, 0, 2, -1, 3, 4, 5, 1, 3, -2});
   Tensor mixed = cat({from_vector(std::vector<float>{1.5F}, {1}), vec({2.25}, {1}), from_vector(std::vector<std::int64_t>{3}, {1})});
@@ -194,18 +194,18 @@ TEST_CASE("cat and stack of mixed shapes and dims") {
   }
 
   CHECK_THROWS_AS((void)cat({}, 0), ValueError);
-  CHECK_THROWS_AS((void)cat({a, arange(4, {2, 2})}, 0), ShapeError);
-  CHECK_THROWS_AS((void)cat({a, arange(6, {6})}, 0), ShapeError);
+  CHECK_THROWS_AS((void)cat({a, iota(4, {2, 2})}, 0), ShapeError);
+  CHECK_THROWS_AS((void)cat({a, iota(6, {6})}, 0), ShapeError);
   CHECK_THROWS_AS((void)cat({scalar_tensor(1.0)}, 0), ShapeError);
   CHECK_THROWS_AS((void)cat({a, a}, 2), IndexError);
   CHECK_THROWS_AS((void)stack({x, a}), ShapeError);
   CHECK_THROWS_AS((void)stack({x, y}, 2), IndexError);
-  CHECK(error_message<ShapeError>([&] { (void)cat({a, arange(4, {2, 2})}, 0); }) ==
+  CHECK(error_message<ShapeError>([&] { (void)cat({a, iota(4, {2, 2})}, 0); }) ==
         "cat: tensor 1 has shape [2, 2], which does not match shape [2, 3] of tensor 0 outside dim 0");
 }
 
 TEST_CASE("index_select and gather values match naive loops") {
-  Tensor x = arange(12, {3, 4});
+  Tensor x = iota(12, {3, 4});
   Tensor rows = index_select(x, 0, index({2, 0, 2}));
   Tensor cols = index_select(x, -1, index({3, 1}));
   for (std::int64_t j = 0; j < 4; ++j) {
@@ -228,7 +228,7 @@ TEST_CASE("index_select and gather values match naive loops") {
 }
 
 TEST_CASE("index errors name the op, the dim and the size") {
-  Tensor x = arange(12, {3, 4});
+  Tensor x = iota(12, {3, 4});
   CHECK(error_message<IndexError>([&] { (void)index_select(x, 1, index({0, 4})); }) ==
         "index_select: index 4 is out of range for dim 1 of size 4");
   CHECK(error_message<IndexError>([&] { (void)index_select(x, -2, index({-1})); }) ==
@@ -251,7 +251,7 @@ TEST_CASE("index errors name the op, the dim and the size") {
 
 TEST_CASE("gradients of slices in the graph, twice sliced and recombined") {
   SUBCASE("slice of an intermediate") {
-    Tensor x = arange(6, {2, 3}, true);
+    Tensor x = iota(6, {2, 3}, true);
     Tensor s = slice(x * 2.0, 1, 0, 3, 2);  // columns 0 and 2
     sum(mul(s, vec({1, 2, 3, 4}, {2, 2}))).backward();
     CHECK(x.grad().to_vector() == std::vector<double>{2, 0, 4, 6, 0, 8});
@@ -275,10 +275,10 @@ TEST_CASE("gradients of slices in the graph, twice sliced and recombined") {
     CHECK(d2[0].to_vector() == std::vector<double>{0, 12, 18});
   }
   SUBCASE("index_select and gather scatter-add repeated indices") {
-    Tensor x = arange(6, {3, 2}, true);
+    Tensor x = iota(6, {3, 2}, true);
     sum(index_select(x, 0, index({2, 0, 2})) * vec({1, 2, 3, 4, 5, 6}, {3, 2})).backward();
     CHECK(x.grad().to_vector() == std::vector<double>{3, 4, 0, 0, 6, 8});
-    Tensor z = arange(6, {2, 3}, true);
+    Tensor z = iota(6, {2, 3}, true);
     Tensor gi = from_vector(std::vector<std::int64_t>{2, 2, 0, 1}, {2, 2});
     sum(gather(z, 1, gi) * vec({1, 10, 100, 1000}, {2, 2})).backward();
     CHECK(z.grad().to_vector() == std::vector<double>{0, 0, 11, 100, 1000, 0});
@@ -286,7 +286,7 @@ TEST_CASE("gradients of slices in the graph, twice sliced and recombined") {
 }
 
 TEST_CASE("permute -> slice -> reshape -> sum against hand values") {
-  Tensor x = arange(6, {2, 3}, true);            // [[0, 1, 2], [3, 4, 5]]
+  Tensor x = iota(6, {2, 3}, true);            // [[0, 1, 2], [3, 4, 5]]
   Tensor p = permute(x, {1, 0});                  // [[0, 3], [1, 4], [2, 5]]
   Tensor s = slice(p, 0, 1, 3);                   // [[1, 4], [2, 5]], strides [1, 3]
   Tensor r = reshape(s, {4});                     // [1, 4, 2, 5]: needs a copy
@@ -305,7 +305,7 @@ TEST_CASE("reshape of strided tensors copies only when the layout requires it") 
     Shape target;
     Strides expected;  // empty: a copy is needed
   };
-  Tensor base = arange(24, {4, 6});
+  Tensor base = iota(24, {4, 6});
   const std::vector<Case> cases{
       {"contiguous [4, 6] -> [2, 12]", base, {2, 12}, {12, 1}},
       {"transposed [6, 4] -> [24]", transpose(base, 0, 1), {24}, {}},
