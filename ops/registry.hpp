@@ -30,6 +30,9 @@ struct OpSample {
   std::string label;           // e.g. "stride 2, padding 1"
   std::vector<Tensor> inputs;  // float64 for differentiable inputs; requires_grad marks what is checked
   std::any attrs;              // the op's attribute struct, as `call` takes it
+  // The sample's gradients are zero on purpose (e.g. x^0): gradcheck's vacuity rule, which
+  // fails checks that compare only zeros, is waived for it.
+  bool allow_vacuous = false;
 };
 
 class ForwardContext {
