@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <string>
 #include <cstdint>
 #include <vector>
 
@@ -49,6 +50,14 @@ struct ConvCase {
   tg::Conv2dOptions options;
   bool bias;
 };
+
+inline std::string describe(const ConvCase& c) {
+  const auto& o = c.options;
+  return fmt::format("x [{}, {}, {}, {}], w [{}, {}, {}, {}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
+                     "groups {}, bias {}",
+                     c.n, c.c_in, c.h, c.w, c.c_out, c.c_in / o.groups, c.kh, c.kw, o.stride.h, o.stride.w, o.padding.h,
+                     o.padding.w, o.dilation.h, o.dilation.w, o.groups, c.bias);
+}
 
 inline std::int64_t out_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d) {
   return (in + 2 * p - d * (k - 1) - 1) / s + 1;

@@ -30,14 +30,6 @@ const std::vector<ConvCase>& sweep() {
   return cases;
 }
 
-std::string describe(const ConvCase& c) {
-  const auto& o = c.options;
-  return fmt::format("x [{}, {}, {}, {}], w [{}, {}, {}, {}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
-                     "groups {}, bias {}",
-                     c.n, c.c_in, c.h, c.w, c.c_out, c.c_in / o.groups, c.kh, c.kw, o.stride.h, o.stride.w, o.padding.h,
-                     o.padding.w, o.dilation.h, o.dilation.w, o.groups, c.bias);
-}
-
 struct CaseTensors {
   Tensor x, w, b;
 };
