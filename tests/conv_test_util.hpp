@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/sample_inputs.hpp"
 #include "tapegrad.hpp"
 
 namespace conv_test {
@@ -57,6 +58,13 @@ inline std::string describe(const ConvCase& c) {
                      "groups {}, bias {}",
                      c.n, c.c_in, c.h, c.w, c.c_out, c.c_in / o.groups, c.kh, c.kw, o.stride.h, o.stride.w, o.padding.h,
                      o.padding.w, o.dilation.h, o.dilation.w, o.groups, c.bias);
+}
+
+inline std::string describe(const tg::Pool2dOptions& o) {
+  return fmt::format("kernel ({}, {}), stride ({}, {}), padding ({}, {}), dilation ({}, {}), ceil_mode {}, "
+                     "count_include_pad {}",
+                     o.kernel_size.h, o.kernel_size.w, o.stride.h, o.stride.w, o.padding.h, o.padding.w, o.dilation.h,
+                     o.dilation.w, o.ceil_mode, o.count_include_pad);
 }
 
 inline std::int64_t out_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d) {
