@@ -88,15 +88,16 @@ std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor&
 
 std::vector<OpSample> transpose_samples() {
   Generator gen(samples::kSeed + 330);
-  auto sample = [&](std::string label, Shape xs, Shape ws, bool bias, ConvTranspose2dOptions o) {
-    Tensor b = bias ? samples::arg({ws[1] * o.groups}, gen) : Tensor();
+  // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_transpose.cpp covers no bias).
+  auto sample = [&](std::string label, Shape xs, Shape ws, ConvTranspose2dOptions o) {
+    Tensor b = samples::arg({ws[1] * o.groups}, gen);
     return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), b}, o};
   };
   return {
-      sample("3x2 kernel", {2, 3, 4, 4}, {3, 2, 3, 2}, true, {}),
-      sample("stride 2, padding 1, output_padding 1", {1, 2, 3, 4}, {2, 3, 3, 3}, true,
+      sample("3x2 kernel", {2, 3, 4, 4}, {3, 2, 3, 2}, {}),
+      sample("stride 2, padding 1, output_padding 1", {1, 2, 3, 4}, {2, 3, 3, 3},
              {.stride = 2, .padding = 1, .output_padding = 1}),
-      sample("stride (2, 3), dilation 2, groups 2, no bias", {2, 4, 3, 3}, {4, 1, 2, 3}, false,
+      sample("stride (2, 3), dilation 2, groups 2", {2, 4, 3, 3}, {4, 1, 2, 3},
              {.stride = {2, 3}, .padding = {1, 0}, .output_padding = {0, 2}, .dilation = 2, .groups = 2}),
   };
 }
