@@ -177,3 +177,21 @@ TEST_CASE("conv2d stride s: the input gradient is the stride-1 rule applied to t
   const Tensor via_dilation = conv2d_input_grad(dilated, w, {9, 8}, {.padding = 1});
   CHECK(max_abs_diff(via_stride, via_dilation) == 0.0);
 }
+
+TEST_CASE("conv2d forward and both gradient maps give the same bits for 1 and 2 threads") {
+  Generator gen(77);
+  const ConvCase c{4, 6, 17, 15, 8, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true};
+  CaseTensors t = make_case(c, gen);
+  auto run = [&] {
+    const Tensor y = conv2d(t.x, t.w, t.b, c.options);
+    const Tensor dy = ones_like(y);
+    return std::vector<Tensor>{y, conv2d_input_grad(dy, t.w, {c.h, c.w}, c.options),
+                               conv2d_weight_grad(t.x, dy, {c.kh, c.kw}, c.options)};
+  };
+  set_num_threads(1);
+  const auto one = run();
+  set_num_threads(2);
+  const auto two = run();
+  set_num_threads(0);
+  for (std::size_t i = 0; i < one.size(); ++i) CHECK(one[i].to_vector() == two[i].to_vector());
+}

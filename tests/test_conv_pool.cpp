@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "conv_test_util.hpp"
+#include "ops/conv/conv_common.hpp"
 
 using namespace tg;
 using namespace conv_test;
@@ -111,6 +112,10 @@ TEST_CASE("pooling errors are typed and name the shapes") {
   CHECK_THROWS_AS((void)max_pool2d(x, {.kernel_size = 5}), ShapeError);
   CHECK_THROWS_AS((void)avg_pool2d(x, {.kernel_size = 2, .dilation = 2}), ValueError);
   CHECK_THROWS_AS((void)adaptive_avg_pool2d(x, {0, 2}), ValueError);
+  // The index maps behind max_pool2d's backward check their indices.
+  const Tensor bad = from_vector(std::vector<std::int64_t>{0, 16}, {1, 1, 1, 2});
+  CHECK_THROWS_AS((void)detail::max_pool2d_scatter(zeros({1, 1, 1, 2}, {.dtype = f64}), bad, {4, 4}), IndexError);
+  CHECK_THROWS_AS((void)detail::max_pool2d_select(x, bad), IndexError);
   try {
     (void)max_pool2d(x, {.kernel_size = {5, 2}});
     FAIL("expected ShapeError");

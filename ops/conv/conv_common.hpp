@@ -56,10 +56,6 @@ struct PoolGradAttrs {
   Pair2 input_size;
 };
 
-}  // namespace tg::detail
-
-namespace tg::detail {
-
 // max_pool2d's values and arg-max indices (flat r*W + q within each plane, -1 for a window
 // without input elements), unrecorded.
 struct MaxPoolResult {

@@ -9,11 +9,17 @@ namespace tg {
 
 namespace {
 
-void check_indices(std::string_view op, const Tensor& values, const Tensor& indices) {
+// Checks the indices against the gradient's shape and the H x W plane they index into.
+void check_indices(std::string_view op, const Tensor& values, const Tensor& indices, Pair2 size) {
   detail::check_conv_tensor(op, "values", values);
   TG_CHECK(indices.dtype() == DType::Int64, DTypeError, "{}: indices must be int64, got {}", op, indices.dtype());
   TG_CHECK(indices.shape() == values.shape(), ShapeError, "{}: indices {} and values {} differ in shape", op,
            indices.shape(), values.shape());
+  TG_CHECK(size.h >= 1 && size.w >= 1, ValueError, "{}: input size must be positive, got ({}, {})", op, size.h, size.w);
+  for (const std::int64_t k : indices.to_vector_as<std::int64_t>()) {
+    TG_CHECK(k >= -1 && k < size.h * size.w, IndexError, "{}: index {} out of range for a {}x{} plane", op, k, size.h,
+             size.w);
+  }
 }
 
 }  // namespace
@@ -26,9 +32,7 @@ OpDef make_max_pool2d_scatter_op() {
         const Tensor& g = ctx.input(0);
         const Tensor& idx = ctx.input(1);
         const Pair2 size = ctx.attrs<Pair2>();
-        check_indices(ctx.op_name(), g, idx);
-        TG_CHECK(size.h >= 1 && size.w >= 1, ValueError, "{}: input size must be positive, got ({}, {})", ctx.op_name(),
-                 size.h, size.w);
+        check_indices(ctx.op_name(), g, idx, size);
         ctx.save(idx);
         kernels::PoolGeometry geo;
         geo.planes = g.size(0) * g.size(1);
