@@ -27,6 +27,13 @@ struct Conv2dOptions {
 // x [N, C_in, H, W], weight [C_out, C_in/groups, kH, kW], bias [C_out] or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dOptions options = {});
 
+// The two linear maps behind conv2d's backward, as differentiable ops (docs/convolution.md).
+// Input gradient (the ROT180 rule): dx [N, C_in, H, W] for input_size = (H, W), from the
+// output gradient dy [N, C_out, Ho, Wo] of conv2d(x, weight, options).
+Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, Pair2 input_size, Conv2dOptions options = {});
+// Weight gradient: dw [C_out, C_in/groups, kH, kW] for kernel_size = (kH, kW), summed over the batch.
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_output, Pair2 kernel_size, Conv2dOptions options = {});
+
 struct ConvTranspose2dOptions {
   Pair2 stride = 1;
   Pair2 padding = 0;

@@ -1,0 +1,84 @@
+// conv2d_weight_grad: the weight gradient of conv2d, as an op of its own.
+//   dw[k,c,u,v] = sum_{n,i,j} dy[n,k,i,j] * x[n, g*Cg + c, i*s + u*d - p, j*s + v*d - p]
+// i.e. the valid correlation of the padded input with dy dilated by the stride, summed
+// over the batch. Bilinear in (x, dy); for an incoming gradient G of dw:
+//   d x  = conv2d_input_grad(dy, G)  (<weight_grad(x, dy), G> = <conv2d(x, G), dy> = <x, input_grad(dy, G)>)
+//   d dy = conv2d(x, G)
+#include "ops/conv/conv_common.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+
+namespace {
+
+Tensor weight_grad_forward(ForwardContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor& dy = ctx.input(1);
+  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
+  detail::check_conv_tensor(ctx.op_name(), "input", x);
+  detail::check_conv_tensor(ctx.op_name(), "output gradient", dy);
+  detail::check_same_dtype(ctx.op_name(), x, dy);
+  TG_CHECK(a.size.h >= 1 && a.size.w >= 1, ValueError, "{}: kernel size must be positive, got ({}, {})", ctx.op_name(),
+           a.size.h, a.size.w);
+  TG_CHECK(a.options.groups >= 1 && x.size(1) % a.options.groups == 0, ShapeError,
+           "{}: input channels of {} are not divisible by groups {}", ctx.op_name(), x.shape(), a.options.groups);
+  const Shape w_shape{dy.size(1), x.size(1) / a.options.groups, a.size.h, a.size.w};
+  const kernels::ConvLoopGeometry g =
+      detail::conv2d_geometry_from_shapes(ctx.op_name(), x.shape(), w_shape, dy.shape(), a.options);
+  if (ctx.needs_input_grad(1)) ctx.save(x);
+  if (ctx.needs_input_grad(0)) ctx.save(dy);
+  return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
+    using T = decltype(tag);
+    const Tensor xc = raw::contiguous(x);
+    const Tensor dyc = raw::contiguous(dy);
+    Tensor dw = empty(w_shape, {.dtype = x.dtype()});
+    kernels::conv2d_weight_grad_loops<T>(xc.data<T>(), dyc.data<T>(), dw.data<T>(), g);
+    return dw;
+  });
+}
+
+std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad) {
+  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
+  std::size_t next = 0;
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
+  const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+  const Shape& xs = ctx.input_shape(0);
+  return {
+      ctx.needs_input_grad(0) ? conv2d_input_grad(dy, grad, {xs[2], xs[3]}, a.options) : Tensor(),
+      ctx.needs_input_grad(1) ? conv2d(x, grad, Tensor(), a.options) : Tensor(),
+  };
+}
+
+std::vector<OpSample> weight_grad_samples() {
+  Generator gen(samples::kSeed + 320);
+  auto sample = [&](std::string label, Shape xs, Shape dys, Pair2 size, Conv2dOptions o) {
+    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(dys, gen)}, detail::ConvGradAttrs{o, size}};
+  };
+  return {
+      sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {2, 4, 4, 4}, {3, 2}, {}),
+      sample("stride 2, padding 1", {1, 2, 8, 7}, {1, 3, 4, 4}, {3, 3}, {.stride = 2, .padding = 1}),
+      sample("dilation 2, stride (1, 2), padding (2, 1), groups 2", {2, 4, 7, 6}, {2, 4, 9, 2}, {2, 3},
+             {.stride = {1, 2}, .padding = {2, 1}, .dilation = 2, .groups = 2}),
+  };
+}
+
+}  // namespace
+
+OpDef make_conv2d_weight_grad_op() {
+  return {
+      .name = "conv2d_weight_grad",
+      .arity = 2,
+      .forward = weight_grad_forward,
+      .backward = weight_grad_backward,
+      .samples = weight_grad_samples,
+      .summary = "conv2d's weight gradient: padded x (*) dilated dy, summed over the batch",
+  };
+}
+
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_output, Pair2 kernel_size, Conv2dOptions options) {
+  static const OpDef& op = registry().get("conv2d_weight_grad");
+  return call(op, {x, grad_output}, detail::ConvGradAttrs{options, kernel_size});
+}
+
+}  // namespace tg

@@ -1,0 +1,76 @@
+// Shared shape rules and attributes of the convolution and pooling ops: the one place
+// that validates options and computes output sizes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ops/conv.hpp"
+#include "ops/kernels/conv.hpp"
+#include "ops/kernels/pool.hpp"
+#include "tensor/tensor.hpp"
+
+namespace tg::detail {
+
+// Attributes of the gradient maps: the forward options plus the size the map cannot infer
+// (the input's H x W for conv2d_input_grad, the kernel's kH x kW for conv2d_weight_grad).
+struct ConvGradAttrs {
+  Conv2dOptions options;
+  Pair2 size;
+};
+
+// floor((in + 2p - d(k-1) - 1) / s) + 1; the caller has checked that the kernel fits.
+std::int64_t conv_out_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
+                           std::int64_t dilation);
+
+// Checks ranks, dtypes, groups, options and the bias of a forward convolution
+// x [N, C_in, H, W] * weight [C_out, C_in/groups, kH, kW] and returns its geometry.
+kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                          const Conv2dOptions& options);
+
+// The geometry of the forward convolution whose input is `input_shape` ([N, C_in, H, W])
+// and whose output is `output_shape` (empty: computed), with a weight of `weight_shape`;
+// checks that these fit together (used by the gradient maps and conv_transpose2d).
+kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const Shape& input_shape,
+                                                      const Shape& weight_shape, const Shape& output_shape,
+                                                      const Conv2dOptions& options);
+
+// Checks that the tensors are 4-D floating point of one dtype.
+void check_conv_tensor(std::string_view op, std::string_view what, const Tensor& t, std::int64_t rank = 4);
+void check_same_dtype(std::string_view op, const Tensor& a, const Tensor& b);
+
+// Throws unless every stride/dilation is >= 1, every padding >= 0 and groups >= 1.
+void check_conv_options(std::string_view op, const Conv2dOptions& options);
+
+// Pooling: validates x and the options, returns the window geometry.
+kernels::PoolGeometry pool2d_geometry(std::string_view op, const Tensor& x, const Pool2dOptions& options,
+                                      bool allow_dilation);
+kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shape& x_shape,
+                                                 const Pool2dOptions& options, bool allow_dilation);
+
+// Adaptive pooling of an input of shape xs to an out.h x out.w output.
+kernels::PoolGeometry adaptive_pool2d_geometry(std::string_view op, const Shape& xs, Pair2 out);
+
+struct PoolGradAttrs {
+  Pool2dOptions options;
+  Pair2 input_size;
+};
+
+// max_pool2d's values and arg-max indices (flat r*W + q within each plane, -1 for a window
+// without input elements), unrecorded.
+struct MaxPoolResult {
+  Tensor values;   // [N, C, Ho, Wo]
+  Tensor indices;  // int64, same shape
+};
+MaxPoolResult max_pool2d_with_indices(std::string_view op, const Tensor& x, const Pool2dOptions& options);
+
+// The two index maps behind max_pool2d's backward (mutual adjoints, both differentiable):
+// scatter: dx [N, C, H, W] with dx[plane, indices] += g;   select: y = x[plane, indices].
+Tensor max_pool2d_scatter(const Tensor& grad, const Tensor& indices, Pair2 input_size);
+Tensor max_pool2d_select(const Tensor& x, const Tensor& indices);
+
+// The adjoints of avg_pool2d and adaptive_avg_pool2d (ops, so they can be differentiated).
+Tensor avg_pool2d_backward(const Tensor& grad, Pair2 input_size, const Pool2dOptions& options);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad, Pair2 input_size);
+
+}  // namespace tg::detail

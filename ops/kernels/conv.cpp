@@ -1,0 +1,146 @@
+#include "ops/kernels/conv.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+// Enough work per parallel chunk to amortise scheduling (about 32K multiply-adds).
+std::int64_t grain_for(std::int64_t work_per_item) { return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(work_per_item, 1)); }
+}  // namespace
+
+template <class T>
+void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t items = g.batch * g.out_channels;
+  parallel_for(items, grain_for(plane * cin_g * g.kernel_h * g.kernel_w), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t n = item / g.out_channels;
+      const std::int64_t k = item % g.out_channels;
+      const std::int64_t c0 = (k / cout_g) * cin_g;
+      T* yk = y + item * plane;
+      for (std::int64_t i = 0; i < g.out_h; ++i) {
+        for (std::int64_t j = 0; j < g.out_w; ++j) {
+          T acc = b != nullptr ? b[k] : T(0);
+          for (std::int64_t c = 0; c < cin_g; ++c) {
+            const T* xc = x + (n * g.in_channels + c0 + c) * g.in_h * g.in_w;
+            const T* wc = w + (k * cin_g + c) * g.kernel_h * g.kernel_w;
+            for (std::int64_t u = 0; u < g.kernel_h; ++u) {
+              const std::int64_t r = i * g.stride_h + u * g.dilation_h - g.pad_top;
+              if (r < 0 || r >= g.in_h) continue;
+              for (std::int64_t v = 0; v < g.kernel_w; ++v) {
+                const std::int64_t q = j * g.stride_w + v * g.dilation_w - g.pad_left;
+                if (q < 0 || q >= g.in_w) continue;
+                acc += wc[u * g.kernel_w + v] * xc[r * g.in_w + q];
+              }
+            }
+          }
+          yk[i * g.out_w + j] = acc;
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2d_input_grad_rot180(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kk = g.kernel_h * g.kernel_w;
+
+  // dy dilated by the stride: s-1 zeros between neighbouring elements.
+  const std::int64_t dil_h = (g.out_h - 1) * g.stride_h + 1;
+  const std::int64_t dil_w = (g.out_w - 1) * g.stride_w + 1;
+  std::vector<T> dy_dilated(static_cast<std::size_t>(g.batch * g.out_channels * dil_h * dil_w), T(0));
+  for (std::int64_t nk = 0; nk < g.batch * g.out_channels; ++nk) {
+    for (std::int64_t i = 0; i < g.out_h; ++i) {
+      for (std::int64_t j = 0; j < g.out_w; ++j) {
+        dy_dilated[static_cast<std::size_t>((nk * dil_h + i * g.stride_h) * dil_w + j * g.stride_w)] =
+            dy[(nk * g.out_h + i) * g.out_w + j];
+      }
+    }
+  }
+
+  // The kernel rotated by 180 degrees, channel axes swapped within each group:
+  //   w_rot[g*Cg + c, k', u, v] = w[g*Kg + k', c, kH-1-u, kW-1-v]   (shape [C_in, C_out/groups, kH, kW]).
+  std::vector<T> w_rot(static_cast<std::size_t>(g.in_channels * cout_g * kk));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    for (std::int64_t kl = 0; kl < cout_g; ++kl) {
+      for (std::int64_t c = 0; c < cin_g; ++c) {
+        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * kk;
+        T* dst = w_rot.data() + ((grp * cin_g + c) * cout_g + kl) * kk;
+        for (std::int64_t e = 0; e < kk; ++e) dst[e] = src[kk - 1 - e];  // row-major reversal = rot180
+      }
+    }
+  }
+
+  // A stride-1 correlation with the forward dilation. The top/left padding d*(k-1) - p may be
+  // negative (a crop); asking for an H x W output pads the bottom/right as far as needed,
+  // including the trailing rows the strided forward window never reached.
+  ConvLoopGeometry back;
+  back.batch = g.batch;
+  back.in_channels = g.out_channels;
+  back.in_h = dil_h;
+  back.in_w = dil_w;
+  back.out_channels = g.in_channels;
+  back.kernel_h = g.kernel_h;
+  back.kernel_w = g.kernel_w;
+  back.groups = g.groups;
+  back.out_h = g.in_h;
+  back.out_w = g.in_w;
+  back.stride_h = back.stride_w = 1;
+  back.dilation_h = g.dilation_h;
+  back.dilation_w = g.dilation_w;
+  back.pad_top = g.dilation_h * (g.kernel_h - 1) - g.pad_top;
+  back.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
+  conv2d_reference_loops<T>(dy_dilated.data(), w_rot.data(), nullptr, dx, back);
+}
+
+template <class T>
+void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kk = g.kernel_h * g.kernel_w;
+  const std::int64_t items = g.out_channels * cin_g;
+  parallel_for(items, grain_for(g.batch * g.out_h * g.out_w * kk), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t k = item / cin_g;
+      const std::int64_t c = (k / cout_g) * cin_g + item % cin_g;
+      T* dwkc = dw + item * kk;
+      for (std::int64_t u = 0; u < g.kernel_h; ++u) {
+        for (std::int64_t v = 0; v < g.kernel_w; ++v) {
+          T acc = T(0);
+          for (std::int64_t n = 0; n < g.batch; ++n) {
+            const T* xc = x + (n * g.in_channels + c) * g.in_h * g.in_w;
+            const T* dyk = dy + (n * g.out_channels + k) * g.out_h * g.out_w;
+            for (std::int64_t i = 0; i < g.out_h; ++i) {
+              const std::int64_t r = i * g.stride_h + u * g.dilation_h - g.pad_top;
+              if (r < 0 || r >= g.in_h) continue;
+              for (std::int64_t j = 0; j < g.out_w; ++j) {
+                const std::int64_t q = j * g.stride_w + v * g.dilation_w - g.pad_left;
+                if (q < 0 || q >= g.in_w) continue;
+                acc += dyk[i * g.out_w + j] * xc[r * g.in_w + q];
+              }
+            }
+          }
+          dwkc[u * g.kernel_w + v] = acc;
+        }
+      }
+    }
+  });
+}
+
+#define TG_INSTANTIATE_CONV(T)                                                                    \
+  template void conv2d_reference_loops<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&); \
+  template void conv2d_input_grad_rot180<T>(const T*, const T*, T*, const ConvLoopGeometry&);       \
+  template void conv2d_weight_grad_loops<T>(const T*, const T*, T*, const ConvLoopGeometry&);
+TG_INSTANTIATE_CONV(float)
+TG_INSTANTIATE_CONV(double)
+#undef TG_INSTANTIATE_CONV
+
+}  // namespace tg::kernels

@@ -1,0 +1,52 @@
+// Direct-loop convolution kernels: the simple, obviously correct implementations every
+// faster convolution path is tested against (the test oracle of the conv ops).
+//
+// Geometry (cross-correlation, NCHW, contiguous buffers):
+//   y[n, k, i, j] = b[k] + sum_{c, u, v} w[k, c, u, v] * x[n, g*Cg + c, i*sh + u*dh - pad_top,
+//                                                                      j*sw + v*dw - pad_left]
+// where g = k / (C_out / groups) and Cg = C_in / groups. Reads outside [0, H) x [0, W) are
+// zero, so pad_top / pad_left may be negative (a crop) and the output size is free: rows the
+// window never reaches from the input are simply zero-padded. This lets the input gradient
+// use this same routine (see conv2d_input_grad_rot180).
+#pragma once
+
+#include <cstdint>
+
+namespace tg::kernels {
+
+struct ConvLoopGeometry {
+  std::int64_t batch = 1;
+  std::int64_t in_channels = 1;
+  std::int64_t in_h = 1, in_w = 1;
+  std::int64_t out_channels = 1;
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t groups = 1;
+  std::int64_t out_h = 1, out_w = 1;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t dilation_h = 1, dilation_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0;  // may be negative
+};
+
+// y [N, C_out, out_h, out_w] = correlation of x [N, C_in, H, W] with w [C_out, C_in/groups,
+// kH, kW], plus b [C_out] when b is not null. Parallel over (n, k); each output element is
+// summed in the fixed order (c, u, v), so results do not depend on the thread count.
+template <class T>
+void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+
+// The ROT180 rule. Given dy [N, C_out, out_h, out_w] of the forward geometry `g` (with
+// pad_top/pad_left = the forward padding p), writes dx [N, C_in, H, W]:
+//   dy is dilated by the stride (s-1 zeros between elements), padded by d*(k-1) - p on the
+//   top/left (a crop where negative) and up to H on the bottom/right, then correlated with
+//   the kernel rotated by 180 degrees with C_in and C_out swapped per group, with stride 1
+//   and the forward dilation, by conv2d_reference_loops.
+template <class T>
+void conv2d_input_grad_rot180(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+
+// dw [C_out, C_in/groups, kH, kW] = valid correlation of the padded input with the
+// dilated output gradient, summed over the batch:
+//   dw[k, c, u, v] = sum_{n, i, j} dy[n, k, i, j] * x[n, g*Cg + c, i*sh + u*dh - p, j*sw + v*dw - p].
+// Parallel over (k, c); each element is summed in the fixed order (n, i, j).
+template <class T>
+void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
+
+}  // namespace tg::kernels
