@@ -146,7 +146,7 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
       bad(fmt::format("tensor '{}' has bad data_offsets {}", name, json::dump(off)));
     const std::int64_t b = off.as_array()[0].as_int(), e = off.as_array()[1].as_int();
     if (b < 0 || e < b || static_cast<std::uint64_t>(e) > data_size)
-      bad(fmt::format("tensor '{}' has data_offsets [{}, {}] outside the {} data bytes", name, b, e, data_size));
+      bad(fmt::format("tensor '{}' has data_offsets [{}, {}] outside the {} data bytes (truncated file?)", name, b, e, data_size));
     if (static_cast<std::uint64_t>(e - b) != count * itemsize(dtype))
       bad(fmt::format("tensor '{}' ({} {}) needs {} bytes but data_offsets span {}", name, dtype_code(dtype), shape,
                       count * itemsize(dtype), e - b));
