@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "nn_test_util.hpp"
+#include "test_nn_util.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;

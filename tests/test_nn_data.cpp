@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "nn_test_util.hpp"
+#include "test_nn_util.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
