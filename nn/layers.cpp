@@ -47,9 +47,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   const bool use_batch_stats = is_training() || !options_.track_running_stats;
   if (is_training() && options_.track_running_stats)
     num_batches_tracked.set_value(std::initializer_list<std::int64_t>{}, num_batches_tracked.item() + 1.0);
-  return functional::batch_norm(x, is_training() ? running_mean : Tensor(), is_training() ? running_var : Tensor(),
-                                weight, bias, use_batch_stats, {.momentum = options_.momentum, .eps = options_.eps})
-      ;
+  return functional::batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats,
+                                {.momentum = options_.momentum, .eps = options_.eps});
 }
 
 std::string BatchNorm2d::describe() const {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ops/sample_inputs.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
