@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
       }
       fmt::print("epoch {}: train loss {:.5f}, test loss {:.5f}\n", epoch + 1, loss_sum / static_cast<double>(seen),
                  test_loss());
+      std::fflush(stdout);
     }
     Tensor reconstructions;
     {

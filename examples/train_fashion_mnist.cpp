@@ -203,6 +203,7 @@ int main(int argc, char** argv) {
                          test_acc, seconds});
       fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n", epoch + 1,
                  epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
+      std::fflush(stdout);  // keep the log in order with the progress bar on stderr
       const Metadata meta{{"history", json::dump(history_to_json(history))}, {"seed", std::to_string(seed)}};
       save_module(model, model_path, meta);
       save_optimizer(optimizer, opt_path);

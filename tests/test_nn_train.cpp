@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "tapegrad.hpp"
+#include "test_nn_util.hpp"
 
 using namespace tg;
 using namespace tg::nn;
@@ -30,12 +31,12 @@ TensorDataset bars(std::int64_t n, std::uint64_t seed) {
 
 struct TinyCnn : Module {
   std::shared_ptr<Sequential> body;
-  TinyCnn() : Module("TinyCnn") {
+  explicit TinyCnn(double dropout = 0.1) : Module("TinyCnn") {
     body = register_module("body", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
                                         std::make_shared<Conv2d>(1, 4, 3, Conv2dLayerOptions{.padding = 1}),
                                         std::make_shared<BatchNorm2d>(4), std::make_shared<ReLU>(),
                                         std::make_shared<MaxPool2d>(), std::make_shared<Flatten>(),
-                                        std::make_shared<Dropout>(0.1, 3), std::make_shared<Linear>(64, 2)}));
+                                        std::make_shared<Dropout>(dropout, 3), std::make_shared<Linear>(64, 2)}));
   }
   Tensor forward(const Tensor& x) override { return body->forward(x); }
 };
@@ -83,4 +84,46 @@ TEST_CASE("nn train: a small CNN learns, and the same seed repeats bit for bit")
   const RunResult b = train_run(42);
   CHECK(a.last_loss == b.last_loss);
   CHECK(a.accuracy == b.accuracy);
+}
+
+namespace {
+
+// Trains `epochs` epochs starting at `first_epoch` (the loader order depends on the epoch).
+void train_epochs(TinyCnn& net, Adam& opt, DataLoader& loader, int first_epoch, int epochs) {
+  for (int e = first_epoch; e < first_epoch + epochs; ++e) {
+    loader.set_epoch(e);
+    for (const Batch& b : loader) {
+      opt.zero_grad();
+      cross_entropy(net(b.data), b.target).backward();
+      opt.step();
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("nn train: save after one epoch, load into fresh objects, resume: identical to an uninterrupted run") {
+  nn_test::TempDir dir;
+  DataLoader loader(bars(96, 4), {.batch_size = 32, .shuffle = true, .seed = 8});
+  manual_seed(5);
+  TinyCnn straight(0.0);
+  Adam opt_straight(straight.parameters(), {.lr = 0.01});
+  train_epochs(straight, opt_straight, loader, 0, 2);
+
+  manual_seed(5);
+  TinyCnn first(0.0);
+  Adam opt_first(first.parameters(), {.lr = 0.01});
+  train_epochs(first, opt_first, loader, 0, 1);
+  save_module(first, dir.file("model.safetensors"));
+  save_optimizer(opt_first, dir.file("opt.safetensors"));
+
+  manual_seed(99);  // different initial weights: everything must come from the files
+  TinyCnn resumed(0.0);
+  Adam opt_resumed(resumed.parameters(), {.lr = 0.01});
+  load_module(resumed, dir.file("model.safetensors"));
+  load_optimizer(opt_resumed, dir.file("opt.safetensors"));
+  train_epochs(resumed, opt_resumed, loader, 1, 1);
+  const auto a = straight.named_state(), b = resumed.named_state();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK_MESSAGE(a[i].second.to_vector() == b[i].second.to_vector(), a[i].first);
 }
