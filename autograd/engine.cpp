@@ -108,6 +108,7 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
     }
     if (!replay.options.retain_graph) {
       node->saved.clear();
+      node->output_data = Tensor();
       node->released = true;
     }
   }

@@ -3,7 +3,9 @@
 // Ownership mirrors the data flow: a tensor produced by a recorded op owns its Node
 // (AutogradMeta::grad_fn); a Node owns the autograd identities of its inputs (edges),
 // so a live result keeps exactly the graph behind it alive. The Node refers to its own
-// output only weakly, which breaks the cycle output -> node -> output.
+// output only weakly, which breaks the cycle output -> node -> output; when the forward
+// saved its output, the Node also keeps the output's data (an alias without autograd
+// identity), so backward can rebuild the output after the caller dropped it.
 #pragma once
 
 #include <any>
@@ -56,12 +58,13 @@ class BackwardContext {
 // Returns one gradient per input; an undefined Tensor where no gradient is needed/exists.
 using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor& grad_output)>;
 
-struct Node {
+struct Node : std::enable_shared_from_this<Node> {
   std::string name;
   std::vector<std::shared_ptr<AutogradMeta>> edges;  // per input; null if it needs no grad
   std::vector<InputInfo> inputs;
   std::vector<Tensor> saved;
   std::weak_ptr<TensorImpl> output;
+  Tensor output_data;  // set when saves_output: the output's data, without autograd identity
   bool saves_output = false;
   std::any attrs;
   BackwardFn backward;

@@ -55,6 +55,7 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
   node->saved = std::move(saved);
   node->saves_output = saves_output;
   node->output = output.impl_ptr();
+  if (saves_output) node->output_data = raw::alias(output);
   node->attrs = std::move(attrs);
   node->backward = std::move(backward);
   auto meta = std::make_shared<AutogradMeta>();
@@ -77,9 +78,16 @@ const Tensor& BackwardContext::saved(std::size_t i) const {
 std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
-  auto impl = node_.output.lock();
-  TG_CHECK(impl != nullptr, AutogradError, "{}: the saved output no longer exists", node_.name);
-  return Tensor(impl);
+  if (auto impl = node_.output.lock()) return Tensor(impl);
+  // The caller dropped the output: rebuild it from the kept data, as a result of this node,
+  // so that gradients of the backward (create_graph) still flow through it.
+  TG_CHECK(node_.output_data.defined(), AutogradError, "{}: the saved output was already freed", node_.name);
+  auto impl = std::make_shared<TensorImpl>(node_.output_data.impl());
+  auto meta = std::make_shared<AutogradMeta>();
+  meta->requires_grad = true;
+  meta->grad_fn = std::const_pointer_cast<Node>(node_.shared_from_this());
+  impl->autograd = std::move(meta);
+  return Tensor(std::move(impl));
 }
 std::size_t BackwardContext::num_inputs() const { return node_.inputs.size(); }
 bool BackwardContext::needs_input_grad(std::size_t i) const { return i < node_.inputs.size() && node_.inputs[i].needs_grad; }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ops/registry.hpp"
@@ -21,6 +22,9 @@ Tensor distinct_arg(const Shape& shape, Generator& gen, double gap = 0.05);
 // A constant (no grad) float64 tensor.
 Tensor constant(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0);
 
+// The shape pairs binary_broadcast uses: equal shapes, trailing broadcast, both sides
+// broadcast, and a 0-d operand (for ops that need their own value ranges per operand).
+std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes();
 // The standard broadcasting pairs for binary ops: equal shapes, trailing broadcast,
 // both sides broadcast, and a 0-d operand. Values in [low, high).
 std::vector<OpSample> binary_broadcast(double low = -1.0, double high = 1.0);

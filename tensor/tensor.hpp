@@ -108,6 +108,17 @@ class Tensor {
   Tensor sum(const std::vector<std::int64_t>& dims = {}, bool keepdim = false) const;
   Tensor mean(const std::vector<std::int64_t>& dims = {}, bool keepdim = false) const;
 
+  // In-place updates of the data (defined in ops/inplace.cpp). They are not recorded, so
+  // on a tensor that requires grad they are allowed only with recording off (NoGradGuard),
+  // e.g. for optimizer steps; `other` broadcasts to this tensor's shape.
+  Tensor& copy_(const Tensor& other);
+  Tensor& add_(const Tensor& other, double alpha = 1.0);  // this += alpha * other
+  Tensor& sub_(const Tensor& other);
+  Tensor& mul_(double factor);
+  Tensor& mul_(const Tensor& other);
+  Tensor& fill_(double value);
+  Tensor& zero_() { return fill_(0.0); }
+
   TensorImpl& impl() const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }

@@ -77,3 +77,17 @@ TEST_CASE("NoGradGuard records nothing") {
   }
   CHECK_FALSE(y.requires_grad());
 }
+
+TEST_CASE("in-place updates broadcast, and are refused on recorded tensors") {
+  Tensor w = tensor({{1, 2}, {3, 4}}, {.dtype = f64, .requires_grad = true});
+  CHECK_THROWS_AS(w.add_(ones({2, 2}, {.dtype = f64})), AutogradError);
+  {
+    NoGradGuard guard;
+    w.add_(tensor({10, 20}, {.dtype = f64}), 0.5);  // rows += [5, 10]
+    w.mul_(2.0);
+  }
+  CHECK(w.to_vector() == std::vector<double>{12, 24, 16, 28});
+  Tensor i = zeros({3}, {.dtype = i64});
+  i.fill_(7);
+  CHECK(i.to_vector() == std::vector<double>{7, 7, 7});
+}

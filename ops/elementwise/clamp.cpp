@@ -1,0 +1,98 @@
+// clamp: y = min(max(x, lo), hi) with either bound optional (hi wins if lo > hi).
+// dx = g where lo <= x <= hi (bounds included, as PyTorch), 0 outside.
+// An int64 x with a non-integral bound gives float32, like scalar_like.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "ops/elementwise/unary.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+namespace {
+
+struct ClampAttrs {
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
+double lower(const ClampAttrs& a) { return a.min.value_or(-std::numeric_limits<double>::infinity()); }
+double upper(const ClampAttrs& a) { return a.max.value_or(std::numeric_limits<double>::infinity()); }
+
+bool integral(std::optional<double> v) { return !v || std::floor(*v) == *v; }
+
+// A bound converted to T, saturating instead of the undefined out-of-range conversion.
+template <class T>
+T saturate(double v) {
+  if constexpr (std::is_integral_v<T>) {
+    constexpr double kTwo63 = 9223372036854775808.0;
+    if (v >= kTwo63) return std::numeric_limits<T>::max();
+    if (v < -kTwo63) return std::numeric_limits<T>::min();
+  } else {
+    if (v > static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::infinity();
+    if (v < static_cast<double>(std::numeric_limits<T>::lowest())) return -std::numeric_limits<T>::infinity();
+  }
+  return static_cast<T>(v);
+}
+
+}  // namespace
+
+OpDef make_clamp_op() {
+  return {
+      .name = "clamp",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) {
+        if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
+        const ClampAttrs& attrs = ctx.attrs<ClampAttrs>();
+        Tensor x = ctx.input(0);
+        if (x.dtype() == DType::Int64 && !(integral(attrs.min) && integral(attrs.max))) x = x.clone_as(DType::Float32);
+        const double lo = lower(attrs);
+        const double hi = upper(attrs);
+        return visit_numeric(x.dtype(), ctx.op_name(), [&](auto tag) {
+          using T = decltype(tag);
+          const T lo_t = saturate<T>(lo);
+          const T hi_t = saturate<T>(hi);
+          return kernels::unary_map<T, T>(x, [lo_t, hi_t](T v) {
+            if (v != v) return v;  // NaN propagates
+            const T r = v < lo_t ? lo_t : v;
+            return r > hi_t ? hi_t : r;
+          });
+        });
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        const ClampAttrs& attrs = ctx.attrs<ClampAttrs>();
+        const double lo = lower(attrs);
+        const double hi = upper(attrs);
+        // The mask is piecewise constant: a raw tensor, no gradient of its own.
+        const Tensor mask = visit_floating(ctx.saved(0).dtype(), "clamp backward", [&](auto tag) {
+          using T = decltype(tag);
+          const T lo_t = saturate<T>(lo);
+          const T hi_t = saturate<T>(hi);
+          return kernels::unary_map<T, T>(ctx.saved(0), [lo_t, hi_t](T v) { return v >= lo_t && v <= hi_t ? T(1) : T(0); });
+        });
+        return {g * mask};
+      },
+      .samples = [] {
+        // Distinct values on a 0.1 grid offset by 0.05; bounds on the grid, between values.
+        Generator gen(samples::kSeed + 44);
+        return std::vector<OpSample>{
+            {"[3, 4] in [-0.3, 0.2]", {samples::distinct_arg({3, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
+            {"[10] min -0.2", {samples::distinct_arg({10}, gen, 0.1)}, ClampAttrs{-0.2, std::nullopt}},
+            {"[2, 4] max 0.1", {samples::distinct_arg({2, 4}, gen, 0.1)}, ClampAttrs{std::nullopt, 0.1}},
+        };
+      },
+      .summary = "min(max(x, min), max), either bound optional; gradient 1 on [min, max]",
+  };
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  static const OpDef& op = registry().get("clamp");
+  TG_CHECK(min || max, ValueError, "clamp: at least one of min and max must be given");
+  TG_CHECK(!(min && std::isnan(*min)) && !(max && std::isnan(*max)), ValueError, "clamp: bounds must not be NaN (min {}, max {})",
+           min.value_or(0.0), max.value_or(0.0));
+  return call(op, {x}, ClampAttrs{min, max});
+}
+
+}  // namespace tg

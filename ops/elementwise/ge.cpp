@@ -1,0 +1,16 @@
+// ge: y = (a >= b), broadcasting, bool result; not differentiable (see compare.hpp).
+#include "ops/elementwise/compare.hpp"
+
+namespace tg {
+
+OpDef make_ge_op() {
+  return detail::make_compare_op("ge", "a >= b, broadcasting (bool, not differentiable)",
+                                 [](auto x, auto y) { return x >= y; });
+}
+
+Tensor ge(const Tensor& a, const Tensor& b) {
+  static const OpDef& op = registry().get("ge");
+  return call(op, {a, b});
+}
+
+}  // namespace tg

@@ -1,0 +1,16 @@
+// le: y = (a <= b), broadcasting, bool result; not differentiable (see compare.hpp).
+#include "ops/elementwise/compare.hpp"
+
+namespace tg {
+
+OpDef make_le_op() {
+  return detail::make_compare_op("le", "a <= b, broadcasting (bool, not differentiable)",
+                                 [](auto x, auto y) { return x <= y; });
+}
+
+Tensor le(const Tensor& a, const Tensor& b) {
+  static const OpDef& op = registry().get("le");
+  return call(op, {a, b});
+}
+
+}  // namespace tg

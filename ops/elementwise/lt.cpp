@@ -1,0 +1,16 @@
+// lt: y = (a < b), broadcasting, bool result; not differentiable (see compare.hpp).
+#include "ops/elementwise/compare.hpp"
+
+namespace tg {
+
+OpDef make_lt_op() {
+  return detail::make_compare_op("lt", "a < b, broadcasting (bool, not differentiable)",
+                                 [](auto x, auto y) { return x < y; });
+}
+
+Tensor lt(const Tensor& a, const Tensor& b) {
+  static const OpDef& op = registry().get("lt");
+  return call(op, {a, b});
+}
+
+}  // namespace tg

@@ -1,0 +1,38 @@
+// sigmoid: y = 1 / (1 + e^-x).  dx = g * y * (1 - y) (the saved output).
+#include <cmath>
+
+#include "ops/elementwise/unary.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+
+namespace tg {
+
+OpDef make_sigmoid_op() {
+  return {
+      .name = "sigmoid",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) {
+        ctx.save_output();
+        return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) {
+          using T = decltype(v);
+          // Evaluate e^-|x| only, so neither branch overflows.
+          if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+          const T e = std::exp(v);
+          return e / (T(1) + e);
+        });
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        const Tensor y = ctx.output();
+        return {g * y * (1.0 - y)};
+      },
+      .samples = [] { return samples::unary(-3.0, 3.0); },
+      .summary = "logistic function 1 / (1 + e^-x)",
+  };
+}
+
+Tensor sigmoid(const Tensor& x) {
+  static const OpDef& op = registry().get("sigmoid");
+  return call(op, {x});
+}
+
+}  // namespace tg

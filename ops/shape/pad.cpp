@@ -1,0 +1,79 @@
+// pad: constant padding in PyTorch order, pads = {left, right} of the last dim, then
+// {top, bottom} of the one before, ...; negative pads crop. y has size
+// x.size(d) + before(d) + after(d) along each padded dim, `value` outside the copy of x.
+// dx = pad(g, -pads): the part of g that holds x (crop what was added, zero-fill what was cut).
+#include <algorithm>
+
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
+
+namespace tg {
+
+namespace {
+
+struct PadAttrs {
+  std::vector<std::int64_t> pads;
+  double value = 0.0;
+};
+
+}  // namespace
+
+OpDef make_pad_op() {
+  return {
+      .name = "pad",
+      .arity = 1,
+      .forward = [](ForwardContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        const auto& pads = ctx.attrs<PadAttrs>().pads;
+        TG_CHECK(pads.size() % 2 == 0 && pads.size() <= 2 * x.shape().size(), ShapeError,
+                 "{}: pads {} must hold a (before, after) pair for at most each of the {} dims of shape {}", ctx.op_name(),
+                 pads, x.dim(), x.shape());
+        Shape out_shape = x.shape();
+        // The region of x that survives (src) and where it lands in the output (dst).
+        Shape kept = x.shape();
+        std::int64_t src_offset = x.offset();
+        std::vector<std::int64_t> dst_start(x.shape().size(), 0);
+        for (std::size_t k = 0; k < pads.size() / 2; ++k) {
+          const std::size_t d = x.shape().size() - 1 - k;
+          const std::int64_t before = pads[2 * k];
+          const std::int64_t after = pads[2 * k + 1];
+          out_shape[d] = x.shape()[d] + before + after;
+          TG_CHECK(out_shape[d] >= 0, ShapeError, "{}: pads {} give dim {} of shape {} a negative size {}", ctx.op_name(),
+                   pads, d, x.shape(), out_shape[d]);
+          kept[d] = std::max<std::int64_t>(0, x.shape()[d] - std::max<std::int64_t>(0, -before) - std::max<std::int64_t>(0, -after));
+          dst_start[d] = std::max<std::int64_t>(0, before);
+          if (kept[d] > 0) src_offset += std::max<std::int64_t>(0, -before) * x.strides()[d];
+        }
+        Tensor out = full(out_shape, ctx.attrs<PadAttrs>().value, {.dtype = x.dtype()});
+        if (numel(kept) == 0) return out;
+        std::int64_t dst_offset = 0;
+        for (std::size_t d = 0; d < dst_start.size(); ++d) dst_offset += dst_start[d] * out.strides()[d];
+        raw::copy_into(raw::as_strided(out, kept, out.strides(), dst_offset), raw::as_strided(x, kept, x.strides(), src_offset));
+        return out;
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        std::vector<std::int64_t> negated = ctx.attrs<PadAttrs>().pads;
+        for (auto& p : negated) p = -p;
+        return {pad(g, negated, 0.0)};
+      },
+      .samples = [] {
+        Generator gen(samples::kSeed + 27);
+        return std::vector<OpSample>{
+            {"[3, 4] last dim (1, 2)", {samples::arg({3, 4}, gen)}, PadAttrs{.pads = {1, 2}}},
+            {"[2, 3, 4] (1, 0, -1, 2) crops", {samples::arg({2, 3, 4}, gen)}, PadAttrs{.pads = {1, 0, -1, 2}}},
+            {"[3, 4] (-1, -1, 2, 1) value 0.5", {samples::arg({3, 4}, gen)}, PadAttrs{.pads = {-1, -1, 2, 1}, .value = 0.5}},
+            {"[4] (0, 0)", {samples::arg({4}, gen)}, PadAttrs{.pads = {0, 0}}},
+            {"[2, 3] crop all of dim 1 (-3, 1)", {samples::arg({2, 3}, gen)}, PadAttrs{.pads = {-3, 1}}},
+        };
+      },
+      .summary = "constant padding, PyTorch pad order; negative pads crop",
+  };
+}
+
+Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value) {
+  static const OpDef& op = registry().get("pad");
+  return call(op, {x}, PadAttrs{.pads = pads, .value = value});
+}
+
+}  // namespace tg
