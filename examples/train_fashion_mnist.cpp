@@ -1,9 +1,12 @@
 // Trains a LeNet-5-style CNN on Fashion-MNIST: live progress, test accuracy per epoch,
 // checkpoints (safetensors) with --resume, and a training-curve plot (SVG).
 //
-//   train_fashion_mnist                       # defaults: >= 89% test accuracy in a few minutes
-//   train_fashion_mnist --conv1 32 --conv2 64 --epochs 15     # the wider variant: >= 91%
+//   train_fashion_mnist                       # defaults: 4 epochs, 89.55% test accuracy (seed 1)
+//   train_fashion_mnist --conv1 32 --conv2 64 --epochs 15   # wider variant aimed at >= 91%
 //   train_fashion_mnist --epochs 8 --resume   # continue a finished run for more epochs
+//
+// The learning rate follows a cosine schedule over --epochs, so resuming with a larger
+// --epochs continues on the longer schedule.
 //
 // The data come from the Debian package dataset-fashion-mnist (or --data-dir /
 // TAPEGRAD_DATA_DIR). Same seed and thread count give the same result, bit for bit.
