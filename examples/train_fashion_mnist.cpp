@@ -1,0 +1,230 @@
+// Trains a LeNet-5-style CNN on Fashion-MNIST: live progress, test accuracy per epoch,
+// checkpoints (safetensors) with --resume, and a training-curve plot (SVG).
+//
+//   train_fashion_mnist                       # defaults: 4 epochs, 89.55% test accuracy (seed 1)
+//   train_fashion_mnist --epochs 10           # 90.67% (seed 1)
+//   train_fashion_mnist --conv1 32 --conv2 64 --epochs 15   # wider variant aimed at >= 91%
+//   train_fashion_mnist --epochs 8 --resume   # continue a finished run for more epochs
+//
+// The learning rate follows a cosine schedule over --epochs, so resuming with a larger
+// --epochs continues on the longer schedule.
+//
+// The data come from the Debian package dataset-fashion-mnist (or --data-dir /
+// TAPEGRAD_DATA_DIR). Same seed and thread count give the same result, bit for bit.
+#include <filesystem>
+#include <fstream>
+
+#include "nn_example_util.hpp"
+#include "tapegrad.hpp"
+
+using namespace tg;
+using namespace tg::nn;
+
+namespace {
+
+// conv(5x5, pad 2) -> relu -> maxpool -> conv(5x5) -> relu -> maxpool -> 3 linear layers.
+struct LeNet5 : Module {
+  std::shared_ptr<Sequential> features, classifier;
+  LeNet5(std::int64_t c1, std::int64_t c2) : Module("LeNet5") {
+    features = register_module(
+        "features", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+                        std::make_shared<Conv2d>(1, c1, 5, Conv2dLayerOptions{.padding = 2}), std::make_shared<ReLU>(),
+                        std::make_shared<MaxPool2d>(), std::make_shared<Conv2d>(c1, c2, 5), std::make_shared<ReLU>(),
+                        std::make_shared<MaxPool2d>(), std::make_shared<Flatten>()}));
+    classifier = register_module(
+        "classifier", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+                          std::make_shared<Linear>(c2 * 5 * 5, 120), std::make_shared<ReLU>(),
+                          std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)}));
+  }
+  Tensor forward(const Tensor& x) override { return classifier->forward(features->forward(x)); }
+};
+
+struct EpochStats {
+  double train_loss, train_acc, test_acc, seconds;
+};
+
+json::Value history_to_json(const std::vector<EpochStats>& h) {
+  json::Array a;
+  for (const auto& e : h) {
+    json::Value v{json::Object{}};
+    v.set("train_loss", e.train_loss);
+    v.set("train_acc", e.train_acc);
+    v.set("test_acc", e.test_acc);
+    v.set("seconds", e.seconds);
+    a.push_back(v);
+  }
+  return json::Value(a);
+}
+
+std::vector<EpochStats> history_from_json(const json::Value& v) {
+  std::vector<EpochStats> h;
+  for (const auto& e : v.as_array())
+    h.push_back({e.at("train_loss").as_double(), e.at("train_acc").as_double(), e.at("test_acc").as_double(),
+                 e.at("seconds").as_double()});
+  return h;
+}
+
+std::int64_t count_correct(const Tensor& logits, const Tensor& target) {
+  const auto pred = argmax(logits, 1);
+  const std::int64_t* p = pred.data<std::int64_t>();
+  const Tensor t = raw::contiguous(target);
+  const std::int64_t* q = t.data<std::int64_t>();
+  std::int64_t c = 0;
+  for (std::int64_t i = 0; i < pred.numel(); ++i) c += p[i] == q[i];
+  return c;
+}
+
+double evaluate(Module& model, DataLoader& loader) {
+  model.eval();
+  NoGradGuard no_grad;
+  std::int64_t correct = 0;
+  for (const Batch& b : loader) correct += count_correct(model(b.data), b.target);
+  model.train();
+  return static_cast<double>(correct) / static_cast<double>(loader.dataset_size());
+}
+
+// Two panels: training loss, and train / test accuracy, per epoch.
+void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
+  const double W = 420, H = 300, L = 55, R = 15, T = 30, B = 40;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+      "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      2 * W, H);
+  auto panel = [&](double x0, const std::string& title, const std::vector<std::pair<std::string, std::vector<double>>>& series,
+                   const std::vector<std::string>& colors) {
+    double lo = 1e300, hi = -1e300;
+    for (const auto& [n, s] : series)
+      for (double v : s) lo = std::min(lo, v), hi = std::max(hi, v);
+    if (hi - lo < 1e-9) hi = lo + 1e-3;
+    const double pad = 0.05 * (hi - lo);
+    lo -= pad;
+    hi += pad;
+    const std::size_t n = h.size();
+    auto px = [&](std::size_t i) { return x0 + L + (n > 1 ? (W - L - R) * static_cast<double>(i) / static_cast<double>(n - 1) : (W - L - R) / 2); };
+    auto py = [&](double v) { return T + (H - T - B) * (hi - v) / (hi - lo); };
+    svg += fmt::format("<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n", x0 + W / 2, title);
+    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", x0 + L, T,
+                       W - L - R, H - T - B);
+    for (int k = 0; k <= 4; ++k) {
+      const double v = lo + (hi - lo) * k / 4.0;
+      svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.3f}</text>\n", x0 + L - 4, py(v) + 4, v);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(i), H - B + 15, i + 1);
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>\n", x0 + L + (W - L - R) / 2, H - 8);
+    for (std::size_t s = 0; s < series.size(); ++s) {
+      std::string pts;
+      for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", px(i), py(series[s].second[i]));
+      svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n", colors[s], pts);
+      for (std::size_t i = 0; i < n; ++i)
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(i), py(series[s].second[i]), colors[s]);
+      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", x0 + L + 8, T + 14 + 14 * s, colors[s], series[s].first);
+    }
+  };
+  std::vector<double> loss, tr, te;
+  for (const auto& e : h) {
+    loss.push_back(e.train_loss);
+    tr.push_back(e.train_acc);
+    te.push_back(e.test_acc);
+  }
+  panel(0, "training loss", {{"train loss", loss}}, {"#c0392b"});
+  panel(W, "accuracy", {{"train accuracy", tr}, {"test accuracy", te}}, {"#2471a3", "#27ae60"});
+  svg += "</svg>\n";
+  std::ofstream(path) << svg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  example::Flags flags(argc, argv,
+                       {{"epochs", "4"}, {"batch-size", "64"}, {"lr", "0.002"}, {"threads", "0"}, {"seed", "1"},
+                        {"data-dir", default_fashion_mnist_dir()}, {"out-dir", "fashion-mnist-run"}, {"conv1", "6"},
+                        {"conv2", "16"}, {"limit", "0"}},
+                       {"resume"});
+  if (flags.help()) {
+    fmt::print("usage: train_fashion_mnist [flags]\n{}", flags.usage());
+    return 0;
+  }
+  try {
+    const std::int64_t epochs = flags.integer("epochs"), batch_size = flags.integer("batch-size");
+    const std::uint64_t seed = static_cast<std::uint64_t>(flags.integer("seed"));
+    const std::string out_dir = flags.str("out-dir");
+    if (flags.integer("threads") > 0) set_num_threads(static_cast<int>(flags.integer("threads")));
+    std::filesystem::create_directories(out_dir);
+
+    const std::string dir = flags.str("data-dir");
+    const TensorDataset train_set = load_mnist(dir, {.train = true, .limit = flags.integer("limit")});
+    const TensorDataset test_set = load_mnist(dir, {.train = false, .limit = flags.integer("limit")});
+    // Fashion-MNIST pixel statistics (of the training set, scaled to [0, 1]).
+    const Normalize normalize{.mean = 0.2860, .std = 0.3530};
+    DataLoader train_loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = seed, .transform = normalize});
+    DataLoader test_loader(test_set, {.batch_size = 1000, .transform = normalize});
+
+    manual_seed(seed);
+    LeNet5 model(flags.integer("conv1"), flags.integer("conv2"));
+    Adam optimizer(model.parameters(), {.lr = flags.real("lr")});
+    CosineAnnealingLR schedule(optimizer, epochs);
+    fmt::print("{}data: {} training / {} test images from {}; {} threads\n", model.to_string(), train_set.size(),
+               test_set.size(), dir, get_num_threads());
+
+    const std::string model_path = out_dir + "/model.safetensors", opt_path = out_dir + "/optimizer.safetensors";
+    std::vector<EpochStats> history;
+    if (flags.on("resume")) {
+      const Metadata meta = load_module(model, model_path);
+      load_optimizer(optimizer, opt_path);
+      for (const auto& [k, v] : meta)
+        if (k == "history") history = history_from_json(json::parse(v));
+      fmt::print("resumed from {} after epoch {}\n", model_path, history.size());
+    }
+    const std::int64_t start = static_cast<std::int64_t>(history.size());
+    schedule.set_epoch(start);
+
+    for (std::int64_t epoch = start; epoch < epochs; ++epoch) {
+      train_loader.set_epoch(epoch);
+      example::ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, epochs), train_loader.num_batches());
+      const auto t0 = std::chrono::steady_clock::now();
+      double loss_sum = 0;
+      std::int64_t correct = 0, seen = 0, step = 0;
+      for (const Batch& b : train_loader) {
+        optimizer.zero_grad();
+        const Tensor logits = model(b.data);
+        const Tensor loss = cross_entropy(logits, b.target);
+        loss.backward();
+        optimizer.step();
+        const std::int64_t n = b.target.numel();
+        loss_sum += loss.item() * static_cast<double>(n);
+        correct += count_correct(logits.detach(), b.target);
+        seen += n;
+        bar.update(++step,
+                   fmt::format("loss {:.4f} acc {:.2f}%", loss_sum / static_cast<double>(seen),
+                               100.0 * static_cast<double>(correct) / static_cast<double>(seen)),
+                   seen);
+      }
+      schedule.step();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double test_acc = evaluate(model, test_loader);
+      history.push_back({loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen),
+                         test_acc, seconds});
+      fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n", epoch + 1,
+                 epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
+      std::fflush(stdout);  // keep the log in order with the progress bar on stderr
+      const Metadata meta{{"history", json::dump(history_to_json(history))}, {"seed", std::to_string(seed)}};
+      save_module(model, model_path, meta);
+      save_optimizer(optimizer, opt_path);
+      write_svg(out_dir + "/training_curve.svg", history);
+    }
+    if (history.empty()) {
+      fmt::print("nothing to do: no epochs requested\n");
+      return 0;
+    }
+    fmt::print("final test accuracy {:.2f}% (exact: {:.17g}); checkpoint {}, plot {}/training_curve.svg\n",
+               100 * history.back().test_acc, history.back().test_acc, model_path, out_dir);
+  } catch (const tg::Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,204 @@
+#include "nn/safetensors.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include "nn/json.hpp"
+
+namespace tg::nn {
+
+static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+
+namespace {
+
+constexpr const char* kCrcKey = "tapegrad.crc32";
+constexpr std::uint64_t kMaxHeader = 100u << 20;  // as the Python reader
+
+std::string dtype_code(DType d) {
+  switch (d) {
+    case DType::Float32: return "F32";
+    case DType::Float64: return "F64";
+    case DType::Int64: return "I64";
+    case DType::Bool: return "BOOL";
+  }
+  return "?";
+}
+
+bool parse_dtype(const std::string& code, DType& out) {
+  if (code == "F32") out = DType::Float32;
+  else if (code == "F64") out = DType::Float64;
+  else if (code == "I64") out = DType::Int64;
+  else if (code == "BOOL") out = DType::Bool;
+  else return false;
+  return true;
+}
+
+std::uint32_t crc_of(const char* data, std::size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (n > 0) {
+    const uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
+    data += chunk;
+    n -= chunk;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+}  // namespace
+
+std::string encode_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
+  std::string data;
+  json::Value header{json::Object{}};
+  for (const auto& [name, t] : tensors) {
+    TG_CHECK(t.defined(), ValueError, "safetensors: tensor '{}' is undefined", name);
+    TG_CHECK(name != "__metadata__" && header.find(name) == nullptr, ValueError,
+             "safetensors: duplicate or reserved tensor name '{}'", name);
+    const Tensor c = raw::contiguous(t);
+    const std::size_t begin = data.size();
+    data.append(static_cast<const char*>(c.raw_data()), static_cast<std::size_t>(c.numel()) * itemsize(c.dtype()));
+    json::Array shape;
+    for (const auto s : c.shape()) shape.emplace_back(s);
+    json::Value entry{json::Object{}};
+    entry.set("dtype", dtype_code(c.dtype()));
+    entry.set("shape", std::move(shape));
+    entry.set("data_offsets", json::Array{static_cast<std::int64_t>(begin), static_cast<std::int64_t>(data.size())});
+    header.set(name, std::move(entry));
+  }
+  json::Value meta{json::Object{}};
+  for (const auto& [k, v] : metadata)
+    if (k != kCrcKey) meta.set(k, v);
+  meta.set(kCrcKey, fmt::format("{:08x}", crc_of(data.data(), data.size())));
+  header.set("__metadata__", std::move(meta));
+
+  std::string text = json::dump(header);
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out(8, '\0');
+  const std::uint64_t n = text.size();
+  std::memcpy(out.data(), &n, 8);
+  out += text;
+  out += data;
+  return out;
+}
+
+SafetensorsContents decode_safetensors(const std::string& bytes, const std::string& source) {
+  auto bad = [&](const std::string& what) { fail<IOError>("safetensors: {}: {}", source, what); };
+  if (bytes.size() < 8) bad(fmt::format("file too short ({} bytes) to hold the header length", bytes.size()));
+  std::uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), 8);
+  if (n > kMaxHeader || n > bytes.size() - 8)
+    bad(fmt::format("header length {} exceeds the file size {} (truncated or not a safetensors file)", n,
+                    bytes.size()));
+  json::Value header;
+  try {
+    header = json::parse(std::string_view(bytes).substr(8, n));
+  } catch (const json::ParseError& e) {
+    bad(fmt::format("bad JSON header ({})", e.what()));
+  }
+  if (!header.is_object()) bad("the JSON header is not an object");
+  const std::size_t data_start = 8 + n;
+  const std::uint64_t data_size = bytes.size() - data_start;
+
+  SafetensorsContents out;
+  struct Span {
+    std::uint64_t begin, end;
+    std::size_t index;
+  };
+  std::vector<Span> spans;
+  std::string crc;
+  for (const auto& [name, entry] : header.as_object()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) bad("__metadata__ is not an object");
+      for (const auto& [k, v] : entry.as_object()) {
+        if (!v.is_string()) bad(fmt::format("metadata value of '{}' is not a string", k));
+        if (k == kCrcKey) crc = v.as_string();
+        else out.metadata.emplace_back(k, v.as_string());
+      }
+      continue;
+    }
+    auto field = [&](const char* key) -> const json::Value& {
+      const json::Value* v = entry.is_object() ? entry.find(key) : nullptr;
+      if (v == nullptr) bad(fmt::format("tensor '{}' has no '{}'", name, key));
+      return *v;
+    };
+    const json::Value& dt = field("dtype");
+    DType dtype{};
+    if (!dt.is_string() || !parse_dtype(dt.as_string(), dtype))
+      bad(fmt::format("tensor '{}' has unsupported dtype {}", name, json::dump(dt)));
+    const json::Value& sh = field("shape");
+    if (!sh.is_array()) bad(fmt::format("tensor '{}' has a non-array shape", name));
+    Shape shape;
+    std::uint64_t count = 1;
+    for (const auto& d : sh.as_array()) {
+      if (!d.is_int() || d.as_int() < 0 || d.as_int() > (std::int64_t{1} << 40))
+        bad(fmt::format("tensor '{}' has a bad shape {}", name, json::dump(sh)));
+      shape.push_back(d.as_int());
+      count *= static_cast<std::uint64_t>(d.as_int());
+      if (count > data_size) bad(fmt::format("tensor '{}' of shape {} does not fit in the data", name, shape));
+    }
+    const json::Value& off = field("data_offsets");
+    if (!off.is_array() || off.as_array().size() != 2 || !off.as_array()[0].is_int() || !off.as_array()[1].is_int())
+      bad(fmt::format("tensor '{}' has bad data_offsets {}", name, json::dump(off)));
+    const std::int64_t b = off.as_array()[0].as_int(), e = off.as_array()[1].as_int();
+    if (b < 0 || e < b || static_cast<std::uint64_t>(e) > data_size)
+      bad(fmt::format("tensor '{}' has data_offsets [{}, {}] outside the {} data bytes (truncated file?)", name, b, e, data_size));
+    if (static_cast<std::uint64_t>(e - b) != count * itemsize(dtype))
+      bad(fmt::format("tensor '{}' ({} {}) needs {} bytes but data_offsets span {}", name, dtype_code(dtype), shape,
+                      count * itemsize(dtype), e - b));
+    Tensor t = empty(shape, {.dtype = dtype});
+    if (count > 0) std::memcpy(t.raw_data(), bytes.data() + data_start + b, static_cast<std::size_t>(e - b));
+    spans.push_back({static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(e), out.tensors.size()});
+    out.tensors.emplace_back(name, t);
+  }
+  // The data must be covered exactly once, without holes (as the format requires).
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  std::uint64_t expect = 0;
+  for (const auto& s : spans) {
+    if (s.begin != expect) bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", expect));
+    expect = s.end;
+  }
+  if (expect != data_size) bad(fmt::format("{} data bytes but tensors cover {} (truncated or padded file)", data_size, expect));
+  if (!crc.empty() && crc != fmt::format("{:08x}", crc_of(bytes.data() + data_start, data_size)))
+    bad("checksum mismatch: the tensor data is corrupted");
+  std::vector<NamedTensor> ordered;
+  for (const auto& s : spans) ordered.push_back(std::move(out.tensors[s.index]));
+  out.tensors = std::move(ordered);
+  return out;
+}
+
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
+  const std::string bytes = encode_safetensors(tensors, metadata);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    TG_CHECK(f.good(), IOError, "safetensors: cannot open '{}' for writing", tmp);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f.good()) {
+      f.close();
+      std::filesystem::remove(tmp);
+      fail<IOError>("safetensors: writing '{}' failed (disk full?)", tmp);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    fail<IOError>("safetensors: cannot rename '{}' to '{}': {}", tmp, path, ec.message());
+  }
+}
+
+SafetensorsContents load_safetensors(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  TG_CHECK(f.good(), IOError, "safetensors: cannot open '{}'", path);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  TG_CHECK(!f.bad(), IOError, "safetensors: error reading '{}'", path);
+  return decode_safetensors(bytes, path);
+}
+
+}  // namespace tg::nn
