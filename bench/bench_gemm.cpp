@@ -1,0 +1,125 @@
+// gemm benchmark: measures this machine's FMA peak, then times tg::kernels::gemm (and
+// libtorch's torch::mm_out on the same data, when built with libtorch) on square and
+// convolution-like shapes for 1 and 2 threads. Reports the median of repeated runs.
+//
+// Usage: bench_gemm [--threads 1,2] [--min-time 0.3] [--simd portable|avx2|avx512]
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/fma_peak.hpp"
+#include "ops/kernels/gemm.hpp"
+#include "tensor/parallel.hpp"
+
+#ifdef TAPEGRAD_BENCH_TORCH
+#include <torch/torch.h>
+#endif
+
+namespace {
+
+struct Shape {
+  std::int64_t m, n, k;
+};
+
+// Median seconds per call: one warm-up call, then repeats until min_time has passed
+// (at least 5 calls).
+double median_seconds(const std::function<void()>& run, double min_time) {
+  run();
+  std::vector<double> times;
+  double total = 0;
+  while (times.size() < 5 || total < min_time) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    times.push_back(s);
+    total += s;
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+std::vector<int> parse_ints(const std::string& s) {
+  std::vector<int> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t next = s.find(',', pos);
+    if (next == std::string::npos) next = s.size();
+    out.push_back(std::stoi(s.substr(pos, next - pos)));
+    pos = next + 1;
+  }
+  return out;
+}
+
+void report(const char* impl, const Shape& s, int threads, double sec, double peak) {
+  const double gflops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) / sec * 1e-9;
+  std::printf("%-9s %5lld x %5lld x %5lld  threads %d  %9.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", impl,
+              static_cast<long long>(s.m), static_cast<long long>(s.n), static_cast<long long>(s.k), threads,
+              sec * 1e3, gflops, 100.0 * gflops / (peak * threads));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> thread_counts{1, 2};
+  double min_time = 0.3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--threads") thread_counts = parse_ints(argv[i + 1]);
+    if (flag == "--min-time") min_time = std::stod(argv[i + 1]);
+    if (flag == "--simd") {
+      const std::string v = argv[i + 1];
+      tg::kernels::set_gemm_simd_path(v == "portable" ? tg::kernels::SimdPath::portable
+                                      : v == "avx2"   ? tg::kernels::SimdPath::avx2
+                                                      : tg::kernels::SimdPath::avx512);
+    }
+  }
+  // Flush denormals on both sides (the data here has none; this only removes a variable).
+  _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+  _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+#ifdef TAPEGRAD_BENCH_TORCH
+  torch::set_flush_denormal(true);
+#endif
+
+  const double peak = tg::bench::fma_peak_gflops();
+  std::printf("fp32 FMA peak (one thread, 12 chains): %.1f GFLOP/s; gemm path: %s\n", peak,
+              std::string(tg::kernels::to_string(tg::kernels::gemm_simd_path())).c_str());
+
+  const std::vector<Shape> shapes{{256, 256, 256},   {512, 512, 512}, {1024, 1024, 1024},
+                                  {2048, 2048, 2048}, {64, 400, 120},  {64, 3136, 128}};
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (const Shape& s : shapes) {
+    std::vector<float> a(static_cast<std::size_t>(s.m * s.k)), b(static_cast<std::size_t>(s.k * s.n));
+    std::vector<float> c(static_cast<std::size_t>(s.m * s.n));
+    for (float& x : a) x = dist(rng);
+    for (float& x : b) x = dist(rng);
+    for (int threads : thread_counts) {
+      tg::set_num_threads(threads);
+      const double t_tg = median_seconds(
+          [&] {
+            tg::kernels::gemm<float>(s.m, s.n, s.k, 1.0f, a.data(), s.k, 1, b.data(), s.n, 1, 0.0f, c.data(), s.n);
+          },
+          min_time);
+      report("tapegrad", s, threads, t_tg, peak);
+#ifdef TAPEGRAD_BENCH_TORCH
+      torch::set_num_threads(threads);
+      torch::Tensor ta = torch::from_blob(a.data(), {s.m, s.k}, torch::kFloat);
+      torch::Tensor tb = torch::from_blob(b.data(), {s.k, s.n}, torch::kFloat);
+      torch::Tensor tc = torch::empty({s.m, s.n}, torch::kFloat);
+      const double t_torch = median_seconds([&] { torch::mm_out(tc, ta, tb); }, min_time);
+      report("torch::mm", s, threads, t_torch, peak);
+#endif
+    }
+  }
+  tg::set_num_threads(0);
+  return 0;
+}
