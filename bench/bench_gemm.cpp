@@ -3,6 +3,7 @@
 // convolution-like shapes for 1 and 2 threads. Reports the median of repeated runs.
 //
 // Usage: bench_gemm [--threads 1,2] [--min-time 0.3] [--simd portable|avx2|avx512]
+#include <dlfcn.h>
 #include <xmmintrin.h>
 #include <pmmintrin.h>
 
@@ -59,6 +60,27 @@ std::vector<int> parse_ints(const std::string& s) {
   return out;
 }
 
+#ifdef TAPEGRAD_BENCH_TORCH
+// torch::mm goes to the system BLAS; an OpenBLAS built with its own thread pool ignores
+// torch::set_num_threads, so set its thread count too when it is the one loaded.
+void set_torch_threads(int threads) {
+  torch::set_num_threads(threads);
+  using SetThreads = void (*)(int);
+  if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
+}
+#endif
+
+// The machine's 1-minute load average (other processes skew every number here).
+std::string load_average() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return "unknown";
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  if (!ok) return "unknown";
+  return std::string(buf, std::strcspn(buf, " "));
+}
+
 void report(const char* impl, const Shape& s, int threads, double sec, double peak) {
   const double gflops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k) / sec * 1e-9;
   std::printf("%-9s %5lld x %5lld x %5lld  threads %d  %9.3f ms  %7.1f GFLOP/s  %5.1f%% of peak\n", impl,
@@ -86,12 +108,12 @@ int main(int argc, char** argv) {
   _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
   _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
 #ifdef TAPEGRAD_BENCH_TORCH
-  torch::set_flush_denormal(true);
+  at::globalContext().setFlushDenormal(true);
 #endif
 
   const double peak = tg::bench::fma_peak_gflops();
-  std::printf("fp32 FMA peak (one thread, 12 chains): %.1f GFLOP/s; gemm path: %s\n", peak,
-              std::string(tg::kernels::to_string(tg::kernels::gemm_simd_path())).c_str());
+  std::printf("fp32 FMA peak (one thread, 12 chains): %.1f GFLOP/s; gemm path: %s; load average %s\n", peak,
+              std::string(tg::kernels::to_string(tg::kernels::gemm_simd_path())).c_str(), load_average().c_str());
 
   const std::vector<Shape> shapes{{256, 256, 256},   {512, 512, 512}, {1024, 1024, 1024},
                                   {2048, 2048, 2048}, {64, 400, 120},  {64, 3136, 128}};
@@ -111,7 +133,7 @@ int main(int argc, char** argv) {
           min_time);
       report("tapegrad", s, threads, t_tg, peak);
 #ifdef TAPEGRAD_BENCH_TORCH
-      torch::set_num_threads(threads);
+      set_torch_threads(threads);
       torch::Tensor ta = torch::from_blob(a.data(), {s.m, s.k}, torch::kFloat);
       torch::Tensor tb = torch::from_blob(b.data(), {s.k, s.n}, torch::kFloat);
       torch::Tensor tc = torch::empty({s.m, s.n}, torch::kFloat);
@@ -120,6 +142,7 @@ int main(int argc, char** argv) {
 #endif
     }
   }
+  std::printf("load average at the end: %s\n", load_average().c_str());
   tg::set_num_threads(0);
   return 0;
 }
