@@ -3,7 +3,12 @@
 
 namespace tg::bench {
 
-// GFLOP/s of one thread running 12 independent vector FMA chains (median of several runs).
-double fma_peak_gflops();
+struct Peak {
+  double wall;  // GFLOP/s over wall-clock time
+  double cpu;   // GFLOP/s over the thread's CPU time (robust to other processes)
+};
+
+// One thread running 12 independent vector FMA chains (median of several runs).
+Peak fma_peak_gflops();
 
 }  // namespace tg::bench
