@@ -39,6 +39,15 @@ std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit)
   return round_up(ceil_div(n, ceil_div(n, max_part)), unit);
 }
 
+// [0, n) cut into `parts` near-equal ranges of whole units (<= max_part each when possible);
+// range t is [begin(t), begin(t + 1)) clipped to n.
+struct Split {
+  std::int64_t n, unit, units, parts;
+  Split(std::int64_t n_, std::int64_t max_part, std::int64_t unit_)
+      : n(n_), unit(unit_), units(ceil_div(n_, unit_)), parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
+  std::int64_t begin(std::int64_t t) const { return std::min(n, t * units / parts * unit); }
+};
+
 // ---- run-time dispatch ----
 
 bool cpu_has_avx512() { return __builtin_cpu_supports("avx512f"); }
@@ -156,13 +165,11 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   for (std::int64_t jc = 0; jc < n; jc += nb_max) {
     const std::int64_t nb = std::min(nb_max, n - jc);
     const std::int64_t b_panels = ceil_div(nb, nr);
-    const std::int64_t tile_cols = part_size(nb, uk.tile_cols, nr);
-    const std::int64_t col_tiles = ceil_div(nb, tile_cols);
+    const Split col_tiles(nb, uk.tile_cols, nr);
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
       const std::int64_t a_panels = ceil_div(mb, mr);
-      const std::int64_t tile_rows = part_size(mb, uk.tile_rows, mr);
-      const std::int64_t row_tiles = ceil_div(mb, tile_rows);
+      const Split row_tiles(mb, uk.tile_rows, mr);
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
         run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
@@ -177,10 +184,11 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
           }
         });
         const T beta_k = pc == 0 ? beta : T(1);
-        run_tasks(row_tiles * col_tiles, parallel, [&](std::int64_t begin, std::int64_t end) {
+        run_tasks(row_tiles.parts * col_tiles.parts, parallel, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
-            const std::int64_t i0 = t / col_tiles * tile_rows, j0 = t % col_tiles * tile_cols;
-            const std::int64_t i1 = std::min(mb, i0 + tile_rows), j1 = std::min(nb, j0 + tile_cols);
+            const std::int64_t ti = t / col_tiles.parts, tj = t % col_tiles.parts;
+            const std::int64_t i0 = row_tiles.begin(ti), i1 = row_tiles.begin(ti + 1);
+            const std::int64_t j0 = col_tiles.begin(tj), j1 = col_tiles.begin(tj + 1);
             for (std::int64_t i = i0; i < i1; i += mr) {
               for (std::int64_t j = j0; j < j1; j += nr) {
                 uk.tile(kc, ap + i * kc, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
