@@ -1,29 +1,269 @@
-// Portable reference implementation (to be replaced by the packed SIMD kernel).
+// gemm driver (Goto/BLIS design) and run-time SIMD dispatch.
+//
+// For each block of columns (<= kMaxBlock) and rows (<= kMaxBlock) of C and each k-block
+// of kc steps, in k order:
+//   1. pack the A block into mr-row panels and the B block into nr-column panels
+//      (in parallel; the buffers belong to the calling thread and are reused across calls);
+//   2. cut the C block into tiles (<= tile_rows x tile_cols, a multiple of mr x nr) and
+//      run the micro-kernel over each tile's mr x nr sub-tiles in parallel. A tile's B block
+//      stays in L2 while the A panels stream through it.
+// All block sizes depend only on the shape and the path, so every element of C receives
+// the same sequence of operations whatever the thread count.
 #include "ops/kernels/gemm.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ops/kernels/gemm_ukernel.hpp"
+#include "tensor/error.hpp"
 #include "tensor/parallel.hpp"
 
 namespace tg::kernels {
+namespace {
+
+using gemm_detail::MicroKernel;
+
+constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
+constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
+
+// Splits [0, n) into ceil(n / max_part) near-equal parts, each a multiple of `unit`.
+std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit) {
+  return round_up(ceil_div(n, ceil_div(n, max_part)), unit);
+}
+
+// [0, n) cut into `parts` near-equal ranges of whole units (<= max_part each when possible);
+// range t is [begin(t), begin(t + 1)) clipped to n.
+struct Split {
+  std::int64_t n, unit, units, parts;
+  Split(std::int64_t n_, std::int64_t max_part, std::int64_t unit_)
+      : n(n_), unit(unit_), units(ceil_div(n_, unit_)), parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
+  std::int64_t begin(std::int64_t t) const { return std::min(n, t * units / parts * unit); }
+};
+
+// ---- run-time dispatch ----
+
+bool cpu_has_avx512() { return __builtin_cpu_supports("avx512f"); }
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+SimdPath initial_path() {
+  SimdPath path = gemm_best_simd_path();
+  if (const char* env = std::getenv("TAPEGRAD_SIMD")) {
+    const std::string want(env);
+    SimdPath forced = path;
+    if (want == "portable") forced = SimdPath::portable;
+    if (want == "avx2") forced = SimdPath::avx2;
+    if (want == "avx512") forced = SimdPath::avx512;
+    path = std::min(path, forced);
+  }
+  return path;
+}
+
+std::atomic<SimdPath>& current_path() {
+  static std::atomic<SimdPath> path{initial_path()};
+  return path;
+}
+
+template <class T>
+const MicroKernel<T>& select_kernel() {
+  switch (gemm_simd_path()) {
+    case SimdPath::avx512:
+      return gemm_detail::avx512_kernel<T>();
+    case SimdPath::avx2:
+      return gemm_detail::avx2_kernel<T>();
+    case SimdPath::portable:
+      break;
+  }
+  return gemm_detail::portable_kernel<T>();
+}
+
+// ---- packing buffers ----
+
+// 64-byte aligned scratch that only grows: page faults on fresh memory are expensive, so
+// the buffers live for the thread's lifetime. A stack of them makes gemm re-entrant on one
+// thread (oneTBB may run another task that calls gemm while this thread waits).
+class Scratch {
+ public:
+  void* get(std::size_t bytes) {
+    if (bytes > capacity_) {
+      capacity_ = std::max(bytes, capacity_ * 2);
+      data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, round_up(capacity_, 64))));
+      TG_CHECK(data_ != nullptr, Error, "gemm: cannot allocate {} bytes of packing buffer", capacity_);
+    }
+    return data_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> data_;
+  std::size_t capacity_ = 0;
+};
+
+class ScratchLease {
+ public:
+  ScratchLease() {
+    if (stack().size() <= depth()) stack().push_back(std::make_unique<Scratch>());
+    scratch_ = stack()[depth()++].get();
+  }
+  ~ScratchLease() { --depth(); }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  Scratch& operator*() { return *scratch_; }
+
+ private:
+  static std::vector<std::unique_ptr<Scratch>>& stack() {
+    thread_local std::vector<std::unique_ptr<Scratch>> s;
+    return s;
+  }
+  static std::size_t& depth() {
+    thread_local std::size_t d = 0;
+    return d;
+  }
+  Scratch* scratch_;
+};
+
+// Runs body over [0, n) tasks: in parallel (fixed one-task chunks) when `parallel`.
+template <class F>
+void run_tasks(std::int64_t n, bool parallel, F&& body) {
+  if (parallel) {
+    parallel_for(n, 1, body);
+  } else {
+    body(0, n);
+  }
+}
+
+template <class T>
+void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    for (std::int64_t j = 0; j < n; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
+  }
+}
+
+template <class T>
+void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                 std::int64_t a_row, std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta,
+                 T* c, std::int64_t ldc) {
+  const std::int64_t mr = uk.mr, nr = uk.nr;
+  const std::int64_t kc_max = part_size(k, uk.kc, 1);
+  const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
+  const std::int64_t nb_max = part_size(n, kMaxBlock, nr);
+  const bool parallel = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+  ScratchLease lease;
+  T* const ap = static_cast<T*>((*lease).get(static_cast<std::size_t>(mb_max + nb_max) * kc_max * sizeof(T)));
+  T* const bp = ap + mb_max * kc_max;
+
+  for (std::int64_t jc = 0; jc < n; jc += nb_max) {
+    const std::int64_t nb = std::min(nb_max, n - jc);
+    const std::int64_t b_panels = ceil_div(nb, nr);
+    const Split col_tiles(nb, uk.tile_cols, nr);
+    for (std::int64_t ic = 0; ic < m; ic += mb_max) {
+      const std::int64_t mb = std::min(mb_max, m - ic);
+      const std::int64_t a_panels = ceil_div(mb, mr);
+      const Split row_tiles(mb, uk.tile_rows, mr);
+      for (std::int64_t pc = 0; pc < k; pc += kc_max) {
+        const std::int64_t kc = std::min(kc_max, k - pc);
+        run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t t = begin; t < end; ++t) {
+            if (t < a_panels) {
+              const std::int64_t i = t * mr;
+              uk.pack(ap + i * kc, mr, a + (ic + i) * a_row + pc * a_col, a_row, a_col, std::min(mr, mb - i), kc);
+            } else {
+              const std::int64_t j = (t - a_panels) * nr;
+              uk.pack(bp + j * kc, nr, b + pc * b_row + (jc + j) * b_col, b_col, b_row, std::min(nr, nb - j), kc);
+            }
+          }
+        });
+        const T beta_k = pc == 0 ? beta : T(1);
+        run_tasks(row_tiles.parts * col_tiles.parts, parallel, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t t = begin; t < end; ++t) {
+            const std::int64_t ti = t / col_tiles.parts, tj = t % col_tiles.parts;
+            const std::int64_t i0 = row_tiles.begin(ti), i1 = row_tiles.begin(ti + 1);
+            const std::int64_t j0 = col_tiles.begin(tj), j1 = col_tiles.begin(tj + 1);
+            for (std::int64_t i = i0; i < i1; i += mr) {
+              for (std::int64_t j = j0; j < j1; j += nr) {
+                uk.tile(kc, ap + i * kc, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
+                        std::min(nr, j1 - j), alpha, beta_k);
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(SimdPath path) {
+  switch (path) {
+    case SimdPath::avx512:
+      return "avx512";
+    case SimdPath::avx2:
+      return "avx2";
+    case SimdPath::portable:
+      break;
+  }
+  return "portable";
+}
+
+SimdPath gemm_best_simd_path() {
+  static const SimdPath best = cpu_has_avx512() ? SimdPath::avx512
+                               : cpu_has_avx2() ? SimdPath::avx2
+                                                : SimdPath::portable;
+  return best;
+}
+
+SimdPath gemm_simd_path() { return current_path().load(std::memory_order_relaxed); }
+
+void set_gemm_simd_path(SimdPath path) {
+  TG_CHECK(path <= gemm_best_simd_path(), ValueError, "set_gemm_simd_path: this CPU does not support {} (best: {})",
+           to_string(path), to_string(gemm_best_simd_path()));
+  current_path().store(path, std::memory_order_relaxed);
+}
 
 template <class T>
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
           const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
-  parallel_for(m, 16, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      T* crow = c + i * ldc;
-      for (std::int64_t j = 0; j < n; ++j) crow[j] = beta == T(0) ? T(0) : beta * crow[j];
-      for (std::int64_t p = 0; p < k; ++p) {
-        const T av = alpha * a[i * a_row + p * a_col];
-        const T* brow = b + p * b_row;
-        for (std::int64_t j = 0; j < n; ++j) crow[j] += av * brow[j * b_col];
-      }
-    }
-  });
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_packed(select_kernel<T>(), m, n, k, alpha, a, a_row, a_col, b, b_row, b_col, beta, c, ldc);
 }
 
-template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t, std::int64_t,
-                          const float*, std::int64_t, std::int64_t, float, float*, std::int64_t);
-template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, double, const double*, std::int64_t, std::int64_t,
-                           const double*, std::int64_t, std::int64_t, double, double*, std::int64_t);
+template <class T>
+void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
+                    std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
+                    std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    T* crow = c + i * ldc;
+    for (std::int64_t j = 0; j < n; ++j) crow[j] = beta == T(0) ? T(0) : beta * crow[j];
+    for (std::int64_t p = 0; p < k; ++p) {
+      const T av = alpha * a[i * a_row + p * a_col];
+      const T* brow = b + p * b_row;
+      for (std::int64_t j = 0; j < n; ++j) crow[j] += av * brow[j * b_col];
+    }
+  }
+}
+
+#define TG_INSTANTIATE_GEMM(T)                                                                                      \
+  template void gemm<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, const T*, \
+                        std::int64_t, std::int64_t, T, T*, std::int64_t);                                          \
+  template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t,             \
+                                  std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);
+TG_INSTANTIATE_GEMM(float)
+TG_INSTANTIATE_GEMM(double)
+#undef TG_INSTANTIATE_GEMM
 
 }  // namespace tg::kernels

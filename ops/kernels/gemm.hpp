@@ -1,14 +1,44 @@
 // Matrix multiply kernel: C = alpha * op(A) * op(B) + beta * C on strided row-major data.
+//
+// gemm() is a packed, cache-blocked kernel (Goto/BLIS design: panels of A and B packed per
+// k-block, a register-blocked micro-kernel, SIMD chosen at run time). gemm_reference() is
+// the plain triple loop kept as the test oracle.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace tg::kernels {
 
 // A is M x K with element (i, k) at a[i * a_row + k * a_col]; B is K x N likewise; C is
 // M x N row-major with leading dimension ldc. beta == 0 overwrites C (NaNs in C ignored).
+// k == 0 or alpha == 0 only scales C by beta (A and B are not read, as in BLAS).
+// Results are bit-identical for any thread count: each element of C is computed by one
+// thread, in a k-order that depends only on the shape and the SIMD path.
 template <class T>
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
           const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc);
+
+// The naive loop (one row of C at a time), independent of gemm(): the oracle for tests.
+template <class T>
+void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
+                    std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
+                    std::int64_t ldc);
+
+// Instruction-set paths of gemm(), lowest first.
+enum class SimdPath { portable, avx2, avx512 };
+
+std::string_view to_string(SimdPath path);
+
+// The best path this CPU (and OS) supports: avx512 needs AVX-512F, avx2 needs AVX2 + FMA.
+SimdPath gemm_best_simd_path();
+
+// The path gemm() uses: the best supported one, lowered by the environment variable
+// TAPEGRAD_SIMD=portable|avx2|avx512 (read once; a path above the best is clamped), or by
+// set_gemm_simd_path().
+SimdPath gemm_simd_path();
+
+// Forces a path (for tests and benchmarks); throws tg::ValueError if the CPU lacks it.
+void set_gemm_simd_path(SimdPath path);
 
 }  // namespace tg::kernels

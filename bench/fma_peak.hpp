@@ -1,0 +1,14 @@
+// Measured FP32 FMA peak of one thread (AVX-512 if the CPU has it, else AVX2).
+#pragma once
+
+namespace tg::bench {
+
+struct Peak {
+  double wall;  // GFLOP/s over wall-clock time
+  double cpu;   // GFLOP/s over the thread's CPU time (robust to other processes)
+};
+
+// One thread running 12 independent vector FMA chains (median of several runs).
+Peak fma_peak_gflops();
+
+}  // namespace tg::bench

@@ -1,0 +1,35 @@
+// Internal interface between the gemm driver (gemm.cpp) and the per-instruction-set
+// micro-kernels (gemm_portable.cpp, gemm_avx2.cpp, gemm_avx512.cpp).
+#pragma once
+
+#include <cstdint>
+
+namespace tg::kernels::gemm_detail {
+
+// Packed layouts (one k-block of kc steps):
+//   A panel: mr rows, element (i, p) at ap[p * mr + i]   (rows past the edge are zero)
+//   B panel: nr cols, element (p, j) at bp[p * nr + j]   (cols past the edge are zero)
+template <class T>
+struct MicroKernel {
+  std::int64_t mr;        // register tile rows
+  std::int64_t nr;        // register tile columns
+  std::int64_t kc;        // k-block: one A panel (mr x kc) and a B tile stay in cache
+  std::int64_t tile_rows; // upper bound on rows of C per parallel task
+  std::int64_t tile_cols; // upper bound on columns per task (its B block, kc x cols, fits L2)
+  // Packs `width`-wide panel: dst[p * width + i] = src[i * si + p * sp] for i < w, zero
+  // for w <= i < width, p < kc.
+  void (*pack)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp, std::int64_t w,
+               std::int64_t kc);
+  // C[0:rows, 0:cols] = alpha * Apanel * Bpanel + beta * C (beta == 0: C not read).
+  void (*tile)(std::int64_t kc, const T* ap, const T* bp, T* c, std::int64_t ldc, std::int64_t rows,
+               std::int64_t cols, T alpha, T beta);
+};
+
+template <class T>
+const MicroKernel<T>& portable_kernel();
+template <class T>
+const MicroKernel<T>& avx2_kernel();
+template <class T>
+const MicroKernel<T>& avx512_kernel();
+
+}  // namespace tg::kernels::gemm_detail

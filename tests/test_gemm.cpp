@@ -1,0 +1,243 @@
+// gemm kernel: every SIMD path this CPU has, against the naive reference loop (and, for the
+// reference itself, hand-computed values), over odd shapes, transposed and strided
+// operands, alpha/beta variants and ldc > n; determinism across thread counts.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ops/kernels/gemm.hpp"
+#include "tensor/error.hpp"
+#include "tensor/parallel.hpp"
+
+using namespace tg::kernels;
+
+namespace {
+
+std::vector<SimdPath> available_paths() {
+  std::vector<SimdPath> paths{SimdPath::portable};
+  if (gemm_best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
+  if (gemm_best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
+  return paths;
+}
+
+// Restores the path and thread count a test changed.
+struct Restore {
+  SimdPath path = gemm_simd_path();
+  ~Restore() {
+    set_gemm_simd_path(path);
+    tg::set_num_threads(0);
+  }
+};
+
+enum class Layout { row_major, transposed, strided };
+
+// A rows x cols operand in one of three layouts, plus the strides to address it.
+template <class T>
+struct Operand {
+  std::vector<T> data;
+  std::int64_t row = 0, col = 0;
+  T at(std::int64_t i, std::int64_t j) const { return data[static_cast<std::size_t>(i * row + j * col)]; }
+};
+
+template <class T>
+Operand<T> make_operand(std::int64_t rows, std::int64_t cols, Layout layout, std::mt19937& rng) {
+  Operand<T> op;
+  switch (layout) {
+    case Layout::row_major:  // padded leading dimension
+      op.row = cols + 3;
+      op.col = 1;
+      break;
+    case Layout::transposed:  // column-major storage
+      op.row = 1;
+      op.col = rows + 1;
+      break;
+    case Layout::strided:  // neither stride is 1
+      op.row = 2 * cols + 1;
+      op.col = 2;
+      break;
+  }
+  const std::int64_t size = std::max<std::int64_t>(1, (rows - 1) * op.row + (cols - 1) * op.col + 1);
+  op.data.resize(static_cast<std::size_t>(size));
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  for (T& x : op.data) x = static_cast<T>(dist(rng));
+  return op;
+}
+
+struct Case {
+  std::int64_t m, n, k;
+  double alpha, beta;
+  Layout la, lb;
+};
+
+// Runs gemm and gemm_reference on the same inputs and checks every element of C against
+// the reference within a forward error bound (k + 2) * eps * (|alpha| sum |a||b| + |beta c|),
+// and that the padding columns of C (ldc > n) are untouched.
+template <class T>
+void check_case(const Case& cs, std::mt19937& rng) {
+  const auto a = make_operand<T>(cs.m, cs.k, cs.la, rng);
+  const auto b = make_operand<T>(cs.k, cs.n, cs.lb, rng);
+  const std::int64_t ldc = cs.n + 5;
+  std::vector<T> c0(static_cast<std::size_t>(std::max<std::int64_t>(1, cs.m * ldc)));
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  for (T& x : c0) x = static_cast<T>(dist(rng));
+  std::vector<T> got = c0, want = c0;
+  const T alpha = static_cast<T>(cs.alpha), beta = static_cast<T>(cs.beta);
+  gemm<T>(cs.m, cs.n, cs.k, alpha, a.data.data(), a.row, a.col, b.data.data(), b.row, b.col, beta, got.data(), ldc);
+  gemm_reference<T>(cs.m, cs.n, cs.k, alpha, a.data.data(), a.row, a.col, b.data.data(), b.row, b.col, beta,
+                    want.data(), ldc);
+  const double eps = std::numeric_limits<T>::epsilon();
+  double worst = 0;  // largest |got - want| / bound
+  bool padding_intact = true;
+  for (std::int64_t i = 0; i < cs.m; ++i) {
+    for (std::int64_t j = 0; j < cs.n; ++j) {
+      double mag = std::abs(cs.beta * static_cast<double>(c0[static_cast<std::size_t>(i * ldc + j)]));
+      for (std::int64_t p = 0; p < cs.k; ++p) mag += std::abs(cs.alpha * double(a.at(i, p)) * double(b.at(p, j)));
+      const double bound = 2.0 * static_cast<double>(cs.k + 2) * eps * mag + std::numeric_limits<T>::min();
+      const auto idx = static_cast<std::size_t>(i * ldc + j);
+      worst = std::max(worst, std::abs(double(got[idx]) - double(want[idx])) / bound);
+    }
+    for (std::int64_t j = cs.n; j < ldc; ++j) {
+      const auto idx = static_cast<std::size_t>(i * ldc + j);
+      padding_intact = padding_intact && got[idx] == c0[idx];
+    }
+  }
+  CHECK(worst <= 1.0);
+  CHECK(padding_intact);
+}
+
+std::vector<Case> sweep_cases() {
+  std::vector<Case> cases;
+  const Layout rm = Layout::row_major, tr = Layout::transposed, st = Layout::strided;
+  // Odd sizes around the register tiles (4x8, 6x16, 8x48, 8x24) and cache blocks.
+  const std::vector<std::vector<std::int64_t>> shapes{
+      {1, 1, 1},    {1, 1, 7},    {2, 3, 4},     {1, 300, 9},   {300, 1, 11},  {7, 17, 33},  {9, 49, 5},
+      {13, 47, 29}, {8, 48, 64},  {17, 97, 131}, {31, 63, 127}, {65, 129, 3},  {50, 33, 1},  {97, 301, 71},
+      {203, 341, 23}, {131, 17, 400}, {5, 9, 777}, {257, 255, 97}};
+  const std::vector<std::pair<double, double>> scalars{{1.0, 0.0}, {0.5, 2.0}, {-1.5, 1.0}};
+  const std::vector<std::pair<Layout, Layout>> layouts{{rm, rm}, {tr, rm}, {rm, tr}, {tr, tr}, {st, st}};
+  std::size_t index = 0;
+  for (const auto& s : shapes) {
+    for (const auto& [la, lb] : layouts) {
+      const auto& [alpha, beta] = scalars[index++ % scalars.size()];
+      cases.push_back({s[0], s[1], s[2], alpha, beta, la, lb});
+    }
+  }
+  // More rows / columns than one packed block (2048).
+  cases.push_back({2051, 3, 5, 1.0, 0.0, rm, rm});
+  cases.push_back({3, 2053, 5, 1.0, 1.0, rm, tr});
+  return cases;
+}
+
+std::string case_name(const Case& cs) {
+  return std::to_string(cs.m) + "x" + std::to_string(cs.n) + "x" + std::to_string(cs.k) + " layouts " +
+         std::to_string(static_cast<int>(cs.la)) + "," + std::to_string(static_cast<int>(cs.lb)) + " alpha " +
+         std::to_string(cs.alpha) + " beta " + std::to_string(cs.beta);
+}
+
+template <class T>
+void sweep_all_paths() {
+  Restore restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    REQUIRE(gemm_simd_path() == path);
+    std::mt19937 rng(1234);
+    for (const Case& cs : sweep_cases()) {
+      INFO("path " << std::string(to_string(path)) << ", " << case_name(cs));
+      check_case<T>(cs, rng);
+    }
+  }
+}
+
+// C of an m x n x k product (A row-major, B transposed), computed with `threads` threads.
+template <class T>
+std::vector<T> product(std::int64_t m, std::int64_t n, std::int64_t k, int threads, T beta) {
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> a(static_cast<std::size_t>(m * k)), b(static_cast<std::size_t>(k * n));
+  std::vector<T> c(static_cast<std::size_t>(m * n));
+  for (T& x : a) x = static_cast<T>(dist(rng));
+  for (T& x : b) x = static_cast<T>(dist(rng));
+  for (T& x : c) x = static_cast<T>(dist(rng));
+  tg::set_num_threads(threads);
+  gemm<T>(m, n, k, T(0.75), a.data(), k, 1, b.data(), 1, k, beta, c.data(), n);  // B stored as B^T (n x k)
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("gemm_reference matches hand-computed products") {
+  // [1 2 3; 4 5 6] * [1 0; 0 1; 2 -1] = [7 -1; 16 -1]; C = 2 * AB + 0.5 * C0.
+  const std::vector<double> a{1, 2, 3, 4, 5, 6}, b{1, 0, 0, 1, 2, -1};
+  std::vector<double> c{2, 4, 6, 8};
+  gemm_reference<double>(2, 2, 3, 2.0, a.data(), 3, 1, b.data(), 2, 1, 0.5, c.data(), 2);
+  CHECK(c == std::vector<double>{15, 0, 35, 2});
+  // Transposed A via strides: A^T stored as [1 4; 2 5; 3 6].
+  const std::vector<double> at{1, 4, 2, 5, 3, 6};
+  std::vector<double> c2(4, std::nan(""));
+  gemm_reference<double>(2, 2, 3, 1.0, at.data(), 1, 2, b.data(), 2, 1, 0.0, c2.data(), 2);
+  CHECK(c2 == std::vector<double>{7, -1, 16, -1});
+}
+
+TEST_CASE("gemm float32 matches the reference on every SIMD path") { sweep_all_paths<float>(); }
+
+TEST_CASE("gemm float64 matches the reference on every SIMD path") { sweep_all_paths<double>(); }
+
+TEST_CASE("gemm edge cases: k = 0, alpha = 0, beta = 0 ignores NaN, empty outputs") {
+  Restore restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    INFO("path " << std::string(to_string(path)));
+    const float nan = std::nanf("");
+    std::vector<float> c{1, 2, 3, 4, 5, 6};
+    gemm<float>(2, 3, 0, 1.0f, nullptr, 0, 1, nullptr, 3, 1, 2.0f, c.data(), 3);  // k = 0: C = beta C
+    CHECK(c == std::vector<float>{2, 4, 6, 8, 10, 12});
+    gemm<float>(2, 3, 0, 1.0f, nullptr, 0, 1, nullptr, 3, 1, 0.0f, c.data(), 3);
+    CHECK(c == std::vector<float>(6, 0.0f));
+    // alpha = 0: A and B are not read (BLAS convention), even when they hold NaN.
+    const std::vector<float> a_nan(6, nan), b_nan(9, nan);
+    std::vector<float> c2{1, 2, 3, 4, 5, 6};
+    gemm<float>(2, 3, 3, 0.0f, a_nan.data(), 3, 1, b_nan.data(), 3, 1, -1.0f, c2.data(), 3);
+    CHECK(c2 == std::vector<float>{-1, -2, -3, -4, -5, -6});
+    // beta = 0 overwrites NaN in C.
+    const std::vector<float> a{1, 2, 3, 4}, b{5, 6, 7, 8};
+    std::vector<float> c3(4, nan);
+    gemm<float>(2, 2, 2, 1.0f, a.data(), 2, 1, b.data(), 2, 1, 0.0f, c3.data(), 2);
+    CHECK(c3 == std::vector<float>{19, 22, 43, 50});
+    // m = 0 or n = 0 touches nothing.
+    std::vector<float> c4{7};
+    gemm<float>(0, 1, 2, 1.0f, a.data(), 2, 1, b.data(), 2, 1, 0.0f, c4.data(), 1);
+    gemm<float>(1, 0, 2, 1.0f, a.data(), 2, 1, b.data(), 2, 1, 0.0f, c4.data(), 1);
+    CHECK(c4 == std::vector<float>{7});
+  }
+}
+
+TEST_CASE("gemm gives the same bits for 1 and 2 threads on every path") {
+  Restore restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    INFO("path " << std::string(to_string(path)));
+    // Several row and column tiles and k-blocks; B transposed.
+    CHECK(product<float>(389, 701, 777, 1, 1.0f) == product<float>(389, 701, 777, 2, 1.0f));
+    CHECK(product<double>(211, 503, 600, 1, 0.0) == product<double>(211, 503, 600, 2, 0.0));
+    // Repeated calls (reused packing buffers) give the same result.
+    CHECK(product<float>(64, 300, 50, 2, 0.0f) == product<float>(64, 300, 50, 2, 0.0f));
+  }
+}
+
+TEST_CASE("gemm SIMD path selection") {
+  Restore restore;
+  CHECK(to_string(SimdPath::portable) == "portable");
+  CHECK(to_string(SimdPath::avx2) == "avx2");
+  CHECK(to_string(SimdPath::avx512) == "avx512");
+  CHECK(gemm_simd_path() <= gemm_best_simd_path());
+  set_gemm_simd_path(SimdPath::portable);
+  CHECK(gemm_simd_path() == SimdPath::portable);
+  if (gemm_best_simd_path() < SimdPath::avx512) {
+    CHECK_THROWS_AS(set_gemm_simd_path(SimdPath::avx512), tg::ValueError);
+  }
+}
