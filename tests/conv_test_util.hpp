@@ -36,15 +36,6 @@ inline double dot(const Tensor& a, const Tensor& b) {
   return s;
 }
 
-inline double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<double> va = a.to_vector();
-  const std::vector<double> vb = b.to_vector();
-  double m = 0.0;
-  for (std::size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
-  return m;
-}
-
 // One convolution configuration of the sweeps.
 struct ConvCase {
   std::int64_t n, c_in, h, w, c_out, kh, kw;

@@ -76,5 +76,5 @@ TEST_CASE("conv2d skips gradients that are not needed and works in float32") {
   CHECK_FALSE(w.grad().defined());
   const Tensor y32 = conv2d(x.detach().clone_as(f32), w.clone_as(f32));
   CHECK(y32.dtype() == f32);
-  CHECK(conv_test::max_abs_diff(y32.clone_as(f64), y.detach()) < 1e-5);
+  CHECK(tg::max_abs_diff(y32.clone_as(f64), y.detach()) < 1e-5);
 }
