@@ -113,7 +113,7 @@ TEST_CASE("views and broadcast inputs route gradients back to their shapes") {
   CHECK(k.grad().item() == 60.0);  // sum over (s broadcast) * m = (1+2+3) * (1+2+3+4)
 }
 
-TEST_CASE("a freed graph cannot be replayed; retain_graph keeps it") {
+TEST_CASE("a freed graph cannot be replayed, retain_graph keeps it") {
   Tensor x = leaf({2.0});
   Tensor y = sum(x * x * x);
   y.backward(Tensor(), {.retain_graph = true});

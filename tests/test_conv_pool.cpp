@@ -60,7 +60,7 @@ TEST_CASE("avg_pool2d: count_include_pad, exclude pad, and ceil_mode") {
   CHECK(c.to_vector() == std::vector<double>{3, 4.5, 7.5, 9});
 }
 
-TEST_CASE("adaptive_avg_pool2d: windows [floor(i*H/Ho), ceil((i+1)*H/Ho))") {
+TEST_CASE("adaptive_avg_pool2d: windows (floor(i*H/Ho), ceil((i+1)*H/Ho))") {
   const Tensor x = plane({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 5, 3, true);
   // Rows 5 -> 3: [0,2), [1,4), [3,5); columns 3 -> 2: [0,2), [1,3).
   const Tensor y = adaptive_avg_pool2d(x, {3, 2});

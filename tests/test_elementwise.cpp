@@ -82,7 +82,7 @@ TEST_CASE("sub, maximum, minimum match naive loops for float32, float64, int64")
   check_binary<std::int64_t>("minimum", t_min, min_f, i64, i64, -5, 5);
 }
 
-TEST_CASE("div is true division; int64 / int64 gives float32") {
+TEST_CASE("div is true division, int64 / int64 gives float32") {
   for_float_types([&](auto tag, DType dt) {
     using T = decltype(tag);
     check_binary<T>("div", t_div, [](T x, T y) { return x / y; }, dt, dt, 0.5, 3.0);
@@ -239,7 +239,7 @@ TEST_CASE("dtype promotion of mixed operands") {
   check_values(clamp(i, 2.0, std::nullopt), i64, {2.0, 2.0, 3.0}, "clamp int64 at 2");
 }
 
-TEST_CASE("errors: broadcast mismatch names the op and shapes; wrong dtypes; bad arguments") {
+TEST_CASE("errors: broadcast mismatch names the op and shapes, wrong dtypes, bad arguments") {
   const Tensor a = zeros({2, 3});
   const Tensor c = zeros({4, 5});
   const std::vector<std::pair<std::string, Binary>> binaries = {{"sub", t_sub},     {"div", t_div}, {"pow", t_pow},

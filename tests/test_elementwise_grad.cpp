@@ -134,7 +134,7 @@ TEST_CASE("maximum and minimum split the gradient evenly on ties") {
   CHECK(g[1].item() == 1.0 + 4.0);
 }
 
-TEST_CASE("kink conventions: abs and relu have gradient 0 at 0; clamp passes the bounds") {
+TEST_CASE("kink conventions: abs and relu have gradient 0 at 0, clamp passes the bounds") {
   const Tensor x = tensor({0.0, -0.5, 0.5, 1.0, 2.0}, {.dtype = f64, .requires_grad = true});
   CHECK(grad({sum(tg::abs(x))}, {x})[0].to_vector() == std::vector<double>{0.0, -1.0, 1.0, 1.0, 1.0});
   CHECK(grad({sum(tg::relu(x))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 1.0, 1.0, 1.0});
@@ -143,7 +143,7 @@ TEST_CASE("kink conventions: abs and relu have gradient 0 at 0; clamp passes the
   CHECK(grad({sum(tg::clamp(x, 2.0, 1.0))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 0.0, 0.0, 0.0});
 }
 
-TEST_CASE("where routes the gradient by the condition; cond gets none") {
+TEST_CASE("where routes the gradient by the condition, cond gets none") {
   const Tensor cond = tensor({{1.0, 0.0, 1.0}, {0.0, 0.0, 1.0}}).clone_as(DType::Bool);
   const Tensor a = tensor({10.0, 20.0, 30.0}, {.dtype = f64, .requires_grad = true});       // broadcast over rows
   const Tensor b = scalar_tensor(-1.0, {.dtype = f64}).set_requires_grad(true);             // broadcast everywhere

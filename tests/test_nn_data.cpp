@@ -81,7 +81,7 @@ TEST_CASE("nn idx: bad files name the file and the problem") {
   CHECK(error_of([&] { read_idx(dir.file("nope.idx")); }).find("cannot open") != std::string::npos);
 }
 
-TEST_CASE("nn mnist: loads images scaled to [0, 1] and int64 labels") {
+TEST_CASE("nn mnist: loads images scaled to (0, 1) and int64 labels") {
   nn_test::TempDir dir;
   write_mnist(dir, 4, true);
   const TensorDataset ds = load_mnist(dir.str(), {.num_classes = 3});

@@ -71,7 +71,7 @@ TEST_CASE("nn module: registration errors") {
   CHECK_THROWS_AS(Conv2d(3, 4, 3, {.groups = 2}), ValueError);
 }
 
-TEST_CASE("nn module: train/eval reach the whole tree; zero_grad drops gradients") {
+TEST_CASE("nn module: train/eval reach the whole tree, zero_grad drops gradients") {
   Net net;
   CHECK(net.is_training());
   net.eval();

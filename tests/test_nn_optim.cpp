@@ -86,7 +86,7 @@ TEST_CASE("nn optim: Adam and AdamW, by hand") {
   CHECK_THROWS_AS(Adam({r}, {.beta1 = 1.0}), ValueError);
 }
 
-TEST_CASE("nn optim: parameters without gradients are skipped; float32 updates") {
+TEST_CASE("nn optim: parameters without gradients are skipped, float32 updates") {
   Tensor a = param({1.0});
   Tensor b = tensor({3.0f}, {.dtype = f32, .requires_grad = true});
   SGD opt({a, b}, {.lr = 0.5});
@@ -136,7 +136,7 @@ TEST_CASE("nn optim: step and cosine schedules") {
   CHECK_THROWS_AS(StepLR(opt, 0), ValueError);
 }
 
-TEST_CASE("nn optim: state_dict round trip resumes identically; bad state is reported") {
+TEST_CASE("nn optim: state_dict round trip resumes identically, bad state is reported") {
   auto run = [](Adam& opt, const Tensor& p, int steps) {
     for (int s = 0; s < steps; ++s) {
       set_grad(p, {0.3 * (s + 1), -0.2});

@@ -122,7 +122,7 @@ TEST_CASE("verify_op compares against the reference composition") {
   CHECK(contains(half.failures[0], "reference: gradient of differentiable input 0 (shape [2, 3]) differs"));
 }
 
-TEST_CASE("forward-only ops run their samples; gradchecks are n/a") {
+TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
   OpDef positive{
       .name = "is_positive",
       .arity = 1,

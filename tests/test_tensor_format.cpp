@@ -53,7 +53,7 @@ TEST_CASE("non-finite values, ints, bools, 0-d and empty tensors") {
   CHECK(to_string(Tensor()) == "tensor(undefined)");
 }
 
-TEST_CASE("3-d tensors separate blocks with a blank line; views print in logical order") {
+TEST_CASE("3-d tensors separate blocks with a blank line, views print in logical order") {
   CHECK(to_string(counting({2, 2, 3}, i64)) ==
         "tensor([[[ 0,  1,  2],\n"
         "         [ 3,  4,  5]],\n"
