@@ -70,7 +70,7 @@ struct Results {
 };
 
 // Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
-// forced.
+// forced (with the input gradient one stride phase at a time).
 enum class Path { oracle, fast, gemm, direct };
 
 template <class T>
@@ -94,7 +94,11 @@ Results run(const ConvCase& c, Path path, bool integers) {
     if (path == Path::direct) forward = &conv2d_direct<T>;
     // The direct path needs unit column stride; the input gradient's convolution always has it.
     if (path != Path::direct || g.stride_w == 1) forward(x.data(), w.data(), bias, y.data(), g);
-    conv2d_input_grad_via<T>(forward, dy.data(), w.data(), dx.data(), g);
+    if (path == Path::fast) {
+      conv2d_input_grad_fast<T>(dy.data(), w.data(), dx.data(), g);
+    } else {
+      conv2d_input_grad_polyphase<T>(forward, dy.data(), w.data(), dx.data(), g);
+    }
     if (path == Path::fast) conv2d_weight_grad_fast<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::gemm) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::direct && g.stride_w == 1) conv2d_weight_grad_direct<T>(x.data(), dy.data(), dw.data(), g);

@@ -48,8 +48,27 @@ void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const Conv
 }
 
 template <class T>
-void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst) {
   const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {  // dst is written in order
+    for (std::int64_t c = 0; c < cin_g; ++c) {
+      for (std::int64_t kl = 0; kl < cout_g; ++kl) {
+        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * g.kernel_h * g.kernel_w;
+        for (std::int64_t m = 0; m < rows.count; ++m) {
+          const std::int64_t u = rows.first + (rows.count - 1 - m) * rows.step;
+          for (std::int64_t n = 0; n < cols.count; ++n) {
+            const std::int64_t v = cols.first + (cols.count - 1 - n) * cols.step;
+            *dst++ = src[u * g.kernel_w + v];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   ScratchLease lease;
@@ -80,15 +99,7 @@ void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T*
 
   // The kernel rotated by 180 degrees, channel axes swapped within each group:
   //   w_rot[g*Cg + c, k', u, v] = w[g*Kg + k', c, kH-1-u, kW-1-v]   (shape [C_in, C_out/groups, kH, kW]).
-  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    for (std::int64_t kl = 0; kl < cout_g; ++kl) {
-      for (std::int64_t c = 0; c < cin_g; ++c) {
-        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * kk;
-        T* dst = w_rot + ((grp * cin_g + c) * cout_g + kl) * kk;
-        for (std::int64_t e = 0; e < kk; ++e) dst[e] = src[kk - 1 - e];  // row-major reversal = rot180
-      }
-    }
-  }
+  rotate_kernel_taps(w, g, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, w_rot);
 
   // A stride-1 correlation with the forward dilation. The top/left padding d*(k-1) - p may be
   // negative (a crop); asking for an H x W output pads the bottom/right as far as needed,
@@ -148,6 +159,7 @@ void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeom
 
 #define TG_INSTANTIATE_CONV(T)                                                                    \
   template void conv2d_reference_loops<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&); \
+  template void rotate_kernel_taps<T>(const T*, const ConvLoopGeometry&, KernelTaps, KernelTaps, T*);          \
   template void conv2d_input_grad_via<T>(ConvForwardFn<T>, const T*, const T*, T*, const ConvLoopGeometry&); \
   template void conv2d_weight_grad_loops<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV(float)

@@ -33,6 +33,19 @@ struct ConvLoopGeometry {
 template <class T>
 void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
 
+// Every step-th tap of one kernel axis, starting at `first`: first, first + step, ...
+struct KernelTaps {
+  std::int64_t first = 0, step = 1, count = 0;
+};
+
+// The chosen taps of w [C_out, C_in/groups, kH, kW], rotated by 180 degrees, with C_in and
+// C_out swapped within each group: dst [C_in, C_out/groups, rows.count, cols.count] with
+//   dst[g*Cg + c, k', m, n] = w[g*Kg + k', c, rows.first + (rows.count-1-m)*rows.step,
+//                                                cols.first + (cols.count-1-n)*cols.step].
+// All taps ({0, 1, kH} and {0, 1, kW}) give the kernel of the ROT180 rule.
+template <class T>
+void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst);
+
 // A forward convolution routine: conv2d_reference_loops, or the fast conv2d_fast.
 template <class T>
 using ConvForwardFn = void (*)(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
