@@ -8,6 +8,7 @@
 #include <random>
 
 #include "conv_test_util.hpp"
+#include "ops/conv/conv_common.hpp"
 #include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/conv_fast.hpp"
 #include "ops/kernels/gemm.hpp"
@@ -36,24 +37,10 @@ std::vector<ConvCase> fast_cases() {
 
 ConvLoopGeometry geometry(const ConvCase& c) {
   const auto& o = c.options;
-  ConvLoopGeometry g;
-  g.batch = c.n;
-  g.in_channels = c.c_in;
-  g.in_h = c.h;
-  g.in_w = c.w;
-  g.out_channels = c.c_out;
-  g.kernel_h = c.kh;
-  g.kernel_w = c.kw;
-  g.groups = o.groups;
-  g.out_h = out_size(c.h, c.kh, o.stride.h, o.padding.h, o.dilation.h);
-  g.out_w = out_size(c.w, c.kw, o.stride.w, o.padding.w, o.dilation.w);
-  g.stride_h = o.stride.h;
-  g.stride_w = o.stride.w;
-  g.dilation_h = o.dilation.h;
-  g.dilation_w = o.dilation.w;
-  g.pad_top = o.padding.h;
-  g.pad_left = o.padding.w;
-  return g;
+  const Shape y_shape{c.n, c.c_out, out_size(c.h, c.kh, o.stride.h, o.padding.h, o.dilation.h),
+                      out_size(c.w, c.kw, o.stride.w, o.padding.w, o.dilation.w)};
+  return tg::detail::conv2d_geometry_from_shapes("test", {c.n, c.c_in, c.h, c.w}, {c.c_out, c.c_in / o.groups, c.kh, c.kw},
+                                                 y_shape, o);
 }
 
 template <class T>

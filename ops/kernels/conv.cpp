@@ -104,23 +104,31 @@ void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T*
   // A stride-1 correlation with the forward dilation. The top/left padding d*(k-1) - p may be
   // negative (a crop); asking for an H x W output pads the bottom/right as far as needed,
   // including the trailing rows the strided forward window never reached.
+  const ConvLoopGeometry back = input_grad_geometry(
+      g, dil_h, dil_w, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, g.dilation_h, g.dilation_w,
+      g.dilation_h * (g.kernel_h - 1) - g.pad_top, g.dilation_w * (g.kernel_w - 1) - g.pad_left);
+  forward(dy_dilated, w_rot, nullptr, dx, back);
+}
+
+ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_h, std::int64_t dy_w, KernelTaps rows,
+                                     KernelTaps cols, std::int64_t dilation_h, std::int64_t dilation_w,
+                                     std::int64_t pad_top, std::int64_t pad_left) {
   ConvLoopGeometry back;
   back.batch = g.batch;
   back.in_channels = g.out_channels;
-  back.in_h = dil_h;
-  back.in_w = dil_w;
+  back.in_h = dy_h;
+  back.in_w = dy_w;
   back.out_channels = g.in_channels;
-  back.kernel_h = g.kernel_h;
-  back.kernel_w = g.kernel_w;
+  back.kernel_h = rows.count;
+  back.kernel_w = cols.count;
   back.groups = g.groups;
   back.out_h = g.in_h;
   back.out_w = g.in_w;
-  back.stride_h = back.stride_w = 1;
-  back.dilation_h = g.dilation_h;
-  back.dilation_w = g.dilation_w;
-  back.pad_top = g.dilation_h * (g.kernel_h - 1) - g.pad_top;
-  back.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
-  forward(dy_dilated, w_rot, nullptr, dx, back);
+  back.dilation_h = dilation_h;
+  back.dilation_w = dilation_w;
+  back.pad_top = pad_top;
+  back.pad_left = pad_left;
+  return back;
 }
 
 template <class T>

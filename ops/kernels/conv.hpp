@@ -46,6 +46,12 @@ struct KernelTaps {
 template <class T>
 void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst);
 
+// The correlation that maps dy back to dx (channel roles swapped, dy as its input, an
+// in_h x in_w output), with the given kernel extent, dilation and top/left padding, stride 1.
+ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_h, std::int64_t dy_w, KernelTaps rows,
+                                     KernelTaps cols, std::int64_t dilation_h, std::int64_t dilation_w,
+                                     std::int64_t pad_top, std::int64_t pad_left);
+
 // A forward convolution routine: conv2d_reference_loops, or the fast conv2d_fast.
 template <class T>
 using ConvForwardFn = void (*)(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);

@@ -63,21 +63,10 @@ void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T*
       } else {
         T* const w_sub = dx_phase + planes * phase_size;
         rotate_kernel_taps(w, g, rows.taps, cols.taps, w_sub);
-        ConvLoopGeometry back;
-        back.batch = g.batch;
-        back.in_channels = g.out_channels;
-        back.in_h = g.out_h;
-        back.in_w = g.out_w;
-        back.out_channels = g.in_channels;
-        back.kernel_h = rows.taps.count;
-        back.kernel_w = cols.taps.count;
-        back.groups = g.groups;
-        back.out_h = rows.outputs;
+        ConvLoopGeometry back = input_grad_geometry(g, g.out_h, g.out_w, rows.taps, cols.taps, rows.dilation,
+                                                    cols.dilation, rows.pad, cols.pad);
+        back.out_h = rows.outputs;  // this phase's share of dx
         back.out_w = cols.outputs;
-        back.dilation_h = rows.dilation;
-        back.dilation_w = cols.dilation;
-        back.pad_top = rows.pad;
-        back.pad_left = cols.pad;
         forward(dy, w_sub, nullptr, dx_phase, back);
       }
       // Interleave: dx[.., ph + s*t, pw + s*q] = dx_phase[.., t, q].
