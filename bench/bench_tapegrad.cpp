@@ -9,7 +9,9 @@
 //                       [--simd portable|avx2|avx512]
 #include <dlfcn.h>
 
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -149,9 +151,15 @@ int run(const Flags& f) {
         r.bound_rate = v.bound == Bound::flops    ? peak.wall * t
                        : v.bound == Bound::memcpy ? bandwidth[t].memcpy_gbs
                                                   : bandwidth[t].stream_gbs;
-        r.tapegrad = median_time(v.tapegrad, f.min_time);
-        if (v.torch) r.torch = median_time(v.torch, f.min_time);
-        if (v.blas) r.blas = median_time(v.blas, f.min_time);
+        // A pause before each side lets the other side's worker threads stop spinning
+        // (oneTBB, OpenMP and OpenBLAS all spin for a while after a parallel region).
+        const auto timed = [&](const std::function<void()>& fn) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          return median_time(fn, f.min_time);
+        };
+        r.tapegrad = timed(v.tapegrad);
+        if (v.torch) r.torch = timed(v.torch);
+        if (v.blas) r.blas = timed(v.blas);
         std::fprintf(stderr, "[%d thread%s] %-40s tapegrad %9.3f ms", t, t > 1 ? "s" : "", v.name.c_str(),
                      r.tapegrad.wall * 1e3);
         if (r.torch) std::fprintf(stderr, "  libtorch %9.3f ms", r.torch->wall * 1e3);
