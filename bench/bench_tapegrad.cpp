@@ -115,6 +115,18 @@ bool matches(const std::string& name, const std::string& filter) {
 }
 
 int run(const Flags& f) {
+  std::vector<CaseGroup> groups;
+  bool any_match = false;
+  for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &memory_cases})
+    for (CaseGroup& g : cases()) {
+      for (const std::string& n : g.names) any_match = any_match || matches(n, f.filter);
+      groups.push_back(std::move(g));
+    }
+  if (!any_match) {
+    std::fprintf(stderr, "no case matches --filter '%s'\n", f.filter.c_str());
+    return 1;
+  }
+
   // Flush denormals on both sides (the inputs are normal numbers; this removes a variable).
   flush_denormals_this_thread();
   TbbDenormalFlush tbb_flush;
@@ -132,10 +144,6 @@ int run(const Flags& f) {
                 bandwidth[t].memcpy_gbs, bandwidth[t].stream_gbs, flushed.c_str());
   }
   std::fflush(stdout);
-
-  std::vector<CaseGroup> groups;
-  for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &memory_cases})
-    for (CaseGroup& g : cases()) groups.push_back(std::move(g));
 
   std::vector<Row> rows;
   for (const CaseGroup& g : groups) {
@@ -168,10 +176,6 @@ int run(const Flags& f) {
         rows.push_back(std::move(r));
       }
     }
-  }
-  if (rows.empty()) {
-    std::fprintf(stderr, "no case matches --filter '%s'\n", f.filter.c_str());
-    return 1;
   }
   std::printf("\n");
   print_table(rows, f.markdown);

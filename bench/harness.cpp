@@ -68,13 +68,18 @@ std::string load_average() {
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) != 0) continue;
+  std::string line, name = "unknown", family, model;
+  // The first processor's fields (a VM's model name can be as vague as "AMD EPYC").
+  while (std::getline(in, line) && !line.empty()) {
     const std::size_t colon = line.find(':');
-    if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    if (colon == std::string::npos) continue;
+    const std::size_t start = line.find_first_not_of(' ', colon + 1);
+    const std::string value = start == std::string::npos ? "" : line.substr(start);
+    if (line.rfind("model name", 0) == 0) name = value;
+    if (line.rfind("cpu family", 0) == 0) family = value;
+    if (line.rfind("model\t", 0) == 0) model = value;
   }
-  return "unknown";
+  return family.empty() ? name : name + " (family " + family + ", model " + model + ")";
 }
 
 std::string env_or(const char* name, const char* fallback) {

@@ -30,6 +30,7 @@ std::vector<std::string> cells(const Row& r, bool torch, bool blas) {
   if (torch) {
     c.push_back(r.torch ? ms(r.torch->wall) : "-");
     c.push_back(r.torch ? fmt::format("{:.2f}", r.torch->wall / r.tapegrad.wall) : "-");
+    c.push_back(r.torch ? fmt::format("{:.1f}", r.work / r.torch->wall * 1e-9) : "-");
   }
   if (blas) {
     c.push_back(r.blas ? ms(r.blas->wall) : "-");
@@ -48,7 +49,7 @@ void print_table(const std::vector<Row>& rows, bool markdown) {
   const bool torch = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.torch.has_value(); });
   const bool blas = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.blas.has_value(); });
   std::vector<std::string> head{"case", "thr", "tapegrad ms"};
-  if (torch) head.insert(head.end(), {"libtorch ms", "torch/tg"});
+  if (torch) head.insert(head.end(), {"libtorch ms", "torch/tg", "torch rate"});
   if (blas) head.insert(head.end(), {"OpenBLAS ms", "blas/tg"});
   head.insert(head.end(), {"tapegrad rate", "of bound", "cpu-time", "check"});
 
