@@ -6,7 +6,7 @@
 // measured bandwidth), and a correctness check of tapegrad's result against the others.
 //
 // Usage: bench_tapegrad [--threads 1,2] [--min-time 0.3] [--filter substring] [--markdown]
-//                       [--simd portable|avx2|avx512]
+//                       [--simd portable|avx2|avx512] [--blas-threads n]
 #include <dlfcn.h>
 
 #include <chrono>
@@ -35,12 +35,13 @@ struct Flags {
   double min_time = 0.3;
   std::string filter;
   bool markdown = false;
+  int blas_threads = 0;  // OpenBLAS's threads; 0: the same as the others
 };
 
 void usage() {
   std::fputs(
       "usage: bench_tapegrad [--threads 1,2] [--min-time 0.3] [--filter substring] [--markdown]\n"
-      "                      [--simd portable|avx2|avx512]\n",
+      "                      [--simd portable|avx2|avx512] [--blas-threads n]\n",
       stderr);
 }
 
@@ -57,6 +58,8 @@ bool parse(int argc, char** argv, Flags& f) {
       f.threads = parse_ints(value);
     } else if (flag == "--min-time") {
       f.min_time = std::stod(value);
+    } else if (flag == "--blas-threads") {
+      f.blas_threads = std::stoi(value);
     } else if (flag == "--filter") {
       f.filter = value;
     } else if (flag == "--simd") {
@@ -80,8 +83,13 @@ std::string openblas_string(const char* symbol) {
 
 // The same thread count on every side, then FTZ/DAZ on each side's threads. Returns a
 // line saying on how many threads the flags were seen set.
-std::string set_threads(int threads, const TbbDenormalFlush& tbb_flush) {
+std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& tbb_flush) {
   tg::set_num_threads(threads);
+  // OpenBLAS (behind torch::mm and the OpenBLAS column) keeps its own thread pool and
+  // ignores torch::set_num_threads.
+  using SetThreads = void (*)(int);
+  if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    f(blas_threads > 0 ? blas_threads : threads);
   const auto [tbb_ok, tbb_seen] = tbb_flush.probe();
   std::string s = "FTZ/DAZ set on " + std::to_string(tbb_ok) + "/" + std::to_string(tbb_seen) + " tapegrad (oneTBB) threads";
 #ifdef TAPEGRAD_BENCH_TORCH
@@ -138,7 +146,7 @@ int run(const Flags& f) {
 
   std::map<int, Bandwidth> bandwidth;
   for (int t : f.threads) {
-    const std::string flushed = set_threads(t, tbb_flush);
+    const std::string flushed = set_threads(t, f.blas_threads, tbb_flush);
     bandwidth[t] = measure_bandwidth(f.min_time);
     std::printf("threads %d: memcpy %.1f GB/s, stream a=b+c %.1f GB/s (bytes read + written); %s\n", t,
                 bandwidth[t].memcpy_gbs, bandwidth[t].stream_gbs, flushed.c_str());
@@ -154,7 +162,7 @@ int run(const Flags& f) {
       if (!matches(v.name, f.filter)) continue;
       const std::string check = v.check ? v.check() : "";
       for (int t : f.threads) {
-        set_threads(t, tbb_flush);
+        set_threads(t, f.blas_threads, tbb_flush);
         Row r{.name = v.name, .threads = t, .work = v.work, .bound = v.bound, .cpu_peak = peak.cpu, .check = check};
         r.bound_rate = v.bound == Bound::flops    ? peak.wall * t
                        : v.bound == Bound::memcpy ? bandwidth[t].memcpy_gbs

@@ -1,10 +1,8 @@
 // libtorch glue for the cases: views of tapegrad data as torch tensors, the comparison,
-// and thread settings applied equally to libtorch's OpenMP pool and its BLAS.
+// and the thread setting of libtorch's OpenMP pool.
 #pragma once
 
 #ifdef TAPEGRAD_BENCH_TORCH
-
-#include <dlfcn.h>
 
 #include <torch/torch.h>
 
@@ -28,13 +26,10 @@ inline std::string compare(const tg::Tensor& got, const torch::Tensor& want) {
   return verdict(relative_error(g.data<float>(), w.data_ptr<float>(), g.numel()));
 }
 
-// libtorch's OpenMP pool and the BLAS it calls (OpenBLAS keeps its own pool and ignores
-// torch::set_num_threads) get `threads`; each OpenMP thread then sets FTZ/DAZ. Returns how
+// libtorch's OpenMP pool gets `threads`; each OpenMP thread then sets FTZ/DAZ. Returns how
 // many of libtorch's threads had them set afterwards.
 inline int set_torch_threads(int threads, void (*flush)(), bool (*flushed)()) {
   torch::set_num_threads(threads);
-  using SetThreads = void (*)(int);
-  if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
   // at::parallel_for over `threads` items with grain 1 gives each OpenMP thread one item.
   at::parallel_for(0, threads, 1, [&](std::int64_t, std::int64_t) { flush(); });
   std::atomic<int> ok{0};
