@@ -3,6 +3,7 @@
 // innermost-row body, so contiguous rows run as plain vectorisable loops.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -41,9 +42,12 @@ StridedGeometry<K> coalesce(const Shape& shape, const std::array<Strides, K>& st
   return g;
 }
 
-// Calls row(offsets, length, inner_strides) for every innermost row; offsets are element
-// offsets of the row start per operand (relative to `base`). Parallel over rows when the
-// total work exceeds `grain` elements.
+// Calls row(offsets, length, inner_strides) for every innermost row, or for pieces of it;
+// offsets are element offsets of the (piece's) start per operand (relative to `base`).
+// Parallel when the total work exceeds `grain` elements: over whole rows, and a row longer
+// than `grain` is cut into fixed pieces (so one long row, e.g. a same-shape contiguous
+// operation that coalesced to 1-D, still runs on every thread). The partition depends only
+// on the shape and `grain`, never on the thread count.
 template <std::size_t K, class RowFn>
 void for_each_row(const Shape& shape, const std::array<Strides, K>& strides, const std::array<std::int64_t, K>& base,
                   RowFn&& row, std::int64_t grain = 32768) {
@@ -54,17 +58,28 @@ void for_each_row(const Shape& shape, const std::array<Strides, K>& strides, con
   const std::int64_t rows = numel(g.shape) / length;
   std::array<std::int64_t, K> inner{};
   for (std::size_t k = 0; k < K; ++k) inner[k] = g.strides[k].back();
-  const std::int64_t rows_per_chunk = grain / length + 1;
-  parallel_for(rows, rows_per_chunk, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t r = begin; r < end; ++r) {
-      std::array<std::int64_t, K> off = base;
-      std::int64_t rem = r;
-      for (std::int64_t d = rank - 2; d >= 0; --d) {
-        const std::int64_t i = rem % g.shape[d];
-        rem /= g.shape[d];
-        for (std::size_t k = 0; k < K; ++k) off[k] += i * g.strides[k][d];
-      }
-      row(off, length, inner);
+  const auto row_start = [&](std::int64_t r) {
+    std::array<std::int64_t, K> off = base;
+    for (std::int64_t d = rank - 2; d >= 0; --d) {
+      const std::int64_t i = r % g.shape[d];
+      r /= g.shape[d];
+      for (std::size_t k = 0; k < K; ++k) off[k] += i * g.strides[k][d];
+    }
+    return off;
+  };
+  if (length <= grain) {
+    parallel_for(rows, grain / length + 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = begin; r < end; ++r) row(row_start(r), length, inner);
+    });
+    return;
+  }
+  const std::int64_t pieces = (length + grain - 1) / grain;  // per row, each <= grain long
+  parallel_for(rows * pieces, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) {
+      std::array<std::int64_t, K> off = row_start(t / pieces);
+      const std::int64_t first = (t % pieces) * grain;
+      for (std::size_t k = 0; k < K; ++k) off[k] += first * inner[k];
+      row(off, std::min(grain, length - first), inner);
     }
   });
 }
