@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "ops/kernels/reduce.hpp"
 #include "tensor/parallel.hpp"
@@ -89,6 +90,20 @@ bool max_takes(T value, T best) {
   return (best == best) & ((value > best) | (value != value));
 }
 
+// Calls body(stride) with the stride as a compile-time constant when it is 1 or 2 (the
+// common cases), so that the column loops get plain or pairwise vector loads instead of
+// element-by-element gathers.
+template <class F>
+void with_stride(std::int64_t stride, F&& body) {
+  if (stride == 1) {
+    body(std::integral_constant<std::int64_t, 1>{});
+  } else if (stride == 2) {
+    body(std::integral_constant<std::int64_t, 2>{});
+  } else {
+    body(stride);
+  }
+}
+
 // Interior columns are processed in blocks of this many, with block-sized scratch on the stack.
 constexpr std::int64_t kColumnBlock = 256;
 
@@ -96,9 +111,8 @@ constexpr std::int64_t kColumnBlock = 256;
 // element start + j * stride of the plane. The first tap initialises. Indices are int32
 // here (planes under 2^31 elements) because a float loop mixing in int64 lanes does not
 // vectorise at baseline SSE2.
-template <class T>
-void max_tap(const T* xp, std::int32_t start, std::int64_t stride, std::int64_t n, bool first, T* yr,
-             std::int32_t* index) {
+template <class T, class Stride>
+void max_tap(const T* xp, std::int32_t start, Stride stride, std::int64_t n, bool first, T* yr, std::int32_t* index) {
   const T* xs = xp + start;
   if (first) {
     for (std::int64_t j = 0; j < n; ++j) {
@@ -157,12 +171,14 @@ void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry
       for (std::int64_t j0 = mid.lo; j0 < mid.hi; j0 += kColumnBlock) {
         const std::int64_t n = std::min(kColumnBlock, mid.hi - j0);
         std::int32_t index[kColumnBlock];
-        for (std::int64_t u = rows.u0; u < rows.u1; ++u) {
-          for (std::int64_t v = 0; v < g.kernel_w; ++v) {
-            const std::int64_t start = rows.row(g, i, u) * g.in_w - g.pad_w + v * g.dilation_w + j0 * g.stride_w;
-            max_tap(xp, static_cast<std::int32_t>(start), g.stride_w, n, u == rows.u0 && v == 0, yr + j0, index);
+        with_stride(g.stride_w, [&](auto stride) {
+          for (std::int64_t u = rows.u0; u < rows.u1; ++u) {
+            for (std::int64_t v = 0; v < g.kernel_w; ++v) {
+              const std::int64_t start = rows.row(g, i, u) * g.in_w - g.pad_w + v * g.dilation_w + j0 * g.stride_w;
+              max_tap(xp, static_cast<std::int32_t>(start), stride, n, u == rows.u0 && v == 0, yr + j0, index);
+            }
           }
-        }
+        });
         for (std::int64_t j = 0; j < n; ++j) ar[j0 + j] = index[j];
       }
     }
@@ -224,12 +240,14 @@ void avg_pool2d_loops(const T* x, T* y, const PoolGeometry& g) {
       // Interior windows share their rows and their divisor (the full kernel width).
       const AvgWindow w = avg_window(g, i, mid.lo);
       std::fill(yr + mid.lo, yr + mid.hi, T(0));
-      for (std::int64_t r = w.r0; r < w.r1; ++r) {
-        for (std::int64_t v = 0; v < g.kernel_w; ++v) {
-          const T* xs = xp + r * g.in_w - g.pad_w + v;
-          for (std::int64_t j = mid.lo; j < mid.hi; ++j) yr[j] += xs[j * g.stride_w];
+      with_stride(g.stride_w, [&](auto stride) {
+        for (std::int64_t r = w.r0; r < w.r1; ++r) {
+          for (std::int64_t v = 0; v < g.kernel_w; ++v) {
+            const T* xs = xp + r * g.in_w - g.pad_w + v;
+            for (std::int64_t j = mid.lo; j < mid.hi; ++j) yr[j] += xs[j * stride];
+          }
         }
-      }
+      });
       const T divisor = static_cast<T>(w.divisor);
       for (std::int64_t j = mid.lo; j < mid.hi; ++j) yr[j] = w.divisor > 0 ? yr[j] / divisor : T(0);
     }
@@ -262,12 +280,14 @@ void avg_pool2d_backward_loops(const T* dy, T* dx, const PoolGeometry& g) {
         const std::int64_t n = std::min(kColumnBlock, mid.hi - j0);
         T share[kColumnBlock];
         for (std::int64_t j = 0; j < n; ++j) share[j] = dyr[j0 + j] / divisor;
-        for (std::int64_t r = w.r0; r < w.r1; ++r) {
-          for (std::int64_t v = 0; v < g.kernel_w; ++v) {
-            T* ds = dxp + r * g.in_w - g.pad_w + v + j0 * g.stride_w;
-            for (std::int64_t j = 0; j < n; ++j) ds[j * g.stride_w] += share[j];
+        with_stride(g.stride_w, [&](auto stride) {
+          for (std::int64_t r = w.r0; r < w.r1; ++r) {
+            for (std::int64_t v = 0; v < g.kernel_w; ++v) {
+              T* ds = dxp + r * g.in_w - g.pad_w + v + j0 * g.stride_w;
+              for (std::int64_t j = 0; j < n; ++j) ds[j * stride] += share[j];
+            }
           }
-        }
+        });
       }
     }
   });
