@@ -2,6 +2,7 @@
 // be split across threads, once with 1 thread and once with 2, and must give the same bits.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -95,4 +96,39 @@ TEST_CASE("pooling, matmul, conv2d and cross-entropy with their gradients give t
     const Tensor loss = nn::cross_entropy(l, target, {.label_smoothing = 0.05});
     return std::vector<Tensor>{loss, grad({loss}, {l})[0]};
   });
+}
+
+TEST_CASE("sums down leading or middle dims give the same bits as sums along the last dim of a transposed copy") {
+  Generator gen(43);
+  struct Case {
+    Shape shape;
+    std::vector<std::int64_t> dims;
+  };
+  // Lengths above a reduction block (16384) and not multiples of 8; widths above a column block.
+  for (const Case& c : {Case{{40003, 3}, {0}}, Case{{37, 300}, {0}}, Case{{3, 1001, 5}, {1}}, Case{{2, 3, 4, 5}, {1, 2}},
+                        Case{{20000, 2, 130}, {0, 1}}}) {
+    for (const DType dtype : {f32, f64, i64}) {
+      INFO(fmt::format("{} dims {} {}", c.shape, c.dims, dtype_name(dtype)));
+      const Tensor x = dtype == i64 ? randint(-50, 50, c.shape, gen) : uniform(c.shape, -1.0, 1.0, gen, {.dtype = dtype});
+      // Move the reduced dims last, copy, and reduce the trailing dims instead.
+      std::vector<std::int64_t> order, last;
+      for (std::int64_t d = 0; d < x.dim(); ++d) {
+        if (std::find(c.dims.begin(), c.dims.end(), d) == c.dims.end()) order.push_back(d);
+      }
+      for (std::size_t i = 0; i < c.dims.size(); ++i) {
+        order.push_back(c.dims[i]);
+        last.push_back(static_cast<std::int64_t>(order.size()) - 1);
+      }
+      const Tensor moved = permute(x, order).contiguous();
+      const Tensor want = sum(moved, last);
+      const Tensor got = sum(x, c.dims);
+      REQUIRE(got.shape() == want.shape());
+      CHECK(std::memcmp(got.raw_data(), want.raw_data(), static_cast<std::size_t>(got.numel()) * itemsize(dtype)) == 0);
+      if (dtype != i64) {
+        const Tensor got_mean = mean(x, c.dims), want_mean = mean(moved, last);
+        CHECK(std::memcmp(got_mean.raw_data(), want_mean.raw_data(),
+                          static_cast<std::size_t>(got_mean.numel()) * itemsize(dtype)) == 0);
+      }
+    }
+  }
 }
