@@ -43,6 +43,26 @@ struct ConvCase {
   bool bias;
 };
 
+// A covering subset of the configuration space (not the Cartesian product): every stride
+// 1-3, padding 0-2, dilation 1-2, groups 1 / 2 / depthwise, kernels 1x1 to 5x5 and
+// non-square, inputs whose last rows the stride never reaches, batch 1 and 3, C_in 1 and > 1,
+// with and without bias.
+inline const std::vector<ConvCase>& conv_sweep() {
+  static const std::vector<ConvCase> cases = {
+      {1, 1, 5, 5, 1, 3, 3, {}, true},
+      {3, 2, 6, 5, 3, 2, 3, {.stride = {2, 1}, .padding = {1, 0}}, false},
+      {1, 2, 8, 7, 4, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},      // last row not reached
+      {1, 3, 6, 6, 3, 3, 3, {.padding = 2, .dilation = 2, .groups = 3}, true},     // depthwise
+      {3, 1, 9, 8, 2, 5, 5, {.stride = 3, .padding = 2}, true},                    // last rows/cols not reached
+      {1, 4, 5, 6, 2, 1, 1, {.stride = 2, .groups = 2}, false},                    // 1x1
+      {1, 2, 7, 6, 2, 2, 4, {.stride = {1, 3}, .padding = {0, 2}, .dilation = {2, 1}}, true},
+      {3, 2, 5, 4, 4, 4, 2, {.padding = {2, 1}}, false},
+      {1, 3, 10, 9, 6, 3, 2, {.stride = 3, .padding = 1, .dilation = 2, .groups = 3}, true},  // depthwise x2
+      {1, 1, 4, 4, 1, 4, 4, {}, true},                                             // kernel = input: 1x1 output
+  };
+  return cases;
+}
+
 inline std::string describe(const ConvCase& c) {
   const auto& o = c.options;
   return fmt::format("x [{}, {}, {}, {}], w [{}, {}, {}, {}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "

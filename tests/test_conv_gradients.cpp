@@ -10,26 +10,6 @@ using namespace conv_test;
 
 namespace {
 
-// A covering subset of the configuration space (not the Cartesian product): every stride
-// 1-3, padding 0-2, dilation 1-2, groups 1 / 2 / depthwise, kernels 1x1 to 5x5 and
-// non-square, inputs whose last rows the stride never reaches, batch 1 and 3, C_in 1 and > 1,
-// with and without bias.
-const std::vector<ConvCase>& sweep() {
-  static const std::vector<ConvCase> cases = {
-      {1, 1, 5, 5, 1, 3, 3, {}, true},
-      {3, 2, 6, 5, 3, 2, 3, {.stride = {2, 1}, .padding = {1, 0}}, false},
-      {1, 2, 8, 7, 4, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},      // last row not reached
-      {1, 3, 6, 6, 3, 3, 3, {.padding = 2, .dilation = 2, .groups = 3}, true},     // depthwise
-      {3, 1, 9, 8, 2, 5, 5, {.stride = 3, .padding = 2}, true},                    // last rows/cols not reached
-      {1, 4, 5, 6, 2, 1, 1, {.stride = 2, .groups = 2}, false},                    // 1x1
-      {1, 2, 7, 6, 2, 2, 4, {.stride = {1, 3}, .padding = {0, 2}, .dilation = {2, 1}}, true},
-      {3, 2, 5, 4, 4, 4, 2, {.padding = {2, 1}}, false},
-      {1, 3, 10, 9, 6, 3, 2, {.stride = 3, .padding = 1, .dilation = 2, .groups = 3}, true},  // depthwise x2
-      {1, 1, 4, 4, 1, 4, 4, {}, true},                                             // kernel = input: 1x1 output
-  };
-  return cases;
-}
-
 struct CaseTensors {
   Tensor x, w, b;
 };
@@ -68,7 +48,7 @@ struct Im2col {
 
 TEST_CASE("conv2d sweep: forward matches the textbook formula, gradcheck and gradgradcheck pass") {
   Generator gen(1234);
-  for (const ConvCase& c : sweep()) {
+  for (const ConvCase& c : conv_sweep()) {
     CAPTURE(describe(c));
     CaseTensors t = make_case(c, gen);
     const Tensor y = conv2d(t.x, t.w, t.b, c.options);
@@ -90,7 +70,7 @@ TEST_CASE("conv2d sweep: forward matches the textbook formula, gradcheck and gra
 
 TEST_CASE("conv2d gradient maps: gradcheck and gradgradcheck of conv2d_input_grad and conv2d_weight_grad") {
   Generator gen(99);
-  for (const ConvCase& c : {sweep()[2], sweep()[4], sweep()[6]}) {
+  for (const ConvCase& c : {conv_sweep()[2], conv_sweep()[4], conv_sweep()[6]}) {
     CAPTURE(describe(c));
     const auto& o = c.options;
     const Shape dy_shape{c.n, c.c_out, out_size(c.h, c.kh, o.stride.h, o.padding.h, o.dilation.h),
@@ -108,7 +88,7 @@ TEST_CASE("conv2d gradient maps: gradcheck and gradgradcheck of conv2d_input_gra
 
 TEST_CASE("conv2d adjoint identity: <conv2d(x, w), y> = <x, input_grad(y, w)> = <w, weight_grad(x, y)>") {
   Generator gen(7);
-  for (const ConvCase& c : sweep()) {
+  for (const ConvCase& c : conv_sweep()) {
     CAPTURE(describe(c));
     CaseTensors t = make_case(c, gen);
     const Tensor fx = conv2d(t.x, t.w, Tensor(), c.options);
@@ -123,7 +103,7 @@ TEST_CASE("conv2d adjoint identity: <conv2d(x, w), y> = <x, input_grad(y, w)> = 
 
 TEST_CASE("conv2d input gradient equals the im2col / transposed-GEMM form dX = col2im(W^T . dY)") {
   Generator gen(11);
-  for (const ConvCase& c : sweep()) {
+  for (const ConvCase& c : conv_sweep()) {
     CAPTURE(describe(c));
     const auto& o = c.options;
     CaseTensors t = make_case(c, gen);

@@ -1,7 +1,11 @@
 // JSON, safetensors and module / optimizer checkpoints: round trips and corruption.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "test_nn_util.hpp"
 #include "tapegrad.hpp"
@@ -199,3 +203,50 @@ TEST_CASE("nn checkpoint: optimizer state round trip through a file") {
   Adam wrong({p});
   CHECK_THROWS_AS(load_optimizer(wrong, dir.file("opt.safetensors")), ValueError);
 }
+
+#ifdef TAPEGRAD_PYTHON3
+TEST_CASE("nn checkpoint: an independent Python reader of the safetensors format loads the file") {
+  // tests/tools/read_safetensors.py follows the format's specification and the reference
+  // implementation's validation rules; it prints "name dtype shape sum" per tensor.
+  nn_test::TempDir dir;
+  manual_seed(5);
+  Small model;
+  model.bn->num_batches_tracked.set_value(std::initializer_list<std::int64_t>{}, 7);
+  save_module(model, dir.file("m.safetensors"), {{"epoch", "3"}});
+  const std::string command = fmt::format("'{}' '{}' '{}' > '{}'", TAPEGRAD_PYTHON3, TAPEGRAD_SAFETENSORS_READER,
+                                          dir.file("m.safetensors"), dir.file("listing.txt"));
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::ifstream listing(dir.file("listing.txt"));
+  std::string line;
+  std::size_t index = 0;
+  const auto state = model.named_state();
+  bool saw_metadata = false;
+  while (std::getline(listing, line)) {
+    std::istringstream fields(line);
+    std::string name, dtype, shape;
+    fields >> name >> dtype >> shape;
+    if (name == "meta") {
+      saw_metadata = saw_metadata || (dtype == "epoch" && shape == "3");
+      continue;
+    }
+    double python_sum = 0.0;
+    fields >> python_sum;
+    REQUIRE(index < state.size());
+    const auto& [want_name, tensor] = state[index++];
+    INFO(line);
+    CHECK(name == want_name);
+    CHECK(dtype == (tensor.dtype() == f32 ? "F32" : tensor.dtype() == f64 ? "F64" : "I64"));
+    std::string want_shape;
+    for (std::int64_t d : tensor.shape()) {
+      if (!want_shape.empty()) want_shape += 'x';
+      want_shape += std::to_string(d);
+    }
+    CHECK(shape == (want_shape.empty() ? "scalar" : want_shape));
+    double sum = 0.0;
+    for (double v : tensor.to_vector()) sum += v;
+    CHECK(std::abs(python_sum - sum) <= 1e-12 * (1.0 + std::abs(sum)));
+  }
+  CHECK(index == state.size());
+  CHECK(saw_metadata);
+}
+#endif

@@ -34,7 +34,7 @@ Tensor conv2d_forward(ForwardContext& ctx) {
     const Tensor wc = raw::contiguous(w);
     const Tensor bc = b.defined() ? raw::contiguous(b) : Tensor();
     Tensor y = empty({g.batch, g.out_channels, g.out_h, g.out_w}, {.dtype = x.dtype()});
-    kernels::conv2d_reference_loops<T>(xc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, y.data<T>(), g);
+    kernels::conv2d_fast<T>(xc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, y.data<T>(), g);
     return y;
   });
 }

@@ -1,6 +1,6 @@
 // conv2d_input_grad: the input gradient of conv2d (the ROT180 rule), as an op of its own.
 //   dx = correlate(pad(dilate(dy, s), d(k-1) - p), rot180(w) with C_in/C_out swapped per group)
-// computed by the same loop kernel as conv2d's forward (kernels::conv2d_input_grad_rot180).
+// computed by the same fast routine as conv2d's forward (kernels::conv2d_input_grad_fast).
 // The map is bilinear in (dy, w) and is the adjoint of x -> conv2d(x, w), so for an
 // incoming gradient G of dx:
 //   d dy = conv2d(G, w)              (the adjoint of the adjoint)
@@ -32,7 +32,7 @@ Tensor input_grad_forward(ForwardContext& ctx) {
     const Tensor dyc = raw::contiguous(dy);
     const Tensor wc = raw::contiguous(w);
     Tensor dx = empty(x_shape, {.dtype = dy.dtype()});
-    kernels::conv2d_input_grad_rot180<T>(dyc.data<T>(), wc.data<T>(), dx.data<T>(), g);
+    kernels::conv2d_input_grad_fast<T>(dyc.data<T>(), wc.data<T>(), dx.data<T>(), g);
     return dx;
   });
 }

@@ -33,7 +33,7 @@ Tensor weight_grad_forward(ForwardContext& ctx) {
     const Tensor xc = raw::contiguous(x);
     const Tensor dyc = raw::contiguous(dy);
     Tensor dw = empty(w_shape, {.dtype = x.dtype()});
-    kernels::conv2d_weight_grad_loops<T>(xc.data<T>(), dyc.data<T>(), dw.data<T>(), g);
+    kernels::conv2d_weight_grad_fast<T>(xc.data<T>(), dyc.data<T>(), dw.data<T>(), g);
     return dw;
   });
 }

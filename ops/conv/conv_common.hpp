@@ -7,6 +7,7 @@
 
 #include "ops/conv.hpp"
 #include "ops/kernels/conv.hpp"
+#include "ops/kernels/conv_fast.hpp"
 #include "ops/kernels/pool.hpp"
 #include "tensor/tensor.hpp"
 

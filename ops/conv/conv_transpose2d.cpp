@@ -59,7 +59,7 @@ Tensor transpose_forward(ForwardContext& ctx) {
     const Tensor xc = raw::contiguous(x);
     const Tensor wc = raw::contiguous(w);
     Tensor y = empty({g.batch, g.in_channels, g.in_h, g.in_w}, {.dtype = x.dtype()});
-    kernels::conv2d_input_grad_rot180<T>(xc.data<T>(), wc.data<T>(), y.data<T>(), g);
+    kernels::conv2d_input_grad_fast<T>(xc.data<T>(), wc.data<T>(), y.data<T>(), g);
     if (b.defined()) {
       const Tensor bc = raw::contiguous(b);
       const T* bias = bc.data<T>();

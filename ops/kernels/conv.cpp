@@ -1,8 +1,8 @@
 #include "ops/kernels/conv.hpp"
 
 #include <algorithm>
-#include <vector>
 
+#include "ops/kernels/scratch.hpp"
 #include "tensor/parallel.hpp"
 
 namespace tg::kernels {
@@ -48,57 +48,87 @@ void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const Conv
 }
 
 template <class T>
-void conv2d_input_grad_rot180(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kk = g.kernel_h * g.kernel_w;
-
-  // dy dilated by the stride: s-1 zeros between neighbouring elements.
-  const std::int64_t dil_h = (g.out_h - 1) * g.stride_h + 1;
-  const std::int64_t dil_w = (g.out_w - 1) * g.stride_w + 1;
-  std::vector<T> dy_dilated(static_cast<std::size_t>(g.batch * g.out_channels * dil_h * dil_w), T(0));
-  for (std::int64_t nk = 0; nk < g.batch * g.out_channels; ++nk) {
-    for (std::int64_t i = 0; i < g.out_h; ++i) {
-      for (std::int64_t j = 0; j < g.out_w; ++j) {
-        dy_dilated[static_cast<std::size_t>((nk * dil_h + i * g.stride_h) * dil_w + j * g.stride_w)] =
-            dy[(nk * g.out_h + i) * g.out_w + j];
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {  // dst is written in order
+    for (std::int64_t c = 0; c < cin_g; ++c) {
+      for (std::int64_t kl = 0; kl < cout_g; ++kl) {
+        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * g.kernel_h * g.kernel_w;
+        for (std::int64_t m = 0; m < rows.count; ++m) {
+          const std::int64_t u = rows.first + (rows.count - 1 - m) * rows.step;
+          for (std::int64_t n = 0; n < cols.count; ++n) {
+            const std::int64_t v = cols.first + (cols.count - 1 - n) * cols.step;
+            *dst++ = src[u * g.kernel_w + v];
+          }
+        }
       }
     }
+  }
+}
+
+template <class T>
+void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kk = g.kernel_h * g.kernel_w;
+  ScratchLease lease;
+
+  // dy dilated by the stride: s-1 zeros between neighbouring elements (dy itself for stride 1).
+  const std::int64_t dil_h = (g.out_h - 1) * g.stride_h + 1;
+  const std::int64_t dil_w = (g.out_w - 1) * g.stride_w + 1;
+  const std::int64_t planes = g.batch * g.out_channels;
+  const std::int64_t w_rot_size = g.in_channels * cout_g * kk;
+  const bool dilate = g.stride_h > 1 || g.stride_w > 1;
+  T* const w_rot = lease.array<T>(w_rot_size + (dilate ? planes * dil_h * dil_w : 0));
+  const T* dy_dilated = dy;
+  if (dilate) {
+    T* const buf = w_rot + w_rot_size;
+    parallel_for(planes, grain_for(dil_h * dil_w), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t nk = begin; nk < end; ++nk) {
+        T* plane = buf + nk * dil_h * dil_w;
+        std::fill(plane, plane + dil_h * dil_w, T(0));
+        for (std::int64_t i = 0; i < g.out_h; ++i) {
+          for (std::int64_t j = 0; j < g.out_w; ++j) {
+            plane[i * g.stride_h * dil_w + j * g.stride_w] = dy[(nk * g.out_h + i) * g.out_w + j];
+          }
+        }
+      }
+    });
+    dy_dilated = buf;
   }
 
   // The kernel rotated by 180 degrees, channel axes swapped within each group:
   //   w_rot[g*Cg + c, k', u, v] = w[g*Kg + k', c, kH-1-u, kW-1-v]   (shape [C_in, C_out/groups, kH, kW]).
-  std::vector<T> w_rot(static_cast<std::size_t>(g.in_channels * cout_g * kk));
-  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    for (std::int64_t kl = 0; kl < cout_g; ++kl) {
-      for (std::int64_t c = 0; c < cin_g; ++c) {
-        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * kk;
-        T* dst = w_rot.data() + ((grp * cin_g + c) * cout_g + kl) * kk;
-        for (std::int64_t e = 0; e < kk; ++e) dst[e] = src[kk - 1 - e];  // row-major reversal = rot180
-      }
-    }
-  }
+  rotate_kernel_taps(w, g, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, w_rot);
 
   // A stride-1 correlation with the forward dilation. The top/left padding d*(k-1) - p may be
   // negative (a crop); asking for an H x W output pads the bottom/right as far as needed,
   // including the trailing rows the strided forward window never reached.
+  const ConvLoopGeometry back = input_grad_geometry(
+      g, dil_h, dil_w, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, g.dilation_h, g.dilation_w,
+      g.dilation_h * (g.kernel_h - 1) - g.pad_top, g.dilation_w * (g.kernel_w - 1) - g.pad_left);
+  forward(dy_dilated, w_rot, nullptr, dx, back);
+}
+
+ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_h, std::int64_t dy_w, KernelTaps rows,
+                                     KernelTaps cols, std::int64_t dilation_h, std::int64_t dilation_w,
+                                     std::int64_t pad_top, std::int64_t pad_left) {
   ConvLoopGeometry back;
   back.batch = g.batch;
   back.in_channels = g.out_channels;
-  back.in_h = dil_h;
-  back.in_w = dil_w;
+  back.in_h = dy_h;
+  back.in_w = dy_w;
   back.out_channels = g.in_channels;
-  back.kernel_h = g.kernel_h;
-  back.kernel_w = g.kernel_w;
+  back.kernel_h = rows.count;
+  back.kernel_w = cols.count;
   back.groups = g.groups;
   back.out_h = g.in_h;
   back.out_w = g.in_w;
-  back.stride_h = back.stride_w = 1;
-  back.dilation_h = g.dilation_h;
-  back.dilation_w = g.dilation_w;
-  back.pad_top = g.dilation_h * (g.kernel_h - 1) - g.pad_top;
-  back.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
-  conv2d_reference_loops<T>(dy_dilated.data(), w_rot.data(), nullptr, dx, back);
+  back.dilation_h = dilation_h;
+  back.dilation_w = dilation_w;
+  back.pad_top = pad_top;
+  back.pad_left = pad_left;
+  return back;
 }
 
 template <class T>
@@ -137,7 +167,8 @@ void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeom
 
 #define TG_INSTANTIATE_CONV(T)                                                                    \
   template void conv2d_reference_loops<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&); \
-  template void conv2d_input_grad_rot180<T>(const T*, const T*, T*, const ConvLoopGeometry&);       \
+  template void rotate_kernel_taps<T>(const T*, const ConvLoopGeometry&, KernelTaps, KernelTaps, T*);          \
+  template void conv2d_input_grad_via<T>(ConvForwardFn<T>, const T*, const T*, T*, const ConvLoopGeometry&); \
   template void conv2d_weight_grad_loops<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV(float)
 TG_INSTANTIATE_CONV(double)

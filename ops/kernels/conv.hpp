@@ -33,14 +33,43 @@ struct ConvLoopGeometry {
 template <class T>
 void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
 
-// The ROT180 rule. Given dy [N, C_out, out_h, out_w] of the forward geometry `g` (with
+// Every step-th tap of one kernel axis, starting at `first`: first, first + step, ...
+struct KernelTaps {
+  std::int64_t first = 0, step = 1, count = 0;
+};
+
+// The chosen taps of w [C_out, C_in/groups, kH, kW], rotated by 180 degrees, with C_in and
+// C_out swapped within each group: dst [C_in, C_out/groups, rows.count, cols.count] with
+//   dst[g*Cg + c, k', m, n] = w[g*Kg + k', c, rows.first + (rows.count-1-m)*rows.step,
+//                                                cols.first + (cols.count-1-n)*cols.step].
+// All taps ({0, 1, kH} and {0, 1, kW}) give the kernel of the ROT180 rule.
+template <class T>
+void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst);
+
+// The correlation that maps dy back to dx (channel roles swapped, dy as its input, an
+// in_h x in_w output), with the given kernel extent, dilation and top/left padding, stride 1.
+ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_h, std::int64_t dy_w, KernelTaps rows,
+                                     KernelTaps cols, std::int64_t dilation_h, std::int64_t dilation_w,
+                                     std::int64_t pad_top, std::int64_t pad_left);
+
+// A forward convolution routine: conv2d_reference_loops, or the fast conv2d_fast.
+template <class T>
+using ConvForwardFn = void (*)(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+
+// The ROT180 rule, computed by any forward routine. Given dy [N, C_out, out_h, out_w] of the forward geometry `g` (with
 // pad_top/pad_left = the forward padding p), writes dx [N, C_in, H, W]:
 //   dy is dilated by the stride (s-1 zeros between elements), padded by d*(k-1) - p on the
 //   top/left (a crop where negative) and up to H on the bottom/right, then correlated with
 //   the kernel rotated by 180 degrees with C_in and C_out swapped per group, with stride 1
-//   and the forward dilation, by conv2d_reference_loops.
+//   and the forward dilation, by `forward`.
 template <class T>
-void conv2d_input_grad_rot180(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+
+// The ROT180 rule computed by conv2d_reference_loops: the oracle for the fast paths.
+template <class T>
+void conv2d_input_grad_rot180(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  conv2d_input_grad_via<T>(&conv2d_reference_loops<T>, dy, w, dx, g);
+}
 
 // dw [C_out, C_in/groups, kH, kW] = valid correlation of the padded input with the
 // dilated output gradient, summed over the batch:

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ops/kernels/gemm_ukernel.hpp"
+#include "ops/kernels/scratch.hpp"
 #include "tensor/error.hpp"
 #include "tensor/parallel.hpp"
 
@@ -84,53 +85,6 @@ const MicroKernel<T>& select_kernel() {
   return gemm_detail::portable_kernel<T>();
 }
 
-// ---- packing buffers ----
-
-// 64-byte aligned scratch that only grows: page faults on fresh memory are expensive, so
-// the buffers live for the thread's lifetime. A stack of them makes gemm re-entrant on one
-// thread (oneTBB may run another task that calls gemm while this thread waits).
-class Scratch {
- public:
-  void* get(std::size_t bytes) {
-    if (bytes > capacity_) {
-      capacity_ = std::max(bytes, capacity_ * 2);
-      data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, round_up(capacity_, 64))));
-      TG_CHECK(data_ != nullptr, Error, "gemm: cannot allocate {} bytes of packing buffer", capacity_);
-    }
-    return data_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(std::byte* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::byte, Free> data_;
-  std::size_t capacity_ = 0;
-};
-
-class ScratchLease {
- public:
-  ScratchLease() {
-    if (stack().size() <= depth()) stack().push_back(std::make_unique<Scratch>());
-    scratch_ = stack()[depth()++].get();
-  }
-  ~ScratchLease() { --depth(); }
-  ScratchLease(const ScratchLease&) = delete;
-  ScratchLease& operator=(const ScratchLease&) = delete;
-  Scratch& operator*() { return *scratch_; }
-
- private:
-  static std::vector<std::unique_ptr<Scratch>>& stack() {
-    thread_local std::vector<std::unique_ptr<Scratch>> s;
-    return s;
-  }
-  static std::size_t& depth() {
-    thread_local std::size_t d = 0;
-    return d;
-  }
-  Scratch* scratch_;
-};
-
 // Runs body over [0, n) tasks: in parallel (fixed one-task chunks) when `parallel`.
 template <class F>
 void run_tasks(std::int64_t n, bool parallel, F&& body) {
@@ -151,15 +105,16 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
 
 template <class T>
 void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
-                 std::int64_t a_row, std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta,
-                 T* c, std::int64_t ldc) {
+                 std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                 bool allow_parallel) {
   const std::int64_t mr = uk.mr, nr = uk.nr;
   const std::int64_t kc_max = part_size(k, uk.kc, 1);
   const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
   const std::int64_t nb_max = part_size(n, kMaxBlock, nr);
-  const bool parallel = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+  const bool parallel =
+      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
   ScratchLease lease;
-  T* const ap = static_cast<T*>((*lease).get(static_cast<std::size_t>(mb_max + nb_max) * kc_max * sizeof(T)));
+  T* const ap = lease.array<T>((mb_max + nb_max) * kc_max);
   T* const bp = ap + mb_max * kc_max;
 
   for (std::int64_t jc = 0; jc < n; jc += nb_max) {
@@ -179,7 +134,7 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
               uk.pack(ap + i * kc, mr, a + (ic + i) * a_row + pc * a_col, a_row, a_col, std::min(mr, mb - i), kc);
             } else {
               const std::int64_t j = (t - a_panels) * nr;
-              uk.pack(bp + j * kc, nr, b + pc * b_row + (jc + j) * b_col, b_col, b_row, std::min(nr, nb - j), kc);
+              pack_b(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
             }
           }
         });
@@ -239,7 +194,26 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, s
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  gemm_packed(select_kernel<T>(), m, n, k, alpha, a, a_row, a_col, b, b_row, b_col, beta, c, ldc);
+  const MicroKernel<T>& uk = select_kernel<T>();
+  const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                   std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+  gemm_packed(uk, m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, /*allow_parallel=*/true);
+}
+
+template <class T>
+void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
+                   std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_packed(select_kernel<T>(), m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, allow_parallel);
+}
+
+template <class T>
+std::int64_t gemm_panel_width() {
+  return select_kernel<T>().nr;
 }
 
 template <class T>
@@ -261,7 +235,10 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
   template void gemm<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, const T*, \
                         std::int64_t, std::int64_t, T, T*, std::int64_t);                                          \
   template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t,             \
-                                  std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);
+                                  std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
+  template void gemm_packed_b<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, \
+                                 const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
+  template std::int64_t gemm_panel_width<T>();
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)
 #undef TG_INSTANTIATE_GEMM

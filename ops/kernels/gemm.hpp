@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 namespace tg::kernels {
@@ -24,6 +25,25 @@ template <class T>
 void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
                     std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
                     std::int64_t ldc);
+
+// Packs the block B[k0 : k0 + kc, j0 : j0 + w] into a panel of width nr >= w:
+// dst[p * nr + j] = B[k0 + p, j0 + j], and zero for w <= j < nr.
+template <class T>
+using PackBPanel =
+    std::function<void(T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t w)>;
+
+// gemm() with B supplied panel by panel by `pack_b` instead of as a strided matrix, so a
+// caller can build B on the fly (convolution packs im2col patches straight into the
+// panels). The same blocking and summation order as gemm(); with allow_parallel false the
+// calling thread does all the work (for callers that parallelise over several gemms).
+template <class T>
+void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
+                   std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                   bool allow_parallel);
+
+// The panel width nr that gemm_packed_b passes to pack_b on the current SIMD path.
+template <class T>
+std::int64_t gemm_panel_width();
 
 // Instruction-set paths of gemm(), lowest first.
 enum class SimdPath { portable, avx2, avx512 };

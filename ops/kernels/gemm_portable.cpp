@@ -6,24 +6,10 @@
 #include <utility>
 
 #include "ops/kernels/gemm_tile.hpp"
+#include "ops/kernels/simd_portable.hpp"
 
 namespace tg::kernels::gemm_detail {
 namespace {
-
-template <class Scalar>
-struct Scalar1 {
-  using T = Scalar;
-  using Reg = Scalar;
-  static constexpr int W = 1;
-  static constexpr int kTranspose = 1;
-  static Reg zero() { return Reg(0); }
-  static Reg load(const T* p) { return *p; }
-  static void store(T* p, Reg r) { *p = r; }
-  static Reg bcast(T x) { return x; }
-  static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
-  static Reg mul(Reg a, Reg b) { return a * b; }
-  static void transpose_block(const T*, std::int64_t, T*, std::int64_t) {}
-};
 
 constexpr MicroKernel<float> kF32 = make_kernel<Scalar1<float>, 4, 8>(256, 192, 256);
 constexpr MicroKernel<double> kF64 = make_kernel<Scalar1<double>, 4, 8>(256, 192, 256);

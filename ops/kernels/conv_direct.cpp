@@ -1,0 +1,223 @@
+#include "ops/kernels/conv_direct.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+constexpr std::int64_t kMaxVectors = 4;  // vectors of output columns per tile
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+template <class T>
+const conv_detail::DirectKernel<T>& direct_kernel() {
+  switch (gemm_simd_path()) {
+    case SimdPath::avx512:
+      return conv_detail::direct_avx512<T>();
+    case SimdPath::avx2:
+      return conv_detail::direct_avx2<T>();
+    case SimdPath::portable:
+      break;
+  }
+  return conv_detail::direct_portable<T>();
+}
+
+// The input planes of image n, group grp, zero-padded to hp x wp: padded (r, t) holds
+// x[r - pad_top, t - pad_left] where that exists (pads may be negative: a crop).
+template <class T>
+void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int64_t grp, std::int64_t hp,
+                std::int64_t wp, T* xp) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left, 0, wp);
+  const std::int64_t hi = std::clamp<std::int64_t>(g.pad_left + g.in_w, lo, wp);
+  for (std::int64_t c = 0; c < cin_g; ++c) {
+    const T* src = x + (n * g.in_channels + grp * cin_g + c) * g.in_h * g.in_w;
+    for (std::int64_t r = 0; r < hp; ++r) {
+      T* dst = xp + (c * hp + r) * wp;
+      const std::int64_t sr = r - g.pad_top;
+      if (sr < 0 || sr >= g.in_h) {
+        std::fill(dst, dst + wp, T(0));
+        continue;
+      }
+      std::fill(dst, dst + lo, T(0));
+      std::copy(src + sr * g.in_w + (lo - g.pad_left), src + sr * g.in_w + (hi - g.pad_left), dst + lo);
+      std::fill(dst + hi, dst + wp, T(0));
+    }
+  }
+}
+
+// Rows of the padded planes every window reads.
+std::int64_t padded_rows(const ConvLoopGeometry& g) {
+  return (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+}
+
+}  // namespace
+
+template <class T>
+bool conv2d_direct_suits(const ConvLoopGeometry& g) {
+  if (g.stride_w != 1) return false;
+  const std::int64_t lanes = direct_kernel<T>().lanes;
+  // Share of the computed vector lanes that are real output columns.
+  const double row_fill = static_cast<double>(g.out_w) / static_cast<double>(ceil_div(g.out_w, lanes) * lanes);
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  return row_fill >= 0.6 && (cout_g <= 16 || kdim <= 32);
+}
+
+template <class T>
+void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  // Column blocks of nv vectors; channel blocks of at most max_acc / nv channels.
+  const std::int64_t nv = std::min(kMaxVectors, ceil_div(g.out_w, kernel.lanes));
+  const std::int64_t block_cols = nv * kernel.lanes;
+  const std::int64_t col_blocks = ceil_div(g.out_w, block_cols);
+  const std::int64_t chan_blocks = ceil_div(cout_g, kernel.max_acc / nv);
+  // Padded planes: every row and column any window reads, plus the last block's overhang.
+  const std::int64_t hp = padded_rows(g);
+  const std::int64_t wp = col_blocks * block_cols + (g.kernel_w - 1) * g.dilation_w;
+  // Weights packed per channel block, tap-major ([kdim][kb]), so a tile walks one pointer:
+  // block cb of group grp starts at grp * cout_g * kdim + k0 * kdim.
+  ScratchLease weight_lease;
+  T* const w_packed = weight_lease.array<T>(g.out_channels * kdim);
+  auto block_begin = [&](std::int64_t cb) { return cb * cout_g / chan_blocks; };
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
+      const std::int64_t k0 = block_begin(cb), kb = block_begin(cb + 1) - k0;
+      T* dst = w_packed + (grp * cout_g + k0) * kdim;
+      for (std::int64_t tap = 0; tap < kdim; ++tap) {
+        for (std::int64_t k = 0; k < kb; ++k) dst[tap * kb + k] = w[(grp * cout_g + k0 + k) * kdim + tap];
+      }
+    }
+  }
+  const std::int64_t work = plane * cout_g * kdim;
+  parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 ScratchLease lease;
+                 T* const xp = lease.array<T>(cin_g * hp * wp);
+                 for (std::int64_t task = begin; task < end; ++task) {
+                   const std::int64_t n = task / g.groups;
+                   const std::int64_t grp = task % g.groups;
+                   pad_planes(x, g, n, grp, hp, wp, xp);
+                   for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
+                     const std::int64_t k0 = block_begin(cb);
+                     const std::int64_t k1 = block_begin(cb + 1);
+                     const std::int64_t k = grp * cout_g + k0;
+                     for (std::int64_t jb = 0; jb < col_blocks; ++jb) {
+                       const std::int64_t j0 = jb * block_cols;
+                       const conv_detail::DirectTile<T> tile{
+                           .xp = xp + j0,
+                           .hp = hp,
+                           .wp = wp,
+                           .w = w_packed + k * kdim,
+                           .cin_g = cin_g,
+                           .kh = g.kernel_h,
+                           .kw = g.kernel_w,
+                           .dil_h = g.dilation_h,
+                           .dil_w = g.dilation_w,
+                           .stride_h = g.stride_h,
+                           .bias = b != nullptr ? b + k : nullptr,
+                           .y = y + (n * g.out_channels + k) * plane + j0,
+                           .y_plane = plane,
+                           .out_h = g.out_h,
+                           .out_w = g.out_w,
+                           .cols = std::min(block_cols, g.out_w - j0),
+                       };
+                       kernel.run(tile, k1 - k0, nv);
+                     }
+                   }
+                 }
+               });
+}
+
+template <class T>
+void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t dw_size = g.out_channels * kdim;
+  const std::int64_t vectors = ceil_div(g.out_w, kernel.lanes);
+  const std::int64_t dy_row = vectors * kernel.lanes;
+  const std::int64_t hp = padded_rows(g);
+  const std::int64_t wp = dy_row + (g.kernel_w - 1) * g.dilation_w;
+  const std::int64_t chan_blocks = ceil_div(cout_g, kernel.wgrad_kb);
+  const std::int64_t tap_blocks = ceil_div(kdim, kernel.wgrad_taps);
+  std::vector<std::int64_t> tap_offsets(static_cast<std::size_t>(kdim));
+  for (std::int64_t tap = 0; tap < kdim; ++tap) {
+    const std::int64_t c = tap / (g.kernel_h * g.kernel_w), u = tap / g.kernel_w % g.kernel_h, v = tap % g.kernel_w;
+    tap_offsets[static_cast<std::size_t>(tap)] = (c * hp + u * g.dilation_h) * wp + v * g.dilation_w;
+  }
+  // The batch in a fixed number of slices (shape only); slice sums are added in slice order.
+  const std::int64_t slices = std::min<std::int64_t>(g.batch, 8);
+  const std::int64_t lanes = kernel.lanes;
+  ScratchLease lease;
+  T* const partials = lease.array<T>((slices - 1) * dw_size);
+  parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
+    ScratchLease slice_lease;
+    T* const lane_sums = slice_lease.array<T>(dw_size * lanes + cin_g * hp * wp + cout_g * g.out_h * dy_row);
+    T* const xp = lane_sums + dw_size * lanes;
+    T* const dyp = xp + cin_g * hp * wp;
+    for (std::int64_t s = begin; s < end; ++s) {
+      T* const out = s == 0 ? dw : partials + (s - 1) * dw_size;
+      std::fill(lane_sums, lane_sums + dw_size * lanes, T(0));
+      for (std::int64_t n = s * g.batch / slices; n < (s + 1) * g.batch / slices; ++n) {
+        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+          pad_planes(x, g, n, grp, hp, wp, xp);
+          for (std::int64_t k = 0; k < cout_g; ++k) {
+            for (std::int64_t i = 0; i < g.out_h; ++i) {
+              const T* src = dy + ((n * g.out_channels + grp * cout_g + k) * g.out_h + i) * g.out_w;
+              T* dst = dyp + (k * g.out_h + i) * dy_row;
+              std::copy(src, src + g.out_w, dst);
+              std::fill(dst + g.out_w, dst + dy_row, T(0));
+            }
+          }
+          for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
+            const std::int64_t k0 = cb * cout_g / chan_blocks, kb = (cb + 1) * cout_g / chan_blocks - k0;
+            for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
+              const std::int64_t t0 = tb * kdim / tap_blocks, taps = (tb + 1) * kdim / tap_blocks - t0;
+              kernel.run_wgrad({.xp = xp,
+                                .wp = wp,
+                                .stride_h = g.stride_h,
+                                .tap_offsets = tap_offsets.data() + t0,
+                                .dyp = dyp + k0 * g.out_h * dy_row,
+                                .dy_plane = g.out_h * dy_row,
+                                .out_h = g.out_h,
+                                .vectors = vectors,
+                                .out = lane_sums + ((grp * cout_g + k0) * kdim + t0) * lanes,
+                                .out_k_stride = kdim},
+                               kb, taps);
+            }
+          }
+        }
+      }
+      for (std::int64_t e = 0; e < dw_size; ++e) {
+        T total = T(0);
+        for (std::int64_t l = 0; l < lanes; ++l) total += lane_sums[e * lanes + l];
+        out[e] = total;
+      }
+    }
+  });
+  for (std::int64_t s = 1; s < slices; ++s) {
+    const T* part = partials + (s - 1) * dw_size;
+    for (std::int64_t e = 0; e < dw_size; ++e) dw[e] += part[e];
+  }
+}
+
+template bool conv2d_direct_suits<float>(const ConvLoopGeometry&);
+template bool conv2d_direct_suits<double>(const ConvLoopGeometry&);
+template void conv2d_direct<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_direct<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_direct<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_direct<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+
+}  // namespace tg::kernels

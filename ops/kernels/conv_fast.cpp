@@ -1,0 +1,185 @@
+#include "ops/kernels/conv_fast.hpp"
+
+#include <algorithm>
+
+#include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/im2col.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+constexpr std::int64_t kMaxColumns = 2048;      // output pixels per GEMM (gemm's block size)
+constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gradient partial sums
+constexpr std::int64_t kMaxPartials = 8;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// The batch cut into equal chunks of whole images, each chunk one GEMM of at most
+// kMaxColumns columns (or one image, when an image alone is wider). Depends only on the
+// shape, never on the thread count.
+struct BatchChunks {
+  std::int64_t images_per_chunk, count;
+  BatchChunks(std::int64_t batch, std::int64_t plane) {
+    const std::int64_t most = std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
+    count = ceil_div(batch, most);
+    images_per_chunk = ceil_div(batch, count);
+  }
+  std::int64_t first(std::int64_t chunk) const { return chunk * images_per_chunk; }
+  std::int64_t size(std::int64_t chunk, std::int64_t batch) const {
+    return std::min(images_per_chunk, batch - first(chunk));
+  }
+};
+
+// Runs task(t, allow_parallel) for t < tasks: across threads when there are enough tasks
+// to keep every thread busy, otherwise one after another with each GEMM parallel inside.
+// Either way each task computes the same bits.
+template <class F>
+void run_tasks(std::int64_t tasks, F&& task) {
+  if (tasks >= 2 * get_num_threads() && get_num_threads() > 1) {
+    parallel_for(tasks, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t t = begin; t < end; ++t) task(t, false);
+    });
+  } else {
+    for (std::int64_t t = 0; t < tasks; ++t) task(t, true);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_direct_suits<T>(g)) {
+    conv2d_direct(x, w, b, y, g);
+  } else {
+    conv2d_im2col_gemm(x, w, b, y, g);
+  }
+}
+
+template <class T>
+void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const BatchChunks chunks(g.batch, plane);
+  run_tasks(g.groups * chunks.count, [&](std::int64_t task, bool allow_parallel) {
+    const std::int64_t grp = task / chunks.count;
+    const std::int64_t chunk = task % chunks.count;
+    const std::int64_t n0 = chunks.first(chunk);
+    const std::int64_t images = chunks.size(chunk, g.batch);
+    const std::int64_t cols = images * plane;
+    const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                     std::int64_t width) {
+      im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
+      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
+    };
+    const T* w_g = w + grp * cout_g * kdim;
+    const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
+    if (images == 1) {
+      // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
+      T* y_g = y + (n0 * g.out_channels + grp * cout_g) * plane;
+      if (b_g != nullptr) {
+        for (std::int64_t k = 0; k < cout_g; ++k) std::fill(y_g + k * plane, y_g + (k + 1) * plane, b_g[k]);
+      }
+      gemm_packed_b<T>(cout_g, plane, kdim, T(1), w_g, kdim, 1, pack_b, b_g != nullptr ? T(1) : T(0), y_g, plane,
+                       allow_parallel);
+      return;
+    }
+    // Several small images side by side in one wider GEMM, then moved to NCHW with the bias.
+    ScratchLease lease;
+    T* const c = lease.array<T>(cout_g * cols);
+    gemm_packed_b<T>(cout_g, cols, kdim, T(1), w_g, kdim, 1, pack_b, T(0), c, cols, allow_parallel);
+    for (std::int64_t i = 0; i < images; ++i) {
+      for (std::int64_t k = 0; k < cout_g; ++k) {
+        const T* src = c + k * cols + i * plane;
+        T* dst = y + ((n0 + i) * g.out_channels + grp * cout_g + k) * plane;
+        const T bias = b_g != nullptr ? b_g[k] : T(0);
+        for (std::int64_t e = 0; e < plane; ++e) dst[e] = src[e] + bias;
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_direct_suits<T>(g)) {
+    conv2d_weight_grad_direct(x, dy, dw, g);
+  } else {
+    conv2d_weight_grad_gemm(x, dy, dw, g);
+  }
+}
+
+template <class T>
+void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t dw_g_size = cout_g * kdim;
+  const BatchChunks chunks(g.batch, plane);
+  // Chunks are split into `partials` fixed slices whose sums are added in slice order.
+  const std::int64_t partials =
+      std::clamp<std::int64_t>(std::min(kMaxPartialElems / dw_g_size, kMaxPartials), 1, chunks.count);
+  ScratchLease lease;
+  T* const partial_sums = lease.array<T>((partials - 1) * dw_g_size);
+
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    T* const dw_g = dw + grp * dw_g_size;
+    run_tasks(partials, [&](std::int64_t slice, bool allow_parallel) {
+      T* const out = slice == 0 ? dw_g : partial_sums + (slice - 1) * dw_g_size;
+      const std::int64_t chunk_begin = slice * chunks.count / partials;
+      const std::int64_t chunk_end = (slice + 1) * chunks.count / partials;
+      ScratchLease slice_lease;
+      for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+        const std::int64_t n0 = chunks.first(chunk);
+        const std::int64_t images = chunks.size(chunk, g.batch);
+        const std::int64_t cols = images * plane;
+        // A = dY of the chunk, [cout_g, cols]: a view for one image, else gathered.
+        const T* a = dy + (n0 * g.out_channels + grp * cout_g) * plane;
+        std::int64_t a_row = plane;
+        if (images > 1) {
+          T* const tile = slice_lease.array<T>(cout_g * cols);
+          for (std::int64_t k = 0; k < cout_g; ++k) {
+            for (std::int64_t i = 0; i < images; ++i) {
+              const T* src = dy + ((n0 + i) * g.out_channels + grp * cout_g + k) * plane;
+              std::copy(src, src + plane, tile + k * cols + i * plane);
+            }
+          }
+          a = tile;
+          a_row = cols;
+        }
+        // B = X_col^T, [cols, kdim]: each panel is an im2col block, transposed.
+        const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                         std::int64_t width) {
+          ScratchLease block_lease;
+          T* const block = block_lease.array<T>(width * kc);
+          im2col_block(x, g, grp, n0, j0, width, k0, kc, block, kc);
+          for (std::int64_t p = 0; p < kc; ++p) {
+            T* row = dst + p * nr;
+            for (std::int64_t j = 0; j < width; ++j) row[j] = block[j * kc + p];
+            std::fill(row + width, row + nr, T(0));
+          }
+        };
+        gemm_packed_b<T>(cout_g, kdim, cols, T(1), a, a_row, 1, pack_b, chunk == chunk_begin ? T(0) : T(1), out, kdim,
+                         allow_parallel);
+      }
+    });
+    for (std::int64_t s = 1; s < partials; ++s) {
+      const T* part = partial_sums + (s - 1) * dw_g_size;
+      for (std::int64_t e = 0; e < dw_g_size; ++e) dw_g[e] += part[e];
+    }
+  }
+}
+
+template void conv2d_fast<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_fast<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_im2col_gemm<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_im2col_gemm<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_fast<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+
+}  // namespace tg::kernels

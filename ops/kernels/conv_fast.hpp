@@ -1,0 +1,48 @@
+// Fast convolution kernels: the paths the conv ops run. Each is tested against the direct
+// loops of conv.hpp (the oracle) over the same geometry sweep.
+//
+//   conv2d_fast             the direct path (conv_direct.hpp) where it suits the shape,
+//                           else conv2d_im2col_gemm: y = W . X_col per group, a packed GEMM
+//                           whose B panels are filled with im2col patches on the fly.
+//   conv2d_input_grad_fast  the ROT180 rule run by conv2d_fast: the hand-derived rule is the
+//                           fast path (for strides > 1, one stride phase at a time).
+//   conv2d_weight_grad_fast the direct path where it suits the shape, else
+//                           conv2d_weight_grad_gemm: dW = dY . X_col^T per group, with X_col^T
+//                           packed panel by panel. Either way the batch is reduced over a
+//                           fixed partition in a fixed order.
+// All take the same geometry as the oracle (negative padding and free output size
+// included) and give bit-identical results for any thread count.
+#pragma once
+
+#include "ops/kernels/conv.hpp"
+
+namespace tg::kernels {
+
+template <class T>
+void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+
+template <class T>
+void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+
+// The ROT180 rule one stride phase at a time (see conv_polyphase.cpp): for stride s, each of
+// the s*s phases of dx is the undilated dy correlated with a rotated sub-kernel, so none of
+// the dilated dy's zeros are multiplied. Equal to conv2d_input_grad_via for any stride.
+template <class T>
+void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+
+template <class T>
+void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (g.stride_h == 1 && g.stride_w == 1) {
+    conv2d_input_grad_via<T>(&conv2d_fast<T>, dy, w, dx, g);
+  } else {
+    conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
+  }
+}
+
+template <class T>
+void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
+
+template <class T>
+void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
+
+}  // namespace tg::kernels

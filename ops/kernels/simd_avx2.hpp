@@ -1,0 +1,44 @@
+// Vector traits for the avx2 kernels: T, Reg, W (lanes), zero, load, store, bcast, fma
+// (a * b + c), mul, and kTranspose / transpose_block for packing.
+// Include only after `#pragma GCC target("avx2,fma")`; internal linkage, as in gemm_tile.hpp.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "ops/kernels/gemm_transpose.hpp"
+
+namespace tg::kernels::gemm_detail {
+namespace {
+
+struct Avx2F32 {
+  using T = float;
+  using Reg = __m256;
+  static constexpr int W = 8;
+  static constexpr int kTranspose = 8;
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg load(const T* p) { return _mm256_loadu_ps(p); }
+  static void store(T* p, Reg r) { _mm256_storeu_ps(p, r); }
+  static Reg bcast(T x) { return _mm256_set1_ps(x); }
+  static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
+  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) { transpose8x8(s, ls, d, ld); }
+};
+
+struct Avx2F64 {
+  using T = double;
+  using Reg = __m256d;
+  static constexpr int W = 4;
+  static constexpr int kTranspose = 4;
+  static Reg zero() { return _mm256_setzero_pd(); }
+  static Reg load(const T* p) { return _mm256_loadu_pd(p); }
+  static void store(T* p, Reg r) { _mm256_storeu_pd(p, r); }
+  static Reg bcast(T x) { return _mm256_set1_pd(x); }
+  static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+  static Reg mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
+  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) { transpose4x4(s, ls, d, ld); }
+};
+
+}  // namespace
+}  // namespace tg::kernels::gemm_detail

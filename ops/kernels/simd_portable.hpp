@@ -1,0 +1,27 @@
+// Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, bcast, fma
+// (a * b + c), mul, and kTranspose / transpose_block for packing.
+// One lane per "vector": plain C++ for CPUs without AVX2.
+#pragma once
+
+#include <cstdint>
+
+namespace tg::kernels::gemm_detail {
+namespace {
+
+template <class Scalar>
+struct Scalar1 {
+  using T = Scalar;
+  using Reg = Scalar;
+  static constexpr int W = 1;
+  static constexpr int kTranspose = 1;
+  static Reg zero() { return Reg(0); }
+  static Reg load(const T* p) { return *p; }
+  static void store(T* p, Reg r) { *p = r; }
+  static Reg bcast(T x) { return x; }
+  static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
+  static Reg mul(Reg a, Reg b) { return a * b; }
+  static void transpose_block(const T*, std::int64_t, T*, std::int64_t) {}
+};
+
+}  // namespace
+}  // namespace tg::kernels::gemm_detail

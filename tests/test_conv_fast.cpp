@@ -1,0 +1,173 @@
+// The fast convolution kernels (packed im2col GEMM; ROT180 input gradient through the same
+// routine) against the direct loops they replace, over the conv sweep plus shapes that
+// exercise the blocking: several images per GEMM, images wider than one GEMM block, k split
+// into several blocks, groups, and weight-gradient partial sums. Every SIMD path.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "conv_test_util.hpp"
+#include "ops/conv/conv_common.hpp"
+#include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/conv_fast.hpp"
+#include "ops/kernels/gemm.hpp"
+
+using namespace tg;
+using namespace tg::kernels;
+using namespace conv_test;
+
+namespace {
+
+std::vector<ConvCase> fast_cases() {
+  std::vector<ConvCase> cases = conv_sweep();
+  const std::vector<ConvCase> blocking = {
+      {20, 1, 28, 28, 6, 5, 5, {.padding = 2}, true},                // LeNet C1: many chunks, 8 partial sums
+      {10, 6, 14, 14, 16, 5, 5, {}, true},                           // LeNet C2: 10 images in one GEMM
+      {5, 8, 7, 7, 40, 3, 3, {.padding = 1}, false},                 // 7x7 planes side by side
+      {2, 50, 9, 9, 10, 3, 3, {.padding = 1}, true},                 // k = 450: two k-blocks
+      {2, 3, 50, 47, 5, 3, 3, {.stride = 1, .padding = 1}, true},    // 2350 pixels: wider than a GEMM block
+      {6, 4, 10, 10, 8, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},
+      {3, 6, 12, 11, 6, 3, 3, {.padding = 1, .dilation = 2, .groups = 6}, true},
+      {2, 16, 12, 12, 32, 1, 1, {.stride = 2}, false},               // 1x1 downsampling
+  };
+  cases.insert(cases.end(), blocking.begin(), blocking.end());
+  return cases;
+}
+
+ConvLoopGeometry geometry(const ConvCase& c) {
+  const auto& o = c.options;
+  const Shape y_shape{c.n, c.c_out, out_size(c.h, c.kh, o.stride.h, o.padding.h, o.dilation.h),
+                      out_size(c.w, c.kw, o.stride.w, o.padding.w, o.dilation.w)};
+  return tg::detail::conv2d_geometry_from_shapes("test", {c.n, c.c_in, c.h, c.w}, {c.c_out, c.c_in / o.groups, c.kh, c.kw},
+                                                 y_shape, o);
+}
+
+template <class T>
+std::vector<T> random_values(std::size_t n, std::mt19937& rng, bool integers) {
+  std::uniform_int_distribution<int> ints(-3, 3);
+  std::uniform_real_distribution<double> reals(-1.0, 1.0);
+  std::vector<T> v(n);
+  for (T& e : v) e = integers ? T(ints(rng)) : T(reals(rng));
+  return v;
+}
+
+struct Results {
+  std::vector<double> y, dx, dw;
+};
+
+// Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
+// forced (with the input gradient one stride phase at a time).
+enum class Path { oracle, fast, gemm, direct };
+
+template <class T>
+Results run(const ConvCase& c, Path path, bool integers) {
+  const ConvLoopGeometry g = geometry(c);
+  std::mt19937 rng(7);
+  const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
+  const std::vector<T> x = random_values<T>(sz(g.batch * g.in_channels * g.in_h * g.in_w), rng, integers);
+  const std::vector<T> w = random_values<T>(sz(g.out_channels * g.in_channels / g.groups * g.kernel_h * g.kernel_w), rng, integers);
+  const std::vector<T> b = random_values<T>(sz(g.out_channels), rng, integers);
+  const std::vector<T> dy = random_values<T>(sz(g.batch * g.out_channels * g.out_h * g.out_w), rng, integers);
+  std::vector<T> y(dy.size()), dx(x.size()), dw(w.size());
+  const T* bias = c.bias ? b.data() : nullptr;
+  if (path == Path::oracle) {
+    conv2d_reference_loops<T>(x.data(), w.data(), bias, y.data(), g);
+    conv2d_input_grad_rot180<T>(dy.data(), w.data(), dx.data(), g);
+    conv2d_weight_grad_loops<T>(x.data(), dy.data(), dw.data(), g);
+  } else {
+    ConvForwardFn<T> forward = &conv2d_fast<T>;
+    if (path == Path::gemm) forward = &conv2d_im2col_gemm<T>;
+    if (path == Path::direct) forward = &conv2d_direct<T>;
+    // The direct path needs unit column stride; the input gradient's convolution always has it.
+    if (path != Path::direct || g.stride_w == 1) forward(x.data(), w.data(), bias, y.data(), g);
+    if (path == Path::fast) {
+      conv2d_input_grad_fast<T>(dy.data(), w.data(), dx.data(), g);
+    } else {
+      conv2d_input_grad_polyphase<T>(forward, dy.data(), w.data(), dx.data(), g);
+    }
+    if (path == Path::fast) conv2d_weight_grad_fast<T>(x.data(), dy.data(), dw.data(), g);
+    if (path == Path::gemm) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
+    if (path == Path::direct && g.stride_w == 1) conv2d_weight_grad_direct<T>(x.data(), dy.data(), dw.data(), g);
+  }
+  return {{y.begin(), y.end()}, {dx.begin(), dx.end()}, {dw.begin(), dw.end()}};
+}
+
+// max |got - want| <= tol * max(1, max |want|): rounding differs with the summation order,
+// by an amount that scales with the largest sums.
+void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol, const char* what) {
+  REQUIRE(got.size() == want.size());
+  double diff = 0.0, scale = 1.0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    diff = std::max(diff, std::abs(got[i] - want[i]));
+    scale = std::max(scale, std::abs(want[i]));
+  }
+  const double worst = diff / scale;
+  INFO(what << ": worst relative difference " << worst);
+  CHECK(worst <= tol);
+}
+
+std::vector<SimdPath> available_paths() {
+  std::vector<SimdPath> paths{SimdPath::portable};
+  if (gemm_best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
+  if (gemm_best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
+  return paths;
+}
+
+struct RestorePath {
+  SimdPath saved = gemm_simd_path();
+  ~RestorePath() { set_gemm_simd_path(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integers, on every SIMD path") {
+  // Sums of small integers are exact in float64 in any order, so any difference is a bug.
+  RestorePath restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    for (const ConvCase& c : fast_cases()) {
+      const Results oracle = run<double>(c, Path::oracle, true);
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct}) {
+        INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
+        const Results fast = run<double>(c, kernel, true);
+        if (kernel != Path::direct || c.options.stride.w == 1) CHECK(fast.y == oracle.y);
+        CHECK(fast.dx == oracle.dx);
+        if (kernel != Path::direct || c.options.stride.w == 1) CHECK(fast.dw == oracle.dw);
+      }
+    }
+  }
+}
+
+TEST_CASE("fast conv kernels match the direct loops on random float32 and float64 inputs") {
+  RestorePath restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    for (const ConvCase& c : fast_cases()) {
+      INFO("path " << std::string(to_string(path)) << ", " << describe(c));
+      const Results f64 = run<double>(c, Path::fast, false), o64 = run<double>(c, Path::oracle, false);
+      check_close(f64.y, o64.y, 1e-13, "y float64");
+      check_close(f64.dx, o64.dx, 1e-13, "dx float64");
+      check_close(f64.dw, o64.dw, 1e-12, "dw float64");
+      const Results f32 = run<float>(c, Path::fast, false), o32 = run<float>(c, Path::oracle, false);
+      check_close(f32.y, o32.y, 2e-5, "y float32");
+      check_close(f32.dx, o32.dx, 2e-5, "dx float32");
+      check_close(f32.dw, o32.dw, 1e-4, "dw float32");
+    }
+  }
+}
+
+TEST_CASE("fast conv kernels give the same bits for 1 and 2 threads") {
+  const int saved = get_num_threads();
+  for (const ConvCase& c : fast_cases()) {
+    INFO(describe(c));
+    set_num_threads(1);
+    const Results one = run<float>(c, Path::fast, false);
+    set_num_threads(2);
+    const Results two = run<float>(c, Path::fast, false);
+    CHECK(one.y == two.y);
+    CHECK(one.dx == two.dx);
+    CHECK(one.dw == two.dw);
+  }
+  set_num_threads(saved);
+}
