@@ -12,6 +12,17 @@
 
 #include "tensor/error.hpp"
 
+// Under AddressSanitizer, cached blocks are marked unaddressable, so a use after free of
+// tensor memory is still reported although the block was not returned to the system.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define TG_CACHE_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define TG_CACHE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define TG_CACHE_POISON(p, n) ((void)(p), (void)(n))
+#define TG_CACHE_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace tg {
 namespace {
 
@@ -30,15 +41,16 @@ std::int64_t limit_from_env() {
 }
 
 // Memory handed out uninitialised is filled with 0xFF bytes (NaN as float, -1 as int) in
-// debug builds or when TAPEGRAD_POISON_EMPTY=1, so code that reads elements it never wrote
-// fails loudly in tests instead of depending on whatever a recycled block held.
+// debug and sanitizer builds, or when TAPEGRAD_POISON_EMPTY=1 (=0 turns it off), so code
+// that reads elements it never wrote fails loudly in tests instead of depending on whatever
+// a recycled block held.
 bool poison_enabled() {
   static const bool enabled = [] {
     const char* s = std::getenv("TAPEGRAD_POISON_EMPTY");
-#ifdef NDEBUG
-    return s != nullptr && std::string(s) == "1";
-#else
+#if !defined(NDEBUG) || defined(__SANITIZE_ADDRESS__)
     return s == nullptr || std::string(s) != "0";
+#else
+    return s != nullptr && std::string(s) == "1";
 #endif
   }();
   return enabled;
@@ -57,6 +69,7 @@ class BlockCache {
         it->second.pop_back();
         cached_bytes_ -= static_cast<std::int64_t>(size);
         --cached_blocks_;
+        TG_CACHE_UNPOISON(p, size);
         return p;
       }
     }
@@ -73,6 +86,7 @@ class BlockCache {
     {
       const std::lock_guard lock(mutex_);
       if (cached_bytes_ + static_cast<std::int64_t>(size) <= limit_) {
+        TG_CACHE_POISON(p, size);
         free_[size].push_back(p);
         cached_bytes_ += static_cast<std::int64_t>(size);
         ++cached_blocks_;
@@ -93,6 +107,7 @@ class BlockCache {
           if (!it->second.empty() && (largest == free_.end() || it->first > largest->first)) largest = it;
         }
         while (!largest->second.empty() && cached_bytes_ > keep) {
+          TG_CACHE_UNPOISON(largest->second.back(), largest->first);
           release.push_back(largest->second.back());
           largest->second.pop_back();
           cached_bytes_ -= static_cast<std::int64_t>(largest->first);
