@@ -2,10 +2,11 @@
 // (softmax, sigmoid, sub, mul) so gradients of gradients work.
 #include "nn/loss_ops.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "ops/elementwise.hpp"
+#include "ops/kernels/softmax.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/shape_ops.hpp"
@@ -47,19 +48,26 @@ const OpDef& cross_entropy_op() {
           Tensor out = empty({n}, {.dtype = x.dtype()});
           const T* px = x.data<T>();
           T* po = out.data<T>();
-          for (std::int64_t i = 0; i < n; ++i) {
-            const T* row = px + i * c;
-            double m = -std::numeric_limits<double>::infinity(), mean_x = 0.0;
-            for (std::int64_t j = 0; j < c; ++j) {
-              m = std::max(m, static_cast<double>(row[j]));
-              mean_x += static_cast<double>(row[j]);
+          // Rows are independent (parallel in fixed chunks); within a row, sums of chunks of
+          // kChunk elements (vectorised, in T) are accumulated in double, in order.
+          constexpr std::int64_t kChunk = 256;
+          parallel_for(n, std::max<std::int64_t>(1, 32768 / c), [&](std::int64_t begin, std::int64_t end) {
+            T e[kChunk];  // exp(x - m) of one chunk
+            for (std::int64_t i = begin; i < end; ++i) {
+              const T* row = px + i * c;
+              const T m = kernels::row_max(row, c);
+              double z = 0.0, sum_x = 0.0;
+              for (std::int64_t j = 0; j < c; j += kChunk) {
+                const std::int64_t len = std::min(kChunk, c - j);
+                kernels::exp_shifted(row + j, m, e, len);
+                z += static_cast<double>(kernels::block_sum(e, len));
+                sum_x += static_cast<double>(kernels::block_sum(row + j, len));
+              }
+              const double lse = static_cast<double>(m) + std::log(z);
+              const double mean_x = sum_x / static_cast<double>(c);
+              po[i] = static_cast<T>(lse - (1.0 - s) * static_cast<double>(row[pt[i]]) - s * mean_x);
             }
-            double z = 0.0;
-            for (std::int64_t j = 0; j < c; ++j) z += std::exp(static_cast<double>(row[j]) - m);
-            const double lse = m + std::log(z);
-            mean_x /= static_cast<double>(c);
-            po[i] = static_cast<T>(lse - (1.0 - s) * static_cast<double>(row[pt[i]]) - s * mean_x);
-          }
+          });
           return out;
         });
       },
@@ -91,10 +99,12 @@ const OpDef& bce_with_logits_op() {
           const T* px = x.data<T>();
           const T* py = y.data<T>();
           T* po = out.data<T>();
-          for (std::int64_t i = 0; i < x.numel(); ++i) {
-            const T v = px[i];
-            po[i] = std::max(v, T(0)) - v * py[i] + std::log1p(std::exp(-std::abs(v)));
-          }
+          parallel_for(x.numel(), 32768, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i) {
+              const T v = px[i];
+              po[i] = std::max(v, T(0)) - v * py[i] + std::log1p(std::exp(-std::abs(v)));
+            }
+          });
           return out;
         });
       },

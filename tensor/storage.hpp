@@ -1,4 +1,9 @@
-// A reference-counted, 64-byte aligned block of memory shared by a tensor and its views.
+// A reference-counted, 64-byte aligned block of memory shared by a tensor and its views,
+// and the caching allocator behind it.
+//
+// Freed blocks are kept in a cache bucketed by size class and handed to later allocations
+// of the same class: a fresh large block costs a page fault per 4 KiB page on first touch,
+// which on a VM can cost several times the arithmetic of the layer that fills it.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +14,10 @@ namespace tg {
 
 class Storage {
  public:
-  explicit Storage(std::size_t nbytes);  // zero-filled
+  enum class Fill { none, zeros };
+
+  // Contents are unspecified with Fill::none (a recycled block keeps its old bytes).
+  explicit Storage(std::size_t nbytes, Fill fill = Fill::none);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -22,11 +30,26 @@ class Storage {
   std::size_t nbytes_ = 0;
 };
 
-// Live tensor memory, for leak tests and diagnostics.
+// Live tensor memory (for leak tests and diagnostics) and the allocator's cache.
 struct MemoryStats {
-  std::int64_t live_bytes = 0;
+  std::int64_t live_bytes = 0;     // bytes requested by live storages
   std::int64_t live_storages = 0;
+  std::int64_t cached_bytes = 0;   // freed blocks kept for reuse (whole size classes)
+  std::int64_t cached_blocks = 0;
 };
 MemoryStats memory_stats();
+
+// Returns every cached block to the system.
+void empty_cache();
+
+// Caps the bytes the cache keeps; a block freed beyond the cap goes back to the system.
+// Lowering the cap releases cached blocks down to it. The default is 1 GiB, or the byte
+// count in the environment variable TAPEGRAD_CACHE_LIMIT (0 disables caching).
+void set_cache_limit(std::int64_t bytes);
+std::int64_t cache_limit();
+
+// The size class an allocation of `nbytes` is rounded up to (blocks are reused within a
+// class): multiples of 64 bytes up to 4 KiB, then four classes per power of two.
+std::size_t storage_size_class(std::size_t nbytes);
 
 }  // namespace tg

@@ -104,10 +104,11 @@ std::vector<double> Tensor::to_vector() const { return to_vector_as<double>(); }
 
 // ---- factories ----
 
-Tensor empty(const Shape& shape, TensorOptions options) {
-  for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "empty: negative dimension in shape {}", shape);
+namespace {
+Tensor allocate(std::string_view op, const Shape& shape, TensorOptions options, Storage::Fill fill) {
+  for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "{}: negative dimension in shape {}", op, shape);
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * itemsize(options.dtype));
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * itemsize(options.dtype), fill);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;
@@ -115,8 +116,11 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   if (options.requires_grad) t.set_requires_grad(true);
   return t;
 }
+}  // namespace
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return empty(shape, options); }
+Tensor empty(const Shape& shape, TensorOptions options) { return allocate("empty", shape, options, Storage::Fill::none); }
+
+Tensor zeros(const Shape& shape, TensorOptions options) { return allocate("zeros", shape, options, Storage::Fill::zeros); }
 
 Tensor full(const Shape& shape, double value, TensorOptions options) {
   Tensor t = empty(shape, {.dtype = options.dtype});

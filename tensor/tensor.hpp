@@ -128,7 +128,8 @@ class Tensor {
 };
 
 // ---- construction (no autograd involved) ----
-Tensor empty(const Shape& shape, TensorOptions options = {});  // zero-filled
+// empty(): contents unspecified (memory is recycled); every element must be written first.
+Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, double value, TensorOptions options = {});

@@ -16,10 +16,10 @@ void check_indices(std::string_view op, const Tensor& values, const Tensor& indi
   TG_CHECK(indices.shape() == values.shape(), ShapeError, "{}: indices {} and values {} differ in shape", op,
            indices.shape(), values.shape());
   TG_CHECK(size.h >= 1 && size.w >= 1, ValueError, "{}: input size must be positive, got ({}, {})", op, size.h, size.w);
-  for (const std::int64_t k : indices.to_vector_as<std::int64_t>()) {
-    TG_CHECK(k >= -1 && k < size.h * size.w, IndexError, "{}: index {} out of range for a {}x{} plane", op, k, size.h,
-             size.w);
-  }
+  const Tensor ic = raw::contiguous(indices);
+  const std::int64_t* k = ic.data<std::int64_t>();
+  const std::int64_t bad = kernels::find_bad_plane_index(k, ic.numel(), size.h * size.w);
+  TG_CHECK(bad < 0, IndexError, "{}: index {} out of range for a {}x{} plane", op, bad < 0 ? 0 : k[bad], size.h, size.w);
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ OpDef make_max_pool2d_scatter_op() {
           using T = decltype(tag);
           const Tensor gc = raw::contiguous(g);
           const Tensor ic = raw::contiguous(idx);
-          Tensor dx = zeros({g.size(0), g.size(1), size.h, size.w}, {.dtype = g.dtype()});
+          Tensor dx = empty({g.size(0), g.size(1), size.h, size.w}, {.dtype = g.dtype()});
           kernels::max_pool2d_scatter_loops<T>(gc.data<T>(), ic.data<std::int64_t>(), dx.data<T>(), geo);
           return dx;
         });

@@ -25,18 +25,13 @@ OpDef make_max_pool2d_select_op() {
           using T = decltype(tag);
           const Tensor xc = raw::contiguous(x);
           const Tensor ic = raw::contiguous(idx);
-          Tensor y = empty(idx.shape(), {.dtype = x.dtype()});
-          const T* src = xc.data<T>();
           const std::int64_t* index = ic.data<std::int64_t>();
-          T* out = y.data<T>();
-          for (std::int64_t p = 0; p < x.size(0) * x.size(1); ++p) {
-            for (std::int64_t o = 0; o < plane_out; ++o) {
-              const std::int64_t k = index[p * plane_out + o];
-              TG_CHECK(k >= -1 && k < plane_in, IndexError, "{}: index {} out of range for a {}x{} plane", ctx.op_name(),
-                       k, x.size(2), x.size(3));
-              out[p * plane_out + o] = k >= 0 ? src[p * plane_in + k] : T(0);
-            }
-          }
+          const std::int64_t bad = kernels::find_bad_plane_index(index, ic.numel(), plane_in);
+          TG_CHECK(bad < 0, IndexError, "{}: index {} out of range for a {}x{} plane", ctx.op_name(),
+                   bad < 0 ? 0 : index[bad], x.size(2), x.size(3));
+          Tensor y = empty(idx.shape(), {.dtype = x.dtype()});
+          kernels::max_pool2d_select_loops<T>(xc.data<T>(), index, y.data<T>(), x.size(0) * x.size(1), plane_in,
+                                              plane_out);
           return y;
         });
       },

@@ -1,11 +1,13 @@
-// Elementwise kernels: out = f(inputs...) over a broadcast output shape.
-// Contiguous, same-shape operands take a flat loop the compiler vectorises; everything
-// else goes through the strided row walker. Large tensors are split across threads in
+// Elementwise kernels: out = f(inputs...) over a broadcast output shape (out is allocated
+// contiguous, so its inner stride is 1). Contiguous, same-shape operands take a flat loop
+// the compiler vectorises; everything else goes through the strided row walker, whose
+// unit-stride rows get the same plain loop. Large tensors are split across threads in
 // fixed chunks (elementwise results never depend on the partition).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 
 #include "tensor/strided_loop.hpp"
 #include "tensor/tensor.hpp"
@@ -13,6 +15,17 @@
 namespace tg::kernels {
 
 inline constexpr std::int64_t kElementwiseGrain = 32768;
+
+// p[i], with bool read as its byte (0 or 1): GCC does not vectorise loops that mix bool
+// with wider lanes, but does with unsigned char.
+template <class T>
+T load(const T* p, std::int64_t i) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return reinterpret_cast<const unsigned char*>(p)[i] != 0;
+  } else {
+    return p[i];
+  }
+}
 
 // out[i] = f(a[i]) with a of type In, out of type Out (out allocated contiguous).
 template <class Out, class In, class F>
@@ -29,7 +42,13 @@ Tensor unary_map(const Tensor& a, F f) {
   }
   for_each_row<2>(a.shape(), {out.strides(), a.strides()}, {0, a.offset()},
                   [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                    for (std::int64_t i = 0; i < n; ++i) o[off[0] + i * inc[0]] = f(base[off[1] + i * inc[1]]);
+                    Out* op = o + off[0];
+                    const In* x = base + off[1];
+                    if (inc[0] == 1 && inc[1] == 1) {
+                      for (std::int64_t i = 0; i < n; ++i) op[i] = f(x[i]);
+                    } else {
+                      for (std::int64_t i = 0; i < n; ++i) op[i * inc[0]] = f(x[i * inc[1]]);
+                    }
                   });
   return out;
 }
@@ -84,8 +103,16 @@ Tensor ternary_map(const Tensor& a, const Tensor& b, const Tensor& c, const Shap
   const Strides sc = broadcast_strides(c.shape(), c.strides(), shape, "broadcast");
   for_each_row<4>(shape, {out.strides(), sa, sb, sc}, {0, a.offset(), b.offset(), c.offset()},
                   [&](const std::array<std::int64_t, 4>& off, std::int64_t n, const std::array<std::int64_t, 4>& inc) {
-                    for (std::int64_t i = 0; i < n; ++i) {
-                      o[off[0] + i * inc[0]] = f(pa[off[1] + i * inc[1]], pb[off[2] + i * inc[2]], pc[off[3] + i * inc[3]]);
+                    Out* op = o + off[0];
+                    const A* x = pa + off[1];
+                    const B* y = pb + off[2];
+                    const C* z = pc + off[3];
+                    if (inc[1] == 1 && inc[2] == 1 && inc[3] == 1) {
+                      for (std::int64_t i = 0; i < n; ++i) op[i] = f(load(x, i), load(y, i), load(z, i));
+                    } else {
+                      for (std::int64_t i = 0; i < n; ++i) {
+                        op[i] = f(load(x, i * inc[1]), load(y, i * inc[2]), load(z, i * inc[3]));
+                      }
                     }
                   });
   return out;

@@ -1,4 +1,5 @@
-// Direct-loop pooling kernels over contiguous NCHW planes (each (n, c) plane independent).
+// Direct-loop pooling kernels over contiguous NCHW planes (each (n, c) plane independent,
+// planes in parallel; every kernel writes all of its output).
 //
 // Window (i, j) covers rows i*sh - pad_h + u*dh (u < kH) and columns j*sw - pad_w + v*dw
 // (v < kW); positions outside the input are padding.
@@ -25,9 +26,18 @@ struct PoolGeometry {
 template <class T>
 void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry& g);
 
-// dx[plane, argmax] += dy: the adjoint of picking the arg-max (dx zero-filled by the caller).
+// dx = 0, then dx[plane, argmax] += dy: the adjoint of picking the arg-max (indices outside
+// the plane, such as -1, are skipped). Writes all of dx.
 template <class T>
 void max_pool2d_scatter_loops(const T* dy, const std::int64_t* argmax, T* dx, const PoolGeometry& g);
+
+// The position of the first index outside [-1, plane_size) among n, or -1 if all are valid.
+std::int64_t find_bad_plane_index(const std::int64_t* indices, std::int64_t n, std::int64_t plane_size);
+
+// y[plane, o] = x[plane, indices[plane, o]] (0 where the index is -1); indices already valid.
+template <class T>
+void max_pool2d_select_loops(const T* x, const std::int64_t* indices, T* y, std::int64_t planes, std::int64_t plane_in,
+                             std::int64_t plane_out);
 
 // Mean over each window. The divisor is the window clipped to the padded input when
 // count_include_pad, else the number of input elements in it (PyTorch's rule).

@@ -1,5 +1,6 @@
 // Deterministic reductions. The reduced dims are moved last (a copy only when the layout
-// needs it), so each output element folds one contiguous row. Long rows are cut into
+// needs it), so each output element folds one contiguous row; sums over adjacent dims of a
+// contiguous tensor instead run down the columns in place (sum_columns), with the same bits. Long rows are cut into
 // fixed blocks whose partial results are combined in block order: the summation order
 // depends only on the shape, never on the thread count.
 #pragma once
@@ -90,6 +91,69 @@ T block_sum(const T* p, std::int64_t n) {
   T total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   for (; i < n; ++i) total += p[i];
   return total;
+}
+
+// x viewed as [outer, n, inner] when it is contiguous and the reduced dims are adjacent:
+// the reduction runs down the middle dim. `applies` is false otherwise, and when inner is 1
+// (then reduction_rows needs no copy anyway).
+struct MiddleReduction {
+  bool applies = false;
+  std::int64_t outer = 1, n = 1, inner = 1;
+};
+
+inline MiddleReduction middle_reduction(const Tensor& x, const std::vector<std::int64_t>& dims) {
+  MiddleReduction m;
+  if (dims.empty() || !x.is_contiguous() || x.numel() == 0) return m;
+  for (std::size_t i = 1; i < dims.size(); ++i) {
+    if (dims[i] != dims[i - 1] + 1) return m;
+  }
+  for (std::int64_t d = 0; d < x.dim(); ++d) {
+    (d < dims.front() ? m.outer : d <= dims.back() ? m.n : m.inner) *= x.size(d);
+  }
+  m.applies = m.inner > 1;
+  return m;
+}
+
+// Sums down the middle dim of x [outer, n, inner] into out [outer, inner], then finish(),
+// without moving the reduced dim last: blocks of adjacent columns advance together, and each
+// column is folded with exactly the operations, in exactly the order, that reduce_rows with
+// block_sum applies to a row (blocks of kReduceBlock, 8 interleaved accumulators, the same
+// pairwise combination and tail). So the bits equal those of the copy-and-reduce path.
+template <class T, class Finish>
+void sum_columns(const T* x, T* out, const MiddleReduction& m, Finish finish) {
+  constexpr std::int64_t kColumns = 1024;  // long contiguous runs per row; 8 x 1024 accumulators on the stack
+  const std::int64_t per_slab = (m.inner + kColumns - 1) / kColumns;
+  const std::int64_t grain = std::max<std::int64_t>(1, 32768 / (m.n * std::min(m.inner, kColumns)));
+  parallel_for(m.outer * per_slab, grain, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t c0 = (t % per_slab) * kColumns;
+      const std::int64_t w = std::min(kColumns, m.inner - c0);
+      const T* xs = x + (t / per_slab) * m.n * m.inner + c0;
+      T all[kColumns] = {};
+      for (std::int64_t b = 0; b < m.n; b += kReduceBlock) {
+        const std::int64_t len = std::min(kReduceBlock, m.n - b);
+        T acc[8][kColumns] = {};
+        std::int64_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+          for (int k = 0; k < 8; ++k) {
+            const T* row = xs + (b + i + k) * m.inner;
+            for (std::int64_t c = 0; c < w; ++c) acc[k][c] += row[c];
+          }
+        }
+        T total[kColumns];
+        for (std::int64_t c = 0; c < w; ++c) {
+          total[c] = ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c])) + ((acc[4][c] + acc[5][c]) + (acc[6][c] + acc[7][c]));
+        }
+        for (; i < len; ++i) {
+          const T* row = xs + (b + i) * m.inner;
+          for (std::int64_t c = 0; c < w; ++c) total[c] += row[c];
+        }
+        for (std::int64_t c = 0; c < w; ++c) all[c] = all[c] + total[c];
+      }
+      T* o = out + (t / per_slab) * m.inner + c0;
+      for (std::int64_t c = 0; c < w; ++c) o[c] = finish(all[c]);
+    }
+  });
 }
 
 }  // namespace tg::kernels

@@ -62,7 +62,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
            dtype_name(b.dtype()));
   return visit_floating(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    Tensor c = empty(p.c2, {.dtype = a.dtype()});  // zero-filled: the result when k == 0
+    // With k == 0 the product is all zeros (an empty sum).
+    Tensor c = p.k == 0 ? zeros(p.c2, {.dtype = a.dtype()}) : empty(p.c2, {.dtype = a.dtype()});
     const Tensor av = promoted_view(a, p.a2, p.c2, true);
     const Tensor bv = promoted_view(b, p.b2, p.c2, false);
     const auto rank = static_cast<std::int64_t>(p.c2.size());

@@ -1,10 +1,8 @@
 // softmax: y_i = exp(x_i - m) / sum_j exp(x_j - m) along dim, m = max_j x_j (subtracting m
 // keeps exp from overflowing and does not change y).
 // dx = y * (g - sum(g * y, dim, keepdim)).
-#include <cmath>
-
 #include "ops/elementwise.hpp"
-#include "ops/kernels/reduce.hpp"
+#include "ops/kernels/softmax.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/registry.hpp"
@@ -14,33 +12,16 @@ namespace tg {
 
 namespace detail {
 Tensor softmax_forward(std::string_view op, const Tensor& x, std::int64_t dim, bool log) {
-  const std::vector<std::int64_t> dims = wrap_dims({dim}, x.dim(), op);
+  const std::int64_t d = wrap_dim(dim, x.dim(), op);
   return visit_floating(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const auto rows = kernels::reduction_rows<T>(x, dims);
-    const std::int64_t inner = rows.inner;
-    if (inner == 0 || rows.outer == 0) return empty(x.shape(), {.dtype = x.dtype()});
-    Tensor out = empty({rows.outer * inner}, {.dtype = x.dtype()});
-    T* dst = out.data<T>();
-    // Rows are independent and each is folded in a fixed order: thread-count independent.
-    parallel_for(rows.outer, std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(inner, 1)),
-                 [&](std::int64_t begin, std::int64_t end) {
-                   for (std::int64_t r = begin; r < end; ++r) {
-                     const T* v = rows.row(r);
-                     T* y = dst + r * inner;
-                     T m = v[0];
-                     for (std::int64_t j = 1; j < inner; ++j) m = v[j] > m || std::isnan(v[j]) ? v[j] : m;
-                     for (std::int64_t j = 0; j < inner; ++j) y[j] = std::exp(v[j] - m);
-                     const T s = kernels::block_sum(y, inner);
-                     if (log) {
-                       const T log_s = std::log(s);
-                       for (std::int64_t j = 0; j < inner; ++j) y[j] = (v[j] - m) - log_s;
-                     } else {
-                       for (std::int64_t j = 0; j < inner; ++j) y[j] /= s;
-                     }
-                   }
-                 });
-    return raw::contiguous(unpermute_rows(out, x.shape(), dims));
+    // x as [outer, n, inner] along dim: the kernel walks the dim in place, no permuted copy.
+    std::int64_t outer = 1, n = 1, inner = 1;
+    for (std::int64_t i = 0; i < x.dim(); ++i) (i < d ? outer : i == d ? n : inner) *= x.size(i);
+    const Tensor xc = raw::contiguous(x);
+    Tensor out = empty(x.shape(), {.dtype = x.dtype()});
+    kernels::softmax_loops<T>(xc.data<T>(), out.data<T>(), outer, n, inner, log);
+    return out;
   });
 }
 }  // namespace detail

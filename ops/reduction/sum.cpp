@@ -14,6 +14,11 @@ Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::
   return visit_numeric(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     Tensor out = empty(reduced_shape(x.shape(), dims, keepdim), {.dtype = x.dtype()});
+    if (const kernels::MiddleReduction m = kernels::middle_reduction(x, dims); m.applies) {
+      const T count = static_cast<T>(m.n);
+      kernels::sum_columns<T>(x.data<T>(), out.data<T>(), m, [&](T a) { return mean ? a / count : a; });
+      return out;
+    }
     const auto rows = kernels::reduction_rows<T>(x, dims);
     const T count = static_cast<T>(rows.inner);
     kernels::reduce_rows<T, T>(
