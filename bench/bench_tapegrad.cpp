@@ -9,6 +9,7 @@
 //                       [--simd portable|avx2|avx512] [--blas-threads n]
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -122,15 +123,16 @@ bool matches(const std::string& name, const std::string& filter) {
   return filter.empty() || name.find(filter) != std::string::npos;
 }
 
+bool group_matches(const CaseGroup& g, const std::string& filter) {
+  return std::any_of(g.names.begin(), g.names.end(), [&](const std::string& n) { return matches(n, filter); });
+}
+
 int run(const Flags& f) {
   std::vector<CaseGroup> groups;
-  bool any_match = false;
   for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &memory_cases})
-    for (CaseGroup& g : cases()) {
-      for (const std::string& n : g.names) any_match = any_match || matches(n, f.filter);
-      groups.push_back(std::move(g));
-    }
-  if (!any_match) {
+    for (CaseGroup& g : cases())
+      if (group_matches(g, f.filter)) groups.push_back(std::move(g));
+  if (groups.empty()) {
     std::fprintf(stderr, "no case matches --filter '%s'\n", f.filter.c_str());
     return 1;
   }
@@ -155,9 +157,6 @@ int run(const Flags& f) {
 
   std::vector<Row> rows;
   for (const CaseGroup& g : groups) {
-    bool any = false;
-    for (const std::string& n : g.names) any = any || matches(n, f.filter);
-    if (!any) continue;
     for (const Variant& v : g.make()) {
       if (!matches(v.name, f.filter)) continue;
       const std::string check = v.check ? v.check() : "";
