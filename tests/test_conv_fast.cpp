@@ -30,6 +30,9 @@ std::vector<ConvCase> fast_cases() {
       {6, 4, 10, 10, 8, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},
       {3, 6, 12, 11, 6, 3, 3, {.padding = 1, .dilation = 2, .groups = 6}, true},
       {2, 16, 12, 12, 32, 1, 1, {.stride = 2}, false},               // 1x1 downsampling
+      {2, 32, 14, 14, 64, 3, 3, {.padding = 1}, true},               // two blocks of channel vectors
+      {3, 4, 9, 30, 24, 3, 3, {.padding = 1}, true},                 // a partial vector; rows in parts
+      {2, 6, 11, 13, 40, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},  // 20 channels a group
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;
@@ -58,7 +61,7 @@ struct Results {
 
 // Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
 // forced (with the input gradient one stride phase at a time).
-enum class Path { oracle, fast, gemm, direct };
+enum class Path { oracle, fast, gemm, direct, channels };
 
 template <class T>
 Results run(const ConvCase& c, Path path, bool integers) {
@@ -79,6 +82,7 @@ Results run(const ConvCase& c, Path path, bool integers) {
     ConvForwardFn<T> forward = &conv2d_fast<T>;
     if (path == Path::gemm) forward = &conv2d_im2col_gemm<T>;
     if (path == Path::direct) forward = &conv2d_direct<T>;
+    if (path == Path::channels) forward = &conv2d_direct_channels<T>;
     // The direct path needs unit column stride; the input gradient's convolution always has it.
     if (path != Path::direct || g.stride_w == 1) forward(x.data(), w.data(), bias, y.data(), g);
     if (path == Path::fast) {
@@ -89,6 +93,7 @@ Results run(const ConvCase& c, Path path, bool integers) {
     if (path == Path::fast) conv2d_weight_grad_fast<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::gemm) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::direct && g.stride_w == 1) conv2d_weight_grad_direct<T>(x.data(), dy.data(), dw.data(), g);
+    if (path == Path::channels) conv2d_weight_grad_direct_channels<T>(x.data(), dy.data(), dw.data(), g);
   }
   return {{y.begin(), y.end()}, {dx.begin(), dx.end()}, {dw.begin(), dw.end()}};
 }
@@ -128,7 +133,7 @@ TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integer
     set_gemm_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       const Results oracle = run<double>(c, Path::oracle, true);
-      for (Path kernel : {Path::fast, Path::gemm, Path::direct}) {
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels}) {
         INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
         const Results fast = run<double>(c, kernel, true);
         if (kernel != Path::direct || c.options.stride.w == 1) CHECK(fast.y == oracle.y);

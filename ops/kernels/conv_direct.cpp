@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/kernels/gemm.hpp"
+#include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "tensor/parallel.hpp"
 
@@ -13,23 +14,24 @@ namespace {
 
 constexpr std::int64_t kMaxVectors = 4;  // vectors of output columns per tile
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+namespace conv_detail {
 
 template <class T>
-const conv_detail::DirectKernel<T>& direct_kernel() {
+const DirectKernel<T>& direct_kernel() {
   switch (gemm_simd_path()) {
     case SimdPath::avx512:
-      return conv_detail::direct_avx512<T>();
+      return direct_avx512<T>();
     case SimdPath::avx2:
-      return conv_detail::direct_avx2<T>();
+      return direct_avx2<T>();
     case SimdPath::portable:
       break;
   }
-  return conv_detail::direct_portable<T>();
+  return direct_portable<T>();
 }
 
-// The input planes of image n, group grp, zero-padded to hp x wp: padded (r, t) holds
-// x[r - pad_top, t - pad_left] where that exists (pads may be negative: a crop).
 template <class T>
 void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int64_t grp, std::int64_t hp,
                 std::int64_t wp, T* xp) {
@@ -52,12 +54,34 @@ void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int6
   }
 }
 
-// Rows of the padded planes every window reads.
 std::int64_t padded_rows(const ConvLoopGeometry& g) {
   return (g.out_h - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
 }
 
-}  // namespace
+std::pair<std::int64_t, std::int64_t> live_padded_rows(const ConvLoopGeometry& g, std::int64_t hp) {
+  const std::int64_t begin = std::clamp<std::int64_t>(g.pad_top, 0, hp);
+  return {begin, std::clamp<std::int64_t>(g.pad_top + g.in_h, begin, hp)};
+}
+
+std::int64_t padded_cols(const ConvLoopGeometry& g) {
+  return (g.out_w - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1;
+}
+
+std::vector<std::int64_t> tap_offsets(const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp) {
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(kdim));
+  for (std::int64_t tap = 0; tap < kdim; ++tap) {
+    const std::int64_t c = tap / (g.kernel_h * g.kernel_w), u = tap / g.kernel_w % g.kernel_h, v = tap % g.kernel_w;
+    offsets[static_cast<std::size_t>(tap)] = (c * hp + u * g.dilation_h) * wp + v * g.dilation_w;
+  }
+  return offsets;
+}
+
+}  // namespace conv_detail
+
+using conv_detail::direct_kernel;
+using conv_detail::pad_planes;
+using conv_detail::padded_rows;
 
 template <class T>
 bool conv2d_direct_suits(const ConvLoopGeometry& g) {
@@ -99,6 +123,7 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
       }
     }
   }
+  const auto live = conv_detail::live_padded_rows(g, hp);
   const std::int64_t work = plane * cout_g * kdim;
   parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
                [&](std::int64_t begin, std::int64_t end) {
@@ -118,6 +143,8 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
                            .xp = xp + j0,
                            .hp = hp,
                            .wp = wp,
+                           .live_rows_begin = live.first,
+                           .live_rows_end = live.second,
                            .w = w_packed + k * kdim,
                            .cin_g = cin_g,
                            .kh = g.kernel_h,
@@ -152,11 +179,7 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
   const std::int64_t wp = dy_row + (g.kernel_w - 1) * g.dilation_w;
   const std::int64_t chan_blocks = ceil_div(cout_g, kernel.wgrad_kb);
   const std::int64_t tap_blocks = ceil_div(kdim, kernel.wgrad_taps);
-  std::vector<std::int64_t> tap_offsets(static_cast<std::size_t>(kdim));
-  for (std::int64_t tap = 0; tap < kdim; ++tap) {
-    const std::int64_t c = tap / (g.kernel_h * g.kernel_w), u = tap / g.kernel_w % g.kernel_h, v = tap % g.kernel_w;
-    tap_offsets[static_cast<std::size_t>(tap)] = (c * hp + u * g.dilation_h) * wp + v * g.dilation_w;
-  }
+  const std::vector<std::int64_t> tap_offsets = conv_detail::tap_offsets(g, hp, wp);
   // The batch in a fixed number of slices (shape only); slice sums are added in slice order.
   const std::int64_t slices = std::min<std::int64_t>(g.batch, 8);
   const std::int64_t lanes = kernel.lanes;
@@ -207,10 +230,7 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
       }
     }
   });
-  for (std::int64_t s = 1; s < slices; ++s) {
-    const T* part = partials + (s - 1) * dw_size;
-    for (std::int64_t e = 0; e < dw_size; ++e) dw[e] += part[e];
-  }
+  conv_detail::add_partial_sums(dw, partials, slices - 1, dw_size);
 }
 
 template bool conv2d_direct_suits<float>(const ConvLoopGeometry&);
@@ -219,5 +239,11 @@ template void conv2d_direct<float>(const float*, const float*, const float*, flo
 template void conv2d_direct<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_direct<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_direct<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+template const conv_detail::DirectKernel<float>& conv_detail::direct_kernel<float>();
+template const conv_detail::DirectKernel<double>& conv_detail::direct_kernel<double>();
+template void conv_detail::pad_planes<float>(const float*, const ConvLoopGeometry&, std::int64_t, std::int64_t,
+                                             std::int64_t, std::int64_t, float*);
+template void conv_detail::pad_planes<double>(const double*, const ConvLoopGeometry&, std::int64_t, std::int64_t,
+                                              std::int64_t, std::int64_t, double*);
 
 }  // namespace tg::kernels

@@ -1,16 +1,23 @@
-// Direct convolution, vectorised along output rows: the fast path for layers the packed
-// GEMM serves badly: few output channels (a GEMM row tile is 6-8 channels wide, so one
-// channel wastes most of it) or short kernels (im2col packing then costs more than the
-// multiply-adds). LeNet's 1->6 and 6->16 layers, and their ROT180 input gradients with one or
-// six output channels, are the typical users.
+// Direct convolution: the fast path for layers the packed GEMM serves badly (few output
+// channels, a GEMM row tile being 6-8 channels wide; short kernels, where im2col packing
+// costs more than the multiply-adds; small planes). Two register-tiled layouts:
+//
+//   rows      vectors along output rows: one vector load of the input feeds one
+//             multiply-add per output channel of the block. Suits few channels and rows
+//             that fill a vector (LeNet's 1->6 layer, the 1- and 6-channel ROT180 input
+//             gradients of LeNet's layers).
+//   channels  vectors across output channels: each input element is broadcast and feeds one
+//             multiply-add per vector of channels. Suits 16-64 channels on small or narrow
+//             planes (LeNet's 6->16 layer, 32->64 on 14x14), where rows fill vectors badly.
 //
 // Each task pads one image's group of input planes into scratch (zeros around, so the inner
-// loop has no bounds checks), then sweeps blocks of up to 4 vectors of output columns by
-// blocks of output channels, keeping the accumulators in registers: one vector load of
-// the input feeds one multiply-add per channel of the block.
+// loops have no bounds checks) and keeps the accumulators of a tile in registers.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "ops/kernels/conv.hpp"
 
@@ -32,14 +39,48 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
 template <class T>
 void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
 
+// The channel layout (any stride). Which layout conv2d_fast takes is decided by
+// conv2d_direct_channels_suit.
+template <class T>
+bool conv2d_direct_channels_suit(const ConvLoopGeometry& g);
+template <class T>
+bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g);
+
+template <class T>
+void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+
+// dw by the channel layout: dy is transposed per image to pixel-major [pixel][channel], then
+// for each vector of channels and block of kernel taps, dy vectors times broadcast inputs
+// accumulate over the image in registers. Images are reduced over a fixed partition in a
+// fixed order.
+template <class T>
+void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
+
 namespace conv_detail {
 
 // One register tile: output channels [k0, k0 + kb) of one image, columns [j0, j0 + nv*W)
 // of every output row (only `cols` of them stored).
+// Kernel rows [begin, end) that read real input, not padding, for the output row whose
+// window starts at padded row `top`: rows [live_begin, live_end) of the padded planes hold
+// the input. Skipping the rest skips only products with zero (the input gradient's full
+// correlation reads mostly padding near the borders).
+struct LiveRows {
+  std::int64_t begin, end;
+};
+inline LiveRows live_kernel_rows(std::int64_t top, std::int64_t kh, std::int64_t dil_h, std::int64_t live_begin,
+                                 std::int64_t live_end) {
+  const auto rows_below = [&](std::int64_t limit) {  // kernel rows u < kh with top + u * dil_h < limit
+    return limit <= top ? 0 : std::min(kh, (limit - top + dil_h - 1) / dil_h);
+  };
+  const std::int64_t begin = rows_below(live_begin);
+  return {begin, std::max(begin, rows_below(live_end))};
+}
+
 template <class T>
 struct DirectTile {
   const T* xp;               // padded input planes of the group, [cin_g][hp][wp], at column j0
   std::int64_t hp, wp;
+  std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
   const T* w;                // weights of channels [k0, k0 + kb), packed tap-major: [cin_g][kh][kw][kb]
   std::int64_t cin_g, kh, kw, dil_h, dil_w, stride_h;
   const T* bias;             // bias of channel k0 (kb values), or null
@@ -62,6 +103,33 @@ struct WeightGradTile {
   std::int64_t out_k_stride;        // in vectors
 };
 
+// One channel-layout tile: `channels` output channels (<= nvc vectors) of one image, output
+// columns [j0, j0 + pixels) of every output row.
+template <class T>
+struct ChannelTile {
+  const T* xp;                      // padded input planes of the group, [cin_g][hp][wp]
+  std::int64_t hp, wp;
+  std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
+  std::int64_t cin_g, kh, kw, dil_h, dil_w, stride_h, stride_w;
+  const T* w;                       // the block's weights, [cin_g][kh][kw][nvc * W], zero past `channels`
+  const T* bias;                    // nvc * W bias values, or null
+  T* y;                             // output of the block's first channel, row 0, column 0
+  std::int64_t y_plane, out_h, out_w, j0, channels;
+};
+
+// One channel-layout weight-gradient tile: one vector of channels by `taps` kernel taps,
+// over one image: out[q * lanes_stride + l] += sum over pixels of dyt[pixel][l] * x_tap_q(pixel).
+template <class T>
+struct ChannelWeightGradTile {
+  const T* xp;                      // padded input planes of the group (as ChannelTile)
+  std::int64_t wp, stride_h, stride_w;
+  const std::int64_t* tap_offsets;  // offset in xp of each tap's window origin
+  const T* dyt;                     // dy of the image, pixel-major, at the vector's first channel
+  std::int64_t lanes_stride;        // elements per pixel in dyt, and per tap in out
+  std::int64_t out_h, out_w;
+  T* out;                           // partial sums, at the first tap and the vector's first channel
+};
+
 template <class T>
 struct DirectKernel {
   std::int64_t lanes;    // W: elements per vector
@@ -69,7 +137,40 @@ struct DirectKernel {
   void (*run)(const DirectTile<T>& tile, std::int64_t kb, std::int64_t nv);
   std::int64_t wgrad_kb, wgrad_taps;  // largest weight-gradient tile
   void (*run_wgrad)(const WeightGradTile<T>& tile, std::int64_t kb, std::int64_t taps);
+  // Channel layout: nvc <= 2 vectors of channels by `pixels` columns, nvc * pixels <= max_acc;
+  // weight gradient: one vector of channels by taps <= max_acc.
+  void (*run_channels)(const ChannelTile<T>& tile, std::int64_t nvc, std::int64_t pixels);
+  void (*run_channels_wgrad)(const ChannelWeightGradTile<T>& tile, std::int64_t taps);
 };
+
+// The kernel set of the current SIMD path.
+template <class T>
+const DirectKernel<T>& direct_kernel();
+
+// The input planes of image n, group grp, zero-padded to hp x wp: padded (r, t) holds
+// x[r - pad_top, t - pad_left] where that exists (pads may be negative: a crop).
+template <class T>
+void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int64_t grp, std::int64_t hp,
+                std::int64_t wp, T* xp);
+
+// Rows / columns of the padded planes every window reads.
+std::int64_t padded_rows(const ConvLoopGeometry& g);
+// The padded rows [first, second) that hold the input (pad_planes' layout, hp rows).
+std::pair<std::int64_t, std::int64_t> live_padded_rows(const ConvLoopGeometry& g, std::int64_t hp);
+std::int64_t padded_cols(const ConvLoopGeometry& g);
+
+// Offset in the padded planes (hp x wp each) of the window origin of every kernel tap
+// (c, u, v), in the weight order.
+std::vector<std::int64_t> tap_offsets(const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp);
+
+// dw += the (count) partial sums of `size` elements stored one after another, in order.
+template <class T>
+void add_partial_sums(T* dw, const T* partials, std::int64_t count, std::int64_t size) {
+  for (std::int64_t s = 0; s < count; ++s) {
+    const T* part = partials + s * size;
+    for (std::int64_t e = 0; e < size; ++e) dw[e] += part[e];
+  }
+}
 
 template <class T>
 const DirectKernel<T>& direct_portable();

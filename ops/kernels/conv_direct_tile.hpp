@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "ops/kernels/conv_channel_tile.hpp"
 #include "ops/kernels/conv_direct.hpp"
 
 namespace tg::kernels::gemm_detail {
@@ -27,8 +28,9 @@ void direct_tile(const DirectTile<typename V::T>& t) {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[k][v] = init;
     }
+    const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
     for (std::int64_t c = 0; c < t.cin_g; ++c) {
-      for (std::int64_t u = 0; u < t.kh; ++u) {
+      for (std::int64_t u = live.begin; u < live.end; ++u) {
         const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp;
         const T* w_tap = t.w + (c * t.kh + u) * t.kw * KB;
         for (std::int64_t q = 0; q < t.kw; ++q, w_tap += KB) {
@@ -148,11 +150,18 @@ struct WeightGradTable {
   }
 };
 
-// Forward tiles use up to MaxAcc accumulators; weight-gradient tiles MaxKb x MaxTaps
-// accumulators plus MaxKb registers of dy.
+// Forward tiles (both layouts) and channel weight-gradient tiles use up to MaxAcc
+// accumulators; row weight-gradient tiles MaxKb x MaxTaps accumulators plus MaxKb registers of dy.
 template <class V, int MaxAcc, int MaxKb, int MaxTaps>
 constexpr conv_detail::DirectKernel<typename V::T> make_direct_kernel() {
-  return {V::W, MaxAcc, &DirectTable<V, MaxAcc>::run, MaxKb, MaxTaps, &WeightGradTable<V, MaxKb, MaxTaps>::run};
+  return {V::W,
+          MaxAcc,
+          &DirectTable<V, MaxAcc>::run,
+          MaxKb,
+          MaxTaps,
+          &WeightGradTable<V, MaxKb, MaxTaps>::run,
+          &ChannelTable<V, MaxAcc>::run,
+          &ChannelWeightGradTable<V, MaxAcc>::run};
 }
 
 }  // namespace

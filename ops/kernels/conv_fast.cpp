@@ -5,6 +5,7 @@
 #include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/gemm.hpp"
 #include "ops/kernels/im2col.hpp"
+#include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "tensor/parallel.hpp"
 
@@ -16,7 +17,6 @@ constexpr std::int64_t kMaxColumns = 2048;      // output pixels per GEMM (gemm'
 constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gradient partial sums
 constexpr std::int64_t kMaxPartials = 8;
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // The batch cut into equal chunks of whole images, each chunk one GEMM of at most
 // kMaxColumns columns (or one image, when an image alone is wider). Depends only on the
@@ -52,7 +52,9 @@ void run_tasks(std::int64_t tasks, F&& task) {
 
 template <class T>
 void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
-  if (conv2d_direct_suits<T>(g)) {
+  if (conv2d_direct_channels_suit<T>(g)) {
+    conv2d_direct_channels(x, w, b, y, g);
+  } else if (conv2d_direct_suits<T>(g)) {
     conv2d_direct(x, w, b, y, g);
   } else {
     conv2d_im2col_gemm(x, w, b, y, g);
@@ -105,7 +107,9 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
 
 template <class T>
 void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
-  if (conv2d_direct_suits<T>(g)) {
+  if (conv2d_weight_grad_direct_channels_suit<T>(g)) {
+    conv2d_weight_grad_direct_channels(x, dy, dw, g);
+  } else if (conv2d_direct_suits<T>(g)) {
     conv2d_weight_grad_direct(x, dy, dw, g);
   } else {
     conv2d_weight_grad_gemm(x, dy, dw, g);
@@ -166,10 +170,7 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
                          allow_parallel);
       }
     });
-    for (std::int64_t s = 1; s < partials; ++s) {
-      const T* part = partial_sums + (s - 1) * dw_g_size;
-      for (std::int64_t e = 0; e < dw_g_size; ++e) dw_g[e] += part[e];
-    }
+    conv_detail::add_partial_sums(dw_g, partial_sums, partials - 1, dw_g_size);
   }
 }
 

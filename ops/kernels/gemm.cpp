@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ops/kernels/gemm_ukernel.hpp"
+#include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "tensor/error.hpp"
 #include "tensor/parallel.hpp"
@@ -32,8 +33,6 @@ using gemm_detail::MicroKernel;
 constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
 constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
 
 // Splits [0, n) into ceil(n / max_part) near-equal parts, each a multiple of `unit`.
 std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit) {

@@ -1,0 +1,207 @@
+// Direct convolution in the channel layout (see conv_direct.hpp): the drivers that pack
+// weights and dy, pad the input planes and cut the work into register tiles.
+#include <algorithm>
+#include <vector>
+
+#include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/int_math.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+using conv_detail::direct_kernel;
+using conv_detail::DirectKernel;
+
+constexpr std::int64_t kMaxChannelVectors = 2;  // vectors of channels per forward tile
+constexpr std::int64_t kMaxSlices = 8;           // fixed batch partition of the weight gradient
+
+// Output channel blocks of up to kMaxChannelVectors vectors; block cb covers channels
+// [first(cb), first(cb) + channels(cb)) in vectors(cb) vectors.
+struct ChannelBlocks {
+  std::int64_t cout_g, lanes, block, count;
+  ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_)
+      : cout_g(cout_g_), lanes(lanes_), block(kMaxChannelVectors * lanes_), count(ceil_div(cout_g_, block)) {}
+  std::int64_t first(std::int64_t cb) const { return cb * block; }
+  std::int64_t channels(std::int64_t cb) const { return std::min(block, cout_g - first(cb)); }
+  std::int64_t vectors(std::int64_t cb) const { return ceil_div(channels(cb), lanes); }
+};
+
+}  // namespace
+
+template <class T>
+bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
+  const std::int64_t lanes = direct_kernel<T>().lanes;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t row_lanes = round_up(g.out_w, lanes);
+  // Share of the computed lanes that are real channels, against the row layout's share of
+  // real columns; beyond 4 vectors of channels on large planes the packed GEMM wins.
+  const double channel_fill = static_cast<double>(cout_g) / static_cast<double>(round_up(cout_g, lanes));
+  const double row_fill = static_cast<double>(g.out_w) / static_cast<double>(row_lanes);
+  return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && cout_g <= 4 * lanes && kdim >= 8;
+}
+
+template <class T>
+bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g) {
+  // Transposing dy costs one pass over it per image; with fewer than 4 vectors' worth of
+  // taps that pass outweighs the multiply-adds it enables.
+  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  return conv2d_direct_channels_suit<T>(g) && kdim >= 4 * direct_kernel<T>().lanes;
+}
+
+template <class T>
+void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const std::int64_t lanes = kernel.lanes;
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const ChannelBlocks blocks(cout_g, lanes);
+  // Weights (and bias) of block cb of group grp at (grp * blocks.count + cb) * kdim * blocks.block,
+  // tap-major [kdim][vectors * lanes], zero in the lanes past the block's channels.
+  ScratchLease weight_lease;
+  const std::int64_t packed_size = g.groups * blocks.count * (kdim + 1) * blocks.block;
+  T* const w_packed = weight_lease.array<T>(packed_size);
+  T* const b_packed = w_packed + g.groups * blocks.count * kdim * blocks.block;
+  std::fill(w_packed, w_packed + packed_size, T(0));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
+      const std::int64_t width = blocks.vectors(cb) * lanes;
+      const std::int64_t k0 = grp * cout_g + blocks.first(cb);
+      T* dst = w_packed + (grp * blocks.count + cb) * kdim * blocks.block;
+      for (std::int64_t k = 0; k < blocks.channels(cb); ++k) {
+        for (std::int64_t tap = 0; tap < kdim; ++tap) dst[tap * width + k] = w[(k0 + k) * kdim + tap];
+        if (b != nullptr) b_packed[(grp * blocks.count + cb) * blocks.block + k] = b[k0 + k];
+      }
+    }
+  }
+  const std::int64_t hp = conv_detail::padded_rows(g);
+  const std::int64_t wp = conv_detail::padded_cols(g);
+  const auto live = conv_detail::live_padded_rows(g, hp);
+  const std::int64_t work = plane * cout_g * kdim;
+  parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 ScratchLease lease;
+                 T* const xp = lease.array<T>(cin_g * hp * wp);
+                 for (std::int64_t task = begin; task < end; ++task) {
+                   const std::int64_t n = task / g.groups;
+                   const std::int64_t grp = task % g.groups;
+                   conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
+                   for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
+                     const std::int64_t nvc = blocks.vectors(cb);
+                     const std::int64_t block_index = grp * blocks.count + cb;
+                     // Columns in near-equal parts of at most max_acc / nvc pixels.
+                     const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
+                     for (std::int64_t part = 0; part < parts; ++part) {
+                       const std::int64_t j0 = part * g.out_w / parts;
+                       const std::int64_t j1 = (part + 1) * g.out_w / parts;
+                       const conv_detail::ChannelTile<T> tile{
+                           .xp = xp,
+                           .hp = hp,
+                           .wp = wp,
+                           .live_rows_begin = live.first,
+                           .live_rows_end = live.second,
+                           .cin_g = cin_g,
+                           .kh = g.kernel_h,
+                           .kw = g.kernel_w,
+                           .dil_h = g.dilation_h,
+                           .dil_w = g.dilation_w,
+                           .stride_h = g.stride_h,
+                           .stride_w = g.stride_w,
+                           .w = w_packed + block_index * kdim * blocks.block,
+                           .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
+                           .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * plane,
+                           .y_plane = plane,
+                           .out_h = g.out_h,
+                           .out_w = g.out_w,
+                           .j0 = j0,
+                           .channels = blocks.channels(cb),
+                       };
+                       kernel.run_channels(tile, nvc, j1 - j0);
+                     }
+                   }
+                 }
+               });
+}
+
+template <class T>
+void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  const DirectKernel<T>& kernel = direct_kernel<T>();
+  const std::int64_t lanes = kernel.lanes;
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t dw_size = g.out_channels * kdim;
+  // Pixel-major dy and the per-tap partial sums hold cout_g channels padded to whole vectors.
+  const std::int64_t padded_channels = round_up(cout_g, lanes);
+  const std::int64_t sums_size = g.groups * kdim * padded_channels;
+  const std::int64_t tap_blocks = ceil_div(kdim, kernel.max_acc);
+  const std::int64_t hp = conv_detail::padded_rows(g);
+  const std::int64_t wp = conv_detail::padded_cols(g);
+  const std::vector<std::int64_t> offsets = conv_detail::tap_offsets(g, hp, wp);
+  // The batch in a fixed number of slices (shape only); slice sums are added in slice order.
+  const std::int64_t slices = std::min(g.batch, kMaxSlices);
+  ScratchLease lease;
+  T* const partials = lease.array<T>((slices - 1) * dw_size);
+  parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
+    ScratchLease slice_lease;
+    T* const sums = slice_lease.array<T>(sums_size + cin_g * hp * wp + plane * padded_channels);
+    T* const xp = sums + sums_size;
+    T* const dyt = xp + cin_g * hp * wp;
+    for (std::int64_t s = begin; s < end; ++s) {
+      std::fill(sums, sums + sums_size, T(0));
+      for (std::int64_t n = s * g.batch / slices; n < (s + 1) * g.batch / slices; ++n) {
+        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+          conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
+          std::fill(dyt, dyt + plane * padded_channels, T(0));
+          for (std::int64_t k = 0; k < cout_g; ++k) {
+            const T* src = dy + (n * g.out_channels + grp * cout_g + k) * plane;
+            for (std::int64_t p = 0; p < plane; ++p) dyt[p * padded_channels + k] = src[p];
+          }
+          for (std::int64_t c0 = 0; c0 < padded_channels; c0 += lanes) {
+            for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
+              const std::int64_t t0 = tb * kdim / tap_blocks, t1 = (tb + 1) * kdim / tap_blocks;
+              kernel.run_channels_wgrad({.xp = xp,
+                                         .wp = wp,
+                                         .stride_h = g.stride_h,
+                                         .stride_w = g.stride_w,
+                                         .tap_offsets = offsets.data() + t0,
+                                         .dyt = dyt + c0,
+                                         .lanes_stride = padded_channels,
+                                         .out_h = g.out_h,
+                                         .out_w = g.out_w,
+                                         .out = sums + (grp * kdim + t0) * padded_channels + c0},
+                                        t1 - t0);
+            }
+          }
+        }
+      }
+      // Tap-major partial sums to dw's channel-major layout.
+      T* const out = s == 0 ? dw : partials + (s - 1) * dw_size;
+      for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+        for (std::int64_t k = 0; k < cout_g; ++k) {
+          for (std::int64_t tap = 0; tap < kdim; ++tap) {
+            out[(grp * cout_g + k) * kdim + tap] = sums[(grp * kdim + tap) * padded_channels + k];
+          }
+        }
+      }
+    }
+  });
+  conv_detail::add_partial_sums(dw, partials, slices - 1, dw_size);
+}
+
+#define TG_INSTANTIATE_CONV_CHANNELS(T)                                                                   \
+  template bool conv2d_direct_channels_suit<T>(const ConvLoopGeometry&);                                 \
+  template bool conv2d_weight_grad_direct_channels_suit<T>(const ConvLoopGeometry&);                     \
+  template void conv2d_direct_channels<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);    \
+  template void conv2d_weight_grad_direct_channels<T>(const T*, const T*, T*, const ConvLoopGeometry&);
+TG_INSTANTIATE_CONV_CHANNELS(float)
+TG_INSTANTIATE_CONV_CHANNELS(double)
+#undef TG_INSTANTIATE_CONV_CHANNELS
+
+}  // namespace tg::kernels

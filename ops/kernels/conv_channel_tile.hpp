@@ -1,0 +1,141 @@
+// The channel-vectorised direct-convolution tiles (see conv_direct.hpp), written once over
+// the vector traits V of simd_*.hpp and compiled by each conv_direct_<isa>.cpp under its own
+// target options (internal linkage, for the reason given in gemm_tile.hpp).
+//
+// A vector holds W output channels of one pixel, so a layer with 16 or 32 output channels
+// fills every lane whatever its width; each input element is broadcast once per tap and
+// feeds one multiply-add per vector of channels.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "ops/kernels/conv_direct.hpp"
+
+namespace tg::kernels::gemm_detail {
+namespace {
+
+using conv_detail::ChannelTile;
+using conv_detail::ChannelWeightGradTile;
+using conv_detail::live_kernel_rows;
+using conv_detail::LiveRows;
+
+// Output columns [j0, j0 + P) of every output row, NVC vectors of channels.
+template <class V, int NVC, int P>
+void channel_tile(const ChannelTile<typename V::T>& t) {
+  using T = typename V::T;
+  using Reg = typename V::Reg;
+  constexpr int W = V::W;
+  constexpr int kLanes = NVC * W;
+  const std::int64_t sw = t.stride_w;
+  for (std::int64_t i = 0; i < t.out_h; ++i) {
+    Reg acc[NVC][P];
+#pragma GCC unroll 4
+    for (int cv = 0; cv < NVC; ++cv) {
+      const Reg init = t.bias != nullptr ? V::load(t.bias + cv * W) : V::zero();
+#pragma GCC unroll 24
+      for (int p = 0; p < P; ++p) acc[cv][p] = init;
+    }
+    const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
+    for (std::int64_t c = 0; c < t.cin_g; ++c) {
+      for (std::int64_t u = live.begin; u < live.end; ++u) {
+        const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
+        const T* w_tap = t.w + (c * t.kh + u) * t.kw * kLanes;
+        for (std::int64_t q = 0; q < t.kw; ++q, w_tap += kLanes) {
+          const T* xs = x_row + q * t.dil_w;
+          Reg wv[NVC];
+#pragma GCC unroll 4
+          for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w_tap + cv * W);
+#pragma GCC unroll 24
+          for (int p = 0; p < P; ++p) {
+            const Reg xv = V::bcast(xs[p * sw]);
+#pragma GCC unroll 4
+            for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
+          }
+        }
+      }
+    }
+    // Pixel-major accumulators to channel-major NCHW: spill, then scatter the real channels.
+    alignas(64) T spill[P][kLanes];
+#pragma GCC unroll 24
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int cv = 0; cv < NVC; ++cv) V::store(&spill[p][cv * W], acc[cv][p]);
+    T* y_row = t.y + i * t.out_w + t.j0;
+    for (std::int64_t k = 0; k < t.channels; ++k) {
+#pragma GCC unroll 24
+      for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p] = spill[p][k];
+    }
+  }
+}
+
+template <class T>
+using ChannelTileFn = void (*)(const ChannelTile<T>&);
+
+template <class V, int NVC, int MaxAcc, std::size_t... P>
+constexpr std::array<ChannelTileFn<typename V::T>, sizeof...(P)> channel_row(std::index_sequence<P...>) {
+  return {&channel_tile<V, NVC, static_cast<int>(P) + 1>...};
+}
+
+// table[nvc - 1][pixels - 1] for nvc <= 2 and nvc * pixels <= MaxAcc (the second row only
+// has MaxAcc / 2 entries in use; the rest repeat its last one and are never called).
+template <class V, int MaxAcc>
+struct ChannelTable {
+  static constexpr std::array<ChannelTileFn<typename V::T>, MaxAcc / 2> half =
+      channel_row<V, 2, MaxAcc>(std::make_index_sequence<MaxAcc / 2>{});
+  static constexpr std::array<ChannelTileFn<typename V::T>, MaxAcc> full =
+      channel_row<V, 1, MaxAcc>(std::make_index_sequence<MaxAcc>{});
+  static void run(const ChannelTile<typename V::T>& t, std::int64_t nvc, std::int64_t pixels) {
+    if (nvc == 1) {
+      full[static_cast<std::size_t>(pixels - 1)](t);
+    } else {
+      half[static_cast<std::size_t>(pixels - 1)](t);
+    }
+  }
+};
+
+// TB taps of one vector of channels, over every pixel of one image:
+//   out[tap * lanes_stride + l] += sum_{i, j} dy_t[(i * out_w + j) * lanes_stride + l] * x_tap(i, j).
+template <class V, int TB>
+void channel_wgrad_tile(const ChannelWeightGradTile<typename V::T>& t) {
+  using Reg = typename V::Reg;
+  using T = typename V::T;
+  Reg acc[TB];
+#pragma GCC unroll 24
+  for (int q = 0; q < TB; ++q) acc[q] = V::load(t.out + q * t.lanes_stride);
+  std::int64_t offsets[TB];
+  for (int q = 0; q < TB; ++q) offsets[q] = t.tap_offsets[q];
+  const std::int64_t sw = t.stride_w;
+  for (std::int64_t i = 0; i < t.out_h; ++i) {
+    const T* x_row = t.xp + i * t.stride_h * t.wp;
+    const T* d_row = t.dyt + i * t.out_w * t.lanes_stride;
+    for (std::int64_t j = 0; j < t.out_w; ++j) {
+      const Reg d = V::load(d_row + j * t.lanes_stride);
+      const T* xs = x_row + j * sw;
+#pragma GCC unroll 24
+      for (int q = 0; q < TB; ++q) acc[q] = V::fma(d, V::bcast(xs[offsets[q]]), acc[q]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int q = 0; q < TB; ++q) V::store(t.out + q * t.lanes_stride, acc[q]);
+}
+
+template <class T>
+using ChannelWeightGradTileFn = void (*)(const ChannelWeightGradTile<T>&);
+
+template <class V, std::size_t... Q>
+constexpr std::array<ChannelWeightGradTileFn<typename V::T>, sizeof...(Q)> channel_wgrad_row(std::index_sequence<Q...>) {
+  return {&channel_wgrad_tile<V, static_cast<int>(Q) + 1>...};
+}
+
+template <class V, int MaxTaps>
+struct ChannelWeightGradTable {
+  static constexpr auto table = channel_wgrad_row<V>(std::make_index_sequence<MaxTaps>{});
+  static void run(const ChannelWeightGradTile<typename V::T>& t, std::int64_t taps) {
+    table[static_cast<std::size_t>(taps - 1)](t);
+  }
+};
+
+}  // namespace
+}  // namespace tg::kernels::gemm_detail
