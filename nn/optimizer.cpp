@@ -9,6 +9,16 @@
 
 namespace tg::nn {
 
+namespace {
+
+// The gradient read by an update: contiguous and in the parameter's dtype, copied only when
+// it is neither. (The update never writes to it.)
+Tensor contiguous_gradient(const Tensor& p, const Tensor& grad) {
+  return grad.dtype() == p.dtype() ? raw::contiguous(grad) : raw::contiguous(grad).clone_as(p.dtype());
+}
+
+}  // namespace
+
 Optimizer::Optimizer(std::string name, std::vector<Tensor> parameters, double lr)
     : name_(std::move(name)), params_(std::move(parameters)), lr_(0.0), state_(params_.size()) {
   set_lr(lr);
@@ -105,7 +115,7 @@ void SGD::step() {
     const Tensor& p = parameters()[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
-    const Tensor g = raw::contiguous(grad.clone_as(p.dtype()));
+    const Tensor g = contiguous_gradient(p, grad);
     const bool first = mu != 0.0 && !has_state(i, "momentum_buffer");
     Tensor buf = mu != 0.0 ? state(i, "momentum_buffer", p) : Tensor();
     visit_floating(p.dtype(), "SGD", [&](auto tag) {
@@ -113,7 +123,8 @@ void SGD::step() {
       T* pp = p.data<T>();
       const T* pg = g.data<T>();
       T* pb = buf.defined() ? buf.data<T>() : nullptr;
-      for (std::int64_t j = 0; j < p.numel(); ++j) {
+      const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
+      for (std::int64_t j = 0; j < n; ++j) {
         T d = pg[j] + static_cast<T>(wd) * pp[j];
         if (pb != nullptr) {
           pb[j] = first ? d : static_cast<T>(mu) * pb[j] + static_cast<T>(1.0 - damp) * d;
@@ -147,7 +158,7 @@ void Adam::step() {
     const Tensor& p = parameters()[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
-    const Tensor g = raw::contiguous(grad.clone_as(p.dtype()));
+    const Tensor g = contiguous_gradient(p, grad);
     Tensor& step_t = state(i, "step", step_like);
     const std::int64_t t = ++*step_t.data<std::int64_t>();
     const Tensor m = state(i, "exp_avg", p);
@@ -161,7 +172,8 @@ void Adam::step() {
       T* pm = m.data<T>();
       T* pv = v.data<T>();
       const T step_size = static_cast<T>(lr / bc1);
-      for (std::int64_t j = 0; j < p.numel(); ++j) {
+      const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
+      for (std::int64_t j = 0; j < n; ++j) {
         T d = pg[j];
         if (decoupled_) pp[j] *= static_cast<T>(1.0 - lr * wd);
         else d += static_cast<T>(wd) * pp[j];

@@ -23,6 +23,8 @@ Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor abs(const Tensor& x);  // gradient 0 at 0
 Tensor relu(const Tensor& x);  // gradient 0 at 0
+// relu's gradient map: grad where output > 0, else 0 (output = relu(x)).
+Tensor relu_backward(const Tensor& grad, const Tensor& output);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 // Gradient 1 strictly inside (min, max) and at the bounds, 0 outside (PyTorch's rule).

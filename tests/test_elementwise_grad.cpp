@@ -143,6 +143,21 @@ TEST_CASE("kink conventions: abs and relu have gradient 0 at 0, clamp passes the
   CHECK(grad({sum(tg::clamp(x, 2.0, 1.0))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 0.0, 0.0, 0.0});
 }
 
+TEST_CASE("relu_backward selects the gradient where the output is positive, in one registered map") {
+  const Tensor y = tg::relu(tensor({-1.0, 0.0, 0.25, 3.0, -0.0, 7.0}, {.dtype = f64}));
+  const Tensor g = tensor({10.0, 20.0, 30.0, 40.0, 50.0, 60.0}, {.dtype = f64, .requires_grad = true});
+  CHECK(tg::relu_backward(g, y).to_vector() == std::vector<double>{0.0, 0.0, 30.0, 40.0, 0.0, 60.0});
+  // relu's second derivative through it: d/dg of sum(w * relu_backward(g, y)) is w masked.
+  const Tensor w = tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {.dtype = f64});
+  CHECK(grad({sum(w * tg::relu_backward(g, y))}, {g})[0].to_vector() == std::vector<double>{0.0, 0.0, 3.0, 4.0, 0.0, 6.0});
+  // float32, a non-contiguous gradient.
+  const Tensor g32 = tensor({{1.0, 2.0}, {3.0, 4.0}}).transpose(0, 1);
+  const Tensor y32 = tensor({{1.0, -1.0}, {0.0, 2.0}});
+  CHECK(tg::relu_backward(g32, y32).to_vector() == std::vector<double>{1.0, 0.0, 0.0, 4.0});
+  CHECK_THROWS_AS(tg::relu_backward(g32, tensor({1.0, 2.0})), ShapeError);
+  CHECK_THROWS_AS(tg::relu_backward(g32, y32.clone_as(f64)), DTypeError);
+}
+
 TEST_CASE("where routes the gradient by the condition, cond gets none") {
   const Tensor cond = tensor({{1.0, 0.0, 1.0}, {0.0, 0.0, 1.0}}).clone_as(DType::Bool);
   const Tensor a = tensor({10.0, 20.0, 30.0}, {.dtype = f64, .requires_grad = true});       // broadcast over rows

@@ -49,7 +49,7 @@ std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy
   return {
       ctx.needs_input_grad(0) ? conv2d_input_grad(dy, w, {xs[2], xs[3]}, options) : Tensor(),
       ctx.needs_input_grad(1) ? conv2d_weight_grad(x, dy, {ws[2], ws[3]}, options) : Tensor(),
-      ctx.needs_input_grad(2) ? sum(dy, {0, 2, 3}) : Tensor(),
+      ctx.needs_input_grad(2) ? detail::conv_bias_grad(dy) : Tensor(),
   };
 }
 

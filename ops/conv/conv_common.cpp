@@ -1,5 +1,7 @@
 #include "ops/conv/conv_common.hpp"
 
+#include "ops/reduction.hpp"
+
 namespace tg::detail {
 
 std::int64_t conv_out_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
@@ -151,5 +153,7 @@ kernels::PoolGeometry adaptive_pool2d_geometry(std::string_view op, const Shape&
   g.out_w = out.w;
   return g;
 }
+
+Tensor conv_bias_grad(const Tensor& dy) { return sum(sum(dy, {2, 3}), {0}); }
 
 }  // namespace tg::detail

@@ -36,6 +36,11 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
                                                       const Shape& weight_shape, const Shape& output_shape,
                                                       const Conv2dOptions& options);
 
+// The bias gradient of a convolution: dy [N, C, H, W] summed over N, H and W, as the
+// planes' sums first (contiguous rows) and then over the batch, so no permuted copy of dy
+// is made.
+Tensor conv_bias_grad(const Tensor& dy);
+
 // Checks that the tensors are 4-D floating point of one dtype.
 void check_conv_tensor(std::string_view op, std::string_view what, const Tensor& t, std::int64_t rank = 4);
 void check_same_dtype(std::string_view op, const Tensor& a, const Tensor& b);

@@ -82,7 +82,7 @@ std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor&
   return {
       ctx.needs_input_grad(0) ? conv2d(dy, w, Tensor(), conv) : Tensor(),
       ctx.needs_input_grad(1) ? conv2d_weight_grad(dy, x, {ws[2], ws[3]}, conv) : Tensor(),
-      ctx.needs_input_grad(2) ? sum(dy, {0, 2, 3}) : Tensor(),
+      ctx.needs_input_grad(2) ? detail::conv_bias_grad(dy) : Tensor(),
   };
 }
 

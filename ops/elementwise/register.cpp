@@ -17,6 +17,7 @@ OpDef make_log_op();
 OpDef make_sqrt_op();
 OpDef make_abs_op();
 OpDef make_relu_op();
+OpDef make_relu_backward_op();
 OpDef make_sigmoid_op();
 OpDef make_tanh_op();
 OpDef make_clamp_op();
@@ -44,6 +45,7 @@ void register_elementwise_ops(OpRegistry& registry) {
   registry.add(make_sqrt_op());
   registry.add(make_abs_op());
   registry.add(make_relu_op());
+  registry.add(make_relu_backward_op());
   registry.add(make_sigmoid_op());
   registry.add(make_tanh_op());
   registry.add(make_clamp_op());

@@ -1,4 +1,5 @@
 // relu: y = max(x, 0).  dx = g where x > 0 (equivalently y > 0), else 0 (also at 0).
+#include "ops/elementwise.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -17,12 +18,7 @@ OpDef make_relu_op() {
         });
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        // The mask is piecewise constant: a raw tensor, no gradient of its own.
-        const Tensor mask = detail::map_floating("relu backward", ctx.output(), [](auto v) {
-          using T = decltype(v);
-          return v > T(0) ? T(1) : T(0);
-        });
-        return {g * mask};
+        return {relu_backward(g, ctx.output())};
       },
       .samples = [] { return samples::unary(-1.0, 1.0, /*distinct=*/true); },  // away from the kink at 0
       .summary = "max(x, 0); gradient 0 at 0",

@@ -53,10 +53,18 @@ void direct_tile(const DirectTile<typename V::T>& t) {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) V::store(y_row + k * t.y_plane + v * W, acc[k][v]);
     } else {
-      alignas(64) T spill[NV * W];
+      // Right edge: whole vectors, then the valid lanes of the partial one.
+#pragma GCC unroll 24
       for (int k = 0; k < KB; ++k) {
-        for (int v = 0; v < NV; ++v) V::store(spill + v * W, acc[k][v]);
-        for (std::int64_t j = 0; j < t.cols; ++j) y_row[k * t.y_plane + j] = spill[j];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const std::int64_t left = t.cols - v * W;
+          if (left >= W) {
+            V::store(y_row + k * t.y_plane + v * W, acc[k][v]);
+          } else if (left > 0) {
+            V::store_first(y_row + k * t.y_plane + v * W, acc[k][v], left);
+          }
+        }
       }
     }
   }

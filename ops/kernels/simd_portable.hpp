@@ -1,4 +1,5 @@
-// Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, bcast, fma
+// Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, store_first
+// (the first n lanes), bcast, fma
 // (a * b + c), mul, and kTranspose / transpose_block for packing.
 // One lane per "vector": plain C++ for CPUs without AVX2.
 #pragma once
@@ -17,6 +18,9 @@ struct Scalar1 {
   static Reg zero() { return Reg(0); }
   static Reg load(const T* p) { return *p; }
   static void store(T* p, Reg r) { *p = r; }
+  static void store_first(T* p, Reg r, std::int64_t n) {
+    if (n > 0) *p = r;
+  }
   static Reg bcast(T x) { return x; }
   static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
   static Reg mul(Reg a, Reg b) { return a * b; }
