@@ -173,10 +173,9 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
   const std::int64_t dw_size = g.out_channels * kdim;
-  const std::int64_t vectors = ceil_div(g.out_w, kernel.lanes);
-  const std::int64_t dy_row = vectors * kernel.lanes;
+  // Padded planes wide enough for the last vector's overhang past the output row.
   const std::int64_t hp = padded_rows(g);
-  const std::int64_t wp = dy_row + (g.kernel_w - 1) * g.dilation_w;
+  const std::int64_t wp = round_up(g.out_w, kernel.lanes) + (g.kernel_w - 1) * g.dilation_w;
   const std::int64_t chan_blocks = ceil_div(cout_g, kernel.wgrad_kb);
   const std::int64_t tap_blocks = ceil_div(kdim, kernel.wgrad_taps);
   const std::vector<std::int64_t> tap_offsets = conv_detail::tap_offsets(g, hp, wp);
@@ -187,23 +186,14 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
   T* const partials = lease.array<T>((slices - 1) * dw_size);
   parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
     ScratchLease slice_lease;
-    T* const lane_sums = slice_lease.array<T>(dw_size * lanes + cin_g * hp * wp + cout_g * g.out_h * dy_row);
+    T* const lane_sums = slice_lease.array<T>(dw_size * lanes + cin_g * hp * wp);
     T* const xp = lane_sums + dw_size * lanes;
-    T* const dyp = xp + cin_g * hp * wp;
     for (std::int64_t s = begin; s < end; ++s) {
       T* const out = s == 0 ? dw : partials + (s - 1) * dw_size;
       std::fill(lane_sums, lane_sums + dw_size * lanes, T(0));
       for (std::int64_t n = s * g.batch / slices; n < (s + 1) * g.batch / slices; ++n) {
         for (std::int64_t grp = 0; grp < g.groups; ++grp) {
           pad_planes(x, g, n, grp, hp, wp, xp);
-          for (std::int64_t k = 0; k < cout_g; ++k) {
-            for (std::int64_t i = 0; i < g.out_h; ++i) {
-              const T* src = dy + ((n * g.out_channels + grp * cout_g + k) * g.out_h + i) * g.out_w;
-              T* dst = dyp + (k * g.out_h + i) * dy_row;
-              std::copy(src, src + g.out_w, dst);
-              std::fill(dst + g.out_w, dst + dy_row, T(0));
-            }
-          }
           for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
             const std::int64_t k0 = cb * cout_g / chan_blocks, kb = (cb + 1) * cout_g / chan_blocks - k0;
             for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
@@ -212,10 +202,10 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
                                 .wp = wp,
                                 .stride_h = g.stride_h,
                                 .tap_offsets = tap_offsets.data() + t0,
-                                .dyp = dyp + k0 * g.out_h * dy_row,
-                                .dy_plane = g.out_h * dy_row,
+                                .dyp = dy + (n * g.out_channels + grp * cout_g + k0) * g.out_h * g.out_w,
+                                .dy_plane = g.out_h * g.out_w,
                                 .out_h = g.out_h,
-                                .vectors = vectors,
+                                .out_w = g.out_w,
                                 .out = lane_sums + ((grp * cout_g + k0) * kdim + t0) * lanes,
                                 .out_k_stride = kdim},
                                kb, taps);

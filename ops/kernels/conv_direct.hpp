@@ -97,8 +97,8 @@ struct WeightGradTile {
   const T* xp;                      // padded input planes of the group (as DirectTile, column 0)
   std::int64_t wp, stride_h;
   const std::int64_t* tap_offsets;  // offset in xp of each tap's window origin
-  const T* dyp;                     // dy of channel k0, rows padded to `vectors` vectors with zeros
-  std::int64_t dy_plane, out_h, vectors;
+  const T* dyp;                     // dy of channel k0 (image n), out_h x out_w
+  std::int64_t dy_plane, out_h, out_w;
   T* out;                           // vector partial sums of channel k0, first tap
   std::int64_t out_k_stride;        // in vectors
 };

@@ -13,8 +13,8 @@
 
 namespace tg::kernels::gemm_detail {
 namespace {
-constexpr conv_detail::DirectKernel<float> kDirectF32 = make_direct_kernel<Avx512F32, 24, 4, 6>();
-constexpr conv_detail::DirectKernel<double> kDirectF64 = make_direct_kernel<Avx512F64, 24, 4, 6>();
+constexpr conv_detail::DirectKernel<float> kDirectF32 = make_direct_kernel<Avx512F32, 24, 6, 4>();
+constexpr conv_detail::DirectKernel<double> kDirectF64 = make_direct_kernel<Avx512F64, 24, 6, 4>();
 }  // namespace
 }  // namespace tg::kernels::gemm_detail
 

@@ -15,6 +15,14 @@ namespace {
 
 using conv_detail::DirectTile;
 
+// Keeps a loaded vector in its register. GCC otherwise folds a load that feeds several
+// multiply-adds into each of them as a memory operand, repeating it (an unaligned vector
+// load that splits cache lines, in the tiles below) once per use.
+template <class V>
+void pin_register(typename V::Reg& r) {
+  if constexpr (V::W > 1) asm("" : "+v"(r));
+}
+
 template <class V, int KB, int NV>
 void direct_tile(const DirectTile<typename V::T>& t) {
   using T = typename V::T;
@@ -115,16 +123,24 @@ void wgrad_tile(const WeightGradTile<typename V::T>& t) {
     for (int q = 0; q < TB; ++q) acc[k][q] = V::load(t.out + (k * t.out_k_stride + q) * W);
   std::int64_t offsets[TB];
   for (int q = 0; q < TB; ++q) offsets[q] = t.tap_offsets[q];
-  const std::int64_t dy_row = t.vectors * W;
   for (std::int64_t i = 0; i < t.out_h; ++i) {
-    for (std::int64_t jv = 0; jv < t.vectors; ++jv) {
+    for (std::int64_t j = 0; j < t.out_w; j += W) {
+      // dy is read in place; lanes past the row's end load as zero, so the input columns
+      // they meet (inside the padded planes) add nothing.
+      const T* dy_at = t.dyp + i * t.out_w + j;
       Reg d[KB];
+      if (j + W <= t.out_w) {
 #pragma GCC unroll 8
-      for (int k = 0; k < KB; ++k) d[k] = V::load(t.dyp + k * t.dy_plane + i * dy_row + jv * W);
-      const T* x_base = t.xp + i * t.stride_h * t.wp + jv * W;
+        for (int k = 0; k < KB; ++k) d[k] = V::load(dy_at + k * t.dy_plane);
+      } else {
+#pragma GCC unroll 8
+        for (int k = 0; k < KB; ++k) d[k] = V::load_first(dy_at + k * t.dy_plane, t.out_w - j);
+      }
+      const T* x_base = t.xp + i * t.stride_h * t.wp + j;
 #pragma GCC unroll 8
       for (int q = 0; q < TB; ++q) {
-        const Reg xv = V::load(x_base + offsets[q]);
+        Reg xv = V::load(x_base + offsets[q]);
+        pin_register<V>(xv);
 #pragma GCC unroll 8
         for (int k = 0; k < KB; ++k) acc[k][q] = V::fma(d[k], xv, acc[k][q]);
       }

@@ -1,5 +1,5 @@
-// Vector traits for the avx512 kernels: T, Reg, W (lanes), zero, load, store, store_first
-// (the first n lanes), bcast, fma
+// Vector traits for the avx512 kernels: T, Reg, W (lanes), zero, load, store, load_first
+// and store_first (the first n lanes; the rest read as zero), bcast, fma
 // (a * b + c), mul, and kTranspose / transpose_block for packing.
 // Include only after `#pragma GCC target("avx2,fma,avx512f")`; internal linkage, as in gemm_tile.hpp.
 #pragma once
@@ -21,6 +21,9 @@ struct Avx512F32 {
   static Reg zero() { return _mm512_setzero_ps(); }
   static Reg load(const T* p) { return _mm512_loadu_ps(p); }
   static void store(T* p, Reg r) { _mm512_storeu_ps(p, r); }
+  static Reg load_first(const T* p, std::int64_t n) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
   static void store_first(T* p, Reg r, std::int64_t n) {
     _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), r);
   }
@@ -38,6 +41,9 @@ struct Avx512F64 {
   static Reg zero() { return _mm512_setzero_pd(); }
   static Reg load(const T* p) { return _mm512_loadu_pd(p); }
   static void store(T* p, Reg r) { _mm512_storeu_pd(p, r); }
+  static Reg load_first(const T* p, std::int64_t n) {
+    return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1u), p);
+  }
   static void store_first(T* p, Reg r, std::int64_t n) {
     _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1u), r);
   }

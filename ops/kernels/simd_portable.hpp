@@ -1,5 +1,5 @@
-// Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, store_first
-// (the first n lanes), bcast, fma
+// Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, load_first
+// and store_first (the first n lanes; the rest read as zero), bcast, fma
 // (a * b + c), mul, and kTranspose / transpose_block for packing.
 // One lane per "vector": plain C++ for CPUs without AVX2.
 #pragma once
@@ -21,6 +21,7 @@ struct Scalar1 {
   static void store_first(T* p, Reg r, std::int64_t n) {
     if (n > 0) *p = r;
   }
+  static Reg load_first(const T* p, std::int64_t n) { return n > 0 ? *p : Reg(0); }
   static Reg bcast(T x) { return x; }
   static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
   static Reg mul(Reg a, Reg b) { return a * b; }
