@@ -21,15 +21,7 @@ namespace conv_detail {
 
 template <class T>
 const DirectKernel<T>& direct_kernel() {
-  switch (gemm_simd_path()) {
-    case SimdPath::avx512:
-      return direct_avx512<T>();
-    case SimdPath::avx2:
-      return direct_avx2<T>();
-    case SimdPath::portable:
-      break;
-  }
-  return direct_portable<T>();
+  return *pick_by_simd_path(&direct_portable<T>(), &direct_avx2<T>(), &direct_avx512<T>());
 }
 
 template <class T>

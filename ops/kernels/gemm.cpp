@@ -73,15 +73,8 @@ std::atomic<SimdPath>& current_path() {
 
 template <class T>
 const MicroKernel<T>& select_kernel() {
-  switch (gemm_simd_path()) {
-    case SimdPath::avx512:
-      return gemm_detail::avx512_kernel<T>();
-    case SimdPath::avx2:
-      return gemm_detail::avx2_kernel<T>();
-    case SimdPath::portable:
-      break;
-  }
-  return gemm_detail::portable_kernel<T>();
+  return *pick_by_simd_path(&gemm_detail::portable_kernel<T>(), &gemm_detail::avx2_kernel<T>(),
+                            &gemm_detail::avx512_kernel<T>());
 }
 
 // Runs body over [0, n) tasks: in parallel (fixed one-task chunks) when `parallel`.

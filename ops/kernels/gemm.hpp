@@ -61,4 +61,19 @@ SimdPath gemm_simd_path();
 // Forces a path (for tests and benchmarks); throws tg::ValueError if the CPU lacks it.
 void set_gemm_simd_path(SimdPath path);
 
+// The one of three implementations (functions, kernel tables) that serves the current path:
+// every kernel with per-instruction-set variants dispatches through this.
+template <class Impl>
+Impl pick_by_simd_path(Impl portable, Impl avx2, Impl avx512) {
+  switch (gemm_simd_path()) {
+    case SimdPath::avx512:
+      return avx512;
+    case SimdPath::avx2:
+      return avx2;
+    case SimdPath::portable:
+      break;
+  }
+  return portable;
+}
+
 }  // namespace tg::kernels

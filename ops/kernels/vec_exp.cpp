@@ -5,18 +5,16 @@
 
 namespace tg::kernels {
 
-void exp_floats(const float* x, float* y, std::int64_t n) {
-  switch (gemm_simd_path()) {
-    case SimdPath::avx512:
-      vec_exp_detail::exp_floats_avx512(x, y, n);
-      return;
-    case SimdPath::avx2:
-      vec_exp_detail::exp_floats_avx2(x, y, n);
-      return;
-    case SimdPath::portable:
-      break;
-  }
+namespace {
+
+void exp_floats_portable(const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = exp_float(x[i]);
+}
+
+}  // namespace
+
+void exp_floats(const float* x, float* y, std::int64_t n) {
+  pick_by_simd_path(&exp_floats_portable, &vec_exp_detail::exp_floats_avx2, &vec_exp_detail::exp_floats_avx512)(x, y, n);
 }
 
 }  // namespace tg::kernels
