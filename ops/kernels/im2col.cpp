@@ -7,23 +7,23 @@ namespace tg::kernels {
 namespace {
 
 // One output row segment of tap (u, v): out[t] = x_row[(j0 + t) * stride + offset] (zero
-// outside [0, width)); stride 1 turns into one contiguous copy between zero margins.
+// outside [0, width)). The in-range part [lo, hi) is found first, so the copy loop has no
+// bounds checks: one contiguous copy for stride 1, a plain strided loop otherwise.
 template <class T>
 void gather_run(const T* x_row, std::int64_t width, std::int64_t j0, std::int64_t run, std::int64_t stride,
                 std::int64_t offset, T* out) {
+  const std::int64_t start = j0 * stride + offset;  // source column of t = 0
+  // t >= lo  <=>  start + t * stride >= 0;  t < hi  <=>  start + t * stride < width.
+  const std::int64_t lo = std::clamp<std::int64_t>(start >= 0 ? 0 : (-start + stride - 1) / stride, 0, run);
+  const std::int64_t hi =
+      std::clamp<std::int64_t>(width - start <= 0 ? 0 : (width - start + stride - 1) / stride, lo, run);
+  std::fill(out, out + lo, T(0));
   if (stride == 1) {
-    const std::int64_t start = j0 + offset;
-    const std::int64_t lo = std::clamp<std::int64_t>(-start, 0, run);
-    const std::int64_t hi = std::clamp<std::int64_t>(width - start, lo, run);
-    std::fill(out, out + lo, T(0));
     std::copy(x_row + start + lo, x_row + start + hi, out + lo);
-    std::fill(out + hi, out + run, T(0));
-    return;
+  } else {
+    for (std::int64_t t = lo; t < hi; ++t) out[t] = x_row[start + t * stride];
   }
-  for (std::int64_t t = 0; t < run; ++t) {
-    const std::int64_t q = (j0 + t) * stride + offset;
-    out[t] = q >= 0 && q < width ? x_row[q] : T(0);
-  }
+  std::fill(out + hi, out + run, T(0));
 }
 
 }  // namespace
