@@ -16,7 +16,6 @@ using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
 constexpr std::int64_t kMaxChannelVectors = 2;  // vectors of channels per forward tile
-constexpr std::int64_t kMaxSlices = 8;           // fixed batch partition of the weight gradient
 
 // Output channel blocks of up to kMaxChannelVectors vectors; block cb covers channels
 // [first(cb), first(cb) + channels(cb)) in vectors(cb) vectors.
@@ -88,50 +87,41 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const auto live = conv_detail::live_padded_rows(g, hp);
-  const std::int64_t work = plane * cout_g * kdim;
-  parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
-               [&](std::int64_t begin, std::int64_t end) {
-                 ScratchLease lease;
-                 T* const xp = lease.array<T>(cin_g * hp * wp);
-                 for (std::int64_t task = begin; task < end; ++task) {
-                   const std::int64_t n = task / g.groups;
-                   const std::int64_t grp = task % g.groups;
-                   conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
-                   for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
-                     const std::int64_t nvc = blocks.vectors(cb);
-                     const std::int64_t block_index = grp * blocks.count + cb;
-                     // Columns in near-equal parts of at most max_acc / nvc pixels.
-                     const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
-                     for (std::int64_t part = 0; part < parts; ++part) {
-                       const std::int64_t j0 = part * g.out_w / parts;
-                       const std::int64_t j1 = (part + 1) * g.out_w / parts;
-                       const conv_detail::ChannelTile<T> tile{
-                           .xp = xp,
-                           .hp = hp,
-                           .wp = wp,
-                           .live_rows_begin = live.first,
-                           .live_rows_end = live.second,
-                           .cin_g = cin_g,
-                           .kh = g.kernel_h,
-                           .kw = g.kernel_w,
-                           .dil_h = g.dilation_h,
-                           .dil_w = g.dilation_w,
-                           .stride_h = g.stride_h,
-                           .stride_w = g.stride_w,
-                           .w = w_packed + block_index * kdim * blocks.block,
-                           .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
-                           .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * plane,
-                           .y_plane = plane,
-                           .out_h = g.out_h,
-                           .out_w = g.out_w,
-                           .j0 = j0,
-                           .channels = blocks.channels(cb),
-                       };
-                       kernel.run_channels(tile, nvc, j1 - j0);
-                     }
-                   }
-                 }
-               });
+  conv_detail::for_each_padded_image(x, g, hp, wp, [&](std::int64_t n, std::int64_t grp, const T* xp) {
+    for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
+      const std::int64_t nvc = blocks.vectors(cb);
+      const std::int64_t block_index = grp * blocks.count + cb;
+      // Columns in near-equal parts of at most max_acc / nvc pixels.
+      const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
+      for (std::int64_t part = 0; part < parts; ++part) {
+        const std::int64_t j0 = part * g.out_w / parts;
+        const std::int64_t j1 = (part + 1) * g.out_w / parts;
+        const conv_detail::ChannelTile<T> tile{
+            .xp = xp,
+            .hp = hp,
+            .wp = wp,
+            .live_rows_begin = live.first,
+            .live_rows_end = live.second,
+            .cin_g = cin_g,
+            .kh = g.kernel_h,
+            .kw = g.kernel_w,
+            .dil_h = g.dilation_h,
+            .dil_w = g.dilation_w,
+            .stride_h = g.stride_h,
+            .stride_w = g.stride_w,
+            .w = w_packed + block_index * kdim * blocks.block,
+            .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
+            .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * plane,
+            .y_plane = plane,
+            .out_h = g.out_h,
+            .out_w = g.out_w,
+            .j0 = j0,
+            .channels = blocks.channels(cb),
+        };
+        kernel.run_channels(tile, nvc, j1 - j0);
+      }
+    }
+  });
 }
 
 template <class T>
@@ -150,55 +140,47 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const std::vector<std::int64_t> offsets = conv_detail::tap_offsets(g, hp, wp);
-  // The batch in a fixed number of slices (shape only); slice sums are added in slice order.
-  const std::int64_t slices = std::min(g.batch, kMaxSlices);
-  ScratchLease lease;
-  T* const partials = lease.array<T>((slices - 1) * dw_size);
-  parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
+  conv_detail::reduce_over_batch_slices(dw, dw_size, g.batch, [&](std::int64_t n0, std::int64_t n1, T* out) {
     ScratchLease slice_lease;
     T* const sums = slice_lease.array<T>(sums_size + cin_g * hp * wp + plane * padded_channels);
     T* const xp = sums + sums_size;
     T* const dyt = xp + cin_g * hp * wp;
-    for (std::int64_t s = begin; s < end; ++s) {
-      std::fill(sums, sums + sums_size, T(0));
-      for (std::int64_t n = s * g.batch / slices; n < (s + 1) * g.batch / slices; ++n) {
-        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-          conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
-          std::fill(dyt, dyt + plane * padded_channels, T(0));
-          for (std::int64_t k = 0; k < cout_g; ++k) {
-            const T* src = dy + (n * g.out_channels + grp * cout_g + k) * plane;
-            for (std::int64_t p = 0; p < plane; ++p) dyt[p * padded_channels + k] = src[p];
-          }
-          for (std::int64_t c0 = 0; c0 < padded_channels; c0 += lanes) {
-            for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
-              const std::int64_t t0 = tb * kdim / tap_blocks, t1 = (tb + 1) * kdim / tap_blocks;
-              kernel.run_channels_wgrad({.xp = xp,
-                                         .wp = wp,
-                                         .stride_h = g.stride_h,
-                                         .stride_w = g.stride_w,
-                                         .tap_offsets = offsets.data() + t0,
-                                         .dyt = dyt + c0,
-                                         .lanes_stride = padded_channels,
-                                         .out_h = g.out_h,
-                                         .out_w = g.out_w,
-                                         .out = sums + (grp * kdim + t0) * padded_channels + c0},
-                                        t1 - t0);
-            }
-          }
-        }
-      }
-      // Tap-major partial sums to dw's channel-major layout.
-      T* const out = s == 0 ? dw : partials + (s - 1) * dw_size;
+    std::fill(sums, sums + sums_size, T(0));
+    for (std::int64_t n = n0; n < n1; ++n) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+        conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
+        std::fill(dyt, dyt + plane * padded_channels, T(0));
         for (std::int64_t k = 0; k < cout_g; ++k) {
-          for (std::int64_t tap = 0; tap < kdim; ++tap) {
-            out[(grp * cout_g + k) * kdim + tap] = sums[(grp * kdim + tap) * padded_channels + k];
+          const T* src = dy + (n * g.out_channels + grp * cout_g + k) * plane;
+          for (std::int64_t p = 0; p < plane; ++p) dyt[p * padded_channels + k] = src[p];
+        }
+        for (std::int64_t c0 = 0; c0 < padded_channels; c0 += lanes) {
+          for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
+            const std::int64_t t0 = tb * kdim / tap_blocks, t1 = (tb + 1) * kdim / tap_blocks;
+            kernel.run_channels_wgrad({.xp = xp,
+                                       .wp = wp,
+                                       .stride_h = g.stride_h,
+                                       .stride_w = g.stride_w,
+                                       .tap_offsets = offsets.data() + t0,
+                                       .dyt = dyt + c0,
+                                       .lanes_stride = padded_channels,
+                                       .out_h = g.out_h,
+                                       .out_w = g.out_w,
+                                       .out = sums + (grp * kdim + t0) * padded_channels + c0},
+                                      t1 - t0);
           }
         }
       }
     }
+    // Tap-major partial sums to dw's channel-major layout.
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      for (std::int64_t k = 0; k < cout_g; ++k) {
+        for (std::int64_t tap = 0; tap < kdim; ++tap) {
+          out[(grp * cout_g + k) * kdim + tap] = sums[(grp * kdim + tap) * padded_channels + k];
+        }
+      }
+    }
   });
-  conv_detail::add_partial_sums(dw, partials, slices - 1, dw_size);
 }
 
 #define TG_INSTANTIATE_CONV_CHANNELS(T)                                                                   \

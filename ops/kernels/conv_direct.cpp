@@ -116,46 +116,37 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
     }
   }
   const auto live = conv_detail::live_padded_rows(g, hp);
-  const std::int64_t work = plane * cout_g * kdim;
-  parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
-               [&](std::int64_t begin, std::int64_t end) {
-                 ScratchLease lease;
-                 T* const xp = lease.array<T>(cin_g * hp * wp);
-                 for (std::int64_t task = begin; task < end; ++task) {
-                   const std::int64_t n = task / g.groups;
-                   const std::int64_t grp = task % g.groups;
-                   pad_planes(x, g, n, grp, hp, wp, xp);
-                   for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
-                     const std::int64_t k0 = block_begin(cb);
-                     const std::int64_t k1 = block_begin(cb + 1);
-                     const std::int64_t k = grp * cout_g + k0;
-                     for (std::int64_t jb = 0; jb < col_blocks; ++jb) {
-                       const std::int64_t j0 = jb * block_cols;
-                       const conv_detail::DirectTile<T> tile{
-                           .xp = xp + j0,
-                           .hp = hp,
-                           .wp = wp,
-                           .live_rows_begin = live.first,
-                           .live_rows_end = live.second,
-                           .w = w_packed + k * kdim,
-                           .cin_g = cin_g,
-                           .kh = g.kernel_h,
-                           .kw = g.kernel_w,
-                           .dil_h = g.dilation_h,
-                           .dil_w = g.dilation_w,
-                           .stride_h = g.stride_h,
-                           .bias = b != nullptr ? b + k : nullptr,
-                           .y = y + (n * g.out_channels + k) * plane + j0,
-                           .y_plane = plane,
-                           .out_h = g.out_h,
-                           .out_w = g.out_w,
-                           .cols = std::min(block_cols, g.out_w - j0),
-                       };
-                       kernel.run(tile, k1 - k0, nv);
-                     }
-                   }
-                 }
-               });
+  conv_detail::for_each_padded_image(x, g, hp, wp, [&](std::int64_t n, std::int64_t grp, const T* xp) {
+    for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
+      const std::int64_t k0 = block_begin(cb);
+      const std::int64_t k1 = block_begin(cb + 1);
+      const std::int64_t k = grp * cout_g + k0;
+      for (std::int64_t jb = 0; jb < col_blocks; ++jb) {
+        const std::int64_t j0 = jb * block_cols;
+        const conv_detail::DirectTile<T> tile{
+            .xp = xp + j0,
+            .hp = hp,
+            .wp = wp,
+            .live_rows_begin = live.first,
+            .live_rows_end = live.second,
+            .w = w_packed + k * kdim,
+            .cin_g = cin_g,
+            .kh = g.kernel_h,
+            .kw = g.kernel_w,
+            .dil_h = g.dilation_h,
+            .dil_w = g.dilation_w,
+            .stride_h = g.stride_h,
+            .bias = b != nullptr ? b + k : nullptr,
+            .y = y + (n * g.out_channels + k) * plane + j0,
+            .y_plane = plane,
+            .out_h = g.out_h,
+            .out_w = g.out_w,
+            .cols = std::min(block_cols, g.out_w - j0),
+        };
+        kernel.run(tile, k1 - k0, nv);
+      }
+    }
+  });
 }
 
 template <class T>
@@ -171,48 +162,40 @@ void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeo
   const std::int64_t chan_blocks = ceil_div(cout_g, kernel.wgrad_kb);
   const std::int64_t tap_blocks = ceil_div(kdim, kernel.wgrad_taps);
   const std::vector<std::int64_t> tap_offsets = conv_detail::tap_offsets(g, hp, wp);
-  // The batch in a fixed number of slices (shape only); slice sums are added in slice order.
-  const std::int64_t slices = std::min<std::int64_t>(g.batch, 8);
   const std::int64_t lanes = kernel.lanes;
-  ScratchLease lease;
-  T* const partials = lease.array<T>((slices - 1) * dw_size);
-  parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
+  conv_detail::reduce_over_batch_slices(dw, dw_size, g.batch, [&](std::int64_t n0, std::int64_t n1, T* out) {
     ScratchLease slice_lease;
     T* const lane_sums = slice_lease.array<T>(dw_size * lanes + cin_g * hp * wp);
     T* const xp = lane_sums + dw_size * lanes;
-    for (std::int64_t s = begin; s < end; ++s) {
-      T* const out = s == 0 ? dw : partials + (s - 1) * dw_size;
-      std::fill(lane_sums, lane_sums + dw_size * lanes, T(0));
-      for (std::int64_t n = s * g.batch / slices; n < (s + 1) * g.batch / slices; ++n) {
-        for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-          pad_planes(x, g, n, grp, hp, wp, xp);
-          for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
-            const std::int64_t k0 = cb * cout_g / chan_blocks, kb = (cb + 1) * cout_g / chan_blocks - k0;
-            for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
-              const std::int64_t t0 = tb * kdim / tap_blocks, taps = (tb + 1) * kdim / tap_blocks - t0;
-              kernel.run_wgrad({.xp = xp,
-                                .wp = wp,
-                                .stride_h = g.stride_h,
-                                .tap_offsets = tap_offsets.data() + t0,
-                                .dyp = dy + (n * g.out_channels + grp * cout_g + k0) * g.out_h * g.out_w,
-                                .dy_plane = g.out_h * g.out_w,
-                                .out_h = g.out_h,
-                                .out_w = g.out_w,
-                                .out = lane_sums + ((grp * cout_g + k0) * kdim + t0) * lanes,
-                                .out_k_stride = kdim},
-                               kb, taps);
-            }
+    std::fill(lane_sums, lane_sums + dw_size * lanes, T(0));
+    for (std::int64_t n = n0; n < n1; ++n) {
+      for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+        pad_planes(x, g, n, grp, hp, wp, xp);
+        for (std::int64_t cb = 0; cb < chan_blocks; ++cb) {
+          const std::int64_t k0 = cb * cout_g / chan_blocks, kb = (cb + 1) * cout_g / chan_blocks - k0;
+          for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
+            const std::int64_t t0 = tb * kdim / tap_blocks, taps = (tb + 1) * kdim / tap_blocks - t0;
+            kernel.run_wgrad({.xp = xp,
+                              .wp = wp,
+                              .stride_h = g.stride_h,
+                              .tap_offsets = tap_offsets.data() + t0,
+                              .dyp = dy + (n * g.out_channels + grp * cout_g + k0) * g.out_h * g.out_w,
+                              .dy_plane = g.out_h * g.out_w,
+                              .out_h = g.out_h,
+                              .out_w = g.out_w,
+                              .out = lane_sums + ((grp * cout_g + k0) * kdim + t0) * lanes,
+                              .out_k_stride = kdim},
+                             kb, taps);
           }
         }
       }
-      for (std::int64_t e = 0; e < dw_size; ++e) {
-        T total = T(0);
-        for (std::int64_t l = 0; l < lanes; ++l) total += lane_sums[e * lanes + l];
-        out[e] = total;
-      }
+    }
+    for (std::int64_t e = 0; e < dw_size; ++e) {
+      T total = T(0);
+      for (std::int64_t l = 0; l < lanes; ++l) total += lane_sums[e * lanes + l];
+      out[e] = total;
     }
   });
-  conv_detail::add_partial_sums(dw, partials, slices - 1, dw_size);
 }
 
 template bool conv2d_direct_suits<float>(const ConvLoopGeometry&);

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "ops/kernels/conv.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
 
 namespace tg::kernels {
 
@@ -163,6 +165,24 @@ std::int64_t padded_cols(const ConvLoopGeometry& g);
 // (c, u, v), in the weight order.
 std::vector<std::int64_t> tap_offsets(const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp);
 
+// Runs body(n, grp, xp) for every image n and group grp, in parallel over fixed chunks of
+// tasks, with xp the task's input planes padded to hp x wp (pad_planes) in thread scratch.
+template <class T, class Body>
+void for_each_padded_image(const T* x, const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp, Body&& body) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t work = g.out_h * g.out_w * g.out_channels / g.groups * cin_g * g.kernel_h * g.kernel_w;
+  parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 ScratchLease lease;
+                 T* const xp = lease.array<T>(cin_g * hp * wp);
+                 for (std::int64_t task = begin; task < end; ++task) {
+                   const std::int64_t n = task / g.groups, grp = task % g.groups;
+                   pad_planes(x, g, n, grp, hp, wp, xp);
+                   body(n, grp, static_cast<const T*>(xp));
+                 }
+               });
+}
+
 // dw += the (count) partial sums of `size` elements stored one after another, in order.
 template <class T>
 void add_partial_sums(T* dw, const T* partials, std::int64_t count, std::int64_t size) {
@@ -171,6 +191,25 @@ void add_partial_sums(T* dw, const T* partials, std::int64_t count, std::int64_t
     for (std::int64_t e = 0; e < size; ++e) dw[e] += part[e];
   }
 }
+
+// The weight gradient's batch reduction: the batch in a fixed number of slices (by shape
+// only), each summed by one task, slice 0 into dw and the others into partial buffers that
+// are then added in slice order, so the result does not depend on the thread count.
+// slice_sum(n_begin, n_end, out) writes the sum over images [n_begin, n_end) to out.
+template <class T, class SliceSum>
+void reduce_over_batch_slices(T* dw, std::int64_t dw_size, std::int64_t batch, SliceSum&& slice_sum) {
+  constexpr std::int64_t kSlices = 8;
+  const std::int64_t slices = std::min(batch, kSlices);
+  ScratchLease lease;
+  T* const partials = lease.array<T>((slices - 1) * dw_size);
+  parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t s = begin; s < end; ++s) {
+      slice_sum(s * batch / slices, (s + 1) * batch / slices, s == 0 ? dw : partials + (s - 1) * dw_size);
+    }
+  });
+  add_partial_sums(dw, partials, slices - 1, dw_size);
+}
+
 
 template <class T>
 const DirectKernel<T>& direct_portable();
