@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/kernels/pool_tiled.hpp"
 #include "ops/kernels/reduce.hpp"
 #include "tensor/parallel.hpp"
 
@@ -13,7 +14,8 @@
 // the few border columns. Interior columns need no bounds checks, so the innermost loop runs
 // over output columns j (one window tap at a time) and vectorises; border columns take the
 // plain per-window loop. Window taps are visited in row-major order for every output, so
-// max ties and NaNs resolve exactly as in a naive scan.
+// max ties and NaNs resolve exactly as in a naive scan. Max pooling whose windows tile the
+// rows (2x2/2, 3x3/3, no padding) takes the SIMD kernels of pool_tiled.hpp instead.
 
 namespace tg::kernels {
 
@@ -136,6 +138,12 @@ std::int64_t adaptive_end(std::int64_t i, std::int64_t in, std::int64_t out) { r
 
 template <class T>
 void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry& g) {
+  if (max_pool2d_tiled_applies(g)) {
+    parallel_for(g.planes, grain_for(g), [&](std::int64_t begin, std::int64_t end) {
+      max_pool2d_tiled_planes(x, y, argmax, g, begin, end);
+    });
+    return;
+  }
   const Interior mid = interior_columns(g);
   const bool narrow_indices = g.in_h * g.in_w <= std::numeric_limits<std::int32_t>::max();
   for_each_plane(g, [&](std::int64_t p) {
