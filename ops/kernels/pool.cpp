@@ -195,20 +195,39 @@ void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry
 
 template <class T>
 void max_pool2d_scatter_loops(const T* dy, const std::int64_t* argmax, T* dx, const PoolGeometry& g) {
-  for_each_plane(g, [&](std::int64_t p) {
-    T* dxp = dx + p * g.in_h * g.in_w;
-    std::fill(dxp, dxp + g.in_h * g.in_w, T(0));
-    const std::int64_t base = p * g.out_h * g.out_w;
-    for (std::int64_t o = 0; o < g.out_h * g.out_w; ++o) {
-      const std::int64_t index = argmax[base + o];
-      if (index >= 0 && index < g.in_h * g.in_w) dxp[index] += dy[base + o];
+  const std::int64_t plane_in = g.in_h * g.in_w, plane_out = g.out_h * g.out_w;
+  // Captured by value: with references, the compiler reloads the pointers after every store
+  // to dx (it cannot rule out that the store changed them).
+  for_each_plane(g, [dy, argmax, dx, plane_in, plane_out](std::int64_t p) {
+    T* dxp = dx + p * plane_in;
+    const T* dyp = dy + p * plane_out;
+    const std::int64_t* ap = argmax + p * plane_out;
+    std::fill(dxp, dxp + plane_in, T(0));
+    for (std::int64_t o = 0; o < plane_out; ++o) {
+      const auto index = static_cast<std::uint64_t>(ap[o]);  // -1 wraps around: one compare
+      if (index < static_cast<std::uint64_t>(plane_in)) dxp[index] += dyp[o];
     }
   });
 }
 
 std::int64_t find_bad_plane_index(const std::int64_t* indices, std::int64_t n, std::int64_t plane_size) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (indices[i] < -1 || indices[i] >= plane_size) return i;
+  // Blocks are first screened by a loop without branches or 64-bit compares (which baseline
+  // SSE2 lacks), so that it vectorises: with u = index + 1 (unsigned), the index is valid iff
+  // u <= plane_size, iff neither u nor plane_size - u has its top bit set (for u < 2^63,
+  // plane_size - u wraps around to a top bit exactly when u > plane_size).
+  constexpr std::int64_t kBlock = 1024;
+  const auto limit = static_cast<std::uint64_t>(plane_size);
+  for (std::int64_t b = 0; b < n; b += kBlock) {
+    const std::int64_t e = std::min(n, b + kBlock);
+    std::uint64_t flags = 0;
+    for (std::int64_t i = b; i < e; ++i) {
+      const std::uint64_t u = static_cast<std::uint64_t>(indices[i]) + 1;
+      flags |= u | (limit - u);
+    }
+    if ((flags >> 63) == 0) continue;
+    for (std::int64_t i = b; i < e; ++i) {
+      if (indices[i] < -1 || indices[i] >= plane_size) return i;
+    }
   }
   return -1;
 }
