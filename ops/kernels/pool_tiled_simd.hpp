@@ -25,7 +25,9 @@ namespace {
 // segments follow each other in the KW registers (row r's at [KW*n*r, KW*n*(r+1))), each
 // register filled by masked loads of the rows it holds (parts). Offsets are from the
 // block's corner (tap (0, 0) of its first window).
-constexpr int kMaxParts = 3;  // parts per register; make_layout packs rows only while they fit
+// Parts per register: max_tiled_planes packs rows only when each holds KW * n >= L / 2 values
+// (n >= L / 4), so a register meets at most 3 of them.
+constexpr int kMaxParts = 3;
 
 template <class S, int KW>
 struct Layout {
