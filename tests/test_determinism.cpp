@@ -67,6 +67,13 @@ TEST_CASE("pooling, matmul, conv2d and cross-entropy with their gradients give t
   };
   check_thread_independent("max_pool2d", [&] { return pool_with_grad(true); });
   check_thread_independent("avg_pool2d", [&] { return pool_with_grad(false); });
+  // 2x2 windows that tile the rows take the SIMD kernels (LeNet's 10x10 planes, 1024 of them).
+  const Tensor lenet = uniform({16, 64, 10, 10}, -1.0, 1.0, gen);
+  check_thread_independent("max_pool2d 2x2 on small planes", [&] {
+    const Tensor xg = lenet.detach().set_requires_grad(true);
+    const Tensor y = max_pool2d(xg, {.kernel_size = 2});
+    return std::vector<Tensor>{y, grad({y}, {xg}, {full_like(y, 0.5)})[0]};
+  });
 
   const Tensor m1 = uniform({300, 400}, -1.0, 1.0, gen), m2 = uniform({400, 500}, -1.0, 1.0, gen);
   check_thread_independent("matmul", [&] {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/kernels/pool_tiled.hpp"
 #include "ops/kernels/reduce.hpp"
 #include "tensor/parallel.hpp"
 
@@ -13,7 +14,8 @@
 // the few border columns. Interior columns need no bounds checks, so the innermost loop runs
 // over output columns j (one window tap at a time) and vectorises; border columns take the
 // plain per-window loop. Window taps are visited in row-major order for every output, so
-// max ties and NaNs resolve exactly as in a naive scan.
+// max ties and NaNs resolve exactly as in a naive scan. Max pooling whose windows tile the
+// rows (2x2/2, 3x3/3, no padding) takes the SIMD kernels of pool_tiled.hpp instead.
 
 namespace tg::kernels {
 
@@ -136,6 +138,12 @@ std::int64_t adaptive_end(std::int64_t i, std::int64_t in, std::int64_t out) { r
 
 template <class T>
 void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry& g) {
+  if (max_pool2d_tiled_applies(g)) {
+    parallel_for(g.planes, grain_for(g), [&](std::int64_t begin, std::int64_t end) {
+      max_pool2d_tiled_planes(x, y, argmax, g, begin, end);
+    });
+    return;
+  }
   const Interior mid = interior_columns(g);
   const bool narrow_indices = g.in_h * g.in_w <= std::numeric_limits<std::int32_t>::max();
   for_each_plane(g, [&](std::int64_t p) {
@@ -187,20 +195,39 @@ void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry
 
 template <class T>
 void max_pool2d_scatter_loops(const T* dy, const std::int64_t* argmax, T* dx, const PoolGeometry& g) {
-  for_each_plane(g, [&](std::int64_t p) {
-    T* dxp = dx + p * g.in_h * g.in_w;
-    std::fill(dxp, dxp + g.in_h * g.in_w, T(0));
-    const std::int64_t base = p * g.out_h * g.out_w;
-    for (std::int64_t o = 0; o < g.out_h * g.out_w; ++o) {
-      const std::int64_t index = argmax[base + o];
-      if (index >= 0 && index < g.in_h * g.in_w) dxp[index] += dy[base + o];
+  const std::int64_t plane_in = g.in_h * g.in_w, plane_out = g.out_h * g.out_w;
+  // Captured by value: with references, the compiler reloads the pointers after every store
+  // to dx (it cannot rule out that the store changed them).
+  for_each_plane(g, [dy, argmax, dx, plane_in, plane_out](std::int64_t p) {
+    T* dxp = dx + p * plane_in;
+    const T* dyp = dy + p * plane_out;
+    const std::int64_t* ap = argmax + p * plane_out;
+    std::fill(dxp, dxp + plane_in, T(0));
+    for (std::int64_t o = 0; o < plane_out; ++o) {
+      const auto index = static_cast<std::uint64_t>(ap[o]);  // -1 wraps around: one compare
+      if (index < static_cast<std::uint64_t>(plane_in)) dxp[index] += dyp[o];
     }
   });
 }
 
 std::int64_t find_bad_plane_index(const std::int64_t* indices, std::int64_t n, std::int64_t plane_size) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (indices[i] < -1 || indices[i] >= plane_size) return i;
+  // Blocks are first screened by a loop without branches or 64-bit compares (which baseline
+  // SSE2 lacks), so that it vectorises: with u = index + 1 (unsigned), the index is valid iff
+  // u <= plane_size, iff neither u nor plane_size - u has its top bit set (for u < 2^63,
+  // plane_size - u wraps around to a top bit exactly when u > plane_size).
+  constexpr std::int64_t kBlock = 1024;
+  const auto limit = static_cast<std::uint64_t>(plane_size);
+  for (std::int64_t b = 0; b < n; b += kBlock) {
+    const std::int64_t e = std::min(n, b + kBlock);
+    std::uint64_t flags = 0;
+    for (std::int64_t i = b; i < e; ++i) {
+      const std::uint64_t u = static_cast<std::uint64_t>(indices[i]) + 1;
+      flags |= u | (limit - u);
+    }
+    if ((flags >> 63) == 0) continue;
+    for (std::int64_t i = b; i < e; ++i) {
+      if (indices[i] < -1 || indices[i] >= plane_size) return i;
+    }
   }
   return -1;
 }
