@@ -51,20 +51,35 @@ template <class T>
 void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  for (std::int64_t grp = 0; grp < g.groups; ++grp) {  // dst is written in order
-    for (std::int64_t c = 0; c < cin_g; ++c) {
-      for (std::int64_t kl = 0; kl < cout_g; ++kl) {
-        const T* src = w + ((grp * cout_g + kl) * cin_g + c) * g.kernel_h * g.kernel_w;
-        for (std::int64_t m = 0; m < rows.count; ++m) {
-          const std::int64_t u = rows.first + (rows.count - 1 - m) * rows.step;
-          for (std::int64_t n = 0; n < cols.count; ++n) {
-            const std::int64_t v = cols.first + (cols.count - 1 - n) * cols.step;
-            *dst++ = src[u * g.kernel_w + v];
-          }
-        }
-      }
-    }
-  }
+  const std::int64_t kk = g.kernel_h * g.kernel_w;
+  const std::int64_t taps = rows.count * cols.count;
+  // All taps (the ROT180 rule's kernel): rotating by 180 degrees reverses the kH x kW block.
+  const bool all_taps = rows.first == 0 && rows.step == 1 && rows.count == g.kernel_h && cols.first == 0 &&
+                        cols.step == 1 && cols.count == g.kernel_w;
+  // One task per (group, input channel): a contiguous run of dst, read across w's output
+  // channels (large kernels of 512 x 512 channels take milliseconds on one thread).
+  parallel_for(g.groups * cin_g, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, cout_g * taps)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t task = begin; task < end; ++task) {
+                   const std::int64_t grp = task / cin_g, c = task % cin_g;
+                   T* out = dst + task * cout_g * taps;
+                   for (std::int64_t kl = 0; kl < cout_g; ++kl) {
+                     const T* src = w + ((grp * cout_g + kl) * cin_g + c) * kk;
+                     if (all_taps) {
+                       std::reverse_copy(src, src + kk, out);
+                       out += kk;
+                       continue;
+                     }
+                     for (std::int64_t m = 0; m < rows.count; ++m) {
+                       const std::int64_t u = rows.first + (rows.count - 1 - m) * rows.step;
+                       for (std::int64_t n = 0; n < cols.count; ++n) {
+                         const std::int64_t v = cols.first + (cols.count - 1 - n) * cols.step;
+                         *out++ = src[u * g.kernel_w + v];
+                       }
+                     }
+                   }
+                 }
+               });
 }
 
 template <class T>

@@ -45,7 +45,7 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   // Against the GEMM it also needs enough taps per output: with few (a 1x1 kernel) each
   // block of channels rereads an input much larger than its work.
   return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && cout_g <= 8 * lanes && kdim >= 8 &&
-         (kdim >= 8 * lanes || conv2d_direct_suits<T>(g));
+         (kdim >= 16 * lanes || conv2d_direct_suits<T>(g));
 }
 
 template <class T>
