@@ -32,6 +32,7 @@ using gemm_detail::MicroKernel;
 
 constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
 constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
+constexpr std::int64_t kMinTasks = 4;             // tiles per C block when parallel
 
 
 // Splits [0, n) into ceil(n / max_part) near-equal parts, each a multiple of `unit`.
@@ -112,11 +113,22 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   for (std::int64_t jc = 0; jc < n; jc += nb_max) {
     const std::int64_t nb = std::min(nb_max, n - jc);
     const std::int64_t b_panels = ceil_div(nb, nr);
-    const Split col_tiles(nb, uk.tile_cols, nr);
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
       const std::int64_t a_panels = ceil_div(mb, mr);
-      const Split row_tiles(mb, uk.tile_rows, mr);
+      // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
+      // into about kMinTasks so that threads share it. Tiles only group whole register
+      // tiles, so every element still gets the same operations.
+      std::int64_t tile_rows = uk.tile_rows, tile_cols = uk.tile_cols;
+      if (parallel) {
+        const std::int64_t row_parts = Split(mb, tile_rows, mr).parts, col_parts = Split(nb, tile_cols, nr).parts;
+        if (row_parts * col_parts < kMinTasks) {
+          tile_rows = std::min(tile_rows, round_up(ceil_div(mb, 2), mr));
+          tile_cols = std::min(tile_cols, round_up(ceil_div(nb, 2), nr));
+        }
+      }
+      const Split row_tiles(mb, tile_rows, mr);
+      const Split col_tiles(nb, tile_cols, nr);
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
         run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
