@@ -200,7 +200,7 @@ TEST_CASE("max_pool2d's gradient on the tiled path goes to the naive arg-max on 
   }
 }
 
-TEST_CASE("find_bad_plane_index finds the first index outside [-1, plane) wherever it lies") {
+TEST_CASE("find_bad_plane_index finds the first index below -1 or at least the plane size, wherever it lies") {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
   constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
   Generator gen(2034);

@@ -70,7 +70,7 @@ TEST_CASE("a freed block is handed to the next allocation of its size class") {
   CHECK(memory_stats().cached_blocks == 1);
 }
 
-TEST_CASE("zeros() is zero after reusing a dirty block; empty() leaves the memory alone") {
+TEST_CASE("zeros() is zero after reusing a dirty block, and empty() leaves the memory alone") {
   CacheLimitGuard guard(64 * kMiB);
   Tensor dirty = full({5, 300}, 7.0, {.dtype = f64});
   void* p = dirty.raw_data();
@@ -87,7 +87,7 @@ TEST_CASE("zeros() is zero after reusing a dirty block; empty() leaves the memor
   for (const std::int64_t v : zi.to_vector_as<std::int64_t>()) REQUIRE(v == 0);
 }
 
-TEST_CASE("the cache keeps at most its limit; lowering the limit releases blocks") {
+TEST_CASE("the cache keeps at most its limit, and lowering the limit releases blocks") {
   CacheLimitGuard guard(10000);
   std::vector<Tensor> ts;
   for (int i = 0; i < 3; ++i) ts.push_back(empty({1024}));  // 4096 bytes each
