@@ -78,8 +78,8 @@ constexpr std::array<ChannelTileFn<typename V::T>, sizeof...(P)> channel_row(std
   return {&channel_tile<V, NVC, static_cast<int>(P) + 1>...};
 }
 
-// table[nvc - 1][pixels - 1] for nvc <= 2 and nvc * pixels <= MaxAcc (the second row only
-// has MaxAcc / 2 entries in use; the rest repeat its last one and are never called).
+// Tiles by vectors of channels (1 or 2) and pixels, nvc * pixels <= MaxAcc: `full` holds
+// one vector by 1..MaxAcc pixels, `half` two vectors by 1..MaxAcc / 2 pixels.
 template <class V, int MaxAcc>
 struct ChannelTable {
   static constexpr std::array<ChannelTileFn<typename V::T>, MaxAcc / 2> half =
