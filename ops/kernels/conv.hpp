@@ -25,7 +25,36 @@ struct ConvLoopGeometry {
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t dilation_h = 1, dilation_w = 1;
   std::int64_t pad_top = 0, pad_left = 0;  // may be negative
+  // Where y[n, k, i, j] is stored: y + (n * C_out + k) * y_plane + i * y_row + j * y_col.
+  // Zero y_plane / y_row mean dense NCHW (out_h * out_w, out_w). A strided layout lets the
+  // input gradient write each stride phase of dx in place (conv_polyphase.cpp).
+  std::int64_t y_plane = 0, y_row = 0, y_col = 1;
 };
+
+inline std::int64_t y_plane_stride(const ConvLoopGeometry& g) { return g.y_plane != 0 ? g.y_plane : g.out_h * g.out_w; }
+inline std::int64_t y_row_stride(const ConvLoopGeometry& g) { return g.y_row != 0 ? g.y_row : g.out_w; }
+inline bool dense_output(const ConvLoopGeometry& g) {
+  return y_plane_stride(g) == g.out_h * g.out_w && y_row_stride(g) == g.out_w && g.y_col == 1;
+}
+inline ConvLoopGeometry with_dense_output(ConvLoopGeometry g) {
+  g.y_plane = 0;
+  g.y_row = 0;
+  g.y_col = 1;
+  return g;
+}
+
+// One output plane, dense [out_h][out_w] in `src`, plus `bias`, stored in g's output layout.
+template <class T>
+void store_plane(const T* src, T bias, T* dst, const ConvLoopGeometry& g) {
+  if (dense_output(g)) {
+    for (std::int64_t e = 0; e < g.out_h * g.out_w; ++e) dst[e] = src[e] + bias;
+    return;
+  }
+  const std::int64_t y_row = y_row_stride(g);
+  for (std::int64_t i = 0; i < g.out_h; ++i, src += g.out_w) {
+    for (std::int64_t j = 0; j < g.out_w; ++j) dst[i * y_row + j * g.y_col] = src[j] + bias;
+  }
+}
 
 // y [N, C_out, out_h, out_w] = correlation of x [N, C_in, H, W] with w [C_out, C_in/groups,
 // kH, kW], plus b [C_out] when b is not null. Parallel over (n, k); each output element is

@@ -15,16 +15,21 @@ namespace {
 using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
-constexpr std::int64_t kMaxChannelVectors = 2;  // vectors of channels per forward tile
+constexpr std::int64_t kMaxChannelVectors = 4;  // vectors of channels per forward tile
 
-// Output channel blocks of up to kMaxChannelVectors vectors; block cb covers channels
-// [first(cb), first(cb) + channels(cb)) in vectors(cb) vectors.
+// Output channels in `count` blocks of near-equal whole vectors, at most kMaxChannelVectors
+// each; block cb covers channels [first(cb), first(cb) + channels(cb)) in vectors(cb)
+// vectors, and `block` is the widest block's lanes (the packed weights' stride).
 struct ChannelBlocks {
-  std::int64_t cout_g, lanes, block, count;
+  std::int64_t cout_g, lanes, total, count, block;
   ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_)
-      : cout_g(cout_g_), lanes(lanes_), block(kMaxChannelVectors * lanes_), count(ceil_div(cout_g_, block)) {}
-  std::int64_t first(std::int64_t cb) const { return cb * block; }
-  std::int64_t channels(std::int64_t cb) const { return std::min(block, cout_g - first(cb)); }
+      : cout_g(cout_g_),
+        lanes(lanes_),
+        total(ceil_div(cout_g_, lanes_)),
+        count(ceil_div(total, kMaxChannelVectors)),
+        block(ceil_div(total, count) * lanes_) {}
+  std::int64_t first(std::int64_t cb) const { return std::min(cout_g, cb * total / count * lanes); }
+  std::int64_t channels(std::int64_t cb) const { return first(cb + 1) - first(cb); }
   std::int64_t vectors(std::int64_t cb) const { return ceil_div(channels(cb), lanes); }
 };
 
@@ -64,7 +69,7 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
-  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t y_plane = y_plane_stride(g);
   const ChannelBlocks blocks(cout_g, lanes);
   // Weights (and bias) of block cb of group grp at (grp * blocks.count + cb) * kdim * blocks.block,
   // tap-major [kdim][vectors * lanes], zero in the lanes past the block's channels.
@@ -111,8 +116,10 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
             .stride_w = g.stride_w,
             .w = w_packed + block_index * kdim * blocks.block,
             .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
-            .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * plane,
-            .y_plane = plane,
+            .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
+            .y_plane = y_plane,
+            .y_row = y_row_stride(g),
+            .y_col = g.y_col,
             .out_h = g.out_h,
             .out_w = g.out_w,
             .j0 = j0,

@@ -62,10 +62,17 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
       for (int cv = 0; cv < NVC; ++cv) V::store(&spill[p][cv * W], acc[cv][p]);
-    T* y_row = t.y + i * t.out_w + t.j0;
-    for (std::int64_t k = 0; k < t.channels; ++k) {
+    T* y_row = t.y + i * t.y_row + t.j0 * t.y_col;
+    if (t.y_col == 1) {
+      for (std::int64_t k = 0; k < t.channels; ++k) {
 #pragma GCC unroll 24
-      for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p] = spill[p][k];
+        for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p] = spill[p][k];
+      }
+    } else {
+      for (std::int64_t k = 0; k < t.channels; ++k) {
+#pragma GCC unroll 24
+        for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p * t.y_col] = spill[p][k];
+      }
     }
   }
 }
@@ -78,19 +85,22 @@ constexpr std::array<ChannelTileFn<typename V::T>, sizeof...(P)> channel_row(std
   return {&channel_tile<V, NVC, static_cast<int>(P) + 1>...};
 }
 
-// Tiles by vectors of channels (1 or 2) and pixels, nvc * pixels <= MaxAcc: `full` holds
-// one vector by 1..MaxAcc pixels, `half` two vectors by 1..MaxAcc / 2 pixels.
+// Tiles by NVC = 1..4 vectors of channels and 1..MaxAcc / NVC pixels.
 template <class V, int MaxAcc>
 struct ChannelTable {
-  static constexpr std::array<ChannelTileFn<typename V::T>, MaxAcc / 2> half =
-      channel_row<V, 2, MaxAcc>(std::make_index_sequence<MaxAcc / 2>{});
-  static constexpr std::array<ChannelTileFn<typename V::T>, MaxAcc> full =
-      channel_row<V, 1, MaxAcc>(std::make_index_sequence<MaxAcc>{});
+  template <int NVC>
+  static constexpr auto tiles = channel_row<V, NVC, MaxAcc>(std::make_index_sequence<MaxAcc / NVC>{});
   static void run(const ChannelTile<typename V::T>& t, std::int64_t nvc, std::int64_t pixels) {
-    if (nvc == 1) {
-      full[static_cast<std::size_t>(pixels - 1)](t);
-    } else {
-      half[static_cast<std::size_t>(pixels - 1)](t);
+    const auto p = static_cast<std::size_t>(pixels - 1);
+    switch (nvc) {
+      case 1:
+        return tiles<1>[p](t);
+      case 2:
+        return tiles<2>[p](t);
+      case 3:
+        return tiles<3>[p](t);
+      default:
+        return tiles<4>[p](t);
     }
   }
 };

@@ -88,6 +88,20 @@ bool conv2d_direct_suits(const ConvLoopGeometry& g) {
 
 template <class T>
 void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (!dense_output(g)) {
+    // The tiles store whole vectors of a row: run dense, then place the planes.
+    const std::int64_t plane = g.out_h * g.out_w;
+    ScratchLease lease;
+    T* const dense = lease.array<T>(g.batch * g.out_channels * plane);
+    conv2d_direct(x, w, b, dense, with_dense_output(g));
+    parallel_for(g.batch * g.out_channels, std::max<std::int64_t>(1, 16384 / plane),
+                 [&](std::int64_t begin, std::int64_t end) {
+                   for (std::int64_t p = begin; p < end; ++p) {
+                     store_plane(dense + p * plane, T(0), y + p * y_plane_stride(g), g);
+                   }
+                 });
+    return;
+  }
   const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;

@@ -117,7 +117,8 @@ struct ChannelTile {
   const T* w;                       // the block's weights, [cin_g][kh][kw][nvc * W], zero past `channels`
   const T* bias;                    // nvc * W bias values, or null
   T* y;                             // output of the block's first channel, row 0, column 0
-  std::int64_t y_plane, out_h, out_w, j0, channels;
+  std::int64_t y_plane, y_row, y_col;  // output layout (see ConvLoopGeometry)
+  std::int64_t out_h, out_w, j0, channels;
 };
 
 // One channel-layout weight-gradient tile: one vector of channels by `taps` kernel taps,
@@ -140,7 +141,7 @@ struct DirectKernel {
   void (*run)(const DirectTile<T>& tile, std::int64_t kb, std::int64_t nv);
   std::int64_t wgrad_kb, wgrad_taps;  // largest weight-gradient tile
   void (*run_wgrad)(const WeightGradTile<T>& tile, std::int64_t kb, std::int64_t taps);
-  // Channel layout: nvc <= 2 vectors of channels by `pixels` columns, nvc * pixels <= max_acc;
+  // Channel layout: nvc <= 4 vectors of channels by `pixels` columns, nvc * pixels <= max_acc;
   // weight gradient: one vector of channels by taps <= max_acc.
   void (*run_channels)(const ChannelTile<T>& tile, std::int64_t nvc, std::int64_t pixels);
   void (*run_channels_wgrad)(const ChannelWeightGradTile<T>& tile, std::int64_t taps);

@@ -80,7 +80,7 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
     };
     const T* w_g = w + grp * cout_g * kdim;
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
-    if (images == 1) {
+    if (images == 1 && dense_output(g)) {
       // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
       T* y_g = y + (n0 * g.out_channels + grp * cout_g) * plane;
       if (b_g != nullptr) {
@@ -90,16 +90,15 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
                        allow_parallel);
       return;
     }
-    // Several small images side by side in one wider GEMM, then moved to NCHW with the bias.
+    // Several small images side by side in one wider GEMM (or a strided output layout),
+    // then moved to their planes with the bias.
     ScratchLease lease;
     T* const c = lease.array<T>(cout_g * cols);
     gemm_packed_b<T>(cout_g, cols, kdim, T(1), w_g, kdim, 1, pack_b, T(0), c, cols, allow_parallel);
     for (std::int64_t i = 0; i < images; ++i) {
       for (std::int64_t k = 0; k < cout_g; ++k) {
-        const T* src = c + k * cols + i * plane;
-        T* dst = y + ((n0 + i) * g.out_channels + grp * cout_g + k) * plane;
-        const T bias = b_g != nullptr ? b_g[k] : T(0);
-        for (std::int64_t e = 0; e < plane; ++e) dst[e] = src[e] + bias;
+        store_plane(c + k * cols + i * plane, b_g != nullptr ? b_g[k] : T(0),
+                    y + ((n0 + i) * g.out_channels + grp * cout_g + k) * y_plane_stride(g), g);
       }
     }
   });

@@ -13,6 +13,7 @@
 // routine. The s*s phases together do the work of one forward pass instead of s*s of it.
 #include <algorithm>
 #include <numeric>
+#include <vector>
 
 #include "ops/kernels/conv_fast.hpp"
 #include "ops/kernels/scratch.hpp"
@@ -48,40 +49,65 @@ PhaseAxis phase_axis(std::int64_t phase, std::int64_t size, std::int64_t kernel,
 
 template <class T>
 void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t planes = g.batch * g.in_channels;
+  const std::int64_t sh = g.stride_h, sw = g.stride_w;
+  const std::int64_t plane = g.in_h * g.in_w;
+  const std::int64_t kernel_stride = g.in_channels * (g.out_channels / g.groups);  // per tap of a sub-kernel
+  // Each phase's correlation, over one image, writing the phase's elements of dx,
+  // dx[.., ph + s*t, pw + s*q], in place through a strided output layout. Every tap
+  // belongs to one phase per axis, so the rotated sub-kernels together fill one kernel.
+  struct Phase {
+    ConvLoopGeometry back;
+    std::int64_t dx_offset = 0, w_offset = 0;
+    bool live = false;  // some tap reaches it; else its elements are zero
+  };
+  std::vector<Phase> phases;
   ScratchLease lease;
-  for (std::int64_t ph = 0; ph < g.stride_h; ++ph) {
-    for (std::int64_t pw = 0; pw < g.stride_w; ++pw) {
-      const PhaseAxis rows = phase_axis(ph, g.in_h, g.kernel_h, g.stride_h, g.dilation_h, g.pad_top);
-      const PhaseAxis cols = phase_axis(pw, g.in_w, g.kernel_w, g.stride_w, g.dilation_w, g.pad_left);
+  T* const w_sub = lease.array<T>(kernel_stride * g.kernel_h * g.kernel_w);
+  std::int64_t w_used = 0;
+  for (std::int64_t ph = 0; ph < sh; ++ph) {
+    for (std::int64_t pw = 0; pw < sw; ++pw) {
+      const PhaseAxis rows = phase_axis(ph, g.in_h, g.kernel_h, sh, g.dilation_h, g.pad_top);
+      const PhaseAxis cols = phase_axis(pw, g.in_w, g.kernel_w, sw, g.dilation_w, g.pad_left);
       if (rows.outputs == 0 || cols.outputs == 0) continue;
-      const std::int64_t phase_size = rows.outputs * cols.outputs;
-      T* const dx_phase = lease.array<T>(planes * phase_size + g.in_channels * cout_g * rows.taps.count * cols.taps.count);
-      if (rows.taps.count == 0 || cols.taps.count == 0) {
-        std::fill(dx_phase, dx_phase + planes * phase_size, T(0));
-      } else {
-        T* const w_sub = dx_phase + planes * phase_size;
-        rotate_kernel_taps(w, g, rows.taps, cols.taps, w_sub);
-        ConvLoopGeometry back = input_grad_geometry(g, g.out_h, g.out_w, rows.taps, cols.taps, rows.dilation,
-                                                    cols.dilation, rows.pad, cols.pad);
-        back.out_h = rows.outputs;  // this phase's share of dx
-        back.out_w = cols.outputs;
-        forward(dy, w_sub, nullptr, dx_phase, back);
+      Phase phase;
+      phase.back = input_grad_geometry(g, g.out_h, g.out_w, rows.taps, cols.taps, rows.dilation, cols.dilation,
+                                       rows.pad, cols.pad);
+      phase.back.batch = 1;
+      phase.back.out_h = rows.outputs;
+      phase.back.out_w = cols.outputs;
+      phase.back.y_plane = plane;
+      phase.back.y_row = sh * g.in_w;
+      phase.back.y_col = sw;
+      phase.dx_offset = ph * g.in_w + pw;
+      phase.live = rows.taps.count > 0 && cols.taps.count > 0;
+      if (phase.live) {
+        phase.w_offset = w_used;
+        rotate_kernel_taps(w, g, rows.taps, cols.taps, w_sub + w_used);
+        w_used += kernel_stride * rows.taps.count * cols.taps.count;
       }
-      // Interleave: dx[.., ph + s*t, pw + s*q] = dx_phase[.., t, q].
-      parallel_for(planes, std::max<std::int64_t>(1, 16384 / phase_size), [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t plane = begin; plane < end; ++plane) {
-          const T* src = dx_phase + plane * phase_size;
-          T* dst = dx + plane * g.in_h * g.in_w;
-          for (std::int64_t t = 0; t < rows.outputs; ++t) {
-            T* row = dst + (ph + t * g.stride_h) * g.in_w + pw;
-            for (std::int64_t q = 0; q < cols.outputs; ++q) row[q * g.stride_w] = src[t * cols.outputs + q];
-          }
-        }
-      });
+      phases.push_back(phase);
     }
   }
+  // Image by image, so that the phases of one image's dx meet in cache.
+  const std::int64_t dy_image = g.out_channels * g.out_h * g.out_w;
+  parallel_for(g.batch, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t n = begin; n < end; ++n) {
+      for (const Phase& phase : phases) {
+        T* const dx_phase = dx + n * g.in_channels * plane + phase.dx_offset;
+        if (phase.live) {
+          forward(dy + n * dy_image, w_sub + phase.w_offset, nullptr, dx_phase, phase.back);
+          continue;
+        }
+        const ConvLoopGeometry& b = phase.back;
+        for (std::int64_t c = 0; c < g.in_channels; ++c) {
+          for (std::int64_t t = 0; t < b.out_h; ++t) {
+            T* row = dx_phase + c * plane + t * b.y_row;
+            for (std::int64_t q = 0; q < b.out_w; ++q) row[q * b.y_col] = T(0);
+          }
+        }
+      }
+    }
+  });
 }
 
 template void conv2d_input_grad_polyphase<float>(ConvForwardFn<float>, const float*, const float*, float*,
