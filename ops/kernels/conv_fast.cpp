@@ -17,14 +17,16 @@ constexpr std::int64_t kMaxColumns = 2048;      // output pixels per GEMM (gemm'
 constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gradient partial sums
 constexpr std::int64_t kMaxPartials = 8;
 
-
 // The batch cut into equal chunks of whole images, each chunk one GEMM of at most
-// kMaxColumns columns (or one image, when an image alone is wider). Depends only on the
-// shape, never on the thread count.
+// kMaxColumns columns. An image of a quarter of that or more is a GEMM of its own: wide
+// enough to keep the micro-kernel busy, and its GEMM reads and writes the NCHW planes in
+// place where several images side by side need a copy. Depends only on the shape, never on
+// the thread count.
 struct BatchChunks {
   std::int64_t images_per_chunk, count;
   BatchChunks(std::int64_t batch, std::int64_t plane) {
-    const std::int64_t most = std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
+    const std::int64_t most =
+        plane >= kMaxColumns / 4 ? 1 : std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
     count = ceil_div(batch, most);
     images_per_chunk = ceil_div(batch, count);
   }
@@ -48,6 +50,23 @@ void run_tasks(std::int64_t tasks, F&& task) {
   }
 }
 
+// dst[n, c, i, j] = x[n, c, i * stride_h, j * stride_w] for the out_h x out_w output
+// positions of g (zero where that lies past the input).
+template <class T>
+void subsample_planes(const T* x, const ConvLoopGeometry& g, T* dst) {
+  const std::int64_t rows = g.batch * g.in_channels * g.out_h;
+  parallel_for(rows, std::max<std::int64_t>(1, 8192 / g.out_w), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) {
+      const std::int64_t plane = row / g.out_h, r = row % g.out_h * g.stride_h;
+      T* out = dst + row * g.out_w;
+      const T* src = x + (plane * g.in_h + r) * g.in_w;
+      for (std::int64_t j = 0; j < g.out_w; ++j) {
+        out[j] = r < g.in_h && j * g.stride_w < g.in_w ? src[j * g.stride_w] : T(0);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 template <class T>
@@ -63,6 +82,20 @@ void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometr
 
 template <class T>
 void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (g.kernel_h == 1 && g.kernel_w == 1 && (g.stride_h > 1 || g.stride_w > 1) && g.pad_top == 0 && g.pad_left == 0) {
+    // A strided 1x1 kernel reads every s-th pixel. Gathered once, in order, they are a
+    // stride-1 pointwise convolution whose im2col panels are plain copies; gathered panel by
+    // panel, each panel row would start a cold stream in another channel plane.
+    ScratchLease lease;
+    T* const x_sub = lease.array<T>(g.batch * g.in_channels * g.out_h * g.out_w);
+    ConvLoopGeometry pointwise = g;
+    pointwise.in_h = g.out_h;
+    pointwise.in_w = g.out_w;
+    pointwise.stride_h = pointwise.stride_w = 1;
+    subsample_planes(x, g, x_sub);
+    conv2d_im2col_gemm(x_sub, w, b, y, pointwise);
+    return;
+  }
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
   const std::int64_t plane = g.out_h * g.out_w;

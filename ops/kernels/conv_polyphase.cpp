@@ -88,22 +88,18 @@ void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T*
       phases.push_back(phase);
     }
   }
-  // Image by image, so that the phases of one image's dx meet in cache.
+  // Image by image, so that the phases of one image's dx meet in cache. Where some phase
+  // is out of every tap's reach (a 1x1 kernel with stride 2 reaches one phase in four), the
+  // image is zeroed first in one sweep and the live phases written over it.
+  const bool some_dead = std::any_of(phases.begin(), phases.end(), [](const Phase& p) { return !p.live; });
   const std::int64_t dy_image = g.out_channels * g.out_h * g.out_w;
+  const std::int64_t dx_image = g.in_channels * plane;
   parallel_for(g.batch, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t n = begin; n < end; ++n) {
+      if (some_dead) std::fill(dx + n * dx_image, dx + (n + 1) * dx_image, T(0));
       for (const Phase& phase : phases) {
-        T* const dx_phase = dx + n * g.in_channels * plane + phase.dx_offset;
         if (phase.live) {
-          forward(dy + n * dy_image, w_sub + phase.w_offset, nullptr, dx_phase, phase.back);
-          continue;
-        }
-        const ConvLoopGeometry& b = phase.back;
-        for (std::int64_t c = 0; c < g.in_channels; ++c) {
-          for (std::int64_t t = 0; t < b.out_h; ++t) {
-            T* row = dx_phase + c * plane + t * b.y_row;
-            for (std::int64_t q = 0; q < b.out_w; ++q) row[q * b.y_col] = T(0);
-          }
+          forward(dy + n * dy_image, w_sub + phase.w_offset, nullptr, dx + n * dx_image + phase.dx_offset, phase.back);
         }
       }
     }

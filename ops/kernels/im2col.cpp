@@ -7,9 +7,9 @@ namespace tg::kernels {
 
 namespace {
 
-// dst[0, n) = src[0, n) for the short runs of an image row (7 to 56 elements in ResNet's
-// deep layers): 16-byte moves inline, where a library copy would cost more in the call
-// than in the copying.
+// dst[0, n) = src[0, n) for the short runs of a panel row (at most a panel's width; 7 to
+// 56 elements in ResNet's deep layers): 16-byte moves inline, where a library copy would
+// cost more in the call than in the copying.
 template <class T>
 void copy_short(const T* src, std::int64_t n, T* dst) {
   constexpr std::int64_t kChunk = 16 / sizeof(T);
@@ -62,7 +62,7 @@ void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std
         const std::int64_t n = n0 + col / plane, e = col % plane;
         const std::int64_t run = std::min(end - col, plane - e);
         const T* src = x + (n * g.in_channels + channel) * plane + e;
-        std::copy(src, src + run, out);
+        copy_short(src, run, out);
         out += run;
         col += run;
       }
