@@ -117,7 +117,7 @@ std::vector<Case> sweep_cases() {
   const std::vector<std::vector<std::int64_t>> shapes{
       {1, 1, 1},    {1, 1, 7},    {2, 3, 4},     {1, 300, 9},   {300, 1, 11},  {7, 17, 33},  {9, 49, 5},
       {13, 47, 29}, {8, 48, 64},  {17, 97, 131}, {31, 63, 127}, {65, 129, 3},  {50, 33, 1},  {97, 301, 71},
-      {203, 341, 23}, {131, 17, 400}, {5, 9, 777}, {257, 255, 97}};
+      {203, 341, 23}, {131, 17, 400}, {5, 9, 777}, {257, 255, 97}, {6, 50, 1700}};
   const std::vector<std::pair<double, double>> scalars{{1.0, 0.0}, {0.5, 2.0}, {-1.5, 1.0}};
   const std::vector<std::pair<Layout, Layout>> layouts{{rm, rm}, {tr, rm}, {rm, tr}, {tr, tr}, {st, st}};
   std::size_t index = 0;
@@ -224,6 +224,8 @@ TEST_CASE("gemm gives the same bits for 1 and 2 threads on every path") {
     // Several row and column tiles and k-blocks; B transposed.
     CHECK(product<float>(389, 701, 777, 1, 1.0f) == product<float>(389, 701, 777, 2, 1.0f));
     CHECK(product<double>(211, 503, 600, 1, 0.0) == product<double>(211, 503, 600, 2, 0.0));
+    // A small C under a deep k, summed in fixed slices of k (a linear layer's shape).
+    CHECK(product<float>(64, 128, 3136, 1, 0.5f) == product<float>(64, 128, 3136, 2, 0.5f));
     // Repeated calls (reused packing buffers) give the same result.
     CHECK(product<float>(64, 300, 50, 2, 0.0f) == product<float>(64, 300, 50, 2, 0.0f));
   }

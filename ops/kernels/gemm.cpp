@@ -33,7 +33,7 @@ using gemm_detail::MicroKernel;
 constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
 constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
 constexpr std::int64_t kMinTasks = 4;             // tiles per C block when parallel
-
+constexpr std::int64_t kMaxKSlices = 4;           // fixed slices of a deep k under a small C
 
 // Splits [0, n) into ceil(n / max_part) near-equal parts, each a multiple of `unit`.
 std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit) {
@@ -97,9 +97,9 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
 }
 
 template <class T>
-void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
-                 std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
-                 bool allow_parallel) {
+void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                  std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                  bool allow_parallel) {
   const std::int64_t mr = uk.mr, nr = uk.nr;
   const std::int64_t kc_max = part_size(k, uk.kc, 1);
   const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
@@ -157,6 +157,49 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
           }
         });
       }
+    }
+  }
+}
+
+// How many fixed slices of k a product is cut into: a C too small to share out by tiles
+// (a linear layer's 64 x 128) with a deep k (3136) would otherwise pay two parallel
+// regions per k-block for a few microseconds of work each. Depends only on the shape.
+template <class T>
+std::int64_t k_slices(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k) {
+  const std::int64_t tiles = Split(m, uk.tile_rows, uk.mr).parts * Split(n, uk.tile_cols, uk.nr).parts;
+  if (tiles >= kMinTasks) return 1;
+  return std::clamp<std::int64_t>(ceil_div(k, uk.kc), 1, kMaxKSlices);
+}
+
+template <class T>
+void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                 std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                 bool allow_parallel) {
+  const std::int64_t slices = k_slices(uk, m, n, k);
+  if (slices == 1) {
+    gemm_blocked(uk, m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, allow_parallel);
+    return;
+  }
+  // Slice 0 goes to C with beta, the others to partial products that are then added in
+  // slice order, so the bits do not depend on how many threads ran the slices.
+  ScratchLease lease;
+  T* const partials = lease.array<T>((slices - 1) * m * n);
+  const bool parallel =
+      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+  run_tasks(slices, parallel, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t s = begin; s < end; ++s) {
+      const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
+      const PackBPanel<T> pack_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                                           std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
+      gemm_blocked(uk, m, n, k1 - k0, alpha, a + k0 * a_col, a_row, a_col, pack_slice, s == 0 ? beta : T(0),
+                   s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
+    }
+  });
+  for (std::int64_t s = 1; s < slices; ++s) {
+    const T* part = partials + (s - 1) * m * n;
+    for (std::int64_t i = 0; i < m; ++i) {
+      T* row = c + i * ldc;
+      for (std::int64_t j = 0; j < n; ++j) row[j] += part[i * n + j];
     }
   }
 }
