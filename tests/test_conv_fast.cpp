@@ -33,6 +33,8 @@ std::vector<ConvCase> fast_cases() {
       {2, 32, 14, 14, 64, 3, 3, {.padding = 1}, true},               // two blocks of channel vectors
       {3, 4, 9, 30, 24, 3, 3, {.padding = 1}, true},                 // a partial vector; rows in parts
       {2, 6, 11, 13, 40, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},  // 20 channels a group
+      {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // 7-pixel rows: one tile of 3 vectors
+      {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},              // 16 vectors of channels, input in blocks
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;

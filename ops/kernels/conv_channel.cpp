@@ -16,17 +16,18 @@ using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
 constexpr std::int64_t kMaxChannelVectors = 4;  // vectors of channels per forward tile
+constexpr std::int64_t kWeightBlockBytes = 16 * 1024;  // weights of one input-channel block (half of L1)
 
 // Output channels in `count` blocks of near-equal whole vectors, at most kMaxChannelVectors
 // each; block cb covers channels [first(cb), first(cb) + channels(cb)) in vectors(cb)
 // vectors, and `block` is the widest block's lanes (the packed weights' stride).
 struct ChannelBlocks {
   std::int64_t cout_g, lanes, total, count, block;
-  ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_)
+  ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_, std::int64_t max_vectors)
       : cout_g(cout_g_),
         lanes(lanes_),
         total(ceil_div(cout_g_, lanes_)),
-        count(ceil_div(total, kMaxChannelVectors)),
+        count(ceil_div(total, max_vectors)),
         block(ceil_div(total, count) * lanes_) {}
   std::int64_t first(std::int64_t cb) const { return std::min(cout_g, cb * total / count * lanes); }
   std::int64_t channels(std::int64_t cb) const { return first(cb + 1) - first(cb); }
@@ -42,14 +43,18 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
   const std::int64_t row_lanes = round_up(g.out_w, lanes);
   // Share of the computed lanes that are real channels, against the row layout's share of
-  // real columns. Beyond 8 vectors of channels (ResNet's 256- and 512-channel layers) the
-  // packed GEMM wins: its packing is amortised over many rows, while here every block of
-  // channels walks the whole input again.
+  // real columns.
   const double channel_fill = static_cast<double>(cout_g) / static_cast<double>(round_up(cout_g, lanes));
   const double row_fill = static_cast<double>(g.out_w) / static_cast<double>(row_lanes);
+  // Up to 8 vectors of channels; up to 16 where a row holds more than half a tile's
+  // accumulators (ResNet's 256 channels at 14 x 14: 18.2 against the GEMM's 19.5 ms). Beyond
+  // that, or on 7-pixel rows, the packed GEMM wins: its tiles reuse each packed element over
+  // 48 columns, while a tile here reuses each weight over one row's few pixels.
+  const bool few_channels =
+      cout_g <= 8 * lanes || (cout_g <= 16 * lanes && g.out_w > direct_kernel<T>().max_acc / 2);
   // Against the GEMM it also needs enough taps per output: with few (a 1x1 kernel) each
   // block of channels rereads an input much larger than its work.
-  return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && cout_g <= 8 * lanes && kdim >= 8 &&
+  return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && few_channels && kdim >= 8 &&
          (kdim >= 16 * lanes || conv2d_direct_suits<T>(g));
 }
 
@@ -57,9 +62,12 @@ template <class T>
 bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g) {
   // Transposing dy costs one pass over it per image, and every tile loads and stores its
   // accumulators once per image; with fewer than 8 vectors' worth of taps these outweigh
-  // the multiply-adds (measured: MNIST's 1->32 layer, ResNet's 1x1 downsampling).
+  // the multiply-adds (measured: MNIST's 1->32 layer, ResNet's 1x1 downsampling). Its tiles
+  // hold one vector of channels, so past 8 vectors the input is walked too many times
+  // (ResNet's 256 channels: 28 against the GEMM's 20 ms).
   const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
-  return conv2d_direct_channels_suit<T>(g) && kdim >= 8 * direct_kernel<T>().lanes;
+  const std::int64_t lanes = direct_kernel<T>().lanes;
+  return conv2d_direct_channels_suit<T>(g) && kdim >= 8 * lanes && g.out_channels / g.groups <= 8 * lanes;
 }
 
 template <class T>
@@ -70,7 +78,11 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
   const std::int64_t y_plane = y_plane_stride(g);
-  const ChannelBlocks blocks(cout_g, lanes);
+  // A short row (ResNet's 7 x 7 planes) is one tile of as many vectors as fit beside it.
+  const std::int64_t max_vectors =
+      g.out_w <= kernel.max_acc / 3 ? std::clamp<std::int64_t>(kernel.max_acc / g.out_w, 1, kMaxChannelVectors)
+                                    : kMaxChannelVectors;
+  const ChannelBlocks blocks(cout_g, lanes, max_vectors);
   // Weights (and bias) of block cb of group grp at (grp * blocks.count + cb) * kdim * blocks.block,
   // tap-major [kdim][vectors * lanes], zero in the lanes past the block's channels.
   ScratchLease weight_lease;
@@ -92,40 +104,51 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const auto live = conv_detail::live_padded_rows(g, hp);
+  // Input channels in near-equal blocks whose weights stay in L1 while every pixel of the
+  // image passes under them; sums are carried from block to block in a pixel-major buffer.
+  const std::int64_t c_blocks = std::clamp<std::int64_t>(
+      ceil_div(kdim * blocks.block * static_cast<std::int64_t>(sizeof(T)), kWeightBlockBytes), 1, cin_g);
   conv_detail::for_each_padded_image(x, g, hp, wp, [&](std::int64_t n, std::int64_t grp, const T* xp) {
+    ScratchLease partial_lease;
+    T* const partial = c_blocks > 1 ? partial_lease.array<T>(g.out_h * g.out_w * blocks.block) : nullptr;
     for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
       const std::int64_t nvc = blocks.vectors(cb);
       const std::int64_t block_index = grp * blocks.count + cb;
       // Columns in near-equal parts of at most max_acc / nvc pixels.
       const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
-      for (std::int64_t part = 0; part < parts; ++part) {
-        const std::int64_t j0 = part * g.out_w / parts;
-        const std::int64_t j1 = (part + 1) * g.out_w / parts;
-        const conv_detail::ChannelTile<T> tile{
-            .xp = xp,
-            .hp = hp,
-            .wp = wp,
-            .live_rows_begin = live.first,
-            .live_rows_end = live.second,
-            .cin_g = cin_g,
-            .kh = g.kernel_h,
-            .kw = g.kernel_w,
-            .dil_h = g.dilation_h,
-            .dil_w = g.dilation_w,
-            .stride_h = g.stride_h,
-            .stride_w = g.stride_w,
-            .w = w_packed + block_index * kdim * blocks.block,
-            .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
-            .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
-            .y_plane = y_plane,
-            .y_row = y_row_stride(g),
-            .y_col = g.y_col,
-            .out_h = g.out_h,
-            .out_w = g.out_w,
-            .j0 = j0,
-            .channels = blocks.channels(cb),
-        };
-        kernel.run_channels(tile, nvc, j1 - j0);
+      for (std::int64_t ci = 0; ci < c_blocks; ++ci) {
+        for (std::int64_t part = 0; part < parts; ++part) {
+          const std::int64_t j0 = part * g.out_w / parts;
+          const std::int64_t j1 = (part + 1) * g.out_w / parts;
+          const conv_detail::ChannelTile<T> tile{
+              .xp = xp,
+              .hp = hp,
+              .wp = wp,
+              .live_rows_begin = live.first,
+              .live_rows_end = live.second,
+              .c_begin = ci * cin_g / c_blocks,
+              .c_end = (ci + 1) * cin_g / c_blocks,
+              .kh = g.kernel_h,
+              .kw = g.kernel_w,
+              .dil_h = g.dilation_h,
+              .dil_w = g.dilation_w,
+              .stride_h = g.stride_h,
+              .stride_w = g.stride_w,
+              .w = w_packed + block_index * kdim * blocks.block,
+              .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
+              .partial = partial != nullptr ? partial + g.out_h * j0 * nvc * lanes : nullptr,
+              .cin_g = cin_g,
+              .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
+              .y_plane = y_plane,
+              .y_row = y_row_stride(g),
+              .y_col = g.y_col,
+              .out_h = g.out_h,
+              .out_w = g.out_w,
+              .j0 = j0,
+              .channels = blocks.channels(cb),
+          };
+          kernel.run_channels(tile, nvc, j1 - j0);
+        }
       }
     }
   });

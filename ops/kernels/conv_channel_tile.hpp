@@ -29,16 +29,18 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
   constexpr int W = V::W;
   constexpr int kLanes = NVC * W;
   const std::int64_t sw = t.stride_w;
+  const bool first = t.c_begin == 0, last = t.c_end == t.cin_g;
   for (std::int64_t i = 0; i < t.out_h; ++i) {
+    T* const partial_row = t.partial != nullptr ? t.partial + i * P * kLanes : nullptr;
     Reg acc[NVC][P];
 #pragma GCC unroll 4
     for (int cv = 0; cv < NVC; ++cv) {
       const Reg init = t.bias != nullptr ? V::load(t.bias + cv * W) : V::zero();
 #pragma GCC unroll 24
-      for (int p = 0; p < P; ++p) acc[cv][p] = init;
+      for (int p = 0; p < P; ++p) acc[cv][p] = first ? init : V::load(partial_row + p * kLanes + cv * W);
     }
     const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
-    for (std::int64_t c = 0; c < t.cin_g; ++c) {
+    for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
       for (std::int64_t u = live.begin; u < live.end; ++u) {
         const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
         const T* w_tap = t.w + (c * t.kh + u) * t.kw * kLanes;
@@ -55,6 +57,13 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
           }
         }
       }
+    }
+    if (!last) {  // carried to the next block of input channels
+#pragma GCC unroll 24
+      for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+        for (int cv = 0; cv < NVC; ++cv) V::store(partial_row + p * kLanes + cv * W, acc[cv][p]);
+      continue;
     }
     // Pixel-major accumulators to channel-major NCHW: spill, then scatter the real channels.
     alignas(64) T spill[P][kLanes];

@@ -113,9 +113,14 @@ struct ChannelTile {
   const T* xp;                      // padded input planes of the group, [cin_g][hp][wp]
   std::int64_t hp, wp;
   std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
-  std::int64_t cin_g, kh, kw, dil_h, dil_w, stride_h, stride_w;
+  std::int64_t c_begin, c_end;      // the input channels summed by this call
+  std::int64_t kh, kw, dil_h, dil_w, stride_h, stride_w;
   const T* w;                       // the block's weights, [cin_g][kh][kw][nvc * W], zero past `channels`
   const T* bias;                    // nvc * W bias values, or null
+  // Sums over earlier input channels, pixel-major [out_h][pixels][nvc * W]: read unless
+  // c_begin == 0, written instead of y unless c_end == cin_g (null when one call sums all).
+  T* partial;
+  std::int64_t cin_g;
   T* y;                             // output of the block's first channel, row 0, column 0
   std::int64_t y_plane, y_row, y_col;  // output layout (see ConvLoopGeometry)
   std::int64_t out_h, out_w, j0, channels;
