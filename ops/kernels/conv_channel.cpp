@@ -89,18 +89,22 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t packed_size = g.groups * blocks.count * (kdim + 1) * blocks.block;
   T* const w_packed = weight_lease.array<T>(packed_size);
   T* const b_packed = w_packed + g.groups * blocks.count * kdim * blocks.block;
-  std::fill(w_packed, w_packed + packed_size, T(0));
-  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
+  // One task per block of output channels.
+  parallel_for(g.groups * blocks.count, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t block_index = begin; block_index < end; ++block_index) {
+      const std::int64_t grp = block_index / blocks.count, cb = block_index % blocks.count;
       const std::int64_t width = blocks.vectors(cb) * lanes;
       const std::int64_t k0 = grp * cout_g + blocks.first(cb);
-      T* dst = w_packed + (grp * blocks.count + cb) * kdim * blocks.block;
+      T* const dst = w_packed + block_index * kdim * blocks.block;
+      T* const bias_dst = b_packed + block_index * blocks.block;
+      std::fill(dst, dst + kdim * blocks.block, T(0));
+      std::fill(bias_dst, bias_dst + blocks.block, T(0));
       for (std::int64_t k = 0; k < blocks.channels(cb); ++k) {
         for (std::int64_t tap = 0; tap < kdim; ++tap) dst[tap * width + k] = w[(k0 + k) * kdim + tap];
-        if (b != nullptr) b_packed[(grp * blocks.count + cb) * blocks.block + k] = b[k0 + k];
       }
+      for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
     }
-  }
+  });
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const auto live = conv_detail::live_padded_rows(g, hp);
