@@ -45,5 +45,4 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {
   return call(op, {x}, output_size);
 }
 
-
 }  // namespace tg

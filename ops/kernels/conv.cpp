@@ -14,8 +14,8 @@ std::int64_t grain_for(std::int64_t work_per_item) { return std::max<std::int64_
 
 template <class T>
 void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
   const std::int64_t plane = g.out_h * g.out_w;
   const std::int64_t items = g.batch * g.out_channels;
   const std::int64_t y_row = y_row_stride(g);
@@ -50,8 +50,8 @@ void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const Conv
 
 template <class T>
 void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, KernelTaps cols, T* dst) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   const std::int64_t taps = rows.count * cols.count;
   // All taps (the ROT180 rule's kernel): rotating by 180 degrees reverses the kH x kW block.
@@ -85,7 +85,7 @@ void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, 
 
 template <class T>
 void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
-  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t cout_g = g.cout_g();
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   ScratchLease lease;
 
@@ -149,8 +149,8 @@ ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_
 
 template <class T>
 void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   const std::int64_t items = g.out_channels * cin_g;
   parallel_for(items, grain_for(g.batch * g.out_h * g.out_w * kk), [&](std::int64_t begin, std::int64_t end) {

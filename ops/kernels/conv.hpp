@@ -29,6 +29,10 @@ struct ConvLoopGeometry {
   // Zero y_plane / y_row mean dense NCHW (out_h * out_w, out_w). A strided layout lets the
   // input gradient write each stride phase of dx in place (conv_polyphase.cpp).
   std::int64_t y_plane = 0, y_row = 0, y_col = 1;
+
+  std::int64_t cin_g() const { return in_channels / groups; }    // input channels per group
+  std::int64_t cout_g() const { return out_channels / groups; }  // output channels per group
+  std::int64_t kdim() const { return cin_g() * kernel_h * kernel_w; }  // multiply-adds per output
 };
 
 inline std::int64_t y_plane_stride(const ConvLoopGeometry& g) { return g.y_plane != 0 ? g.y_plane : g.out_h * g.out_w; }

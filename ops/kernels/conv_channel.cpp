@@ -39,8 +39,8 @@ struct ChannelBlocks {
 template <class T>
 bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   const std::int64_t lanes = direct_kernel<T>().lanes;
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t row_lanes = round_up(g.out_w, lanes);
   // Share of the computed lanes that are real channels, against the row layout's share of
   // real columns.
@@ -65,18 +65,18 @@ bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g) {
   // the multiply-adds (measured: MNIST's 1->32 layer, ResNet's 1x1 downsampling). Its tiles
   // hold one vector of channels, so past 8 vectors the input is walked too many times
   // (ResNet's 256 channels: 28 against the GEMM's 20 ms).
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t kdim = g.kdim();
   const std::int64_t lanes = direct_kernel<T>().lanes;
-  return conv2d_direct_channels_suit<T>(g) && kdim >= 8 * lanes && g.out_channels / g.groups <= 8 * lanes;
+  return conv2d_direct_channels_suit<T>(g) && kdim >= 8 * lanes && g.cout_g() <= 8 * lanes;
 }
 
 template <class T>
 void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t lanes = kernel.lanes;
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t y_plane = y_plane_stride(g);
   // A short row (ResNet's 7 x 7 planes) is one tile of as many vectors as fit beside it.
   const std::int64_t max_vectors =
@@ -162,9 +162,9 @@ template <class T>
 void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t lanes = kernel.lanes;
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
   const std::int64_t dw_size = g.out_channels * kdim;
   // Pixel-major dy and the per-tap partial sums hold cout_g channels padded to whole vectors.

@@ -14,7 +14,6 @@ namespace {
 
 constexpr std::int64_t kMaxVectors = 4;  // vectors of output columns per tile
 
-
 }  // namespace
 
 namespace conv_detail {
@@ -27,7 +26,7 @@ const DirectKernel<T>& direct_kernel() {
 template <class T>
 void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int64_t grp, std::int64_t hp,
                 std::int64_t wp, T* xp) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cin_g = g.cin_g();
   const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left, 0, wp);
   const std::int64_t hi = std::clamp<std::int64_t>(g.pad_left + g.in_w, lo, wp);
   for (std::int64_t c = 0; c < cin_g; ++c) {
@@ -60,7 +59,7 @@ std::int64_t padded_cols(const ConvLoopGeometry& g) {
 }
 
 std::vector<std::int64_t> tap_offsets(const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp) {
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t kdim = g.kdim();
   std::vector<std::int64_t> offsets(static_cast<std::size_t>(kdim));
   for (std::int64_t tap = 0; tap < kdim; ++tap) {
     const std::int64_t c = tap / (g.kernel_h * g.kernel_w), u = tap / g.kernel_w % g.kernel_h, v = tap % g.kernel_w;
@@ -81,8 +80,8 @@ bool conv2d_direct_suits(const ConvLoopGeometry& g) {
   const std::int64_t lanes = direct_kernel<T>().lanes;
   // Share of the computed vector lanes that are real output columns.
   const double row_fill = static_cast<double>(g.out_w) / static_cast<double>(ceil_div(g.out_w, lanes) * lanes);
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   return row_fill >= 0.6 && (cout_g <= 16 || kdim <= 32);
 }
 
@@ -103,9 +102,9 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
     return;
   }
   const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
   // Column blocks of nv vectors; channel blocks of at most max_acc / nv channels.
   const std::int64_t nv = std::min(kMaxVectors, ceil_div(g.out_w, kernel.lanes));
@@ -166,9 +165,9 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
 template <class T>
 void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
   const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t dw_size = g.out_channels * kdim;
   // Padded planes wide enough for the last vector's overhang past the output row.
   const std::int64_t hp = padded_rows(g);

@@ -176,8 +176,8 @@ std::vector<std::int64_t> tap_offsets(const ConvLoopGeometry& g, std::int64_t hp
 // tasks, with xp the task's input planes padded to hp x wp (pad_planes) in thread scratch.
 template <class T, class Body>
 void for_each_padded_image(const T* x, const ConvLoopGeometry& g, std::int64_t hp, std::int64_t wp, Body&& body) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
-  const std::int64_t work = g.out_h * g.out_w * g.out_channels / g.groups * cin_g * g.kernel_h * g.kernel_w;
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t work = g.out_h * g.out_w * g.cout_g() * g.kdim();
   parallel_for(g.batch * g.groups, std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(work, 1)),
                [&](std::int64_t begin, std::int64_t end) {
                  ScratchLease lease;
@@ -216,7 +216,6 @@ void reduce_over_batch_slices(T* dw, std::int64_t dw_size, std::int64_t batch, S
   });
   add_partial_sums(dw, partials, slices - 1, dw_size);
 }
-
 
 template <class T>
 const DirectKernel<T>& direct_portable();

@@ -3,7 +3,6 @@
 
 #include "ops/kernels/conv_direct.hpp"
 
-
 #include "ops/kernels/conv_direct_tile.hpp"
 #include "ops/kernels/simd_portable.hpp"
 
@@ -13,7 +12,6 @@ constexpr conv_detail::DirectKernel<float> kDirectF32 = make_direct_kernel<Scala
 constexpr conv_detail::DirectKernel<double> kDirectF64 = make_direct_kernel<Scalar1<double>, 16, 4, 4>();
 }  // namespace
 }  // namespace tg::kernels::gemm_detail
-
 
 namespace tg::kernels::conv_detail {
 template <>

@@ -96,8 +96,8 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
     conv2d_im2col_gemm(x_sub, w, b, y, pointwise);
     return;
   }
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
   const BatchChunks chunks(g.batch, plane);
   run_tasks(g.groups * chunks.count, [&](std::int64_t task, bool allow_parallel) {
@@ -150,8 +150,8 @@ void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeome
 
 template <class T>
 void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
-  const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t kdim = g.in_channels / g.groups * g.kernel_h * g.kernel_w;
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
   const std::int64_t dw_g_size = cout_g * kdim;
   const BatchChunks chunks(g.batch, plane);

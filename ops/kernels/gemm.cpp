@@ -119,16 +119,11 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
       // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
       // into about kMinTasks so that threads share it. Tiles only group whole register
       // tiles, so every element still gets the same operations.
-      std::int64_t tile_rows = uk.tile_rows, tile_cols = uk.tile_cols;
-      if (parallel) {
-        const std::int64_t row_parts = Split(mb, tile_rows, mr).parts, col_parts = Split(nb, tile_cols, nr).parts;
-        if (row_parts * col_parts < kMinTasks) {
-          tile_rows = std::min(tile_rows, round_up(ceil_div(mb, 2), mr));
-          tile_cols = std::min(tile_cols, round_up(ceil_div(nb, 2), nr));
-        }
+      Split row_tiles(mb, uk.tile_rows, mr), col_tiles(nb, uk.tile_cols, nr);
+      if (parallel && row_tiles.parts * col_tiles.parts < kMinTasks) {
+        row_tiles = Split(mb, std::min(uk.tile_rows, round_up(ceil_div(mb, 2), mr)), mr);
+        col_tiles = Split(nb, std::min(uk.tile_cols, round_up(ceil_div(nb, 2), nr)), nr);
       }
-      const Split row_tiles(mb, tile_rows, mr);
-      const Split col_tiles(nb, tile_cols, nr);
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
         run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {

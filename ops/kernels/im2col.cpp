@@ -49,7 +49,7 @@ void gather_run(const T* x_row, std::int64_t j0, std::int64_t run, std::int64_t 
 template <class T>
 void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
                   std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t ld) {
-  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cin_g = g.cin_g();
   const std::int64_t taps = g.kernel_h * g.kernel_w;
   const std::int64_t plane = g.out_h * g.out_w;
   if (taps == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h &&

@@ -26,6 +26,29 @@ M lanes(int first, int count) {
   return static_cast<M>(((1u << end) - 1u) & ~((1u << first) - 1u));
 }
 
+// The permute indices that gather tap v of L windows of width KW: lane j takes value
+// e = KW*j + v of the segment, from the register pair (z0, z1) when e < 2L (the index bit
+// of value L picks the register), else from z2 (lanes in from_third).
+template <class Index, class Mask, int L, int KW>
+struct TapIndices {
+  __m512i pair[KW], third[KW];
+  Mask from_third[KW];
+  TapIndices() {
+    for (int v = 0; v < KW; ++v) {
+      alignas(64) Index p[L], t[L];
+      from_third[v] = 0;
+      for (int j = 0; j < L; ++j) {
+        const int e = KW * j + v;
+        p[j] = static_cast<Index>(e & (2 * L - 1));
+        t[j] = static_cast<Index>(e & (L - 1));
+        if (e >= 2 * L) from_third[v] = static_cast<Mask>(from_third[v] | (1u << j));
+      }
+      pair[v] = _mm512_load_si512(p);
+      third[v] = _mm512_load_si512(t);
+    }
+  }
+};
+
 struct Avx512F32 {
   using T = float;
   using Vec = __m512;
@@ -35,29 +58,11 @@ struct Avx512F32 {
   using Out = Mask;
   static constexpr int L = 16;
 
-  // Lane j of tap v is value e = KW*j + v of the segment: from the pair (z0, z1) when e < 32
-  // (index bit 4 picks the register), else from z2.
   template <int KW>
-  struct Taps {
-    Idx pair[KW], third[KW];
-    Mask from_third[KW];
-    Taps() {
-      for (int v = 0; v < KW; ++v) {
-        alignas(64) std::int32_t p[L], t[L];
-        from_third[v] = 0;
-        for (int j = 0; j < L; ++j) {
-          const int e = KW * j + v;
-          p[j] = e & 31;
-          t[j] = e & 15;
-          if (e >= 32) from_third[v] = static_cast<Mask>(from_third[v] | (1u << j));
-        }
-        pair[v] = _mm512_load_si512(p);
-        third[v] = _mm512_load_si512(t);
-      }
-    }
+  struct Taps : TapIndices<std::int32_t, Mask, L, KW> {
     Vec get(const Vec* z, int v) const {
-      const Vec t = _mm512_permutex2var_ps(z[0], pair[v], z[1]);
-      if constexpr (KW == 3) return _mm512_mask_permutexvar_ps(t, from_third[v], third[v], z[2]);
+      const Vec t = _mm512_permutex2var_ps(z[0], this->pair[v], z[1]);
+      if constexpr (KW == 3) return _mm512_mask_permutexvar_ps(t, this->from_third[v], this->third[v], z[2]);
       return t;
     }
   };
@@ -100,28 +105,11 @@ struct Avx512F64 {
   using Out = Mask;
   static constexpr int L = 8;
 
-  // As for float, with index bit 3 picking the register of the pair (values e < 16).
   template <int KW>
-  struct Taps {
-    Idx pair[KW], third[KW];
-    Mask from_third[KW];
-    Taps() {
-      for (int v = 0; v < KW; ++v) {
-        alignas(64) std::int64_t p[L], t[L];
-        from_third[v] = 0;
-        for (int j = 0; j < L; ++j) {
-          const int e = KW * j + v;
-          p[j] = e & 15;
-          t[j] = e & 7;
-          if (e >= 16) from_third[v] = static_cast<Mask>(from_third[v] | (1u << j));
-        }
-        pair[v] = _mm512_load_si512(p);
-        third[v] = _mm512_load_si512(t);
-      }
-    }
+  struct Taps : TapIndices<std::int64_t, Mask, L, KW> {
     Vec get(const Vec* z, int v) const {
-      const Vec t = _mm512_permutex2var_pd(z[0], pair[v], z[1]);
-      if constexpr (KW == 3) return _mm512_mask_permutexvar_pd(t, from_third[v], third[v], z[2]);
+      const Vec t = _mm512_permutex2var_pd(z[0], this->pair[v], z[1]);
+      if constexpr (KW == 3) return _mm512_mask_permutexvar_pd(t, this->from_third[v], this->third[v], z[2]);
       return t;
     }
   };
