@@ -6,6 +6,7 @@
 #include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
+#include "ops/kernels/transpose.hpp"
 #include "tensor/parallel.hpp"
 
 namespace tg::kernels {
@@ -16,6 +17,7 @@ using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
 constexpr std::int64_t kMaxChannelVectors = 4;  // vectors of channels per forward tile
+constexpr std::int64_t kMaxWeightGradVectors = 2;  // vectors of channels per weight-gradient tile
 constexpr std::int64_t kWeightBlockBytes = 16 * 1024;  // weights of one input-channel block (half of L1)
 
 // Output channels in `count` blocks of near-equal whole vectors, at most kMaxChannelVectors
@@ -99,9 +101,7 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
       T* const bias_dst = b_packed + block_index * blocks.block;
       std::fill(dst, dst + kdim * blocks.block, T(0));
       std::fill(bias_dst, bias_dst + blocks.block, T(0));
-      for (std::int64_t k = 0; k < blocks.channels(cb); ++k) {
-        for (std::int64_t tap = 0; tap < kdim; ++tap) dst[tap * width + k] = w[(k0 + k) * kdim + tap];
-      }
+      transpose_blocked(w + k0 * kdim, kdim, blocks.channels(cb), kdim, dst, width);
       for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
     }
   });
@@ -167,28 +167,31 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
   const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
   const std::int64_t dw_size = g.out_channels * kdim;
-  // Pixel-major dy and the per-tap partial sums hold cout_g channels padded to whole vectors.
+  // The per-tap partial sums hold cout_g channels padded to whole vectors; dy is made
+  // pixel-major one tile's vectors of channels at a time, so that it stays in cache.
   const std::int64_t padded_channels = round_up(cout_g, lanes);
   const std::int64_t sums_size = g.groups * kdim * padded_channels;
-  const std::int64_t tap_blocks = ceil_div(kdim, kernel.max_acc);
+  const std::int64_t dyt_width = kMaxWeightGradVectors * lanes;
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const std::vector<std::int64_t> offsets = conv_detail::tap_offsets(g, hp, wp);
   conv_detail::reduce_over_batch_slices(dw, dw_size, g.batch, [&](std::int64_t n0, std::int64_t n1, T* out) {
     ScratchLease slice_lease;
-    T* const sums = slice_lease.array<T>(sums_size + cin_g * hp * wp + plane * padded_channels);
+    T* const sums = slice_lease.array<T>(sums_size + cin_g * hp * wp + plane * dyt_width);
     T* const xp = sums + sums_size;
     T* const dyt = xp + cin_g * hp * wp;
     std::fill(sums, sums + sums_size, T(0));
     for (std::int64_t n = n0; n < n1; ++n) {
       for (std::int64_t grp = 0; grp < g.groups; ++grp) {
         conv_detail::pad_planes(x, g, n, grp, hp, wp, xp);
-        std::fill(dyt, dyt + plane * padded_channels, T(0));
-        for (std::int64_t k = 0; k < cout_g; ++k) {
-          const T* src = dy + (n * g.out_channels + grp * cout_g + k) * plane;
-          for (std::int64_t p = 0; p < plane; ++p) dyt[p * padded_channels + k] = src[p];
-        }
-        for (std::int64_t c0 = 0; c0 < padded_channels; c0 += lanes) {
+        // Two vectors of channels a tile where there are two (each broadcast then feeds two
+        // multiply-adds), else one; taps in near-equal blocks that fill the accumulators.
+        for (std::int64_t c0 = 0; c0 < padded_channels;) {
+          const std::int64_t nv = std::min<std::int64_t>(kMaxWeightGradVectors, (padded_channels - c0) / lanes);
+          const std::int64_t width = nv * lanes, channels = std::min(width, cout_g - c0);
+          if (channels < width) std::fill(dyt, dyt + plane * width, T(0));
+          transpose_blocked(dy + (n * g.out_channels + grp * cout_g + c0) * plane, plane, channels, plane, dyt, width);
+          const std::int64_t tap_blocks = ceil_div(kdim, kernel.max_acc / nv);
           for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
             const std::int64_t t0 = tb * kdim / tap_blocks, t1 = (tb + 1) * kdim / tap_blocks;
             kernel.run_channels_wgrad({.xp = xp,
@@ -196,23 +199,22 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
                                        .stride_h = g.stride_h,
                                        .stride_w = g.stride_w,
                                        .tap_offsets = offsets.data() + t0,
-                                       .dyt = dyt + c0,
-                                       .lanes_stride = padded_channels,
+                                       .dyt = dyt,
+                                       .dyt_stride = width,
+                                       .out_stride = padded_channels,
                                        .out_h = g.out_h,
                                        .out_w = g.out_w,
                                        .out = sums + (grp * kdim + t0) * padded_channels + c0},
-                                      t1 - t0);
+                                      nv, t1 - t0);
           }
+          c0 += width;
         }
       }
     }
     // Tap-major partial sums to dw's channel-major layout.
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-      for (std::int64_t k = 0; k < cout_g; ++k) {
-        for (std::int64_t tap = 0; tap < kdim; ++tap) {
-          out[(grp * cout_g + k) * kdim + tap] = sums[(grp * kdim + tap) * padded_channels + k];
-        }
-      }
+      transpose_blocked(sums + grp * kdim * padded_channels, padded_channels, kdim, cout_g, out + grp * cout_g * kdim,
+                        kdim);
     }
   });
 }

@@ -114,45 +114,61 @@ struct ChannelTable {
   }
 };
 
-// TB taps of one vector of channels, over every pixel of one image:
-//   out[tap * lanes_stride + l] += sum_{i, j} dy_t[(i * out_w + j) * lanes_stride + l] * x_tap(i, j).
-template <class V, int TB>
+// NV vectors of channels by TB taps, over every pixel of one image:
+//   out[tap * out_stride + l] += sum_{i, j} dy_t[(i * out_w + j) * dyt_stride + l] * x_tap(i, j)
+// for the NV * W lanes l. Each broadcast input element feeds NV multiply-adds.
+template <class V, int NV, int TB>
 void channel_wgrad_tile(const ChannelWeightGradTile<typename V::T>& t) {
   using Reg = typename V::Reg;
   using T = typename V::T;
-  Reg acc[TB];
+  constexpr int W = V::W;
+  Reg acc[NV][TB];
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v)
 #pragma GCC unroll 24
-  for (int q = 0; q < TB; ++q) acc[q] = V::load(t.out + q * t.lanes_stride);
+    for (int q = 0; q < TB; ++q) acc[v][q] = V::load(t.out + q * t.out_stride + v * W);
   std::int64_t offsets[TB];
   for (int q = 0; q < TB; ++q) offsets[q] = t.tap_offsets[q];
   const std::int64_t sw = t.stride_w;
   for (std::int64_t i = 0; i < t.out_h; ++i) {
     const T* x_row = t.xp + i * t.stride_h * t.wp;
-    const T* d_row = t.dyt + i * t.out_w * t.lanes_stride;
+    const T* d_row = t.dyt + i * t.out_w * t.dyt_stride;
     for (std::int64_t j = 0; j < t.out_w; ++j) {
-      const Reg d = V::load(d_row + j * t.lanes_stride);
+      Reg d[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) d[v] = V::load(d_row + j * t.dyt_stride + v * W);
       const T* xs = x_row + j * sw;
 #pragma GCC unroll 24
-      for (int q = 0; q < TB; ++q) acc[q] = V::fma(d, V::bcast(xs[offsets[q]]), acc[q]);
+      for (int q = 0; q < TB; ++q) {
+        const Reg x = V::bcast(xs[offsets[q]]);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) acc[v][q] = V::fma(d[v], x, acc[v][q]);
+      }
     }
   }
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v)
 #pragma GCC unroll 24
-  for (int q = 0; q < TB; ++q) V::store(t.out + q * t.lanes_stride, acc[q]);
+    for (int q = 0; q < TB; ++q) V::store(t.out + q * t.out_stride + v * W, acc[v][q]);
 }
 
 template <class T>
 using ChannelWeightGradTileFn = void (*)(const ChannelWeightGradTile<T>&);
 
-template <class V, std::size_t... Q>
+template <class V, int NV, std::size_t... Q>
 constexpr std::array<ChannelWeightGradTileFn<typename V::T>, sizeof...(Q)> channel_wgrad_row(std::index_sequence<Q...>) {
-  return {&channel_wgrad_tile<V, static_cast<int>(Q) + 1>...};
+  return {&channel_wgrad_tile<V, NV, static_cast<int>(Q) + 1>...};
 }
 
-template <class V, int MaxTaps>
+// Tiles by NV = 1 or 2 vectors of channels and 1..MaxAcc / NV taps.
+template <class V, int MaxAcc>
 struct ChannelWeightGradTable {
-  static constexpr auto table = channel_wgrad_row<V>(std::make_index_sequence<MaxTaps>{});
-  static void run(const ChannelWeightGradTile<typename V::T>& t, std::int64_t taps) {
-    table[static_cast<std::size_t>(taps - 1)](t);
+  template <int NV>
+  static constexpr auto tiles = channel_wgrad_row<V, NV>(std::make_index_sequence<MaxAcc / NV>{});
+  static void run(const ChannelWeightGradTile<typename V::T>& t, std::int64_t nv, std::int64_t taps) {
+    const auto q = static_cast<std::size_t>(taps - 1);
+    if (nv == 1) return tiles<1>[q](t);
+    return tiles<2>[q](t);
   }
 };
 

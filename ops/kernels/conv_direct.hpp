@@ -127,14 +127,15 @@ struct ChannelTile {
 };
 
 // One channel-layout weight-gradient tile: one vector of channels by `taps` kernel taps,
-// over one image: out[q * lanes_stride + l] += sum over pixels of dyt[pixel][l] * x_tap_q(pixel).
+// over one image: out[q * out_stride + l] += sum over pixels of dyt[pixel][l] * x_tap_q(pixel).
 template <class T>
 struct ChannelWeightGradTile {
   const T* xp;                      // padded input planes of the group (as ChannelTile)
   std::int64_t wp, stride_h, stride_w;
   const std::int64_t* tap_offsets;  // offset in xp of each tap's window origin
   const T* dyt;                     // dy of the image, pixel-major, at the vector's first channel
-  std::int64_t lanes_stride;        // elements per pixel in dyt, and per tap in out
+  std::int64_t dyt_stride;          // elements per pixel in dyt
+  std::int64_t out_stride;          // elements per tap in out
   std::int64_t out_h, out_w;
   T* out;                           // partial sums, at the first tap and the vector's first channel
 };
@@ -147,9 +148,9 @@ struct DirectKernel {
   std::int64_t wgrad_kb, wgrad_taps;  // largest weight-gradient tile
   void (*run_wgrad)(const WeightGradTile<T>& tile, std::int64_t kb, std::int64_t taps);
   // Channel layout: nvc <= 4 vectors of channels by `pixels` columns, nvc * pixels <= max_acc;
-  // weight gradient: one vector of channels by taps <= max_acc.
+  // weight gradient: nv <= 2 vectors of channels by taps, nv * taps <= max_acc.
   void (*run_channels)(const ChannelTile<T>& tile, std::int64_t nvc, std::int64_t pixels);
-  void (*run_channels_wgrad)(const ChannelWeightGradTile<T>& tile, std::int64_t taps);
+  void (*run_channels_wgrad)(const ChannelWeightGradTile<T>& tile, std::int64_t nv, std::int64_t taps);
 };
 
 // The kernel set of the current SIMD path.
@@ -203,10 +204,15 @@ void add_partial_sums(T* dw, const T* partials, std::int64_t count, std::int64_t
 // only), each summed by one task, slice 0 into dw and the others into partial buffers that
 // are then added in slice order, so the result does not depend on the thread count.
 // slice_sum(n_begin, n_end, out) writes the sum over images [n_begin, n_end) to out.
+// Up to 8 slices for a small dw; fewer for a large one, whose per-slice cost (zeroing,
+// reordering and adding a dw-sized buffer) would otherwise rival the work of an image
+// (ResNet's 128 channels, with one image a slice: 13% of the time).
 template <class T, class SliceSum>
 void reduce_over_batch_slices(T* dw, std::int64_t dw_size, std::int64_t batch, SliceSum&& slice_sum) {
-  constexpr std::int64_t kSlices = 8;
-  const std::int64_t slices = std::min(batch, kSlices);
+  constexpr std::int64_t kMaxSlices = 8, kMinSlices = 2, kSlicedElements = 1 << 17;
+  const std::int64_t slices =
+      std::min(batch, std::clamp<std::int64_t>(kSlicedElements / std::max<std::int64_t>(dw_size, 1), kMinSlices,
+                                               kMaxSlices));
   ScratchLease lease;
   T* const partials = lease.array<T>((slices - 1) * dw_size);
   parallel_for(slices, 1, [&](std::int64_t begin, std::int64_t end) {
