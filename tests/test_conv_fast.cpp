@@ -178,3 +178,57 @@ TEST_CASE("fast conv kernels give the same bits for 1 and 2 threads") {
   }
   set_num_threads(saved);
 }
+
+TEST_CASE("every forward path writes a strided output layout in place and nothing between") {
+  // The layout the input gradient's stride phases use: y[n, k, i, j] at
+  // (n * C_out + k) * y_plane + i * y_row + j * y_col, here every other row and column of
+  // a plane twice the output's size, starting at (1, 1). Small integers: exact in any order.
+  RestorePath restore;
+  for (SimdPath path : available_paths()) {
+    set_gemm_simd_path(path);
+    for (const ConvCase& c : fast_cases()) {
+      ConvLoopGeometry g = geometry(c);
+      if (g.stride_w != 1) continue;  // the row-layout path needs unit column stride
+      std::mt19937 rng(11);
+      const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
+      const std::vector<double> x = random_values<double>(sz(g.batch * g.in_channels * g.in_h * g.in_w), rng, true);
+      const std::vector<double> w = random_values<double>(sz(g.out_channels * g.cin_g() * g.kernel_h * g.kernel_w), rng, true);
+      const std::vector<double> b = random_values<double>(sz(g.out_channels), rng, true);
+      std::vector<double> dense(sz(g.batch * g.out_channels * g.out_h * g.out_w));
+      conv2d_reference_loops<double>(x.data(), w.data(), b.data(), dense.data(), g);
+
+      ConvLoopGeometry strided = g;
+      const std::int64_t rows = 2 * g.out_h + 1, cols = 2 * g.out_w + 1;
+      strided.y_plane = rows * cols;
+      strided.y_row = 2 * cols;
+      strided.y_col = 2;
+      constexpr double kUntouched = -12345.0;
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::oracle}) {
+        INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
+        ConvForwardFn<double> forward = &conv2d_reference_loops<double>;
+        if (kernel == Path::fast) forward = &conv2d_fast<double>;
+        if (kernel == Path::gemm) forward = &conv2d_im2col_gemm<double>;
+        if (kernel == Path::direct) forward = &conv2d_direct<double>;
+        if (kernel == Path::channels) forward = &conv2d_direct_channels<double>;
+        std::vector<double> y(sz(g.batch * g.out_channels * rows * cols), kUntouched);
+        forward(x.data(), w.data(), b.data(), y.data() + cols + 1, strided);
+        bool placed = true, between_untouched = true;
+        for (std::int64_t plane = 0; plane < g.batch * g.out_channels; ++plane) {
+          for (std::int64_t r = 0; r < rows; ++r) {
+            for (std::int64_t q = 0; q < cols; ++q) {
+              const double got = y[sz(plane * rows * cols + r * cols + q)];
+              if (r % 2 == 1 && q % 2 == 1) {
+                const std::int64_t i = r / 2, j = q / 2;
+                placed = placed && got == dense[sz((plane * g.out_h + i) * g.out_w + j)];
+              } else {
+                between_untouched = between_untouched && got == kUntouched;
+              }
+            }
+          }
+        }
+        CHECK(placed);
+        CHECK(between_untouched);
+      }
+    }
+  }
+}
