@@ -26,7 +26,9 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
 
 // The ROT180 rule one stride phase at a time (see conv_polyphase.cpp): for stride s, each of
 // the s*s phases of dx is the undilated dy correlated with a rotated sub-kernel, so none of
-// the dilated dy's zeros are multiplied. Equal to conv2d_input_grad_via for any stride.
+// the dilated dy's zeros are multiplied. Each phase is written in place into dx through the
+// geometry's strided output layout, which `forward` must honour (every routine here does).
+// Equal to conv2d_input_grad_via for any stride.
 template <class T>
 void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 

@@ -51,7 +51,7 @@ template <class T>
 void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
   const std::int64_t sh = g.stride_h, sw = g.stride_w;
   const std::int64_t plane = g.in_h * g.in_w;
-  const std::int64_t kernel_stride = g.in_channels * (g.cout_g());  // per tap of a sub-kernel
+  const std::int64_t kernel_stride = g.in_channels * g.cout_g();  // per tap of a sub-kernel
   // Each phase's correlation, over one image, writing the phase's elements of dx,
   // dx[.., ph + s*t, pw + s*q], in place through a strided output layout. Every tap
   // belongs to one phase per axis, so the rotated sub-kernels together fill one kernel.

@@ -7,8 +7,10 @@
 //   2. cut the C block into tiles (<= tile_rows x tile_cols, a multiple of mr x nr) and
 //      run the micro-kernel over each tile's mr x nr sub-tiles in parallel. A tile's B block
 //      stays in L2 while the A panels stream through it.
-// All block sizes depend only on the shape and the path, so every element of C receives
-// the same sequence of operations whatever the thread count.
+// A C too small to share out by tiles under a deep k is first cut into fixed slices of k,
+// run in parallel and added in slice order (k_slices). All block sizes and slices depend
+// only on the shape and the path, so every element of C receives the same sequence of
+// operations whatever the thread count.
 #include "ops/kernels/gemm.hpp"
 
 #include <algorithm>
