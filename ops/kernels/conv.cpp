@@ -18,13 +18,13 @@ void conv2d_reference_loops(const T* x, const T* w, const T* b, T* y, const Conv
   const std::int64_t cout_g = g.cout_g();
   const std::int64_t plane = g.out_h * g.out_w;
   const std::int64_t items = g.batch * g.out_channels;
-  const std::int64_t y_row = y_row_stride(g);
+  const std::int64_t y_plane = y_plane_stride(g), y_row = y_row_stride(g);
   parallel_for(items, grain_for(plane * cin_g * g.kernel_h * g.kernel_w), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t item = begin; item < end; ++item) {
       const std::int64_t n = item / g.out_channels;
       const std::int64_t k = item % g.out_channels;
       const std::int64_t c0 = (k / cout_g) * cin_g;
-      T* yk = y + item * y_plane_stride(g);
+      T* yk = y + item * y_plane;
       for (std::int64_t i = 0; i < g.out_h; ++i) {
         for (std::int64_t j = 0; j < g.out_w; ++j) {
           T acc = b != nullptr ? b[k] : T(0);

@@ -72,16 +72,9 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
 #pragma GCC unroll 4
       for (int cv = 0; cv < NVC; ++cv) V::store(&spill[p][cv * W], acc[cv][p]);
     T* y_row = t.y + i * t.y_row + t.j0 * t.y_col;
-    if (t.y_col == 1) {
-      for (std::int64_t k = 0; k < t.channels; ++k) {
+    for (std::int64_t k = 0; k < t.channels; ++k) {
 #pragma GCC unroll 24
-        for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p] = spill[p][k];
-      }
-    } else {
-      for (std::int64_t k = 0; k < t.channels; ++k) {
-#pragma GCC unroll 24
-        for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p * t.y_col] = spill[p][k];
-      }
+      for (int p = 0; p < P; ++p) y_row[k * t.y_plane + p * t.y_col] = spill[p][k];
     }
   }
 }

@@ -7,9 +7,9 @@
 //             that fill a vector (LeNet's 1->6 layer, the 1- and 6-channel ROT180 input
 //             gradients of LeNet's layers).
 //   channels  vectors across output channels: each input element is broadcast and feeds one
-//             multiply-add per vector of channels. Suits 12-128 channels that fill their
-//             vectors better than the output rows do (LeNet's 6->16 layer on 10-wide rows,
-//             32->64 on 14x14, ResNet's 64- and 128-channel layers).
+//             multiply-add per vector of channels. Suits 12-128 channels (256 on wide rows)
+//             that fill their vectors better than the output rows do (LeNet's 6->16 layer
+//             on 10-wide rows, 32->64 on 14x14, ResNet's 64- to 256-channel layers).
 //
 // Each task pads one image's group of input planes into scratch (zeros around, so the inner
 // loops have no bounds checks) and keeps the accumulators of a tile in registers.
@@ -126,7 +126,7 @@ struct ChannelTile {
   std::int64_t out_h, out_w, j0, channels;
 };
 
-// One channel-layout weight-gradient tile: one vector of channels by `taps` kernel taps,
+// One channel-layout weight-gradient tile: nv vectors of channels by `taps` kernel taps,
 // over one image: out[q * out_stride + l] += sum over pixels of dyt[pixel][l] * x_tap_q(pixel).
 template <class T>
 struct ChannelWeightGradTile {
