@@ -117,13 +117,16 @@ void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T*
   //   w_rot[g*Cg + c, k', u, v] = w[g*Kg + k', c, kH-1-u, kW-1-v]   (shape [C_in, C_out/groups, kH, kW]).
   rotate_kernel_taps(w, g, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, w_rot);
 
+  forward(dy_dilated, w_rot, nullptr, dx, rot180_geometry(g));
+}
+
+ConvLoopGeometry rot180_geometry(const ConvLoopGeometry& g) {
   // A stride-1 correlation with the forward dilation. The top/left padding d*(k-1) - p may be
   // negative (a crop); asking for an H x W output pads the bottom/right as far as needed,
   // including the trailing rows the strided forward window never reached.
-  const ConvLoopGeometry back = input_grad_geometry(
-      g, dil_h, dil_w, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, g.dilation_h, g.dilation_w,
-      g.dilation_h * (g.kernel_h - 1) - g.pad_top, g.dilation_w * (g.kernel_w - 1) - g.pad_left);
-  forward(dy_dilated, w_rot, nullptr, dx, back);
+  return input_grad_geometry(g, (g.out_h - 1) * g.stride_h + 1, (g.out_w - 1) * g.stride_w + 1, {0, 1, g.kernel_h},
+                             {0, 1, g.kernel_w}, g.dilation_h, g.dilation_w,
+                             g.dilation_h * (g.kernel_h - 1) - g.pad_top, g.dilation_w * (g.kernel_w - 1) - g.pad_left);
 }
 
 ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_h, std::int64_t dy_w, KernelTaps rows,

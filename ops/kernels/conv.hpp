@@ -85,6 +85,10 @@ ConvLoopGeometry input_grad_geometry(const ConvLoopGeometry& g, std::int64_t dy_
                                      KernelTaps cols, std::int64_t dilation_h, std::int64_t dilation_w,
                                      std::int64_t pad_top, std::int64_t pad_left);
 
+// The correlation the ROT180 rule runs for g (see conv2d_input_grad_via): the dilated dy as its
+// input, the rotated kernel, stride 1, and dx as its output.
+ConvLoopGeometry rot180_geometry(const ConvLoopGeometry& g);
+
 // A forward convolution routine: conv2d_reference_loops, or the fast conv2d_fast.
 template <class T>
 using ConvForwardFn = void (*)(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);

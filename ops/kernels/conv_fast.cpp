@@ -67,21 +67,58 @@ void subsample_planes(const T* x, const ConvLoopGeometry& g, T* dst) {
   });
 }
 
-}  // namespace
+enum class ForwardPath { channels, direct, gemm };
 
+// The path conv2d_fast takes for g.
 template <class T>
-void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
-  if (conv2d_direct_channels_suit<T>(g)) {
-    conv2d_direct_channels(x, w, b, y, g);
-  } else if (conv2d_direct_suits<T>(g)) {
-    conv2d_direct(x, w, b, y, g);
-  } else {
-    conv2d_im2col_gemm(x, w, b, y, g);
-  }
+ForwardPath forward_path(const ConvLoopGeometry& g) {
+  if (conv2d_direct_channels_suit<T>(g)) return ForwardPath::channels;
+  if (conv2d_direct_suits<T>(g)) return ForwardPath::direct;
+  return ForwardPath::gemm;
+}
+
+// The kernel a GEMM convolution multiplies by: w [C_out, C_in/groups, kH, kW] as stored, or
+// (rot180) the forward kernel of the input gradient whose correlation g is, read as the
+// ROT180 rule's kernel: rotated by 180 degrees with the channel axes swapped per group.
+template <class T>
+struct GemmKernel {
+  const T* w;
+  bool rot180;
+};
+
+// The A operand of group grp's GEMM, [C_out/groups, kdim] with k = (c, u, v), panel by panel.
+// Rotated, A[i, (c, t)] = w[grp*Cg' + c, i, kk-1-t] with Cg' = g.cin_g(), the forward's output
+// channels per group: for one c, the panel's rows read one contiguous run of w, so packing in
+// rotated order costs no more than packing the rotated copy, and the copy is never built.
+template <class T>
+PackAPanel<T> kernel_panels(GemmKernel<T> kernel, const ConvLoopGeometry& g, std::int64_t grp) {
+  const std::int64_t rows = g.cout_g();
+  const std::int64_t kdim = g.kdim();
+  if (!kernel.rot180) return strided_a_panels(kernel.w + grp * rows * kdim, kdim, 1);
+  const std::int64_t kk = g.kernel_h * g.kernel_w;
+  const T* w_g = kernel.w + grp * rows * kdim;
+  return [w_g, rows, kk](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc) {
+    std::int64_t c = k0 / kk, t = k0 % kk;
+    for (std::int64_t p = 0; p < kc; ++p, dst += mr) {
+      const T* block = w_g + (c * rows + i0) * kk;
+      // The next panel's run for this c lies right after this one, but the runs of
+      // successive c are a whole kernel apart: too far for the hardware prefetcher.
+      if (t == 0) {
+        for (std::int64_t e = h * kk; e < 2 * h * kk; e += 64 / sizeof(T)) __builtin_prefetch(block + e);
+      }
+      const T* src = block + (kk - 1 - t);
+      for (std::int64_t i = 0; i < h; ++i) dst[i] = src[i * kk];
+      std::fill(dst + h, dst + mr, T(0));
+      if (++t == kk) {
+        t = 0;
+        ++c;
+      }
+    }
+  };
 }
 
 template <class T>
-void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+void im2col_gemm(const T* x, GemmKernel<T> kernel, const T* b, T* y, const ConvLoopGeometry& g) {
   if (g.kernel_h == 1 && g.kernel_w == 1 && (g.stride_h > 1 || g.stride_w > 1) && g.pad_top == 0 && g.pad_left == 0) {
     // A strided 1x1 kernel reads every s-th pixel. Gathered once, in order, they are a
     // stride-1 pointwise convolution whose im2col panels are plain copies; gathered panel by
@@ -93,7 +130,7 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
     pointwise.in_w = g.out_w;
     pointwise.stride_h = pointwise.stride_w = 1;
     subsample_planes(x, g, x_sub);
-    conv2d_im2col_gemm(x_sub, w, b, y, pointwise);
+    im2col_gemm(x_sub, kernel, b, y, pointwise);
     return;
   }
   const std::int64_t cout_g = g.cout_g();
@@ -111,7 +148,7 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
       im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
       for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
     };
-    const T* w_g = w + grp * cout_g * kdim;
+    const PackAPanel<T> pack_a = kernel_panels(kernel, g, grp);
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
     if (images == 1 && dense_output(g)) {
       // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
@@ -119,15 +156,15 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
       if (b_g != nullptr) {
         for (std::int64_t k = 0; k < cout_g; ++k) std::fill(y_g + k * plane, y_g + (k + 1) * plane, b_g[k]);
       }
-      gemm_packed_b<T>(cout_g, plane, kdim, T(1), w_g, kdim, 1, pack_b, b_g != nullptr ? T(1) : T(0), y_g, plane,
-                       allow_parallel);
+      gemm_panels<T>(cout_g, plane, kdim, T(1), pack_a, pack_b, b_g != nullptr ? T(1) : T(0), y_g, plane,
+                     allow_parallel);
       return;
     }
     // Several small images side by side in one wider GEMM (or a strided output layout),
     // then moved to their planes with the bias.
     ScratchLease lease;
     T* const c = lease.array<T>(cout_g * cols);
-    gemm_packed_b<T>(cout_g, cols, kdim, T(1), w_g, kdim, 1, pack_b, T(0), c, cols, allow_parallel);
+    gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, pack_b, T(0), c, cols, allow_parallel);
     for (std::int64_t i = 0; i < images; ++i) {
       for (std::int64_t k = 0; k < cout_g; ++k) {
         store_plane(c + k * cols + i * plane, b_g != nullptr ? b_g[k] : T(0),
@@ -135,6 +172,48 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
       }
     }
   });
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  switch (forward_path<T>(g)) {
+    case ForwardPath::channels:
+      conv2d_direct_channels(x, w, b, y, g);
+      return;
+    case ForwardPath::direct:
+      conv2d_direct(x, w, b, y, g);
+      return;
+    case ForwardPath::gemm:
+      break;
+  }
+  im2col_gemm(x, GemmKernel<T>{w, false}, b, y, g);
+}
+
+template <class T>
+void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  im2col_gemm(x, GemmKernel<T>{w, false}, b, y, g);
+}
+
+template <class T>
+void conv2d_input_grad_gemm(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (g.stride_h > 1 || g.stride_w > 1) {
+    conv2d_input_grad_polyphase<T>(&conv2d_im2col_gemm<T>, dy, w, dx, g);
+  } else {
+    im2col_gemm<T>(dy, GemmKernel<T>{w, true}, nullptr, dx, rot180_geometry(g));
+  }
+}
+
+template <class T>
+void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (g.stride_h > 1 || g.stride_w > 1) {
+    conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
+  } else if (forward_path<T>(rot180_geometry(g)) == ForwardPath::gemm) {
+    conv2d_input_grad_gemm(dy, w, dx, g);
+  } else {
+    conv2d_input_grad_via<T>(&conv2d_fast<T>, dy, w, dx, g);
+  }
 }
 
 template <class T>
@@ -198,8 +277,8 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
             std::fill(row + width, row + nr, T(0));
           }
         };
-        gemm_packed_b<T>(cout_g, kdim, cols, T(1), a, a_row, 1, pack_b, chunk == chunk_begin ? T(0) : T(1), out, kdim,
-                         allow_parallel);
+        gemm_panels<T>(cout_g, kdim, cols, T(1), strided_a_panels(a, a_row, 1), pack_b,
+                       chunk == chunk_begin ? T(0) : T(1), out, kdim, allow_parallel);
       }
     });
     conv_detail::add_partial_sums(dw_g, partial_sums, partials - 1, dw_g_size);
@@ -210,6 +289,10 @@ template void conv2d_fast<float>(const float*, const float*, const float*, float
 template void conv2d_fast<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_im2col_gemm<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_im2col_gemm<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_input_grad_fast<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_input_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_input_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_input_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);

@@ -99,8 +99,8 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
 }
 
 template <class T>
-void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
-                  std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+                  const PackAPanel<T>& pack_a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
                   bool allow_parallel) {
   const std::int64_t mr = uk.mr, nr = uk.nr;
   const std::int64_t kc_max = part_size(k, uk.kc, 1);
@@ -132,7 +132,7 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
           for (std::int64_t t = begin; t < end; ++t) {
             if (t < a_panels) {
               const std::int64_t i = t * mr;
-              uk.pack(ap + i * kc, mr, a + (ic + i) * a_row + pc * a_col, a_row, a_col, std::min(mr, mb - i), kc);
+              pack_a(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
             } else {
               const std::int64_t j = (t - a_panels) * nr;
               pack_b(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
@@ -169,12 +169,12 @@ std::int64_t k_slices(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, 
 }
 
 template <class T>
-void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
-                 std::int64_t a_row, std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+                 const PackAPanel<T>& pack_a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
                  bool allow_parallel) {
   const std::int64_t slices = k_slices(uk, m, n, k);
   if (slices == 1) {
-    gemm_blocked(uk, m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, allow_parallel);
+    gemm_blocked(uk, m, n, k, alpha, pack_a, pack_b, beta, c, ldc, allow_parallel);
     return;
   }
   // Slice 0 goes to C with beta, the others to partial products that are then added in
@@ -186,9 +186,11 @@ void gemm_packed(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   run_tasks(slices, parallel, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t s = begin; s < end; ++s) {
       const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
-      const PackBPanel<T> pack_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
-                                           std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
-      gemm_blocked(uk, m, n, k1 - k0, alpha, a + k0 * a_col, a_row, a_col, pack_slice, s == 0 ? beta : T(0),
+      const PackAPanel<T> pack_a_slice = [&](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t p0,
+                                             std::int64_t kc) { pack_a(dst, mr, i0, h, k0 + p0, kc); };
+      const PackBPanel<T> pack_b_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                                             std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
+      gemm_blocked(uk, m, n, k1 - k0, alpha, pack_a_slice, pack_b_slice, s == 0 ? beta : T(0),
                    s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
     }
   });
@@ -231,33 +233,40 @@ void set_gemm_simd_path(SimdPath path) {
 }
 
 template <class T>
-void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
-          const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
+void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
+                 const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  const MicroKernel<T>& uk = select_kernel<T>();
-  const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                   std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
-  gemm_packed(uk, m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, /*allow_parallel=*/true);
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, pack_a, pack_b, beta, c, ldc, allow_parallel);
 }
 
 template <class T>
-void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
-                   std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
-    return;
-  }
-  gemm_packed(select_kernel<T>(), m, n, k, alpha, a, a_row, a_col, pack_b, beta, c, ldc, allow_parallel);
+PackAPanel<T> strided_a_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  return [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
+                                std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
+}
+
+template <class T>
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
+          const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                   std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+  gemm_panels(m, n, k, alpha, strided_a_panels(a, a_row, a_col), pack_b, beta, c, ldc, /*allow_parallel=*/true);
 }
 
 template <class T>
 std::int64_t gemm_panel_width() {
   return select_kernel<T>().nr;
+}
+
+template <class T>
+std::int64_t gemm_panel_height() {
+  return select_kernel<T>().mr;
 }
 
 template <class T>
@@ -280,9 +289,11 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                         std::int64_t, std::int64_t, T, T*, std::int64_t);                                          \
   template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t,             \
                                   std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
-  template void gemm_packed_b<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, \
-                                 const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
-  template std::int64_t gemm_panel_width<T>();
+  template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
+                               const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
+  template PackAPanel<T> strided_a_panels<T>(const T*, std::int64_t, std::int64_t);                              \
+  template std::int64_t gemm_panel_width<T>();                                                                   \
+  template std::int64_t gemm_panel_height<T>();
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)
 #undef TG_INSTANTIATE_GEMM

@@ -26,22 +26,37 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                     std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
                     std::int64_t ldc);
 
+// Packs the block A[i0 : i0 + h, k0 : k0 + kc] into a panel of height mr >= h:
+// dst[p * mr + i] = A[i0 + i, k0 + p], and zero for h <= i < mr.
+template <class T>
+using PackAPanel =
+    std::function<void(T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc)>;
+
 // Packs the block B[k0 : k0 + kc, j0 : j0 + w] into a panel of width nr >= w:
 // dst[p * nr + j] = B[k0 + p, j0 + j], and zero for w <= j < nr.
 template <class T>
 using PackBPanel =
     std::function<void(T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t w)>;
 
-// gemm() with B supplied panel by panel by `pack_b` instead of as a strided matrix, so a
-// caller can build B on the fly (convolution packs im2col patches straight into the
-// panels). The same blocking and summation order as gemm(); with allow_parallel false the
-// calling thread does all the work (for callers that parallelise over several gemms).
+// gemm() with A and B supplied panel by panel by `pack_a` and `pack_b` instead of as strided
+// matrices, so a caller can build them on the fly: convolution packs im2col patches straight
+// into the B panels, and the input gradient reads the ROT180 rule's rotated kernel straight
+// into the A panels. The same blocking and summation order as gemm(); with allow_parallel
+// false the calling thread does all the work (for callers that parallelise over several gemms).
 template <class T>
-void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
-                   std::int64_t a_col, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
-                   bool allow_parallel);
+void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
+                 const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel);
 
-// The panel width nr that gemm_packed_b passes to pack_b on the current SIMD path.
+// The packer of a strided A (element (i, k) at a[i * a_row + k * a_col]) on the current
+// SIMD path: what gemm() packs A with.
+template <class T>
+PackAPanel<T> strided_a_panels(const T* a, std::int64_t a_row, std::int64_t a_col);
+
+// The panel height mr that gemm_panels passes to pack_a on the current SIMD path.
+template <class T>
+std::int64_t gemm_panel_height();
+
+// The panel width nr that gemm_panels passes to pack_b on the current SIMD path.
 template <class T>
 std::int64_t gemm_panel_width();
 
