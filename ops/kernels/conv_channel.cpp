@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/gemm.hpp"
 #include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "ops/kernels/transpose.hpp"
@@ -49,11 +50,17 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   const double channel_fill = static_cast<double>(cout_g) / static_cast<double>(round_up(cout_g, lanes));
   const double row_fill = static_cast<double>(g.out_w) / static_cast<double>(row_lanes);
   // Up to 8 vectors of channels; up to 16 where a row holds more than half a tile's
-  // accumulators (ResNet's 256 channels at 14 x 14: 18.2 against the GEMM's 19.5 ms). Beyond
-  // that, or on 7-pixel rows, the packed GEMM wins: its tiles reuse each packed element over
-  // 48 columns, while a tile here reuses each weight over one row's few pixels.
-  const bool few_channels =
-      cout_g <= 8 * lanes || (cout_g <= 16 * lanes && g.out_w > direct_kernel<T>().max_acc / 2);
+  // accumulators (ResNet's 256 channels at 14 x 14). With 24 accumulators (AVX-512) and a
+  // kernel of several taps, up to 32: the tiles skip the taps that read padding, which the
+  // packed GEMM multiplies (18% of them on 7 x 7 planes), and that outweighs the GEMM's
+  // longer reuse of each packed element (ResNet's 512 channels at 7 x 7: 16.5-18 against
+  // 19.5 ms). Past 32 vectors an image's pass over the weights leaves the cache (1024
+  // channels at 7 x 7: 91 against 75 ms); a 1x1 kernel has no padding taps to skip.
+  const std::int64_t max_acc = direct_kernel<T>().max_acc;
+  const std::int64_t max_vectors = max_acc >= 24 && g.kernel_h * g.kernel_w > 1 ? 32
+                                   : g.out_w > max_acc / 2                      ? 16
+                                                                                : 8;
+  const bool few_channels = cout_g <= max_vectors * lanes;
   // Against the GEMM it also needs enough taps per output: with few (a 1x1 kernel) each
   // block of channels rereads an input much larger than its work.
   return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && few_channels && kdim >= 8 &&
@@ -99,61 +106,70 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
       const std::int64_t k0 = grp * cout_g + blocks.first(cb);
       T* const dst = w_packed + block_index * kdim * blocks.block;
       T* const bias_dst = b_packed + block_index * blocks.block;
-      std::fill(dst, dst + kdim * blocks.block, T(0));
       std::fill(bias_dst, bias_dst + blocks.block, T(0));
-      transpose_blocked(w + k0 * kdim, kdim, blocks.channels(cb), kdim, dst, width);
+      // [kdim][width] is the GEMM's packing of the block's weight rows as one panel.
+      strided_panels(w + k0 * kdim, kdim, 1)(dst, width, 0, blocks.channels(cb), 0, kdim);
       for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
     }
   });
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const auto live = conv_detail::live_padded_rows(g, hp);
+  const auto live_cols = conv_detail::live_padded_cols(g, wp);
   // Input channels in near-equal blocks whose weights stay in L1 while every pixel of the
   // image passes under them; sums are carried from block to block in a pixel-major buffer.
   const std::int64_t c_blocks = std::clamp<std::int64_t>(
       ceil_div(kdim * blocks.block * static_cast<std::int64_t>(sizeof(T)), kWeightBlockBytes), 1, cin_g);
+  const std::int64_t plane_lanes = g.out_h * g.out_w * blocks.block;  // one image's partial sums
+  // One block of output channels, input channels [ci], images [n0, n1) of group grp.
+  const auto run_block = [&](std::int64_t grp, std::int64_t cb, std::int64_t ci, std::int64_t n, const T* xp,
+                             T* partial) {
+    const std::int64_t nvc = blocks.vectors(cb);
+    const std::int64_t block_index = grp * blocks.count + cb;
+    // Columns in near-equal parts of at most max_acc / nvc pixels.
+    const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
+    for (std::int64_t part = 0; part < parts; ++part) {
+      const std::int64_t j0 = part * g.out_w / parts;
+      const std::int64_t j1 = (part + 1) * g.out_w / parts;
+      const conv_detail::ChannelTile<T> tile{
+          .xp = xp,
+          .hp = hp,
+          .wp = wp,
+          .live_rows_begin = live.first,
+          .live_rows_end = live.second,
+          .first_taps = conv_detail::live_kernel_rows(j0 * g.stride_w, g.kernel_w, g.dilation_w, live_cols.first,
+                                                      live_cols.second),
+          .last_taps = conv_detail::live_kernel_rows((j1 - 1) * g.stride_w, g.kernel_w, g.dilation_w, live_cols.first,
+                                                     live_cols.second),
+          .c_begin = ci * cin_g / c_blocks,
+          .c_end = (ci + 1) * cin_g / c_blocks,
+          .kh = g.kernel_h,
+          .kw = g.kernel_w,
+          .dil_h = g.dilation_h,
+          .dil_w = g.dilation_w,
+          .stride_h = g.stride_h,
+          .stride_w = g.stride_w,
+          .w = w_packed + block_index * kdim * blocks.block,
+          .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
+          .partial = partial != nullptr ? partial + g.out_h * j0 * nvc * lanes : nullptr,
+          .cin_g = cin_g,
+          .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
+          .y_plane = y_plane,
+          .y_row = y_row_stride(g),
+          .y_col = g.y_col,
+          .out_h = g.out_h,
+          .out_w = g.out_w,
+          .j0 = j0,
+          .channels = blocks.channels(cb),
+      };
+      kernel.run_channels(tile, nvc, j1 - j0);
+    }
+  };
   conv_detail::for_each_padded_image(x, g, hp, wp, [&](std::int64_t n, std::int64_t grp, const T* xp) {
     ScratchLease partial_lease;
-    T* const partial = c_blocks > 1 ? partial_lease.array<T>(g.out_h * g.out_w * blocks.block) : nullptr;
+    T* const partial = c_blocks > 1 ? partial_lease.array<T>(plane_lanes) : nullptr;
     for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
-      const std::int64_t nvc = blocks.vectors(cb);
-      const std::int64_t block_index = grp * blocks.count + cb;
-      // Columns in near-equal parts of at most max_acc / nvc pixels.
-      const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
-      for (std::int64_t ci = 0; ci < c_blocks; ++ci) {
-        for (std::int64_t part = 0; part < parts; ++part) {
-          const std::int64_t j0 = part * g.out_w / parts;
-          const std::int64_t j1 = (part + 1) * g.out_w / parts;
-          const conv_detail::ChannelTile<T> tile{
-              .xp = xp,
-              .hp = hp,
-              .wp = wp,
-              .live_rows_begin = live.first,
-              .live_rows_end = live.second,
-              .c_begin = ci * cin_g / c_blocks,
-              .c_end = (ci + 1) * cin_g / c_blocks,
-              .kh = g.kernel_h,
-              .kw = g.kernel_w,
-              .dil_h = g.dilation_h,
-              .dil_w = g.dilation_w,
-              .stride_h = g.stride_h,
-              .stride_w = g.stride_w,
-              .w = w_packed + block_index * kdim * blocks.block,
-              .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
-              .partial = partial != nullptr ? partial + g.out_h * j0 * nvc * lanes : nullptr,
-              .cin_g = cin_g,
-              .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
-              .y_plane = y_plane,
-              .y_row = y_row_stride(g),
-              .y_col = g.y_col,
-              .out_h = g.out_h,
-              .out_w = g.out_w,
-              .j0 = j0,
-              .channels = blocks.channels(cb),
-          };
-          kernel.run_channels(tile, nvc, j1 - j0);
-        }
-      }
+      for (std::int64_t ci = 0; ci < c_blocks; ++ci) run_block(grp, cb, ci, n, xp, partial);
     }
   });
 }

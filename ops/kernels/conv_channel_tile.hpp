@@ -46,11 +46,14 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
         const T* w_tap = t.w + (c * t.kh + u) * t.kw * kLanes;
         for (std::int64_t q = 0; q < t.kw; ++q, w_tap += kLanes) {
           const T* xs = x_row + q * t.dil_w;
+          const bool skip_first = q < t.first_taps.begin || q >= t.first_taps.end;
+          const bool skip_last = q < t.last_taps.begin || q >= t.last_taps.end;
           Reg wv[NVC];
 #pragma GCC unroll 4
           for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w_tap + cv * W);
 #pragma GCC unroll 24
           for (int p = 0; p < P; ++p) {
+            if ((p == 0 && skip_first) || (p == P - 1 && skip_last)) continue;  // reads padding
             const Reg xv = V::bcast(xs[p * sw]);
 #pragma GCC unroll 4
             for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);

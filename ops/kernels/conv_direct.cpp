@@ -27,8 +27,7 @@ template <class T>
 void pad_planes(const T* x, const ConvLoopGeometry& g, std::int64_t n, std::int64_t grp, std::int64_t hp,
                 std::int64_t wp, T* xp) {
   const std::int64_t cin_g = g.cin_g();
-  const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left, 0, wp);
-  const std::int64_t hi = std::clamp<std::int64_t>(g.pad_left + g.in_w, lo, wp);
+  const auto [lo, hi] = live_padded_cols(g, wp);
   for (std::int64_t c = 0; c < cin_g; ++c) {
     const T* src = x + (n * g.in_channels + grp * cin_g + c) * g.in_h * g.in_w;
     for (std::int64_t r = 0; r < hp; ++r) {
@@ -52,6 +51,11 @@ std::int64_t padded_rows(const ConvLoopGeometry& g) {
 std::pair<std::int64_t, std::int64_t> live_padded_rows(const ConvLoopGeometry& g, std::int64_t hp) {
   const std::int64_t begin = std::clamp<std::int64_t>(g.pad_top, 0, hp);
   return {begin, std::clamp<std::int64_t>(g.pad_top + g.in_h, begin, hp)};
+}
+
+std::pair<std::int64_t, std::int64_t> live_padded_cols(const ConvLoopGeometry& g, std::int64_t wp) {
+  const std::int64_t begin = std::clamp<std::int64_t>(g.pad_left, 0, wp);
+  return {begin, std::clamp<std::int64_t>(g.pad_left + g.in_w, begin, wp)};
 }
 
 std::int64_t padded_cols(const ConvLoopGeometry& g) {

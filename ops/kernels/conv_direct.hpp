@@ -113,6 +113,9 @@ struct ChannelTile {
   const T* xp;                      // padded input planes of the group, [cin_g][hp][wp]
   std::int64_t hp, wp;
   std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
+  // Kernel columns whose taps read the input, not padding, for the tile's first and last
+  // pixel: the others are skipped there (ResNet's 7-pixel rows spend 2 of 21 on padding).
+  LiveRows first_taps, last_taps;
   std::int64_t c_begin, c_end;      // the input channels summed by this call
   std::int64_t kh, kw, dil_h, dil_w, stride_h, stride_w;
   const T* w;                       // the block's weights, [cin_g][kh][kw][nvc * W], zero past `channels`
@@ -168,6 +171,8 @@ std::int64_t padded_rows(const ConvLoopGeometry& g);
 // The padded rows [first, second) that hold the input (pad_planes' layout, hp rows).
 std::pair<std::int64_t, std::int64_t> live_padded_rows(const ConvLoopGeometry& g, std::int64_t hp);
 std::int64_t padded_cols(const ConvLoopGeometry& g);
+// The padded columns [first, second) that hold the input (pad_planes' layout, wp columns).
+std::pair<std::int64_t, std::int64_t> live_padded_cols(const ConvLoopGeometry& g, std::int64_t wp);
 
 // Offset in the padded planes (hp x wp each) of the window origin of every kernel tap
 // (c, u, v), in the weight order.

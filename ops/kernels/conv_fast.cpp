@@ -94,7 +94,7 @@ template <class T>
 PackAPanel<T> kernel_panels(GemmKernel<T> kernel, const ConvLoopGeometry& g, std::int64_t grp) {
   const std::int64_t rows = g.cout_g();
   const std::int64_t kdim = g.kdim();
-  if (!kernel.rot180) return strided_a_panels(kernel.w + grp * rows * kdim, kdim, 1);
+  if (!kernel.rot180) return strided_panels(kernel.w + grp * rows * kdim, kdim, 1);
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   const T* w_g = kernel.w + grp * rows * kdim;
   return [w_g, rows, kk](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc) {
@@ -271,13 +271,9 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
           ScratchLease block_lease;
           T* const block = block_lease.array<T>(width * kc);
           im2col_block(x, g, grp, n0, j0, width, k0, kc, block, kc);
-          for (std::int64_t p = 0; p < kc; ++p) {
-            T* row = dst + p * nr;
-            for (std::int64_t j = 0; j < width; ++j) row[j] = block[j * kc + p];
-            std::fill(row + width, row + nr, T(0));
-          }
+          strided_panels(block, kc, 1)(dst, nr, 0, width, 0, kc);
         };
-        gemm_panels<T>(cout_g, kdim, cols, T(1), strided_a_panels(a, a_row, 1), pack_b,
+        gemm_panels<T>(cout_g, kdim, cols, T(1), strided_panels(a, a_row, 1), pack_b,
                        chunk == chunk_begin ? T(0) : T(1), out, kdim, allow_parallel);
       }
     });

@@ -244,7 +244,7 @@ void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const 
 }
 
 template <class T>
-PackAPanel<T> strided_a_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
+PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
   const MicroKernel<T>& uk = select_kernel<T>();
   return [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
                                 std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
@@ -256,7 +256,7 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, s
   const MicroKernel<T>& uk = select_kernel<T>();
   const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
                                    std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
-  gemm_panels(m, n, k, alpha, strided_a_panels(a, a_row, a_col), pack_b, beta, c, ldc, /*allow_parallel=*/true);
+  gemm_panels(m, n, k, alpha, strided_panels(a, a_row, a_col), pack_b, beta, c, ldc, /*allow_parallel=*/true);
 }
 
 template <class T>
@@ -291,7 +291,7 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                   std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
   template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
                                const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
-  template PackAPanel<T> strided_a_panels<T>(const T*, std::int64_t, std::int64_t);                              \
+  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
   template std::int64_t gemm_panel_width<T>();                                                                   \
   template std::int64_t gemm_panel_height<T>();
 TG_INSTANTIATE_GEMM(float)
