@@ -62,8 +62,8 @@ struct Results {
 };
 
 // Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
-// forced (with the input gradient one stride phase at a time; on the GEMM path, with the
-// rotated kernel read in place for stride 1).
+// forced (with the input gradient one stride phase at a time; on the GEMM and channel paths,
+// with the rotated kernel read in place for stride 1).
 enum class Path { oracle, fast, gemm, direct, channels };
 
 template <class T>
@@ -92,6 +92,8 @@ Results run(const ConvCase& c, Path path, bool integers) {
       conv2d_input_grad_fast<T>(dy.data(), w.data(), dx.data(), g);
     } else if (path == Path::gemm) {
       conv2d_input_grad_gemm<T>(dy.data(), w.data(), dx.data(), g);
+    } else if (path == Path::channels) {
+      conv2d_input_grad_channels<T>(dy.data(), w.data(), dx.data(), g);
     } else {
       conv2d_input_grad_polyphase<T>(forward, dy.data(), w.data(), dx.data(), g);
     }

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "ops/kernels/conv_direct.hpp"
-#include "ops/kernels/gemm.hpp"
 #include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "ops/kernels/transpose.hpp"
@@ -81,6 +80,11 @@ bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g) {
 
 template <class T>
 void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  conv2d_direct_channels(x, ConvWeights<T>{w, false}, b, y, g);
+}
+
+template <class T>
+void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t lanes = kernel.lanes;
   const std::int64_t cin_g = g.cin_g();
@@ -103,12 +107,12 @@ void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const Conv
     for (std::int64_t block_index = begin; block_index < end; ++block_index) {
       const std::int64_t grp = block_index / blocks.count, cb = block_index % blocks.count;
       const std::int64_t width = blocks.vectors(cb) * lanes;
-      const std::int64_t k0 = grp * cout_g + blocks.first(cb);
+      const std::int64_t k0 = grp * cout_g + blocks.first(cb);  // first output channel
       T* const dst = w_packed + block_index * kdim * blocks.block;
       T* const bias_dst = b_packed + block_index * blocks.block;
       std::fill(bias_dst, bias_dst + blocks.block, T(0));
       // [kdim][width] is the GEMM's packing of the block's weight rows as one panel.
-      strided_panels(w + k0 * kdim, kdim, 1)(dst, width, 0, blocks.channels(cb), 0, kdim);
+      weight_panels(weights, g, grp)(dst, width, blocks.first(cb), blocks.channels(cb), 0, kdim);
       for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
     }
   });
@@ -239,6 +243,7 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
   template bool conv2d_direct_channels_suit<T>(const ConvLoopGeometry&);                                 \
   template bool conv2d_weight_grad_direct_channels_suit<T>(const ConvLoopGeometry&);                     \
   template void conv2d_direct_channels<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);    \
+  template void conv2d_direct_channels<T>(const T*, ConvWeights<T>, const T*, T*, const ConvLoopGeometry&); \
   template void conv2d_weight_grad_direct_channels<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV_CHANNELS(float)
 TG_INSTANTIATE_CONV_CHANNELS(double)

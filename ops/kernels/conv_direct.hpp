@@ -7,9 +7,10 @@
 //             that fill a vector (LeNet's 1->6 layer, the 1- and 6-channel ROT180 input
 //             gradients of LeNet's layers).
 //   channels  vectors across output channels: each input element is broadcast and feeds one
-//             multiply-add per vector of channels. Suits 12-128 channels (256 on wide rows)
-//             that fill their vectors better than the output rows do (LeNet's 6->16 layer
-//             on 10-wide rows, 32->64 on 14x14, ResNet's 64- to 256-channel layers).
+//             multiply-add per vector of channels, and taps that read padding are skipped.
+//             Suits 12-128 channels (256 on wide rows, 512 on AVX-512 for kernels wider than
+//             1x1) that fill their vectors better than the output rows do (LeNet's 6->16
+//             layer on 10-wide rows, 32->64 on 14x14, ResNet's 3x3 layers).
 //
 // Each task pads one image's group of input planes into scratch (zeros around, so the inner
 // loops have no bounds checks) and keeps the accumulators of a tile in registers.
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "ops/kernels/conv.hpp"
+#include "ops/kernels/conv_weights.hpp"
 #include "ops/kernels/scratch.hpp"
 #include "tensor/parallel.hpp"
 
@@ -51,6 +53,9 @@ bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g);
 
 template <class T>
 void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
+// The same with the weights as a ConvWeights (the input gradient's rotated kernel read in place).
+template <class T>
+void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g);
 
 // dw by the channel layout: dy is transposed per image to pixel-major [pixel][channel], then
 // for each vector of channels and block of kernel taps, dy vectors times broadcast inputs

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/conv_weights.hpp"
 #include "ops/kernels/gemm.hpp"
 #include "ops/kernels/im2col.hpp"
 #include "ops/kernels/int_math.hpp"
@@ -77,48 +78,8 @@ ForwardPath forward_path(const ConvLoopGeometry& g) {
   return ForwardPath::gemm;
 }
 
-// The kernel a GEMM convolution multiplies by: w [C_out, C_in/groups, kH, kW] as stored, or
-// (rot180) the forward kernel of the input gradient whose correlation g is, read as the
-// ROT180 rule's kernel: rotated by 180 degrees with the channel axes swapped per group.
 template <class T>
-struct GemmKernel {
-  const T* w;
-  bool rot180;
-};
-
-// The A operand of group grp's GEMM, [C_out/groups, kdim] with k = (c, u, v), panel by panel.
-// Rotated, A[i, (c, t)] = w[grp*Cg' + c, i, kk-1-t] with Cg' = g.cin_g(), the forward's output
-// channels per group: for one c, the panel's rows read one contiguous run of w, so packing in
-// rotated order costs no more than packing the rotated copy, and the copy is never built.
-template <class T>
-PackAPanel<T> kernel_panels(GemmKernel<T> kernel, const ConvLoopGeometry& g, std::int64_t grp) {
-  const std::int64_t rows = g.cout_g();
-  const std::int64_t kdim = g.kdim();
-  if (!kernel.rot180) return strided_panels(kernel.w + grp * rows * kdim, kdim, 1);
-  const std::int64_t kk = g.kernel_h * g.kernel_w;
-  const T* w_g = kernel.w + grp * rows * kdim;
-  return [w_g, rows, kk](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc) {
-    std::int64_t c = k0 / kk, t = k0 % kk;
-    for (std::int64_t p = 0; p < kc; ++p, dst += mr) {
-      const T* block = w_g + (c * rows + i0) * kk;
-      // The next panel's run for this c lies right after this one, but the runs of
-      // successive c are a whole kernel apart: too far for the hardware prefetcher.
-      if (t == 0) {
-        for (std::int64_t e = h * kk; e < 2 * h * kk; e += 64 / sizeof(T)) __builtin_prefetch(block + e);
-      }
-      const T* src = block + (kk - 1 - t);
-      for (std::int64_t i = 0; i < h; ++i) dst[i] = src[i * kk];
-      std::fill(dst + h, dst + mr, T(0));
-      if (++t == kk) {
-        t = 0;
-        ++c;
-      }
-    }
-  };
-}
-
-template <class T>
-void im2col_gemm(const T* x, GemmKernel<T> kernel, const T* b, T* y, const ConvLoopGeometry& g) {
+void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
   if (g.kernel_h == 1 && g.kernel_w == 1 && (g.stride_h > 1 || g.stride_w > 1) && g.pad_top == 0 && g.pad_left == 0) {
     // A strided 1x1 kernel reads every s-th pixel. Gathered once, in order, they are a
     // stride-1 pointwise convolution whose im2col panels are plain copies; gathered panel by
@@ -130,7 +91,7 @@ void im2col_gemm(const T* x, GemmKernel<T> kernel, const T* b, T* y, const ConvL
     pointwise.in_w = g.out_w;
     pointwise.stride_h = pointwise.stride_w = 1;
     subsample_planes(x, g, x_sub);
-    im2col_gemm(x_sub, kernel, b, y, pointwise);
+    im2col_gemm(x_sub, weights, b, y, pointwise);
     return;
   }
   const std::int64_t cout_g = g.cout_g();
@@ -148,7 +109,7 @@ void im2col_gemm(const T* x, GemmKernel<T> kernel, const T* b, T* y, const ConvL
       im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
       for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
     };
-    const PackAPanel<T> pack_a = kernel_panels(kernel, g, grp);
+    const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
     if (images == 1 && dense_output(g)) {
       // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
@@ -188,32 +149,58 @@ void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometr
     case ForwardPath::gemm:
       break;
   }
-  im2col_gemm(x, GemmKernel<T>{w, false}, b, y, g);
+  im2col_gemm(x, ConvWeights<T>{w, false}, b, y, g);
 }
 
 template <class T>
 void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
-  im2col_gemm(x, GemmKernel<T>{w, false}, b, y, g);
+  im2col_gemm(x, ConvWeights<T>{w, false}, b, y, g);
 }
+
+namespace {
+
+// The ROT180 rule on one path: at stride 1 a single correlation whose weights are the
+// forward kernel read rotated in place, else one stride phase at a time.
+template <class T>
+void input_grad_on(void (*path)(const T*, ConvWeights<T>, const T*, T*, const ConvLoopGeometry&),
+                   ConvForwardFn<T> phase_forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (g.stride_h > 1 || g.stride_w > 1) {
+    conv2d_input_grad_polyphase<T>(phase_forward, dy, w, dx, g);
+  } else {
+    path(dy, ConvWeights<T>{w, true}, nullptr, dx, rot180_geometry(g));
+  }
+}
+
+}  // namespace
 
 template <class T>
 void conv2d_input_grad_gemm(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
-  if (g.stride_h > 1 || g.stride_w > 1) {
-    conv2d_input_grad_polyphase<T>(&conv2d_im2col_gemm<T>, dy, w, dx, g);
-  } else {
-    im2col_gemm<T>(dy, GemmKernel<T>{w, true}, nullptr, dx, rot180_geometry(g));
-  }
+  input_grad_on<T>(&im2col_gemm<T>, &conv2d_im2col_gemm<T>, dy, w, dx, g);
+}
+
+template <class T>
+void conv2d_input_grad_channels(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  input_grad_on<T>(&conv2d_direct_channels<T>, &conv2d_direct_channels<T>, dy, w, dx, g);
 }
 
 template <class T>
 void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
   if (g.stride_h > 1 || g.stride_w > 1) {
     conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
-  } else if (forward_path<T>(rot180_geometry(g)) == ForwardPath::gemm) {
-    conv2d_input_grad_gemm(dy, w, dx, g);
-  } else {
-    conv2d_input_grad_via<T>(&conv2d_fast<T>, dy, w, dx, g);
+    return;
   }
+  switch (forward_path<T>(rot180_geometry(g))) {
+    case ForwardPath::channels:
+      conv2d_input_grad_channels(dy, w, dx, g);
+      return;
+    case ForwardPath::gemm:
+      conv2d_input_grad_gemm(dy, w, dx, g);
+      return;
+    case ForwardPath::direct:
+      break;
+  }
+  // The row layout reads its weights per tap as it goes: it takes the rotated copy.
+  conv2d_input_grad_via<T>(&conv2d_fast<T>, dy, w, dx, g);
 }
 
 template <class T>
@@ -289,6 +276,8 @@ template void conv2d_input_grad_fast<float>(const float*, const float*, float*, 
 template void conv2d_input_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_input_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_input_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_input_grad_channels<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_input_grad_channels<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);

@@ -5,8 +5,8 @@
 //                           else conv2d_im2col_gemm: y = W . X_col per group, a packed GEMM
 //                           whose B panels are filled with im2col patches on the fly.
 //   conv2d_input_grad_fast  the ROT180 rule run by conv2d_fast: the hand-derived rule is the
-//                           fast path (for strides > 1, one stride phase at a time; on the
-//                           GEMM, the rotated kernel is read in place by the A packing).
+//                           fast path (for strides > 1, one stride phase at a time; the
+//                           GEMM and channel paths read the rotated kernel in place).
 //   conv2d_weight_grad_fast the direct path where it suits the shape, else
 //                           conv2d_weight_grad_gemm: dW = dY . X_col^T per group, with X_col^T
 //                           packed panel by panel. Either way the batch is reduced over a
@@ -33,16 +33,19 @@ void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoop
 template <class T>
 void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 
-// The ROT180 rule on conv2d_fast's path for the rule's correlation. On the GEMM path (stride 1)
-// the rotated, channel-swapped kernel is never built: the GEMM packs its A panels straight
-// from w in rotated order (conv2d_input_grad_gemm). Strides > 1 go one phase at a time.
+// The ROT180 rule on conv2d_fast's path for the rule's correlation. At stride 1 on the GEMM
+// and channel paths the rotated, channel-swapped kernel is never built: their weight packing
+// reads w in rotated order. Strides > 1 go one phase at a time.
 template <class T>
 void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 
-// The ROT180 rule run by conv2d_im2col_gemm, whose A panels read w rotated in place (stride
-// 1), or one stride phase at a time.
+// The ROT180 rule run by conv2d_im2col_gemm or by conv2d_direct_channels: at stride 1 one
+// correlation whose packing reads w rotated in place (conv_weights.hpp), else one stride
+// phase at a time.
 template <class T>
 void conv2d_input_grad_gemm(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+template <class T>
+void conv2d_input_grad_channels(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 
 template <class T>
 void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
