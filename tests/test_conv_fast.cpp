@@ -35,6 +35,7 @@ std::vector<ConvCase> fast_cases() {
       {2, 6, 11, 13, 40, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},  // 20 channels a group
       {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // 7-pixel rows: one tile of 3 vectors
       {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},              // 16 vectors of channels, input in blocks
+      {6, 32, 5, 6, 64, 3, 3, {.padding = 1, .groups = 2}, true},    // small planes: image slices under each weight block
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;
