@@ -21,6 +21,32 @@ using conv_detail::ChannelWeightGradTile;
 using conv_detail::live_kernel_rows;
 using conv_detail::LiveRows;
 
+// acc += one kernel row's taps (kw of them, weights from w_tap) over the tile's P pixels,
+// whose first tap input is x_row. With Borders, a tap whose read of the first or last pixel
+// is padding skips that pixel; without, the loop carries no tests (tiles off the borders,
+// and kernels without padding such as LeNet's, where the tests cost a fifth of the time).
+template <class V, int NVC, int P, bool Borders>
+[[gnu::always_inline]] inline void tap_row(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
+                                           const typename V::T* w_tap, const ChannelTile<typename V::T>& t) {
+  using Reg = typename V::Reg;
+  constexpr int W = V::W;
+  for (std::int64_t q = 0; q < t.kw; ++q, w_tap += NVC * W) {
+    const typename V::T* xs = x_row + q * t.dil_w;
+    const bool skip_first = Borders && (q < t.first_taps.begin || q >= t.first_taps.end);
+    const bool skip_last = Borders && (q < t.last_taps.begin || q >= t.last_taps.end);
+    Reg wv[NVC];
+#pragma GCC unroll 4
+    for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w_tap + cv * W);
+#pragma GCC unroll 24
+    for (int p = 0; p < P; ++p) {
+      if (Borders && ((p == 0 && skip_first) || (p == P - 1 && skip_last))) continue;  // reads padding
+      const Reg xv = V::bcast(xs[p * t.stride_w]);
+#pragma GCC unroll 4
+      for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
+    }
+  }
+}
+
 // Output columns [j0, j0 + P) of every output row, NVC vectors of channels.
 template <class V, int NVC, int P>
 void channel_tile(const ChannelTile<typename V::T>& t) {
@@ -30,6 +56,8 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
   constexpr int kLanes = NVC * W;
   const std::int64_t sw = t.stride_w;
   const bool first = t.c_begin == 0, last = t.c_end == t.cin_g;
+  const bool borders = t.first_taps.begin > 0 || t.first_taps.end < t.kw || t.last_taps.begin > 0 ||
+                       t.last_taps.end < t.kw;
   for (std::int64_t i = 0; i < t.out_h; ++i) {
     T* const partial_row = t.partial != nullptr ? t.partial + i * P * kLanes : nullptr;
     Reg acc[NVC][P];
@@ -44,20 +72,10 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
       for (std::int64_t u = live.begin; u < live.end; ++u) {
         const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
         const T* w_tap = t.w + (c * t.kh + u) * t.kw * kLanes;
-        for (std::int64_t q = 0; q < t.kw; ++q, w_tap += kLanes) {
-          const T* xs = x_row + q * t.dil_w;
-          const bool skip_first = q < t.first_taps.begin || q >= t.first_taps.end;
-          const bool skip_last = q < t.last_taps.begin || q >= t.last_taps.end;
-          Reg wv[NVC];
-#pragma GCC unroll 4
-          for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w_tap + cv * W);
-#pragma GCC unroll 24
-          for (int p = 0; p < P; ++p) {
-            if ((p == 0 && skip_first) || (p == P - 1 && skip_last)) continue;  // reads padding
-            const Reg xv = V::bcast(xs[p * sw]);
-#pragma GCC unroll 4
-            for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
-          }
+        if (borders) {
+          tap_row<V, NVC, P, true>(acc, x_row, w_tap, t);
+        } else {
+          tap_row<V, NVC, P, false>(acc, x_row, w_tap, t);
         }
       }
     }
