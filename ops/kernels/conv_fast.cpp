@@ -51,6 +51,12 @@ void run_tasks(std::int64_t tasks, F&& task) {
   }
 }
 
+// A 1x1 kernel that reads every input pixel once: each row of X_col is an input plane.
+bool pointwise(const ConvLoopGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 // dst[n, c, i, j] = x[n, c, i * stride_h, j * stride_w] for the out_h x out_w output
 // positions of g (zero where that lies past the input).
 template <class T>
@@ -104,11 +110,19 @@ void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const Con
     const std::int64_t n0 = chunks.first(chunk);
     const std::int64_t images = chunks.size(chunk, g.batch);
     const std::int64_t cols = images * plane;
-    const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                     std::int64_t width) {
+    PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                               std::int64_t width) {
       im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
       for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
     };
+    if (images == 1 && pointwise(g)) {
+      // X_col is the image's own [C_in/groups, plane] matrix: packed by the GEMM's own
+      // (vectorised) packer, as a strided B^T.
+      const PackAPanel<T> rows = strided_panels(x + (n0 * g.in_channels + grp * g.cin_g()) * plane, 1, plane);
+      pack_b = [rows](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t width) {
+        rows(dst, nr, j0, width, k0, kc);
+      };
+    }
     const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
     if (images == 1 && dense_output(g)) {
