@@ -97,26 +97,18 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
       g.out_w <= kernel.max_acc / 3 ? std::clamp<std::int64_t>(kernel.max_acc / g.out_w, 1, kMaxChannelVectors)
                                     : kMaxChannelVectors;
   const ChannelBlocks blocks(cout_g, lanes, max_vectors);
-  // Weights (and bias) of block cb of group grp at (grp * blocks.count + cb) * kdim * blocks.block,
-  // tap-major [kdim][vectors * lanes], zero in the lanes past the block's channels.
-  ScratchLease weight_lease;
-  const std::int64_t packed_size = g.groups * blocks.count * (kdim + 1) * blocks.block;
-  T* const w_packed = weight_lease.array<T>(packed_size);
-  T* const b_packed = w_packed + g.groups * blocks.count * kdim * blocks.block;
-  // One task per block of output channels.
-  parallel_for(g.groups * blocks.count, 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t block_index = begin; block_index < end; ++block_index) {
-      const std::int64_t grp = block_index / blocks.count, cb = block_index % blocks.count;
-      const std::int64_t width = blocks.vectors(cb) * lanes;
-      const std::int64_t k0 = grp * cout_g + blocks.first(cb);  // first output channel
-      T* const dst = w_packed + block_index * kdim * blocks.block;
-      T* const bias_dst = b_packed + block_index * blocks.block;
-      std::fill(bias_dst, bias_dst + blocks.block, T(0));
-      // [kdim][width] is the GEMM's packing of the block's weight rows as one panel.
-      weight_panels(weights, g, grp)(dst, width, blocks.first(cb), blocks.channels(cb), 0, kdim);
-      for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
-    }
-  });
+  // Block block_index = grp * blocks.count + cb of the weights, tap-major [kdim][vectors * lanes]
+  // (zero in the lanes past the block's channels), followed by its bias.
+  const std::int64_t packed_block = (kdim + 1) * blocks.block;
+  const auto pack_block = [&](std::int64_t block_index, T* dst) {
+    const std::int64_t grp = block_index / blocks.count, cb = block_index % blocks.count;
+    const std::int64_t k0 = grp * cout_g + blocks.first(cb);  // first output channel
+    T* const bias_dst = dst + kdim * blocks.block;
+    // [kdim][width] is the GEMM's packing of the block's weight rows as one panel.
+    weight_panels(weights, g, grp)(dst, blocks.vectors(cb) * lanes, blocks.first(cb), blocks.channels(cb), 0, kdim);
+    std::fill(bias_dst, bias_dst + blocks.block, T(0));
+    for (std::int64_t k = 0; k < blocks.channels(cb) && b != nullptr; ++k) bias_dst[k] = b[k0 + k];
+  };
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const auto live = conv_detail::live_padded_rows(g, hp);
@@ -126,11 +118,11 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
   const std::int64_t c_blocks = std::clamp<std::int64_t>(
       ceil_div(kdim * blocks.block * static_cast<std::int64_t>(sizeof(T)), kWeightBlockBytes), 1, cin_g);
   const std::int64_t plane_lanes = g.out_h * g.out_w * blocks.block;  // one image's partial sums
-  // Block cb of group grp's output channels, summed over input-channel block ci, for image n.
-  const auto run_block = [&](std::int64_t grp, std::int64_t cb, std::int64_t ci, std::int64_t n, const T* xp,
-                             T* partial) {
+  // Block cb of group grp's output channels (packed weights w_block), summed over input-channel
+  // block ci, for image n.
+  const auto run_block = [&](std::int64_t grp, std::int64_t cb, const T* w_block, std::int64_t ci, std::int64_t n,
+                             const T* xp, T* partial) {
     const std::int64_t nvc = blocks.vectors(cb);
-    const std::int64_t block_index = grp * blocks.count + cb;
     // Columns in near-equal parts of at most max_acc / nvc pixels.
     const std::int64_t parts = ceil_div(g.out_w, kernel.max_acc / nvc);
     for (std::int64_t part = 0; part < parts; ++part) {
@@ -154,8 +146,8 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
           .dil_w = g.dilation_w,
           .stride_h = g.stride_h,
           .stride_w = g.stride_w,
-          .w = w_packed + block_index * kdim * blocks.block,
-          .bias = b != nullptr ? b_packed + block_index * blocks.block : nullptr,
+          .w = w_block,
+          .bias = b != nullptr ? w_block + kdim * blocks.block : nullptr,
           .partial = partial != nullptr ? partial + g.out_h * j0 * nvc * lanes : nullptr,
           .cin_g = cin_g,
           .y = y + (n * g.out_channels + grp * cout_g + blocks.first(cb)) * y_plane,
@@ -171,12 +163,21 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
     }
   };
   if (g.out_h * g.out_w >= kWeightsStationaryPlane) {
-    // Image by image: each task pads its image and passes it under every weight block.
+    // Image by image: each task pads its image and passes it under every weight block,
+    // all packed first.
+    ScratchLease weight_lease;
+    T* const w_packed = weight_lease.array<T>(g.groups * blocks.count * packed_block);
+    parallel_for(g.groups * blocks.count, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t block_index = begin; block_index < end; ++block_index) {
+        pack_block(block_index, w_packed + block_index * packed_block);
+      }
+    });
     conv_detail::for_each_padded_image(x, g, hp, wp, [&](std::int64_t n, std::int64_t grp, const T* xp) {
       ScratchLease partial_lease;
       T* const partial = c_blocks > 1 ? partial_lease.array<T>(plane_lanes) : nullptr;
       for (std::int64_t cb = 0; cb < blocks.count; ++cb) {
-        for (std::int64_t ci = 0; ci < c_blocks; ++ci) run_block(grp, cb, ci, n, xp, partial);
+        const T* w_block = w_packed + (grp * blocks.count + cb) * packed_block;
+        for (std::int64_t ci = 0; ci < c_blocks; ++ci) run_block(grp, cb, w_block, ci, n, xp, partial);
       }
     });
     return;
@@ -196,14 +197,18 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
   const std::int64_t block_tasks = g.groups * blocks.count;
   const std::int64_t slices = std::clamp<std::int64_t>(ceil_div(8 * get_num_threads(), block_tasks), 1, g.batch);
   parallel_for(block_tasks * slices, 1, [&](std::int64_t begin, std::int64_t end) {
-    ScratchLease partial_lease;
-    T* const partials = c_blocks > 1 ? partial_lease.array<T>(ceil_div(g.batch, slices) * plane_lanes) : nullptr;
+    ScratchLease task_lease;
+    T* const w_block = task_lease.array<T>(packed_block + (c_blocks > 1 ? ceil_div(g.batch, slices) * plane_lanes : 0));
+    T* const partials = c_blocks > 1 ? w_block + packed_block : nullptr;
     for (std::int64_t task = begin; task < end; ++task) {
       const std::int64_t grp = task / slices / blocks.count, cb = task / slices % blocks.count;
       const std::int64_t n0 = task % slices * g.batch / slices, n1 = (task % slices + 1) * g.batch / slices;
+      // Packed by the task that uses it, so that it is still in L2 (weights packed all at
+      // once would make a round trip to memory).
+      pack_block(grp * blocks.count + cb, w_block);
       for (std::int64_t ci = 0; ci < c_blocks; ++ci) {
         for (std::int64_t n = n0; n < n1; ++n) {
-          run_block(grp, cb, ci, n, x_pad + (n * g.groups + grp) * image_planes,
+          run_block(grp, cb, w_block, ci, n, x_pad + (n * g.groups + grp) * image_planes,
                     partials != nullptr ? partials + (n - n0) * plane_lanes : nullptr);
         }
       }
