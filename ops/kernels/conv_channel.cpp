@@ -143,16 +143,26 @@ class ChannelForward {
     const std::int64_t block_tasks = g_.groups * blocks_.count;
     const std::int64_t slices = std::clamp<std::int64_t>(ceil_div(8 * get_num_threads(), block_tasks), 1, g_.batch);
     const std::int64_t partial_size = c_blocks_ > 1 ? ceil_div(g_.batch, slices) * plane_lanes_ : 0;
+    // A block that one task uses is packed by that task, so that it is still in L2 (weights
+    // packed all at once make a round trip to memory); one that several slices share is
+    // packed once, up front (packing it per slice costs more than the round trip).
+    ScratchLease weight_lease;
+    T* const w_shared = slices > 1 ? weight_lease.array<T>(block_tasks * packed_block_) : nullptr;
+    if (slices > 1) {
+      parallel_for(block_tasks, 1, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t b = begin; b < end; ++b) pack_block(b, w_shared + b * packed_block_);
+      });
+    }
     parallel_for(block_tasks * slices, 1, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease task_lease;
-      T* const w_block = task_lease.array<T>(packed_block_ + partial_size);
-      T* const partials = c_blocks_ > 1 ? w_block + packed_block_ : nullptr;
+      T* const scratch = task_lease.array<T>((slices > 1 ? 0 : packed_block_) + partial_size);
+      T* const partials = c_blocks_ > 1 ? scratch + (slices > 1 ? 0 : packed_block_) : nullptr;
       for (std::int64_t task = begin; task < end; ++task) {
         const std::int64_t grp = task / slices / blocks_.count, cb = task / slices % blocks_.count;
         const std::int64_t n0 = task % slices * g_.batch / slices, n1 = (task % slices + 1) * g_.batch / slices;
-        // Packed by the task that uses it, so that it is still in L2 (weights packed all at
-        // once would make a round trip to memory).
-        pack_block(grp * blocks_.count + cb, w_block);
+        const std::int64_t block_index = grp * blocks_.count + cb;
+        const T* w_block = w_shared != nullptr ? w_shared + block_index * packed_block_ : scratch;
+        if (w_shared == nullptr) pack_block(block_index, scratch);
         for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
           for (std::int64_t n = n0; n < n1; ++n) {
             run_block(grp, cb, w_block, ci, n, x_pad + (n * g_.groups + grp) * image_planes,
