@@ -15,13 +15,15 @@ PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, s
   const T* w_g = weights.w + grp * rows * kdim;
   if (!weights.rot180) return strided_panels(w_g, kdim, 1);
   const std::int64_t kk = g.kernel_h * g.kernel_w;
-  return [w_g, rows, kk](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc) {
+  const std::int64_t c_end = g.cin_g();
+  return [w_g, rows, c_end, kk](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
+                               std::int64_t kc) {
     std::int64_t c = k0 / kk, t = k0 % kk;
     for (std::int64_t p = 0; p < kc; ++p, dst += mr) {
       const T* block = w_g + (c * rows + i0) * kk;
       // The runs of successive c are a whole kernel apart: too far for the hardware
       // prefetcher, so the next c's run is fetched while this one is copied.
-      if (t == 0) {
+      if (t == 0 && c + 1 < c_end) {
         for (std::int64_t e = rows * kk; e < (rows + h) * kk; e += 64 / sizeof(T)) __builtin_prefetch(block + e);
       }
       const T* src = block + (kk - 1 - t);
