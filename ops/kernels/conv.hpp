@@ -40,6 +40,12 @@ inline std::int64_t y_row_stride(const ConvLoopGeometry& g) { return g.y_row != 
 inline bool dense_output(const ConvLoopGeometry& g) {
   return y_plane_stride(g) == g.out_h * g.out_w && y_row_stride(g) == g.out_w && g.y_col == 1;
 }
+// A 1x1 kernel that reads every input pixel once, where it lies: each row of the im2col
+// matrix is an input plane.
+inline bool pointwise(const ConvLoopGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
 inline ConvLoopGeometry with_dense_output(ConvLoopGeometry g) {
   g.y_plane = 0;
   g.y_row = 0;

@@ -51,12 +51,6 @@ void run_tasks(std::int64_t tasks, F&& task) {
   }
 }
 
-// A 1x1 kernel that reads every input pixel once: each row of X_col is an input plane.
-bool pointwise(const ConvLoopGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
-
 // dst[n, c, i, j] = x[n, c, i * stride_h, j * stride_w] for the out_h x out_w output
 // positions of g (zero where that lies past the input).
 template <class T>

@@ -52,9 +52,8 @@ void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std
   const std::int64_t cin_g = g.cin_g();
   const std::int64_t taps = g.kernel_h * g.kernel_w;
   const std::int64_t plane = g.out_h * g.out_w;
-  if (taps == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h &&
-      g.out_w == g.in_w) {
-    // A pointwise kernel: row q of X_col is input channel q, one whole plane per image.
+  if (pointwise(g)) {
+    // Row q of X_col is input channel q, one whole plane per image.
     for (std::int64_t p = 0; p < rows; ++p) {
       const std::int64_t channel = group * cin_g + q0 + p;
       T* out = dst + p * ld;
