@@ -260,16 +260,6 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, s
 }
 
 template <class T>
-std::int64_t gemm_panel_width() {
-  return select_kernel<T>().nr;
-}
-
-template <class T>
-std::int64_t gemm_panel_height() {
-  return select_kernel<T>().mr;
-}
-
-template <class T>
 void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
                     std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
                     std::int64_t ldc) {
@@ -291,9 +281,7 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                   std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
   template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
                                const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
-  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
-  template std::int64_t gemm_panel_width<T>();                                                                   \
-  template std::int64_t gemm_panel_height<T>();
+  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)
 #undef TG_INSTANTIATE_GEMM

@@ -53,13 +53,6 @@ void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const 
 template <class T>
 PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col);
 
-// The panel height mr that gemm_panels passes to pack_a on the current SIMD path.
-template <class T>
-std::int64_t gemm_panel_height();
-
-// The panel width nr that gemm_panels passes to pack_b on the current SIMD path.
-template <class T>
-std::int64_t gemm_panel_width();
 
 // Instruction-set paths of gemm(), lowest first.
 enum class SimdPath { portable, avx2, avx512 };
