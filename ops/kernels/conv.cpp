@@ -89,9 +89,10 @@ void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T*
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   ScratchLease lease;
 
-  // dy dilated by the stride: s-1 zeros between neighbouring elements (dy itself for stride 1).
-  const std::int64_t dil_h = (g.out_h - 1) * g.stride_h + 1;
-  const std::int64_t dil_w = (g.out_w - 1) * g.stride_w + 1;
+  // dy dilated by the stride: s-1 zeros between neighbouring elements (dy itself for stride 1),
+  // the input of the rule's correlation.
+  const ConvLoopGeometry back = rot180_geometry(g);
+  const std::int64_t dil_h = back.in_h, dil_w = back.in_w;
   const std::int64_t planes = g.batch * g.out_channels;
   const std::int64_t w_rot_size = g.in_channels * cout_g * kk;
   const bool dilate = g.stride_h > 1 || g.stride_w > 1;
@@ -117,7 +118,7 @@ void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T*
   //   w_rot[g*Cg + c, k', u, v] = w[g*Kg + k', c, kH-1-u, kW-1-v]   (shape [C_in, C_out/groups, kH, kW]).
   rotate_kernel_taps(w, g, {0, 1, g.kernel_h}, {0, 1, g.kernel_w}, w_rot);
 
-  forward(dy_dilated, w_rot, nullptr, dx, rot180_geometry(g));
+  forward(dy_dilated, w_rot, nullptr, dx, back);
 }
 
 ConvLoopGeometry rot180_geometry(const ConvLoopGeometry& g) {

@@ -111,11 +111,8 @@ void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const Con
     };
     if (images == 1 && pointwise(g)) {
       // X_col is the image's own [C_in/groups, plane] matrix: packed by the GEMM's own
-      // (vectorised) packer, as a strided B^T.
-      const PackAPanel<T> rows = strided_panels(x + (n0 * g.in_channels + grp * g.cin_g()) * plane, 1, plane);
-      pack_b = [rows](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t width) {
-        rows(dst, nr, j0, width, k0, kc);
-      };
+      // (vectorised) packer.
+      pack_b = strided_b_panels(x + (n0 * g.in_channels + grp * g.cin_g()) * plane, plane, std::int64_t{1});
     }
     const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
@@ -266,7 +263,7 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
           ScratchLease block_lease;
           T* const block = block_lease.array<T>(width * kc);
           im2col_block(x, g, grp, n0, j0, width, k0, kc, block, kc);
-          strided_panels(block, kc, 1)(dst, nr, 0, width, 0, kc);
+          strided_b_panels(block, std::int64_t{1}, kc)(dst, nr, 0, kc, 0, width);  // B[p, j] = block[j * kc + p]
         };
         gemm_panels<T>(cout_g, kdim, cols, T(1), strided_panels(a, a_row, 1), pack_b,
                        chunk == chunk_begin ? T(0) : T(1), out, kdim, allow_parallel);

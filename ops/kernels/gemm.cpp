@@ -251,12 +251,17 @@ PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col)
 }
 
 template <class T>
+PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  return [&uk, b, b_row, b_col](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+}
+
+template <class T>
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
           const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
-  const MicroKernel<T>& uk = select_kernel<T>();
-  const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                   std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
-  gemm_panels(m, n, k, alpha, strided_panels(a, a_row, a_col), pack_b, beta, c, ldc, /*allow_parallel=*/true);
+  gemm_panels(m, n, k, alpha, strided_panels(a, a_row, a_col), strided_b_panels(b, b_row, b_col), beta, c, ldc,
+              /*allow_parallel=*/true);
 }
 
 template <class T>
@@ -281,7 +286,8 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                   std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
   template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
                                const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
-  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);
+  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
+  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)
 #undef TG_INSTANTIATE_GEMM

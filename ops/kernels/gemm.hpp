@@ -47,11 +47,13 @@ template <class T>
 void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
                  const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel);
 
-// The packer of a strided matrix A (element (i, k) at a[i * a_row + k * a_col]) on the
-// current SIMD path: what gemm() packs A with. Any strided matrix packs this way, e.g. a
-// transposed B panel: dst[p * nr + j] = B[k0 + p, j0 + j] is the packing of B^T.
+// The packers of a strided A (element (i, k) at a[i * a_row + k * a_col]) and a strided B
+// (element (k, j) at b[k * b_row + j * b_col]) on the current SIMD path: what gemm() packs
+// its operands with.
 template <class T>
 PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col);
+template <class T>
+PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col);
 
 
 // Instruction-set paths of gemm(), lowest first.
