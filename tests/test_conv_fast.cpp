@@ -11,6 +11,7 @@
 #include "ops/conv/conv_common.hpp"
 #include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/conv_fast.hpp"
+#include "ops/kernels/conv_winograd.hpp"
 #include "ops/kernels/gemm.hpp"
 
 using namespace tg;
@@ -36,6 +37,7 @@ std::vector<ConvCase> fast_cases() {
       {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // 7-pixel rows: one tile of 3 vectors
       {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},              // 16 vectors of channels, input in blocks
       {6, 32, 5, 6, 64, 3, 3, {.padding = 1, .groups = 2}, true},    // small planes: image slices under each weight block
+      {4, 64, 10, 9, 64, 3, 3, {.padding = 1}, true},                // wide enough for Winograd; an odd output width
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;
@@ -65,7 +67,17 @@ struct Results {
 // Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
 // forced (with the input gradient one stride phase at a time; on the GEMM and channel paths,
 // with the rotated kernel read in place for stride 1).
-enum class Path { oracle, fast, gemm, direct, channels };
+enum class Path { oracle, fast, gemm, direct, channels, winograd };
+
+// Whether a forced path computes the forward map of g: the direct path needs unit column
+// stride (the input gradient's convolution always has it); Winograd's F(2x2, 3x3) takes 3x3
+// kernels at stride 1 and dilation 1 (and then computes the input gradient too, the rule's
+// correlation being one as well). A path that does not leaves its outputs zero.
+bool runs_forward(Path path, const ConvLoopGeometry& g) {
+  if (path == Path::direct) return g.stride_w == 1;
+  if (path == Path::winograd) return conv2d_winograd_applies(g);
+  return true;
+}
 
 template <class T>
 Results run(const ConvCase& c, Path path, bool integers) {
@@ -87,10 +99,12 @@ Results run(const ConvCase& c, Path path, bool integers) {
     if (path == Path::gemm) forward = &conv2d_im2col_gemm<T>;
     if (path == Path::direct) forward = &conv2d_direct<T>;
     if (path == Path::channels) forward = &conv2d_direct_channels<T>;
-    // The direct path needs unit column stride; the input gradient's convolution always has it.
-    if (path != Path::direct || g.stride_w == 1) forward(x.data(), w.data(), bias, y.data(), g);
+    if (path == Path::winograd) forward = &conv2d_winograd<T>;
+    if (runs_forward(path, g)) forward(x.data(), w.data(), bias, y.data(), g);
     if (path == Path::fast) {
       conv2d_input_grad_fast<T>(dy.data(), w.data(), dx.data(), g);
+    } else if (path == Path::winograd) {
+      if (runs_forward(path, g)) conv2d_input_grad_winograd<T>(dy.data(), w.data(), dx.data(), g);
     } else if (path == Path::gemm) {
       conv2d_input_grad_gemm<T>(dy.data(), w.data(), dx.data(), g);
     } else if (path == Path::channels) {
@@ -141,12 +155,13 @@ TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integer
     set_gemm_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       const Results oracle = run<double>(c, Path::oracle, true);
-      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels}) {
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::winograd}) {
         INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
         const Results fast = run<double>(c, kernel, true);
-        if (kernel != Path::direct || c.options.stride.w == 1) CHECK(fast.y == oracle.y);
-        CHECK(fast.dx == oracle.dx);
-        if (kernel != Path::direct || c.options.stride.w == 1) CHECK(fast.dw == oracle.dw);
+        const bool forward_ran = runs_forward(kernel, geometry(c));
+        if (forward_ran) CHECK(fast.y == oracle.y);
+        if (forward_ran || kernel != Path::winograd) CHECK(fast.dx == oracle.dx);
+        if (forward_ran && kernel != Path::winograd) CHECK(fast.dw == oracle.dw);
       }
     }
   }
@@ -166,6 +181,14 @@ TEST_CASE("fast conv kernels match the direct loops on random float32 and float6
       check_close(f32.y, o32.y, 2e-5, "y float32");
       check_close(f32.dx, o32.dx, 2e-5, "dx float32");
       check_close(f32.dw, o32.dw, 1e-4, "dw float32");
+      if (runs_forward(Path::winograd, geometry(c))) {
+        // Its transforms round as well: within the same bounds as the direct sums.
+        const Results w64 = run<double>(c, Path::winograd, false), w32 = run<float>(c, Path::winograd, false);
+        check_close(w64.y, o64.y, 1e-13, "winograd y float64");
+        check_close(w64.dx, o64.dx, 1e-13, "winograd dx float64");
+        check_close(w32.y, o32.y, 2e-5, "winograd y float32");
+        check_close(w32.dx, o32.dx, 2e-5, "winograd dx float32");
+      }
     }
   }
 }
@@ -209,13 +232,15 @@ TEST_CASE("every forward path writes a strided output layout in place and nothin
       strided.y_row = 2 * cols;
       strided.y_col = 2;
       constexpr double kUntouched = -12345.0;
-      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::oracle}) {
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::winograd, Path::oracle}) {
+        if (!runs_forward(kernel, g)) continue;
         INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
         ConvForwardFn<double> forward = &conv2d_reference_loops<double>;
         if (kernel == Path::fast) forward = &conv2d_fast<double>;
         if (kernel == Path::gemm) forward = &conv2d_im2col_gemm<double>;
         if (kernel == Path::direct) forward = &conv2d_direct<double>;
         if (kernel == Path::channels) forward = &conv2d_direct_channels<double>;
+        if (kernel == Path::winograd) forward = &conv2d_winograd<double>;
         std::vector<double> y(sz(g.batch * g.out_channels * rows * cols), kUntouched);
         forward(x.data(), w.data(), b.data(), y.data() + cols + 1, strided);
         bool placed = true, between_untouched = true;

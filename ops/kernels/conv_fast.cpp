@@ -4,6 +4,7 @@
 
 #include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/conv_weights.hpp"
+#include "ops/kernels/conv_winograd.hpp"
 #include "ops/kernels/gemm.hpp"
 #include "ops/kernels/im2col.hpp"
 #include "ops/kernels/int_math.hpp"
@@ -68,11 +69,12 @@ void subsample_planes(const T* x, const ConvLoopGeometry& g, T* dst) {
   });
 }
 
-enum class ForwardPath { channels, direct, gemm };
+enum class ForwardPath { winograd, channels, direct, gemm };
 
 // The path conv2d_fast takes for g.
 template <class T>
 ForwardPath forward_path(const ConvLoopGeometry& g) {
+  if (conv2d_winograd_suits<T>(g)) return ForwardPath::winograd;
   if (conv2d_direct_channels_suit<T>(g)) return ForwardPath::channels;
   if (conv2d_direct_suits<T>(g)) return ForwardPath::direct;
   return ForwardPath::gemm;
@@ -145,6 +147,9 @@ void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const Con
 template <class T>
 void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
   switch (forward_path<T>(g)) {
+    case ForwardPath::winograd:
+      conv2d_winograd(x, ConvWeights<T>{w, false}, b, y, g);
+      return;
     case ForwardPath::channels:
       conv2d_direct_channels(x, w, b, y, g);
       return;
@@ -189,12 +194,20 @@ void conv2d_input_grad_channels(const T* dy, const T* w, T* dx, const ConvLoopGe
 }
 
 template <class T>
+void conv2d_input_grad_winograd(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  conv2d_winograd<T>(dy, ConvWeights<T>{w, true}, nullptr, dx, rot180_geometry(g));
+}
+
+template <class T>
 void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
   if (g.stride_h > 1 || g.stride_w > 1) {
     conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
     return;
   }
   switch (forward_path<T>(rot180_geometry(g))) {
+    case ForwardPath::winograd:
+      conv2d_input_grad_winograd(dy, w, dx, g);
+      return;
     case ForwardPath::channels:
       conv2d_input_grad_channels(dy, w, dx, g);
       return;
@@ -282,7 +295,9 @@ template void conv2d_input_grad_fast<double>(const double*, const double*, doubl
 template void conv2d_input_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_input_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_input_grad_channels<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_input_grad_winograd<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_input_grad_channels<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_input_grad_winograd<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_fast<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);

@@ -1,9 +1,10 @@
 // Fast convolution kernels: the paths the conv ops run. Each is tested against the direct
 // loops of conv.hpp (the oracle) over the same geometry sweep.
 //
-//   conv2d_fast             the direct path (conv_direct.hpp) where it suits the shape,
-//                           else conv2d_im2col_gemm: y = W . X_col per group, a packed GEMM
-//                           whose B panels are filled with im2col patches on the fly.
+//   conv2d_fast             Winograd's F(2x2, 3x3) (conv_winograd.hpp) for wide 3x3 layers,
+//                           the direct path (conv_direct.hpp) where it suits the shape, else
+//                           conv2d_im2col_gemm: y = W . X_col per group, a packed GEMM whose
+//                           B panels are filled with im2col patches on the fly.
 //   conv2d_input_grad_fast  the ROT180 rule run by conv2d_fast: the hand-derived rule is the
 //                           fast path (for strides > 1, one stride phase at a time; the
 //                           GEMM and channel paths read the rotated kernel in place).
@@ -46,6 +47,12 @@ template <class T>
 void conv2d_input_grad_gemm(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 template <class T>
 void conv2d_input_grad_channels(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
+
+// The ROT180 rule by Winograd's F(2x2, 3x3) (conv_winograd.hpp), the rotated kernel read in
+// place by its weight transform; requires a 3x3 kernel at stride 1 and dilation 1 (the rule's
+// correlation is then one too).
+template <class T>
+void conv2d_input_grad_winograd(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g);
 
 template <class T>
 void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);

@@ -1,0 +1,110 @@
+// F(2x2, 3x3) Winograd convolution (see conv_winograd.hpp). Per group and per chunk of
+// images: every input plane's blocks are transformed into V (16 matrices of [C_in, blocks]),
+// 16 GEMMs multiply them by the transformed kernels U, and the output transform turns each
+// block's 16 sums back into its 2x2 outputs, plus the bias. The transforms run on the current
+// SIMD path (conv_winograd_tile.hpp); each writes its own planes, and the GEMMs' sums do not
+// depend on the thread count, so neither does the result.
+#include "ops/kernels/conv_winograd.hpp"
+
+#include <algorithm>
+
+#include "ops/kernels/conv_winograd_kernels.hpp"
+#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+using winograd_detail::Blocks;
+using winograd_detail::kPoints;
+
+// conv2d_fast's choice, measured against the direct channel layout at batch 8: ResNet's
+// 64-, 128- and 256-channel layers gain; 32 -> 64 channels at 14 x 14 (MNIST's second layer)
+// lose, their GEMMs being too shallow; and 512 channels at 7 x 7 lose, the transformed kernel
+// (16 x 512 x 512) costing more than 128 blocks repay.
+constexpr std::int64_t kMinChannels = 64;
+
+template <class T>
+const winograd_detail::Transforms<T>& transforms() {
+  return *pick_by_simd_path(&winograd_detail::portable_transforms<T>(), &winograd_detail::avx2_transforms<T>(),
+                            &winograd_detail::avx512_transforms<T>());
+}
+
+}  // namespace
+
+bool conv2d_winograd_applies(const ConvLoopGeometry& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 &&
+         g.dilation_w == 1;
+}
+
+template <class T>
+bool conv2d_winograd_suits(const ConvLoopGeometry& g) {
+  const std::int64_t widest = std::max(g.cin_g(), g.cout_g());
+  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels &&
+         2 * g.batch * Blocks(g).per_image >= 3 * widest;
+}
+
+template <class T>
+void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
+  const winograd_detail::Transforms<T>& tf = transforms<T>();
+  const std::int64_t kg = g.cout_g(), cg = g.cin_g();
+  const Blocks blocks(g);
+  // Chunks of whole images with enough blocks for the GEMMs to run at speed and to repay
+  // packing U once per chunk (1.5 per channel), and no more, so that V and M stay as near
+  // the cache as the GEMMs allow.
+  const std::int64_t chunk_blocks = std::max<std::int64_t>(96, 3 * std::max(kg, cg) / 2);
+  const std::int64_t chunk = std::clamp<std::int64_t>(ceil_div(chunk_blocks, blocks.per_image), 1, g.batch);
+  ScratchLease u_lease, vm_lease;
+  T* const u = u_lease.array<T>(kPoints * kg * cg);
+  T* const v = vm_lease.array<T>(kPoints * (cg + kg) * chunk * blocks.per_image);
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    parallel_for(cg, 4, [&](std::int64_t begin, std::int64_t end) {
+      ScratchLease lease;
+      T* const scratch = lease.array<T>(9 * kg);
+      for (std::int64_t c = begin; c < end; ++c) tf.weights(weights, g, grp, c, u + c * kg, kg * cg, scratch);
+    });
+    for (std::int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
+      const std::int64_t n1 = std::min(g.batch, n0 + chunk);
+      const std::int64_t ld = (n1 - n0) * blocks.per_image;
+      T* const m = v + kPoints * cg * ld;
+      parallel_for((n1 - n0) * cg, 8, [&](std::int64_t begin, std::int64_t end) {
+        ScratchLease lease;
+        T* const scratch = lease.array<T>(winograd_detail::input_scratch(g));
+        for (std::int64_t task = begin; task < end; ++task) {
+          const std::int64_t n = n0 + task / cg, c = task % cg;
+          tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g,
+                   v + c * ld + (n - n0) * blocks.per_image, cg * ld, scratch);
+        }
+      });
+      for (std::int64_t xi = 0; xi < kPoints; ++xi) {
+        gemm<T>(kg, ld, cg, T(1), u + xi * kg * cg, 1, kg, v + xi * cg * ld, ld, 1, T(0), m + xi * kg * ld, ld);
+      }
+      parallel_for((n1 - n0) * kg, 8, [&](std::int64_t begin, std::int64_t end) {
+        ScratchLease lease;
+        T* const scratch = lease.array<T>(winograd_detail::output_scratch(g));
+        for (std::int64_t task = begin; task < end; ++task) {
+          const std::int64_t n = n0 + task / kg, k = task % kg;
+          tf.output(m + k * ld + (n - n0) * blocks.per_image, kg * ld, b != nullptr ? b[grp * kg + k] : T(0), g,
+                    y + (n * g.out_channels + grp * kg + k) * y_plane_stride(g), scratch);
+        }
+      });
+    }
+  }
+}
+
+template <class T>
+void conv2d_winograd(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  conv2d_winograd(x, ConvWeights<T>{w, false}, b, y, g);
+}
+
+#define TG_INSTANTIATE_WINOGRAD(T)                                                                    \
+  template bool conv2d_winograd_suits<T>(const ConvLoopGeometry&);                                    \
+  template void conv2d_winograd<T>(const T*, ConvWeights<T>, const T*, T*, const ConvLoopGeometry&); \
+  template void conv2d_winograd<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);
+TG_INSTANTIATE_WINOGRAD(float)
+TG_INSTANTIATE_WINOGRAD(double)
+#undef TG_INSTANTIATE_WINOGRAD
+
+}  // namespace tg::kernels

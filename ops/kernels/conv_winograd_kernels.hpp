@@ -1,0 +1,48 @@
+// Internal interface between the Winograd driver (conv_winograd.cpp) and its transforms,
+// compiled once per instruction set (conv_winograd_{portable,avx2,avx512}.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "ops/kernels/conv.hpp"
+#include "ops/kernels/conv_weights.hpp"
+#include "ops/kernels/int_math.hpp"
+
+namespace tg::kernels::winograd_detail {
+
+inline constexpr std::int64_t kPoints = 16;  // 4x4 transformed points per 2x2 output block
+
+// The 2x2 output blocks of one image: block (by, bx) holds outputs at rows 2 * by + {0, 1}
+// and columns 2 * bx + {0, 1}; the image's blocks are numbered by * cols + bx.
+struct Blocks {
+  std::int64_t rows, cols, per_image;
+  explicit Blocks(const ConvLoopGeometry& g)
+      : rows(ceil_div(g.out_h, 2)), cols(ceil_div(g.out_w, 2)), per_image(rows * cols) {}
+};
+
+// Transformed data is stored point-major: point xi of (channel, block) at
+// data[xi * point + channel * ld + block], `point` apart from one point to the next.
+template <class T>
+struct Transforms {
+  // U[xi] for input channel c of group grp and every output channel k, at u[xi * point + k]
+  // (U[xi] stored [c][k]: the GEMM's A transposed). Scratch: 9 * cout_g values.
+  void (*weights)(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t c, T* u,
+                  std::int64_t point, T* scratch);
+  // V[xi] of one input plane, for the image's blocks from v. Scratch: input_scratch(g).
+  void (*input)(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch);
+  // One output plane (in g's output layout) from M[xi] of the image's blocks at m, plus the
+  // bias. Scratch: output_scratch(g).
+  void (*output)(const T* m, std::int64_t point, T bias, const ConvLoopGeometry& g, T* y, T* scratch);
+};
+
+inline std::int64_t input_scratch(const ConvLoopGeometry& g) { return 18 * (Blocks(g).cols + 1); }
+inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).cols; }
+
+template <class T>
+const Transforms<T>& portable_transforms();
+template <class T>
+const Transforms<T>& avx2_transforms();
+template <class T>
+const Transforms<T>& avx512_transforms();
+
+}  // namespace tg::kernels::winograd_detail

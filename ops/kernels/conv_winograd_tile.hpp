@@ -1,0 +1,177 @@
+// The transforms of the F(2x2, 3x3) Winograd convolution (conv_winograd.hpp), as plain loops
+// along contiguous runs that the compiler vectorises for the instruction set of the file that
+// includes this one (conv_winograd_{portable,avx2,avx512}.cpp, after their target pragma).
+// Internal linkage for the reason given in gemm_tile.hpp. Those files are built with
+// -ffp-contract=off: only additions, subtractions and halvings, in the same order on every
+// path, so every path gives the same bits.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "ops/kernels/conv_winograd_kernels.hpp"
+
+namespace tg::kernels::winograd_detail {
+namespace {
+
+// U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the kernels of input
+// channel c and every output channel k, along k. The kernels are gathered tap-major first:
+// as stored, or for the ROT180 rule rotated and channel-swapped in place.
+template <class T>
+void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t c, T* u,
+                     std::int64_t point, T* taps) {
+  const std::int64_t kg = g.cout_g(), cg = g.cin_g();
+  const T half = T(0.5);
+  for (std::int64_t k = 0; k < kg; ++k) {
+    // The rule's kernel (k, c, u, v) is the forward's (c, k, 2 - u, 2 - v).
+    const T* src = weights.rot180 ? weights.w + ((grp * cg + c) * kg + k) * 9 : weights.w + ((grp * kg + k) * cg + c) * 9;
+    for (int t = 0; t < 9; ++t) taps[t * kg + k] = src[weights.rot180 ? 8 - t : t];
+  }
+  for (int i = 0; i < 4; ++i) {
+    T* const u_i = u + (i * 4) * point;
+    for (std::int64_t k = 0; k < kg; ++k) {
+      T r[3];  // row i of G g
+      for (int v = 0; v < 3; ++v) {
+        const T g0 = taps[v * kg + k], g1 = taps[(3 + v) * kg + k], g2 = taps[(6 + v) * kg + k];
+        r[v] = i == 0 ? g0 : i == 1 ? (g0 + g1 + g2) * half : i == 2 ? (g0 - g1 + g2) * half : g2;
+      }
+      u_i[k] = r[0];
+      u_i[point + k] = (r[0] + r[1] + r[2]) * half;
+      u_i[2 * point + k] = (r[0] - r[1] + r[2]) * half;
+      u_i[3 * point + k] = r[2];
+    }
+  }
+}
+
+// The loops below take restrict pointers: they run over separate buffers, and without that
+// promise the compiler would not vectorise loops over this many streams.
+
+// Even and odd columns of a row: even[j] = row[2j], odd[j] = row[2j + 1], j < n.
+template <class T>
+void split_columns(const T* __restrict row, std::int64_t n, T* __restrict even, T* __restrict odd) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    even[j] = row[2 * j];
+    odd[j] = row[2 * j + 1];
+  }
+}
+
+// B^T d for four rows d[0..3] of n columns each (d[i] at d + i * n), into t likewise.
+template <class T>
+void combine_rows(const T* __restrict d, std::int64_t n, T* __restrict t) {
+  for (std::int64_t j = 0; j < n; ++j) {
+    const T d0 = d[j], d1 = d[n + j], d2 = d[2 * n + j], d3 = d[3 * n + j];
+    t[j] = d0 - d2;
+    t[n + j] = d1 + d2;
+    t[2 * n + j] = d2 - d1;
+    t[3 * n + j] = d1 - d3;
+  }
+}
+
+// (B^T d) B for one combined row: the four columns 2 bx .. 2 bx + 3 of block bx are
+// even[bx], odd[bx], even[bx + 1], odd[bx + 1]; v_j[bx] receives point j of the row.
+template <class T>
+void combine_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict v0,
+                     T* __restrict v1, T* __restrict v2, T* __restrict v3) {
+  for (std::int64_t bx = 0; bx < cols; ++bx) {
+    v0[bx] = even[bx] - even[bx + 1];
+    v1[bx] = odd[bx] + even[bx + 1];
+    v2[bx] = even[bx + 1] - odd[bx];
+    v3[bx] = odd[bx] - odd[bx + 1];
+  }
+}
+
+// V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for every block of one input
+// plane. Per row of blocks, the four input rows under it are zero-padded and split into even
+// and odd columns (so every later step runs along unit-stride runs), combined across rows
+// (B^T d), then across columns.
+template <class T>
+void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch) {
+  const Blocks blocks(g);
+  const std::int64_t half_span = blocks.cols + 1;  // even (odd) columns the blocks read
+  T* const padded = scratch;                       // one input row, zero-padded: 2 * half_span
+  T* const even = padded + 2 * half_span;          // [4][half_span], then odd likewise
+  T* const odd = even + 4 * half_span;
+  T* const comb_even = odd + 4 * half_span;        // B^T d of the even columns, then odd
+  T* const comb_odd = comb_even + 4 * half_span;
+  const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left, 0, 2 * half_span);
+  const std::int64_t hi = std::clamp<std::int64_t>(g.pad_left + g.in_w, lo, 2 * half_span);
+  for (std::int64_t by = 0; by < blocks.rows; ++by) {
+    for (int i = 0; i < 4; ++i) {
+      const std::int64_t r = 2 * by - g.pad_top + i;
+      std::fill(padded, padded + 2 * half_span, T(0));
+      if (r >= 0 && r < g.in_h) {
+        const T* src = plane + r * g.in_w - g.pad_left;
+        std::copy(src + lo, src + hi, padded + lo);
+      }
+      split_columns(padded, half_span, even + i * half_span, odd + i * half_span);
+    }
+    combine_rows(even, half_span, comb_even);
+    combine_rows(odd, half_span, comb_odd);
+    for (int i = 0; i < 4; ++i) {
+      T* const v0 = v + (i * 4) * point + by * blocks.cols;
+      combine_columns(comb_even + i * half_span, comb_odd + i * half_span, blocks.cols, v0, v0 + point,
+                      v0 + 2 * point, v0 + 3 * point);
+    }
+  }
+}
+
+// Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], plus the bias, for a row of blocks (point j of
+// block bx at m[j * point + bx]): the even and odd output columns of its two output rows,
+// into out[0..3] = even row 0, odd row 0, even row 1, odd row 1 (cols each).
+template <class T>
+void output_blocks(const T* __restrict m, std::int64_t point, std::int64_t cols, T bias, T* __restrict out) {
+  for (std::int64_t bx = 0; bx < cols; ++bx) {
+    T s0[4], s1[4];  // the rows of A^T m
+    for (int j = 0; j < 4; ++j) {
+      const T m0 = m[j * point + bx], m1 = m[(4 + j) * point + bx];
+      const T m2 = m[(8 + j) * point + bx], m3 = m[(12 + j) * point + bx];
+      s0[j] = m0 + m1 + m2;
+      s1[j] = m1 - m2 - m3;
+    }
+    out[bx] = s0[0] + s0[1] + s0[2] + bias;
+    out[cols + bx] = s0[1] - s0[2] - s0[3] + bias;
+    out[2 * cols + bx] = s1[0] + s1[1] + s1[2] + bias;
+    out[3 * cols + bx] = s1[1] - s1[2] - s1[3] + bias;
+  }
+}
+
+// One output row from its even and odd columns, in g's output layout (y_col apart), cut at
+// out_w.
+template <class T>
+void interleave_row(const T* __restrict even, const T* __restrict odd, const ConvLoopGeometry& g, T* __restrict y) {
+  const std::int64_t pairs = g.out_w / 2;
+  if (g.y_col == 1) {
+    for (std::int64_t bx = 0; bx < pairs; ++bx) {
+      y[2 * bx] = even[bx];
+      y[2 * bx + 1] = odd[bx];
+    }
+  } else {
+    for (std::int64_t bx = 0; bx < pairs; ++bx) {
+      y[2 * bx * g.y_col] = even[bx];
+      y[(2 * bx + 1) * g.y_col] = odd[bx];
+    }
+  }
+  if (g.out_w % 2 != 0) y[(g.out_w - 1) * g.y_col] = even[pairs];
+}
+
+// One output plane from M of its blocks (point j of block t at m[j * point + t]).
+template <class T>
+void output_plane(const T* m, std::int64_t point, T bias, const ConvLoopGeometry& g, T* y, T* scratch) {
+  const Blocks blocks(g);
+  const std::int64_t y_row = y_row_stride(g);
+  for (std::int64_t by = 0; by < blocks.rows; ++by) {
+    output_blocks(m + by * blocks.cols, point, blocks.cols, bias, scratch);
+    for (std::int64_t i = 0; i < 2 && 2 * by + i < g.out_h; ++i) {
+      const T* even = scratch + 2 * i * blocks.cols;
+      interleave_row(even, even + blocks.cols, g, y + (2 * by + i) * y_row);
+    }
+  }
+}
+
+template <class T>
+constexpr Transforms<T> make_transforms() {
+  return {&weights_channel<T>, &input_plane<T>, &output_plane<T>};
+}
+
+}  // namespace
+}  // namespace tg::kernels::winograd_detail
