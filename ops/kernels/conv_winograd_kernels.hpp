@@ -35,7 +35,9 @@ struct Transforms {
   void (*output)(const T* m, std::int64_t point, T bias, const ConvLoopGeometry& g, T* y, T* scratch);
 };
 
-inline std::int64_t input_scratch(const ConvLoopGeometry& g) { return 18 * (Blocks(g).cols + 1); }
+inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
+  return (4 * Blocks(g).rows + 12) * (Blocks(g).cols + 1);  // even and odd padded rows, two combined
+}
 inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).cols; }
 
 template <class T>

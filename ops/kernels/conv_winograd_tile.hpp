@@ -46,12 +46,35 @@ void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int
 // The loops below take restrict pointers: they run over separate buffers, and without that
 // promise the compiler would not vectorise loops over this many streams.
 
-// Even and odd columns of a row: even[j] = row[2j], odd[j] = row[2j + 1], j < n.
+// The even and odd columns of padded row `row` (input row row - pad_top, zero outside the
+// input): even[j] = padded column 2j, odd[j] = 2j + 1, j < n, padded column q holding input
+// column q - pad_left.
 template <class T>
-void split_columns(const T* __restrict row, std::int64_t n, T* __restrict even, T* __restrict odd) {
-  for (std::int64_t j = 0; j < n; ++j) {
-    even[j] = row[2 * j];
-    odd[j] = row[2 * j + 1];
+void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std::int64_t n, T* __restrict even,
+               T* __restrict odd) {
+  const std::int64_t r = row - g.pad_top;
+  if (r < 0 || r >= g.in_h) {
+    std::fill(even, even + n, T(0));
+    std::fill(odd, odd + n, T(0));
+    return;
+  }
+  const T* __restrict src = plane + r * g.in_w;
+  const auto at = [&](std::int64_t q) { return q >= 0 && q < g.in_w ? src[q] : T(0); };
+  // j with both 2j - pad_left and 2j + 1 - pad_left inside the input: no tests.
+  const std::int64_t j_lo = std::clamp<std::int64_t>(ceil_div(std::max<std::int64_t>(g.pad_left, 0), 2), 0, n);
+  const std::int64_t j_hi = std::clamp<std::int64_t>((g.in_w - 1 + g.pad_left) / 2, j_lo, n);
+  for (std::int64_t j = 0; j < j_lo; ++j) {
+    even[j] = at(2 * j - g.pad_left);
+    odd[j] = at(2 * j + 1 - g.pad_left);
+  }
+  const T* __restrict base = src - g.pad_left;
+  for (std::int64_t j = j_lo; j < j_hi; ++j) {
+    even[j] = base[2 * j];
+    odd[j] = base[2 * j + 1];
+  }
+  for (std::int64_t j = j_hi; j < n; ++j) {
+    even[j] = at(2 * j - g.pad_left);
+    odd[j] = at(2 * j + 1 - g.pad_left);
   }
 }
 
@@ -81,32 +104,24 @@ void combine_columns(const T* __restrict even, const T* __restrict odd, std::int
 }
 
 // V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for every block of one input
-// plane. Per row of blocks, the four input rows under it are zero-padded and split into even
-// and odd columns (so every later step runs along unit-stride runs), combined across rows
-// (B^T d), then across columns.
+// plane. The padded rows are split into even and odd columns once (so every later step runs
+// along unit-stride runs); per row of blocks, the four rows under it are combined (B^T d),
+// then their columns.
 template <class T>
 void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch) {
   const Blocks blocks(g);
-  const std::int64_t half_span = blocks.cols + 1;  // even (odd) columns the blocks read
-  T* const padded = scratch;                       // one input row, zero-padded: 2 * half_span
-  T* const even = padded + 2 * half_span;          // [4][half_span], then odd likewise
-  T* const odd = even + 4 * half_span;
-  T* const comb_even = odd + 4 * half_span;        // B^T d of the even columns, then odd
+  const std::int64_t half_span = blocks.cols + 1;    // even (odd) columns the blocks read
+  const std::int64_t padded_rows = 2 * blocks.rows + 2;
+  T* const even = scratch;                           // [padded_rows][half_span], then odd
+  T* const odd = even + padded_rows * half_span;
+  T* const comb_even = odd + padded_rows * half_span;  // B^T d of one row of blocks, even then odd
   T* const comb_odd = comb_even + 4 * half_span;
-  const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left, 0, 2 * half_span);
-  const std::int64_t hi = std::clamp<std::int64_t>(g.pad_left + g.in_w, lo, 2 * half_span);
+  for (std::int64_t row = 0; row < padded_rows; ++row) {
+    split_row(plane, g, row, half_span, even + row * half_span, odd + row * half_span);
+  }
   for (std::int64_t by = 0; by < blocks.rows; ++by) {
-    for (int i = 0; i < 4; ++i) {
-      const std::int64_t r = 2 * by - g.pad_top + i;
-      std::fill(padded, padded + 2 * half_span, T(0));
-      if (r >= 0 && r < g.in_h) {
-        const T* src = plane + r * g.in_w - g.pad_left;
-        std::copy(src + lo, src + hi, padded + lo);
-      }
-      split_columns(padded, half_span, even + i * half_span, odd + i * half_span);
-    }
-    combine_rows(even, half_span, comb_even);
-    combine_rows(odd, half_span, comb_odd);
+    combine_rows(even + 2 * by * half_span, half_span, comb_even);
+    combine_rows(odd + 2 * by * half_span, half_span, comb_odd);
     for (int i = 0; i < 4; ++i) {
       T* const v0 = v + (i * 4) * point + by * blocks.cols;
       combine_columns(comb_even + i * half_span, comb_odd + i * half_span, blocks.cols, v0, v0 + point,
