@@ -183,10 +183,23 @@ void output_plane(const T* m, std::int64_t point, T bias, const ConvLoopGeometry
   }
 }
 
-template <class T>
-constexpr Transforms<T> make_transforms() {
-  return {&weights_channel<T>, &input_plane<T>, &output_plane<T>};
-}
+constexpr Transforms<float> kTransformsF32 = {&weights_channel<float>, &input_plane<float>, &output_plane<float>};
+constexpr Transforms<double> kTransformsF64 = {&weights_channel<double>, &input_plane<double>, &output_plane<double>};
 
 }  // namespace
 }  // namespace tg::kernels::winograd_detail
+
+// The accessors <isa>_transforms<T>() of the including file's tables: expanded once by that
+// file after its target pragma is popped, so that they run on any CPU (the dispatch calls
+// all three before it picks one).
+#define TG_WINOGRAD_TRANSFORMS(isa)                                  \
+  namespace tg::kernels::winograd_detail {                           \
+  template <>                                                        \
+  const Transforms<float>& isa##_transforms<float>() {               \
+    return kTransformsF32;                                           \
+  }                                                                  \
+  template <>                                                        \
+  const Transforms<double>& isa##_transforms<double>() {             \
+    return kTransformsF64;                                           \
+  }                                                                  \
+  }
