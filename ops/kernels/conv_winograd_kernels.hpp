@@ -38,7 +38,7 @@ struct Transforms {
 inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
   return (4 * Blocks(g).rows + 12) * (Blocks(g).cols + 1);  // even and odd padded rows, two combined
 }
-inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).cols; }
+inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).per_image; }
 
 template <class T>
 const Transforms<T>& portable_transforms();

@@ -130,23 +130,23 @@ void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t p
   }
 }
 
-// Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], plus the bias, for a row of blocks (point j of
-// block bx at m[j * point + bx]): the even and odd output columns of its two output rows,
-// into out[0..3] = even row 0, odd row 0, even row 1, odd row 1 (cols each).
+// Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], plus the bias, for n blocks (point j of block t
+// at m[j * point + t]): the even and odd output columns of their two output rows, into
+// out[0..3] = even row 0, odd row 0, even row 1, odd row 1 (n each).
 template <class T>
-void output_blocks(const T* __restrict m, std::int64_t point, std::int64_t cols, T bias, T* __restrict out) {
-  for (std::int64_t bx = 0; bx < cols; ++bx) {
+void output_blocks(const T* __restrict m, std::int64_t point, std::int64_t n, T bias, T* __restrict out) {
+  for (std::int64_t t = 0; t < n; ++t) {
     T s0[4], s1[4];  // the rows of A^T m
     for (int j = 0; j < 4; ++j) {
-      const T m0 = m[j * point + bx], m1 = m[(4 + j) * point + bx];
-      const T m2 = m[(8 + j) * point + bx], m3 = m[(12 + j) * point + bx];
+      const T m0 = m[j * point + t], m1 = m[(4 + j) * point + t];
+      const T m2 = m[(8 + j) * point + t], m3 = m[(12 + j) * point + t];
       s0[j] = m0 + m1 + m2;
       s1[j] = m1 - m2 - m3;
     }
-    out[bx] = s0[0] + s0[1] + s0[2] + bias;
-    out[cols + bx] = s0[1] - s0[2] - s0[3] + bias;
-    out[2 * cols + bx] = s1[0] + s1[1] + s1[2] + bias;
-    out[3 * cols + bx] = s1[1] - s1[2] - s1[3] + bias;
+    out[t] = s0[0] + s0[1] + s0[2] + bias;
+    out[n + t] = s0[1] - s0[2] - s0[3] + bias;
+    out[2 * n + t] = s1[0] + s1[1] + s1[2] + bias;
+    out[3 * n + t] = s1[1] - s1[2] - s1[3] + bias;
   }
 }
 
@@ -169,17 +169,18 @@ void interleave_row(const T* __restrict even, const T* __restrict odd, const Con
   if (g.out_w % 2 != 0) y[(g.out_w - 1) * g.y_col] = even[pairs];
 }
 
-// One output plane from M of its blocks (point j of block t at m[j * point + t]).
+// One output plane from M of its blocks (point j of block t at m[j * point + t]): all blocks
+// in one run (the rows of 7 blocks of a 14 x 14 plane are too short to vectorise), then
+// each output row interleaved into y.
 template <class T>
 void output_plane(const T* m, std::int64_t point, T bias, const ConvLoopGeometry& g, T* y, T* scratch) {
   const Blocks blocks(g);
   const std::int64_t y_row = y_row_stride(g);
-  for (std::int64_t by = 0; by < blocks.rows; ++by) {
-    output_blocks(m + by * blocks.cols, point, blocks.cols, bias, scratch);
-    for (std::int64_t i = 0; i < 2 && 2 * by + i < g.out_h; ++i) {
-      const T* even = scratch + 2 * i * blocks.cols;
-      interleave_row(even, even + blocks.cols, g, y + (2 * by + i) * y_row);
-    }
+  output_blocks(m, point, blocks.per_image, bias, scratch);
+  for (std::int64_t i = 0; i < g.out_h; ++i) {
+    const std::int64_t by = i / 2;
+    const T* even = scratch + 2 * (i % 2) * blocks.per_image + by * blocks.cols;
+    interleave_row(even, even + blocks.per_image, g, y + i * y_row);
   }
 }
 
