@@ -36,7 +36,8 @@ struct Transforms {
 };
 
 inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
-  return (4 * Blocks(g).rows + 12) * (Blocks(g).cols + 1);  // even and odd padded rows, two combined
+  const Blocks blocks(g);
+  return 2 * (blocks.cols + 1) + 8 * (blocks.rows + 1) * blocks.cols;  // one split row; d B of them all
 }
 inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).per_image; }
 

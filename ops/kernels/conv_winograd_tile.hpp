@@ -78,55 +78,57 @@ void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std:
   }
 }
 
-// B^T d for four rows d[0..3] of n columns each (d[i] at d + i * n), into t likewise.
+// d B for one padded row, split into its even and odd columns (columns 2 bx .. 2 bx + 3 of
+// block bx are even[bx], odd[bx], even[bx + 1], odd[bx + 1]): c_j[bx] receives point j.
 template <class T>
-void combine_rows(const T* __restrict d, std::int64_t n, T* __restrict t) {
-  for (std::int64_t j = 0; j < n; ++j) {
-    const T d0 = d[j], d1 = d[n + j], d2 = d[2 * n + j], d3 = d[3 * n + j];
-    t[j] = d0 - d2;
-    t[n + j] = d1 + d2;
-    t[2 * n + j] = d2 - d1;
-    t[3 * n + j] = d1 - d3;
+void combine_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict c0,
+                     T* __restrict c1, T* __restrict c2, T* __restrict c3) {
+  for (std::int64_t bx = 0; bx < cols; ++bx) {
+    c0[bx] = even[bx] - even[bx + 1];
+    c1[bx] = odd[bx] + even[bx + 1];
+    c2[bx] = even[bx + 1] - odd[bx];
+    c3[bx] = odd[bx] - odd[bx + 1];
   }
 }
 
-// (B^T d) B for one combined row: the four columns 2 bx .. 2 bx + 3 of block bx are
-// even[bx], odd[bx], even[bx + 1], odd[bx + 1]; v_j[bx] receives point j of the row.
+// B^T (d B) for n blocks: the four rows under block t are even[t], odd[t], even[t + cols],
+// odd[t + cols] (the column-combined padded rows, even and odd rows apart); v_i[t] receives
+// point i of the column.
 template <class T>
-void combine_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict v0,
-                     T* __restrict v1, T* __restrict v2, T* __restrict v3) {
-  for (std::int64_t bx = 0; bx < cols; ++bx) {
-    v0[bx] = even[bx] - even[bx + 1];
-    v1[bx] = odd[bx] + even[bx + 1];
-    v2[bx] = even[bx + 1] - odd[bx];
-    v3[bx] = odd[bx] - odd[bx + 1];
+void combine_rows(const T* __restrict even, const T* __restrict odd, std::int64_t n, std::int64_t cols,
+                  T* __restrict v0, T* __restrict v1, T* __restrict v2, T* __restrict v3) {
+  for (std::int64_t t = 0; t < n; ++t) {
+    v0[t] = even[t] - even[t + cols];
+    v1[t] = odd[t] + even[t + cols];
+    v2[t] = even[t + cols] - odd[t];
+    v3[t] = odd[t] - odd[t + cols];
   }
 }
 
 // V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for every block of one input
-// plane. The padded rows are split into even and odd columns once (so every later step runs
-// along unit-stride runs); per row of blocks, the four rows under it are combined (B^T d),
-// then their columns.
+// plane. Each padded row is split into even and odd columns and combined across columns
+// (d B) once; with the even and odd rows of the result stored apart, the rows under block
+// t = by * cols + bx are entries t and t + cols of those two, so the row combination
+// (B^T .) runs over all blocks of the plane in unit-stride runs.
 template <class T>
 void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch) {
   const Blocks blocks(g);
-  const std::int64_t half_span = blocks.cols + 1;    // even (odd) columns the blocks read
-  const std::int64_t padded_rows = 2 * blocks.rows + 2;
-  T* const even = scratch;                           // [padded_rows][half_span], then odd
-  T* const odd = even + padded_rows * half_span;
-  T* const comb_even = odd + padded_rows * half_span;  // B^T d of one row of blocks, even then odd
-  T* const comb_odd = comb_even + 4 * half_span;
-  for (std::int64_t row = 0; row < padded_rows; ++row) {
-    split_row(plane, g, row, half_span, even + row * half_span, odd + row * half_span);
+  const std::int64_t half_span = blocks.cols + 1;  // even (odd) columns the blocks read
+  const std::int64_t half_rows = blocks.rows + 1;  // even (odd) padded rows the blocks read
+  const std::int64_t combined = half_rows * blocks.cols;
+  T* const even = scratch;                         // one padded row's even and odd columns
+  T* const odd = even + half_span;
+  T* const cols_even = odd + half_span;            // d B: [point j][even rows][cols], then odd rows
+  T* const cols_odd = cols_even + 4 * combined;
+  for (std::int64_t row = 0; row < 2 * half_rows; ++row) {
+    split_row(plane, g, row, half_span, even, odd);
+    T* const c0 = (row % 2 == 0 ? cols_even : cols_odd) + row / 2 * blocks.cols;
+    combine_columns(even, odd, blocks.cols, c0, c0 + combined, c0 + 2 * combined, c0 + 3 * combined);
   }
-  for (std::int64_t by = 0; by < blocks.rows; ++by) {
-    combine_rows(even + 2 * by * half_span, half_span, comb_even);
-    combine_rows(odd + 2 * by * half_span, half_span, comb_odd);
-    for (int i = 0; i < 4; ++i) {
-      T* const v0 = v + (i * 4) * point + by * blocks.cols;
-      combine_columns(comb_even + i * half_span, comb_odd + i * half_span, blocks.cols, v0, v0 + point,
-                      v0 + 2 * point, v0 + 3 * point);
-    }
+  for (int j = 0; j < 4; ++j) {
+    T* const v0 = v + j * point;  // point (i, j) is xi = 4 i + j
+    combine_rows(cols_even + j * combined, cols_odd + j * combined, blocks.per_image, blocks.cols, v0, v0 + 4 * point,
+                 v0 + 8 * point, v0 + 12 * point);
   }
 }
 
