@@ -26,6 +26,16 @@ using winograd_detail::kPoints;
 // (16 x 512 x 512) costing more than 128 blocks repay.
 constexpr std::int64_t kMinChannels = 64;
 
+// body(begin, end) over [0, n): shared out with `grain` when `parallel`, else in this thread.
+template <class Body>
+void share(std::int64_t n, std::int64_t grain, bool parallel, Body&& body) {
+  if (parallel) {
+    parallel_for(n, grain, body);
+  } else {
+    body(0, n);
+  }
+}
+
 template <class T>
 const winograd_detail::Transforms<T>& transforms() {
   return *pick_by_simd_path(&winograd_detail::portable_transforms<T>(), &winograd_detail::avx2_transforms<T>(),
@@ -56,45 +66,61 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   // the cache as the GEMMs allow.
   const std::int64_t chunk_blocks = std::max<std::int64_t>(96, 3 * std::max(kg, cg) / 2);
   const std::int64_t chunk = std::clamp<std::int64_t>(ceil_div(chunk_blocks, blocks.per_image), 1, g.batch);
-  ScratchLease u_lease, vm_lease;
+  const std::int64_t chunks = ceil_div(g.batch, chunk);
+  ScratchLease u_lease;
   T* const u = u_lease.array<T>(kPoints * kg * cg);
-  T* const v = vm_lease.array<T>(kPoints * (cg + kg) * chunk * blocks.per_image);
+
+  // Chunk ci of group grp: its input transform, 16 GEMMs and output transform, each step
+  // shared out among threads when `parallel`.
+  const auto run_chunk = [&](std::int64_t grp, std::int64_t ci, bool parallel) {
+    const std::int64_t n0 = ci * chunk, n1 = std::min(g.batch, n0 + chunk);
+    const std::int64_t ld = (n1 - n0) * blocks.per_image;
+    ScratchLease vm_lease;
+    T* const v = vm_lease.array<T>(kPoints * (cg + kg) * ld);
+    T* const m = v + kPoints * cg * ld;
+    share((n1 - n0) * cg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
+      ScratchLease lease;
+      T* const scratch = lease.array<T>(winograd_detail::input_scratch(g));
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t n = n0 + task / cg, c = task % cg;
+        tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g, v + c * ld + (n - n0) * blocks.per_image,
+                 cg * ld, scratch);
+      }
+    });
+    // The 16 GEMMs side by side, each on one thread: small products (128 x 196 x 128 for
+    // ResNet's 28 x 28 layer) shared out inside would pay two parallel regions each.
+    share(kPoints, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t xi = begin; xi < end; ++xi) {
+        gemm_panels<T>(kg, ld, cg, T(1), strided_panels(u + xi * kg * cg, std::int64_t{1}, kg),
+                       strided_b_panels(v + xi * cg * ld, ld, std::int64_t{1}), T(0), m + xi * kg * ld, ld, false);
+      }
+    });
+    share((n1 - n0) * kg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
+      ScratchLease lease;
+      T* const scratch = lease.array<T>(winograd_detail::output_scratch(g));
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t n = n0 + task / kg, k = task % kg;
+        tf.output(m + k * ld + (n - n0) * blocks.per_image, kg * ld, b != nullptr ? b[grp * kg + k] : T(0), g,
+                  y + (n * g.out_channels + grp * kg + k) * y_plane_stride(g), scratch);
+      }
+    });
+  };
+
   for (std::int64_t grp = 0; grp < g.groups; ++grp) {
     parallel_for(cg, 4, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease lease;
       T* const scratch = lease.array<T>(9 * kg);
       for (std::int64_t c = begin; c < end; ++c) tf.weights(weights, g, grp, c, u + c * kg, kg * cg, scratch);
     });
-    for (std::int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-      const std::int64_t n1 = std::min(g.batch, n0 + chunk);
-      const std::int64_t ld = (n1 - n0) * blocks.per_image;
-      T* const m = v + kPoints * cg * ld;
-      parallel_for((n1 - n0) * cg, 8, [&](std::int64_t begin, std::int64_t end) {
-        ScratchLease lease;
-        T* const scratch = lease.array<T>(winograd_detail::input_scratch(g));
-        for (std::int64_t task = begin; task < end; ++task) {
-          const std::int64_t n = n0 + task / cg, c = task % cg;
-          tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g,
-                   v + c * ld + (n - n0) * blocks.per_image, cg * ld, scratch);
-        }
+    // Several chunks go to threads whole (one parallel region, where sharing out every step
+    // of every chunk would open three); a single chunk shares out its steps. Either way each
+    // output is computed the same way, so the bits do not depend on the thread count.
+    if (chunks > 1) {
+      parallel_for(chunks, 1, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t ci = begin; ci < end; ++ci) run_chunk(grp, ci, false);
       });
-      // The 16 GEMMs side by side, each on one thread: small products (128 x 196 x 128 for
-      // ResNet's 28 x 28 layer) shared out inside would pay two parallel regions each.
-      parallel_for(kPoints, 1, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t xi = begin; xi < end; ++xi) {
-          gemm_panels<T>(kg, ld, cg, T(1), strided_panels(u + xi * kg * cg, std::int64_t{1}, kg),
-                         strided_b_panels(v + xi * cg * ld, ld, std::int64_t{1}), T(0), m + xi * kg * ld, ld, false);
-        }
-      });
-      parallel_for((n1 - n0) * kg, 8, [&](std::int64_t begin, std::int64_t end) {
-        ScratchLease lease;
-        T* const scratch = lease.array<T>(winograd_detail::output_scratch(g));
-        for (std::int64_t task = begin; task < end; ++task) {
-          const std::int64_t n = n0 + task / kg, k = task % kg;
-          tf.output(m + k * ld + (n - n0) * blocks.per_image, kg * ld, b != nullptr ? b[grp * kg + k] : T(0), g,
-                    y + (n * g.out_channels + grp * kg + k) * y_plane_stride(g), scratch);
-        }
-      });
+    } else {
+      run_chunk(grp, 0, true);
     }
   }
 }
