@@ -20,11 +20,14 @@ namespace {
 using winograd_detail::Blocks;
 using winograd_detail::kPoints;
 
-// conv2d_fast's choice, measured against the direct channel layout at batch 8: ResNet's
-// 64-, 128- and 256-channel layers gain; 32 -> 64 channels at 14 x 14 (MNIST's second layer)
-// lose, their GEMMs being too shallow; and 512 channels at 7 x 7 lose, the transformed kernel
-// (16 x 512 x 512) costing more than 128 blocks repay.
-constexpr std::int64_t kMinChannels = 64;
+// conv2d_fast's choice, measured against the direct paths (1 thread): ResNet's 64-, 128- and
+// 256-channel layers at batch 8 gain 2.3x, 1.5x and 1.2x; 16 to 64 channels on 14 x 14 to
+// 56 x 56 planes 1.05-1.5x. It loses on 7 x 7 planes, whose 16 blocks compute 8 x 8 outputs
+// and must repay the kernel transform (512 channels: 0.88x; 32 -> 64 channels: 0.81x), and
+// where the whole batch has too few blocks per channel (one 14 x 14 image of 64 channels:
+// 0.77x).
+constexpr std::int64_t kMinChannels = 16;  // per group, on both sides
+constexpr std::int64_t kMinPlaneSide = 12;
 
 // body(begin, end) over [0, n): shared out with `grain` when `parallel`, else in this thread.
 template <class Body>
@@ -53,7 +56,7 @@ template <class T>
 bool conv2d_winograd_suits(const ConvLoopGeometry& g) {
   const std::int64_t widest = std::max(g.cin_g(), g.cout_g());
   return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels &&
-         2 * g.batch * Blocks(g).per_image >= 3 * widest;
+         std::min(g.out_h, g.out_w) >= kMinPlaneSide && 2 * g.batch * Blocks(g).per_image >= 3 * widest;
 }
 
 template <class T>

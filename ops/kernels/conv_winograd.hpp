@@ -24,8 +24,9 @@ namespace tg::kernels {
 // groups and output layout).
 bool conv2d_winograd_applies(const ConvLoopGeometry& g);
 
-// True when conv2d_fast takes the Winograd path: the shape applies, and the layer is wide and
-// large enough for the 16 GEMMs to run at speed and to repay transforming the kernel.
+// True when conv2d_fast takes the Winograd path: the shape applies, with at least 16 channels
+// per group on both sides, planes of 12 x 12 or more, and enough blocks in the batch to
+// repay transforming the kernel.
 template <class T>
 bool conv2d_winograd_suits(const ConvLoopGeometry& g);
 
