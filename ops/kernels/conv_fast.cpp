@@ -223,7 +223,9 @@ void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeomet
 
 template <class T>
 void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
-  if (conv2d_weight_grad_direct_channels_suit<T>(g)) {
+  if (conv2d_weight_grad_winograd_suits<T>(g)) {
+    conv2d_weight_grad_winograd(x, dy, dw, g);
+  } else if (conv2d_weight_grad_direct_channels_suit<T>(g)) {
     conv2d_weight_grad_direct_channels(x, dy, dw, g);
   } else if (conv2d_direct_suits<T>(g)) {
     conv2d_weight_grad_direct(x, dy, dw, g);

@@ -8,7 +8,8 @@
 //   conv2d_input_grad_fast  the ROT180 rule run by conv2d_fast: the hand-derived rule is the
 //                           fast path (for strides > 1, one stride phase at a time; the
 //                           GEMM and channel paths read the rotated kernel in place).
-//   conv2d_weight_grad_fast the direct path where it suits the shape, else
+//   conv2d_weight_grad_fast Winograd's F(2x2, 3x3) for wide 3x3 layers, the direct path
+//                           where it suits the shape, else
 //                           conv2d_weight_grad_gemm: dW = dY . X_col^T per group, with X_col^T
 //                           packed panel by panel. Either way the batch is reduced over a
 //                           fixed partition in a fixed order.

@@ -36,4 +36,17 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
 template <class T>
 void conv2d_winograd(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g);
 
+// dw = the weight gradient by F(2x2, 3x3), the transpose of the forward's algorithm: with
+// Z = A e A^T the transform of each 2x2 block e of dy (A = [1 0; 1 1; 1 -1; 0 -1]) and V
+// the forward's input transform, dL/dU = sum over blocks of Z .* V, again 16 GEMMs (their
+// inner dimension the blocks of a chunk of images), and dW = G^T (dL/dU) G. Exact on small
+// integers (G^T's halves make quarters at most). Chunks are summed in order, so the bits do
+// not depend on the thread count. Requires conv2d_winograd_applies(g).
+template <class T>
+void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
+// True when conv2d_weight_grad_fast takes it: where the forward would, with 32 channels or
+// more on one side.
+template <class T>
+bool conv2d_weight_grad_winograd_suits(const ConvLoopGeometry& g);
+
 }  // namespace tg::kernels

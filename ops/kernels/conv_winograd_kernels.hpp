@@ -33,6 +33,12 @@ struct Transforms {
   // One output plane (in g's output layout) from M[xi] of the image's blocks at m, plus the
   // bias. Scratch: output_scratch(g).
   void (*output)(const T* m, std::int64_t point, T bias, const ConvLoopGeometry& g, T* y, T* scratch);
+  // The weight gradient's transforms: Z[xi] = (A e A^T)[xi] of one dy plane's blocks e,
+  // from z (scratch: output_grad_scratch(g)); and dW of output channel k of group grp, every
+  // input channel, from the summed products M[xi] ([k][c], k's row at m).
+  void (*output_grad)(const T* dy, const ConvLoopGeometry& g, T* z, std::int64_t point, T* scratch);
+  void (*kernel_grad)(const T* m, std::int64_t point, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k,
+                      T* dw);
 };
 
 inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
@@ -40,6 +46,9 @@ inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
   return 2 * (blocks.cols + 1) + 8 * (blocks.rows + 1) * blocks.cols;  // one split row; d B of them all
 }
 inline std::int64_t output_scratch(const ConvLoopGeometry& g) { return 4 * Blocks(g).per_image; }
+inline std::int64_t output_grad_scratch(const ConvLoopGeometry& g) {
+  return 2 * Blocks(g).cols + 8 * Blocks(g).per_image;  // one dy row split; e A^T of them all
+}
 
 template <class T>
 const Transforms<T>& portable_transforms();

@@ -46,19 +46,30 @@ void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int
 // The loops below take restrict pointers: they run over separate buffers, and without that
 // promise the compiler would not vectorise loops over this many streams.
 
+// even[j] = row[2j] and odd[j] = row[2j + 1] for the `width` elements of a row (odd[j] of
+// an odd width's last pair left as it is).
+template <class T>
+void split_columns(const T* __restrict row, std::int64_t width, T* __restrict even, T* __restrict odd) {
+  const std::int64_t pairs = width / 2;
+  for (std::int64_t j = 0; j < pairs; ++j) {
+    even[j] = row[2 * j];
+    odd[j] = row[2 * j + 1];
+  }
+  if (width % 2 != 0) even[pairs] = row[width - 1];
+}
+
 // The even and odd columns of padded row `row` (input row row - pad_top, zero outside the
 // input): even[j] = padded column 2j, odd[j] = 2j + 1, j < n, padded column q holding input
 // column q - pad_left.
 template <class T>
-void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std::int64_t n, T* __restrict even,
-               T* __restrict odd) {
+void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std::int64_t n, T* even, T* odd) {
   const std::int64_t r = row - g.pad_top;
   if (r < 0 || r >= g.in_h) {
     std::fill(even, even + n, T(0));
     std::fill(odd, odd + n, T(0));
     return;
   }
-  const T* __restrict src = plane + r * g.in_w;
+  const T* src = plane + r * g.in_w;
   const auto at = [&](std::int64_t q) { return q >= 0 && q < g.in_w ? src[q] : T(0); };
   // j with both 2j - pad_left and 2j + 1 - pad_left inside the input: no tests.
   const std::int64_t j_lo = std::clamp<std::int64_t>(ceil_div(std::max<std::int64_t>(g.pad_left, 0), 2), 0, n);
@@ -67,11 +78,7 @@ void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std:
     even[j] = at(2 * j - g.pad_left);
     odd[j] = at(2 * j + 1 - g.pad_left);
   }
-  const T* __restrict base = src - g.pad_left;
-  for (std::int64_t j = j_lo; j < j_hi; ++j) {
-    even[j] = base[2 * j];
-    odd[j] = base[2 * j + 1];
-  }
+  split_columns(src + 2 * j_lo - g.pad_left, 2 * (j_hi - j_lo), even + j_lo, odd + j_lo);
   for (std::int64_t j = j_hi; j < n; ++j) {
     even[j] = at(2 * j - g.pad_left);
     odd[j] = at(2 * j + 1 - g.pad_left);
@@ -186,8 +193,92 @@ void output_plane(const T* m, std::int64_t point, T bias, const ConvLoopGeometry
   }
 }
 
-constexpr Transforms<float> kTransformsF32 = {&weights_channel<float>, &input_plane<float>, &output_plane<float>};
-constexpr Transforms<double> kTransformsF64 = {&weights_channel<double>, &input_plane<double>, &output_plane<double>};
+// e A^T for one row of dy split into even and odd columns (block bx's two are even[bx] and
+// odd[bx]): c_j[bx] receives point j. A = [1 0; 1 1; 1 -1; 0 -1].
+template <class T>
+void combine_grad_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict c0,
+                          T* __restrict c1, T* __restrict c2, T* __restrict c3) {
+  for (std::int64_t bx = 0; bx < cols; ++bx) {
+    c0[bx] = even[bx];
+    c1[bx] = even[bx] + odd[bx];
+    c2[bx] = even[bx] - odd[bx];
+    c3[bx] = -odd[bx];
+  }
+}
+
+// A (e A^T) for n blocks, from their top and bottom rows: z_i[t] receives point i of the
+// column.
+template <class T>
+void combine_grad_rows(const T* __restrict top, const T* __restrict bottom, std::int64_t n, T* __restrict z0,
+                       T* __restrict z1, T* __restrict z2, T* __restrict z3) {
+  for (std::int64_t t = 0; t < n; ++t) {
+    z0[t] = top[t];
+    z1[t] = top[t] + bottom[t];
+    z2[t] = top[t] - bottom[t];
+    z3[t] = -bottom[t];
+  }
+}
+
+// Z = A e A^T for every 2x2 block e of one output-gradient plane (zero past the plane's
+// edge): the weight gradient's transform of dy. Each row of dy is split into even and odd
+// columns and combined across them (e A^T), its even and odd rows stored apart; then the two
+// rows of every block are combined (A .) in unit-stride runs over all blocks.
+template <class T>
+void output_grad_plane(const T* dy, const ConvLoopGeometry& g, T* z, std::int64_t point, T* scratch) {
+  const Blocks blocks(g);
+  const std::int64_t n = blocks.per_image;
+  T* const even = scratch;           // one dy row's even and odd columns
+  T* const odd = even + blocks.cols;
+  T* const top = odd + blocks.cols;  // e A^T: [point j][block], rows 2 by
+  T* const bottom = top + 4 * n;     // and rows 2 by + 1
+  for (std::int64_t row = 0; row < 2 * blocks.rows; ++row) {
+    if (row < g.out_h) {
+      // An odd width leaves the last block's second column past the edge: zero.
+      odd[blocks.cols - 1] = T(0);
+      split_columns(dy + row * g.out_w, g.out_w, even, odd);
+    } else {
+      std::fill(even, even + 2 * blocks.cols, T(0));
+    }
+    T* const c0 = (row % 2 == 0 ? top : bottom) + row / 2 * blocks.cols;
+    combine_grad_columns(even, odd, blocks.cols, c0, c0 + n, c0 + 2 * n, c0 + 3 * n);
+  }
+  for (int j = 0; j < 4; ++j) {
+    T* const z0 = z + j * point;
+    combine_grad_rows(top + j * n, bottom + j * n, n, z0, z0 + 4 * point, z0 + 8 * point, z0 + 12 * point);
+  }
+}
+
+// dW = G^T M G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1], for output channel k of
+// group grp and every input channel c (point xi of (k, c) at m[xi * point + c]): the
+// gradient of U = G g G^T carried back to the 3x3 kernel.
+template <class T>
+void kernel_grad_channel(const T* m, std::int64_t point, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k,
+                         T* dw) {
+  const std::int64_t kg = g.cout_g(), cg = g.cin_g();
+  const T half = T(0.5);
+  T* const dw_k = dw + (grp * kg + k) * cg * 9;
+  for (std::int64_t c = 0; c < cg; ++c) {
+    T r[3][4];  // G^T M
+    for (int b = 0; b < 4; ++b) {
+      const T m0 = m[b * point + c], m1 = m[(4 + b) * point + c];
+      const T m2 = m[(8 + b) * point + c], m3 = m[(12 + b) * point + c];
+      r[0][b] = m0 + (m1 + m2) * half;
+      r[1][b] = (m1 - m2) * half;
+      r[2][b] = (m1 + m2) * half + m3;
+    }
+    T* const out = dw_k + c * 9;
+    for (int a = 0; a < 3; ++a) {
+      out[a * 3 + 0] = r[a][0] + (r[a][1] + r[a][2]) * half;
+      out[a * 3 + 1] = (r[a][1] - r[a][2]) * half;
+      out[a * 3 + 2] = (r[a][1] + r[a][2]) * half + r[a][3];
+    }
+  }
+}
+
+constexpr Transforms<float> kTransformsF32 = {&weights_channel<float>, &input_plane<float>, &output_plane<float>,
+                                              &output_grad_plane<float>, &kernel_grad_channel<float>};
+constexpr Transforms<double> kTransformsF64 = {&weights_channel<double>, &input_plane<double>, &output_plane<double>,
+                                               &output_grad_plane<double>, &kernel_grad_channel<double>};
 
 }  // namespace
 }  // namespace tg::kernels::winograd_detail
