@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "ops/kernels/conv_direct.hpp"
 #include "ops/kernels/conv_winograd_kernels.hpp"
 #include "ops/kernels/gemm.hpp"
 #include "ops/kernels/scratch.hpp"
@@ -147,41 +148,38 @@ void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopG
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
   const Blocks blocks(g);
   const std::int64_t chunk = chunk_images(g, blocks);
-  ScratchLease m_lease, vz_lease;
-  T* const m = m_lease.array<T>(kPoints * kg * cg);
-  T* const v = vz_lease.array<T>(kPoints * (cg + kg) * chunk * blocks.per_image);
+  const std::int64_t m_size = kPoints * kg * cg;
+  ScratchLease m_lease;
+  T* const m = m_lease.array<T>(m_size);
   for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    // Chunk by chunk, in order: M[xi] (+)= Z[xi] . V[xi]^T, the sum over the chunk's blocks,
-    // each point's GEMM on one thread, so the bits do not depend on the thread count.
-    for (std::int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-      const std::int64_t n1 = std::min(g.batch, n0 + chunk);
-      const std::int64_t ld = (n1 - n0) * blocks.per_image;
-      T* const z = v + kPoints * cg * ld;
-      parallel_for((n1 - n0) * (cg + kg), 8, [&](std::int64_t begin, std::int64_t end) {
-        ScratchLease lease;
-        T* const scratch =
-            lease.array<T>(std::max(winograd_detail::input_scratch(g), winograd_detail::output_grad_scratch(g)));
-        for (std::int64_t task = begin; task < end; ++task) {
-          const std::int64_t n = n0 + task / (cg + kg), plane = task % (cg + kg);
+    // M[xi] = sum over blocks of Z[xi] . V[xi]^T: the batch in fixed slices, one task each
+    // (reduce_over_batch_slices), each slice chunk by chunk in order.
+    conv_detail::reduce_over_batch_slices(m, m_size, g.batch, [&](std::int64_t n_begin, std::int64_t n_end, T* out) {
+      ScratchLease vz_lease, lease;
+      T* const v = vz_lease.array<T>(kPoints * (cg + kg) * chunk * blocks.per_image);
+      T* const scratch =
+          lease.array<T>(std::max(winograd_detail::input_scratch(g), winograd_detail::output_grad_scratch(g)));
+      for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunk) {
+        const std::int64_t n1 = std::min(n_end, n0 + chunk);
+        const std::int64_t ld = (n1 - n0) * blocks.per_image;
+        T* const z = v + kPoints * cg * ld;
+        for (std::int64_t n = n0; n < n1; ++n) {
           const std::int64_t t0 = (n - n0) * blocks.per_image;
-          if (plane < cg) {
-            tf.input(x + (n * g.in_channels + grp * cg + plane) * g.in_h * g.in_w, g, v + plane * ld + t0, cg * ld,
-                     scratch);
-          } else {
-            const std::int64_t k = plane - cg;
+          for (std::int64_t c = 0; c < cg; ++c) {
+            tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g, v + c * ld + t0, cg * ld, scratch);
+          }
+          for (std::int64_t k = 0; k < kg; ++k) {
             tf.output_grad(dy + (n * g.out_channels + grp * kg + k) * g.out_h * g.out_w, g, z + k * ld + t0, kg * ld,
                            scratch);
           }
         }
-      });
-      parallel_for(kPoints, 1, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t xi = begin; xi < end; ++xi) {
+        for (std::int64_t xi = 0; xi < kPoints; ++xi) {
           gemm_panels<T>(kg, cg, ld, T(1), strided_panels(z + xi * kg * ld, ld, std::int64_t{1}),
-                         strided_b_panels(v + xi * cg * ld, std::int64_t{1}, ld), n0 == 0 ? T(0) : T(1),
-                         m + xi * kg * cg, cg, false);
+                         strided_b_panels(v + xi * cg * ld, std::int64_t{1}, ld), n0 == n_begin ? T(0) : T(1),
+                         out + xi * kg * cg, cg, false);
         }
-      });
-    }
+      }
+    });
     parallel_for(kg, 4, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t k = begin; k < end; ++k) tf.kernel_grad(m + k * cg, kg * cg, g, grp, k, dw);
     });

@@ -40,8 +40,9 @@ void conv2d_winograd(const T* x, const T* w, const T* b, T* y, const ConvLoopGeo
 // Z = A e A^T the transform of each 2x2 block e of dy (A = [1 0; 1 1; 1 -1; 0 -1]) and V
 // the forward's input transform, dL/dU = sum over blocks of Z .* V, again 16 GEMMs (their
 // inner dimension the blocks of a chunk of images), and dW = G^T (dL/dU) G. Exact on small
-// integers (G^T's halves make quarters at most). Chunks are summed in order, so the bits do
-// not depend on the thread count. Requires conv2d_winograd_applies(g).
+// integers (G^T's halves make quarters at most). The batch is cut into slices by shape
+// alone, each summed chunk by chunk, and the slices added in order, so the bits do not
+// depend on the thread count. Requires conv2d_winograd_applies(g).
 template <class T>
 void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g);
 // True when conv2d_weight_grad_fast takes it: where the forward would, with 32 channels or
