@@ -80,20 +80,31 @@ ForwardPath forward_path(const ConvLoopGeometry& g) {
   return ForwardPath::gemm;
 }
 
+// A strided 1x1 kernel without padding reads every s-th pixel. Gathered once, in order, they
+// are the input of a stride-1 pointwise convolution whose im2col panels are plain copies;
+// gathered panel by panel, each panel row would start a cold stream in another channel
+// plane. Runs run(x_sub, pointwise geometry) and returns true for such a g.
+template <class T, class Run>
+bool as_pointwise(const T* x, const ConvLoopGeometry& g, Run&& run) {
+  if (g.kernel_h != 1 || g.kernel_w != 1 || (g.stride_h == 1 && g.stride_w == 1) || g.pad_top != 0 || g.pad_left != 0) {
+    return false;
+  }
+  ScratchLease lease;
+  T* const x_sub = lease.array<T>(g.batch * g.in_channels * g.out_h * g.out_w);
+  ConvLoopGeometry pointwise = g;
+  pointwise.in_h = g.out_h;
+  pointwise.in_w = g.out_w;
+  pointwise.stride_h = pointwise.stride_w = 1;
+  subsample_planes(x, g, x_sub);
+  run(static_cast<const T*>(x_sub), pointwise);
+  return true;
+}
+
 template <class T>
 void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
-  if (g.kernel_h == 1 && g.kernel_w == 1 && (g.stride_h > 1 || g.stride_w > 1) && g.pad_top == 0 && g.pad_left == 0) {
-    // A strided 1x1 kernel reads every s-th pixel. Gathered once, in order, they are a
-    // stride-1 pointwise convolution whose im2col panels are plain copies; gathered panel by
-    // panel, each panel row would start a cold stream in another channel plane.
-    ScratchLease lease;
-    T* const x_sub = lease.array<T>(g.batch * g.in_channels * g.out_h * g.out_w);
-    ConvLoopGeometry pointwise = g;
-    pointwise.in_h = g.out_h;
-    pointwise.in_w = g.out_w;
-    pointwise.stride_h = pointwise.stride_w = 1;
-    subsample_planes(x, g, x_sub);
-    im2col_gemm(x_sub, weights, b, y, pointwise);
+  if (as_pointwise(x, g, [&](const T* x_sub, const ConvLoopGeometry& pointwise) {
+        im2col_gemm(x_sub, weights, b, y, pointwise);
+      })) {
     return;
   }
   const std::int64_t cout_g = g.cout_g();
@@ -236,6 +247,11 @@ void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeome
 
 template <class T>
 void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (as_pointwise(x, g, [&](const T* x_sub, const ConvLoopGeometry& pointwise) {
+        conv2d_weight_grad_gemm(x_sub, dy, dw, pointwise);
+      })) {
+    return;
+  }
   const std::int64_t cout_g = g.cout_g();
   const std::int64_t kdim = g.kdim();
   const std::int64_t plane = g.out_h * g.out_w;
