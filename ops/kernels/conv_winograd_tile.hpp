@@ -85,30 +85,19 @@ void split_row(const T* plane, const ConvLoopGeometry& g, std::int64_t row, std:
   }
 }
 
-// d B for one padded row, split into its even and odd columns (columns 2 bx .. 2 bx + 3 of
-// block bx are even[bx], odd[bx], even[bx + 1], odd[bx + 1]): c_j[bx] receives point j.
+// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] applied to the four values
+// (e[t], o[t], e[t + step], o[t + step]) for t < n: v_j[t] receives the j-th result. With
+// e and o the even and odd columns of a row and step 1 this combines a block's four
+// columns (d B); with e and o the even and odd rows of those results and step `cols`, a
+// block's four rows (B^T .).
 template <class T>
-void combine_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict c0,
-                     T* __restrict c1, T* __restrict c2, T* __restrict c3) {
-  for (std::int64_t bx = 0; bx < cols; ++bx) {
-    c0[bx] = even[bx] - even[bx + 1];
-    c1[bx] = odd[bx] + even[bx + 1];
-    c2[bx] = even[bx + 1] - odd[bx];
-    c3[bx] = odd[bx] - odd[bx + 1];
-  }
-}
-
-// B^T (d B) for n blocks: the four rows under block t are even[t], odd[t], even[t + cols],
-// odd[t + cols] (the column-combined padded rows, even and odd rows apart); v_i[t] receives
-// point i of the column.
-template <class T>
-void combine_rows(const T* __restrict even, const T* __restrict odd, std::int64_t n, std::int64_t cols,
-                  T* __restrict v0, T* __restrict v1, T* __restrict v2, T* __restrict v3) {
+void transform_bt(const T* __restrict e, const T* __restrict o, std::int64_t n, std::int64_t step, T* __restrict v0,
+                  T* __restrict v1, T* __restrict v2, T* __restrict v3) {
   for (std::int64_t t = 0; t < n; ++t) {
-    v0[t] = even[t] - even[t + cols];
-    v1[t] = odd[t] + even[t + cols];
-    v2[t] = even[t + cols] - odd[t];
-    v3[t] = odd[t] - odd[t + cols];
+    v0[t] = e[t] - e[t + step];
+    v1[t] = o[t] + e[t + step];
+    v2[t] = e[t + step] - o[t];
+    v3[t] = o[t] - o[t + step];
   }
 }
 
@@ -130,11 +119,11 @@ void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t p
   for (std::int64_t row = 0; row < 2 * half_rows; ++row) {
     split_row(plane, g, row, half_span, even, odd);
     T* const c0 = (row % 2 == 0 ? cols_even : cols_odd) + row / 2 * blocks.cols;
-    combine_columns(even, odd, blocks.cols, c0, c0 + combined, c0 + 2 * combined, c0 + 3 * combined);
+    transform_bt(even, odd, blocks.cols, std::int64_t{1}, c0, c0 + combined, c0 + 2 * combined, c0 + 3 * combined);
   }
   for (int j = 0; j < 4; ++j) {
     T* const v0 = v + j * point;  // point (i, j) is xi = 4 i + j
-    combine_rows(cols_even + j * combined, cols_odd + j * combined, blocks.per_image, blocks.cols, v0, v0 + 4 * point,
+    transform_bt(cols_even + j * combined, cols_odd + j * combined, blocks.per_image, blocks.cols, v0, v0 + 4 * point,
                  v0 + 8 * point, v0 + 12 * point);
   }
 }
@@ -193,29 +182,17 @@ void output_plane(const T* m, std::int64_t point, T bias, const ConvLoopGeometry
   }
 }
 
-// e A^T for one row of dy split into even and odd columns (block bx's two are even[bx] and
-// odd[bx]): c_j[bx] receives point j. A = [1 0; 1 1; 1 -1; 0 -1].
+// A = [1 0; 1 1; 1 -1; 0 -1] applied to the pairs (a[t], b[t]), t < n: z_j[t] receives the
+// j-th result. With a and b the even and odd columns of a row of dy this combines a block's
+// two columns (e A^T); with a and b the blocks' top and bottom rows of those, its two rows.
 template <class T>
-void combine_grad_columns(const T* __restrict even, const T* __restrict odd, std::int64_t cols, T* __restrict c0,
-                          T* __restrict c1, T* __restrict c2, T* __restrict c3) {
-  for (std::int64_t bx = 0; bx < cols; ++bx) {
-    c0[bx] = even[bx];
-    c1[bx] = even[bx] + odd[bx];
-    c2[bx] = even[bx] - odd[bx];
-    c3[bx] = -odd[bx];
-  }
-}
-
-// A (e A^T) for n blocks, from their top and bottom rows: z_i[t] receives point i of the
-// column.
-template <class T>
-void combine_grad_rows(const T* __restrict top, const T* __restrict bottom, std::int64_t n, T* __restrict z0,
-                       T* __restrict z1, T* __restrict z2, T* __restrict z3) {
+void transform_a(const T* __restrict a, const T* __restrict b, std::int64_t n, T* __restrict z0, T* __restrict z1,
+                 T* __restrict z2, T* __restrict z3) {
   for (std::int64_t t = 0; t < n; ++t) {
-    z0[t] = top[t];
-    z1[t] = top[t] + bottom[t];
-    z2[t] = top[t] - bottom[t];
-    z3[t] = -bottom[t];
+    z0[t] = a[t];
+    z1[t] = a[t] + b[t];
+    z2[t] = a[t] - b[t];
+    z3[t] = -b[t];
   }
 }
 
@@ -240,11 +217,11 @@ void output_grad_plane(const T* dy, const ConvLoopGeometry& g, T* z, std::int64_
       std::fill(even, even + 2 * blocks.cols, T(0));
     }
     T* const c0 = (row % 2 == 0 ? top : bottom) + row / 2 * blocks.cols;
-    combine_grad_columns(even, odd, blocks.cols, c0, c0 + n, c0 + 2 * n, c0 + 3 * n);
+    transform_a(even, odd, blocks.cols, c0, c0 + n, c0 + 2 * n, c0 + 3 * n);
   }
   for (int j = 0; j < 4; ++j) {
     T* const z0 = z + j * point;
-    combine_grad_rows(top + j * n, bottom + j * n, n, z0, z0 + 4 * point, z0 + 8 * point, z0 + 12 * point);
+    transform_a(top + j * n, bottom + j * n, n, z0, z0 + 4 * point, z0 + 8 * point, z0 + 12 * point);
   }
 }
 
