@@ -22,7 +22,7 @@ using winograd_detail::Blocks;
 using winograd_detail::kPoints;
 
 // conv2d_fast's choice, measured against the direct paths (1 thread): ResNet's 64-, 128- and
-// 256-channel layers at batch 8 gain 2.3x, 1.5x and 1.2x; 16 to 64 channels on 14 x 14 to
+// 256-channel layers at batch 8 gain 1.55x, 1.5x and 1.3x; 16 to 64 channels on 14 x 14 to
 // 56 x 56 planes 1.05-1.5x. It loses on 7 x 7 planes, whose 16 blocks compute 8 x 8 outputs
 // and must repay the kernel transform (512 channels: 0.88x; 32 -> 64 channels: 0.81x), and
 // where the whole batch has too few blocks per channel (one 14 x 14 image of 64 channels:
