@@ -1,9 +1,11 @@
 // F(2x2, 3x3) Winograd convolution (see conv_winograd.hpp). Per group and per chunk of
 // images: every input plane's blocks are transformed into V (16 matrices of [C_in, blocks]),
 // 16 GEMMs multiply them by the transformed kernels U, and the output transform turns each
-// block's 16 sums back into its 2x2 outputs, plus the bias. The transforms run on the current
-// SIMD path (conv_winograd_tile.hpp); each writes its own planes, and the GEMMs' sums do not
-// depend on the thread count, so neither does the result.
+// block's 16 sums back into its 2x2 outputs, plus the bias. The weight gradient transforms
+// dy's blocks into Z instead, sums Z . V^T over the blocks and transforms the 16 sums back
+// into 3x3 kernels. The transforms run on the current SIMD path (conv_winograd_tile.hpp);
+// each writes its own planes, and the GEMMs' sums do not depend on the thread count, so
+// neither does the result.
 #include "ops/kernels/conv_winograd.hpp"
 
 #include <algorithm>
