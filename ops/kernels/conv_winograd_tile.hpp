@@ -14,14 +14,34 @@
 namespace tg::kernels::winograd_detail {
 namespace {
 
-// U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for the kernels of input
-// channel c and every output channel k, along k. The kernels are gathered tap-major first:
-// as stored, or for the ROT180 rule rotated and channel-swapped in place.
+// The three small matrices, each applied along one axis and then the other: entry i of
+// G [a b c]^T, A^T [a b c d]^T and G^T [a b c d]^T. Called with constant i in unrolled
+// loops, each folds to its one expression.
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]   (3 kernel taps -> 4 points)
+template <class T>
+[[gnu::always_inline]] inline T g_entry(int i, T a, T b, T c) {
+  const T half = T(0.5);
+  return i == 0 ? a : i == 1 ? (a + b + c) * half : i == 2 ? (a - b + c) * half : c;
+}
+//   A^T = [1 1 1 0; 0 1 -1 -1]                        (4 points -> 2 outputs)
+template <class T>
+[[gnu::always_inline]] inline T at_entry(int i, T a, T b, T c, T d) {
+  return i == 0 ? a + b + c : b - c - d;
+}
+//   G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1]    (4 points -> 3 kernel taps)
+template <class T>
+[[gnu::always_inline]] inline T gt_entry(int i, T a, T b, T c, T d) {
+  const T half = T(0.5);
+  return i == 0 ? a + (b + c) * half : i == 1 ? (b - c) * half : (b + c) * half + d;
+}
+
+// U = G g G^T for the kernels of input channel c and every output channel k, along k. The
+// kernels are gathered tap-major first: as stored, or for the ROT180 rule rotated and
+// channel-swapped in place.
 template <class T>
 void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t c, T* u,
                      std::int64_t point, T* taps) {
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  const T half = T(0.5);
   for (std::int64_t k = 0; k < kg; ++k) {
     // The rule's kernel (k, c, u, v) is the forward's (c, k, 2 - u, 2 - v).
     const T* src = weights.rot180 ? weights.w + ((grp * cg + c) * kg + k) * 9 : weights.w + ((grp * kg + k) * cg + c) * 9;
@@ -31,14 +51,8 @@ void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int
     T* const u_i = u + (i * 4) * point;
     for (std::int64_t k = 0; k < kg; ++k) {
       T r[3];  // row i of G g
-      for (int v = 0; v < 3; ++v) {
-        const T g0 = taps[v * kg + k], g1 = taps[(3 + v) * kg + k], g2 = taps[(6 + v) * kg + k];
-        r[v] = i == 0 ? g0 : i == 1 ? (g0 + g1 + g2) * half : i == 2 ? (g0 - g1 + g2) * half : g2;
-      }
-      u_i[k] = r[0];
-      u_i[point + k] = (r[0] + r[1] + r[2]) * half;
-      u_i[2 * point + k] = (r[0] - r[1] + r[2]) * half;
-      u_i[3 * point + k] = r[2];
+      for (int v = 0; v < 3; ++v) r[v] = g_entry(i, taps[v * kg + k], taps[(3 + v) * kg + k], taps[(6 + v) * kg + k]);
+      for (int j = 0; j < 4; ++j) u_i[j * point + k] = g_entry(j, r[0], r[1], r[2]);
     }
   }
 }
@@ -128,23 +142,21 @@ void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t p
   }
 }
 
-// Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], plus the bias, for n blocks (point j of block t
-// at m[j * point + t]): the even and odd output columns of their two output rows, into
-// out[0..3] = even row 0, odd row 0, even row 1, odd row 1 (n each).
+// Y = A^T m A plus the bias, for n blocks (point j of block t at m[j * point + t]): the even
+// and odd output columns of their two output rows, into out[0..3] = even row 0, odd row 0,
+// even row 1, odd row 1 (n each).
 template <class T>
 void output_blocks(const T* __restrict m, std::int64_t point, std::int64_t n, T bias, T* __restrict out) {
   for (std::int64_t t = 0; t < n; ++t) {
-    T s0[4], s1[4];  // the rows of A^T m
+    T s[2][4];  // A^T m
     for (int j = 0; j < 4; ++j) {
-      const T m0 = m[j * point + t], m1 = m[(4 + j) * point + t];
-      const T m2 = m[(8 + j) * point + t], m3 = m[(12 + j) * point + t];
-      s0[j] = m0 + m1 + m2;
-      s1[j] = m1 - m2 - m3;
+      for (int i = 0; i < 2; ++i) {
+        s[i][j] = at_entry(i, m[j * point + t], m[(4 + j) * point + t], m[(8 + j) * point + t], m[(12 + j) * point + t]);
+      }
     }
-    out[t] = s0[0] + s0[1] + s0[2] + bias;
-    out[n + t] = s0[1] - s0[2] - s0[3] + bias;
-    out[2 * n + t] = s1[0] + s1[1] + s1[2] + bias;
-    out[3 * n + t] = s1[1] - s1[2] - s1[3] + bias;
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) out[(2 * i + j) * n + t] = at_entry(j, s[i][0], s[i][1], s[i][2], s[i][3]) + bias;
+    }
   }
 }
 
@@ -225,29 +237,23 @@ void output_grad_plane(const T* dy, const ConvLoopGeometry& g, T* z, std::int64_
   }
 }
 
-// dW = G^T M G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1], for output channel k of
-// group grp and every input channel c (point xi of (k, c) at m[xi * point + c]): the
-// gradient of U = G g G^T carried back to the 3x3 kernel.
+// dW = G^T M G for output channel k of group grp and every input channel c (point xi of
+// (k, c) at m[xi * point + c]): the gradient of U = G g G^T carried back to the 3x3 kernel.
 template <class T>
 void kernel_grad_channel(const T* m, std::int64_t point, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k,
                          T* dw) {
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  const T half = T(0.5);
   T* const dw_k = dw + (grp * kg + k) * cg * 9;
   for (std::int64_t c = 0; c < cg; ++c) {
     T r[3][4];  // G^T M
     for (int b = 0; b < 4; ++b) {
-      const T m0 = m[b * point + c], m1 = m[(4 + b) * point + c];
-      const T m2 = m[(8 + b) * point + c], m3 = m[(12 + b) * point + c];
-      r[0][b] = m0 + (m1 + m2) * half;
-      r[1][b] = (m1 - m2) * half;
-      r[2][b] = (m1 + m2) * half + m3;
+      for (int a = 0; a < 3; ++a) {
+        r[a][b] = gt_entry(a, m[b * point + c], m[(4 + b) * point + c], m[(8 + b) * point + c], m[(12 + b) * point + c]);
+      }
     }
     T* const out = dw_k + c * 9;
     for (int a = 0; a < 3; ++a) {
-      out[a * 3 + 0] = r[a][0] + (r[a][1] + r[a][2]) * half;
-      out[a * 3 + 1] = (r[a][1] - r[a][2]) * half;
-      out[a * 3 + 2] = (r[a][1] + r[a][2]) * half + r[a][3];
+      for (int b = 0; b < 3; ++b) out[a * 3 + b] = gt_entry(b, r[a][0], r[a][1], r[a][2], r[a][3]);
     }
   }
 }
