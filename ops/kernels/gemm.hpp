@@ -55,7 +55,6 @@ PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col)
 template <class T>
 PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col);
 
-
 // Instruction-set paths of gemm(), lowest first.
 enum class SimdPath { portable, avx2, avx512 };
 
