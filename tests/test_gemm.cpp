@@ -1,6 +1,7 @@
 // gemm kernel: every SIMD path this CPU has, against the naive reference loop (and, for the
 // reference itself, hand-computed values), over odd shapes, transposed and strided
-// operands, alpha/beta variants and ldc > n; determinism across thread counts.
+// operands (rows stored backwards too), A handed over already packed, alpha/beta variants and
+// ldc > n; determinism across thread counts.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -34,14 +35,15 @@ struct Restore {
   }
 };
 
-enum class Layout { row_major, transposed, strided };
+enum class Layout { row_major, transposed, strided, reversed };
 
 // A rows x cols operand in one of three layouts, plus the strides to address it.
 template <class T>
 struct Operand {
   std::vector<T> data;
-  std::int64_t row = 0, col = 0;
-  T at(std::int64_t i, std::int64_t j) const { return data[static_cast<std::size_t>(i * row + j * col)]; }
+  std::int64_t row = 0, col = 0, origin = 0;  // element (0, 0) at data[origin]
+  T at(std::int64_t i, std::int64_t j) const { return data[static_cast<std::size_t>(origin + i * row + j * col)]; }
+  const T* ptr() const { return data.data() + origin; }
 };
 
 template <class T>
@@ -60,8 +62,14 @@ Operand<T> make_operand(std::int64_t rows, std::int64_t cols, Layout layout, std
       op.row = 2 * cols + 1;
       op.col = 2;
       break;
+    case Layout::reversed:  // rows stored last column first (the ROT180 rule's kernel taps)
+      op.row = cols + 2;
+      op.col = -1;
+      op.origin = cols - 1;
+      break;
   }
-  const std::int64_t size = std::max<std::int64_t>(1, (rows - 1) * op.row + (cols - 1) * op.col + 1);
+  const std::int64_t last = op.origin + (rows - 1) * op.row + std::max<std::int64_t>(0, (cols - 1) * op.col);
+  const std::int64_t size = std::max<std::int64_t>(1, last + 1);
   op.data.resize(static_cast<std::size_t>(size));
   std::uniform_real_distribution<double> dist(-1.0, 1.0);
   for (T& x : op.data) x = static_cast<T>(dist(rng));
@@ -72,7 +80,20 @@ struct Case {
   std::int64_t m, n, k;
   double alpha, beta;
   Layout la, lb;
+  bool packed_a = false;  // through gemm_packed_a, A handed over already packed
 };
+
+// A in gemm_packed_a's layout: strips of mr rows, [k][mr] each, zero past row m.
+template <class T>
+std::vector<T> packed_strips(const Operand<T>& a, std::int64_t m, std::int64_t k) {
+  const std::int64_t mr = gemm_panel_rows<T>();
+  const std::int64_t strips = (m + mr - 1) / mr;
+  std::vector<T> packed(static_cast<std::size_t>(std::max<std::int64_t>(1, strips * k * mr)), T(0));
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t p = 0; p < k; ++p) packed[static_cast<std::size_t>((i / mr * k + p) * mr + i % mr)] = a.at(i, p);
+  }
+  return packed;
+}
 
 // Runs gemm and gemm_reference on the same inputs and checks every element of C against
 // the reference within a forward error bound (k + 2) * eps * (|alpha| sum |a||b| + |beta c|),
@@ -87,9 +108,14 @@ void check_case(const Case& cs, std::mt19937& rng) {
   for (T& x : c0) x = static_cast<T>(dist(rng));
   std::vector<T> got = c0, want = c0;
   const T alpha = static_cast<T>(cs.alpha), beta = static_cast<T>(cs.beta);
-  gemm<T>(cs.m, cs.n, cs.k, alpha, a.data.data(), a.row, a.col, b.data.data(), b.row, b.col, beta, got.data(), ldc);
-  gemm_reference<T>(cs.m, cs.n, cs.k, alpha, a.data.data(), a.row, a.col, b.data.data(), b.row, b.col, beta,
-                    want.data(), ldc);
+  if (cs.packed_a) {
+    const std::vector<T> a_packed = packed_strips(a, cs.m, cs.k);
+    gemm_packed_a<T>(cs.m, cs.n, cs.k, alpha, a_packed.data(), strided_b_panels(b.ptr(), b.row, b.col), beta,
+                     got.data(), ldc, /*allow_parallel=*/true);
+  } else {
+    gemm<T>(cs.m, cs.n, cs.k, alpha, a.ptr(), a.row, a.col, b.ptr(), b.row, b.col, beta, got.data(), ldc);
+  }
+  gemm_reference<T>(cs.m, cs.n, cs.k, alpha, a.ptr(), a.row, a.col, b.ptr(), b.row, b.col, beta, want.data(), ldc);
   const double eps = std::numeric_limits<T>::epsilon();
   double worst = 0;  // largest |got - want| / bound
   bool padding_intact = true;
@@ -112,29 +138,33 @@ void check_case(const Case& cs, std::mt19937& rng) {
 
 std::vector<Case> sweep_cases() {
   std::vector<Case> cases;
-  const Layout rm = Layout::row_major, tr = Layout::transposed, st = Layout::strided;
+  const Layout rm = Layout::row_major, tr = Layout::transposed, st = Layout::strided, rv = Layout::reversed;
   // Odd sizes around the register tiles (4x8, 6x16, 8x48, 8x24) and cache blocks.
   const std::vector<std::vector<std::int64_t>> shapes{
       {1, 1, 1},    {1, 1, 7},    {2, 3, 4},     {1, 300, 9},   {300, 1, 11},  {7, 17, 33},  {9, 49, 5},
       {13, 47, 29}, {8, 48, 64},  {17, 97, 131}, {31, 63, 127}, {65, 129, 3},  {50, 33, 1},  {97, 301, 71},
       {203, 341, 23}, {131, 17, 400}, {5, 9, 777}, {257, 255, 97}, {6, 50, 1700}};
   const std::vector<std::pair<double, double>> scalars{{1.0, 0.0}, {0.5, 2.0}, {-1.5, 1.0}};
-  const std::vector<std::pair<Layout, Layout>> layouts{{rm, rm}, {tr, rm}, {rm, tr}, {tr, tr}, {st, st}};
+  const std::vector<std::pair<Layout, Layout>> layouts{{rm, rm}, {tr, rm}, {rm, tr}, {tr, tr}, {st, st}, {rv, rv}};
   std::size_t index = 0;
   for (const auto& s : shapes) {
     for (const auto& [la, lb] : layouts) {
       const auto& [alpha, beta] = scalars[index++ % scalars.size()];
       cases.push_back({s[0], s[1], s[2], alpha, beta, la, lb});
     }
+    const auto& [alpha, beta] = scalars[index++ % scalars.size()];
+    cases.push_back({s[0], s[1], s[2], alpha, beta, rm, tr, /*packed_a=*/true});
   }
   // More rows / columns than one packed block (2048).
   cases.push_back({2051, 3, 5, 1.0, 0.0, rm, rm});
   cases.push_back({3, 2053, 5, 1.0, 1.0, rm, tr});
+  cases.push_back({2051, 3, 5, 1.0, 0.0, rm, rm, /*packed_a=*/true});
   return cases;
 }
 
 std::string case_name(const Case& cs) {
-  return std::to_string(cs.m) + "x" + std::to_string(cs.n) + "x" + std::to_string(cs.k) + " layouts " +
+  return std::string(cs.packed_a ? "packed A, " : "") + std::to_string(cs.m) + "x" + std::to_string(cs.n) + "x" +
+         std::to_string(cs.k) + " layouts " +
          std::to_string(static_cast<int>(cs.la)) + "," + std::to_string(static_cast<int>(cs.lb)) + " alpha " +
          std::to_string(cs.alpha) + " beta " + std::to_string(cs.beta);
 }

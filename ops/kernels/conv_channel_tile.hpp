@@ -71,7 +71,7 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
     for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
       for (std::int64_t u = live.begin; u < live.end; ++u) {
         const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
-        const T* w_tap = t.w + (c * t.kh + u) * t.kw * kLanes;
+        const T* w_tap = t.w + ((c - t.c_begin) * t.kh + u) * t.kw * kLanes;
         if (borders) {
           tap_row<V, NVC, P, true>(acc, x_row, w_tap, t);
         } else {

@@ -123,7 +123,8 @@ struct ChannelTile {
   LiveRows first_taps, last_taps;
   std::int64_t c_begin, c_end;      // the input channels summed by this call
   std::int64_t kh, kw, dil_h, dil_w, stride_h, stride_w;
-  const T* w;                       // the block's weights, [cin_g][kh][kw][nvc * W], zero past `channels`
+  // Weights of channels [c_begin, c_end) only, [kh][kw][nvc * W] each, zero past `channels`.
+  const T* w;
   const T* bias;                    // nvc * W bias values, or null
   // Sums over earlier input channels, pixel-major [out_h][pixels][nvc * W]: read unless
   // c_begin == 0, written instead of y unless c_end == cin_g (null when one call sums all).

@@ -23,4 +23,10 @@ struct ConvWeights {
 template <class T>
 PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp);
 
+// Asks the cache for what weight_panels(weights, g, grp) reads to pack rows [i0, i0 + h) and
+// columns [k0, k0 + kc), so that a pack issued later finds it there instead of in memory.
+template <class T>
+void prefetch_weight_panel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t i0,
+                           std::int64_t h, std::int64_t k0, std::int64_t kc);
+
 }  // namespace tg::kernels

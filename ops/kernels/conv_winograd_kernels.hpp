@@ -24,10 +24,11 @@ struct Blocks {
 // data[xi * point + channel * ld + block], `point` apart from one point to the next.
 template <class T>
 struct Transforms {
-  // U[xi] for input channel c of group grp and every output channel k, at u[xi * point + k]
-  // (U[xi] stored [c][k]: the GEMM's A transposed). Scratch: 9 * cout_g values.
-  void (*weights)(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t c, T* u,
-                  std::int64_t point, T* scratch);
+  // U[xi] for output channels [k0, k0 + strip) of group grp and every input channel c, as the
+  // GEMM packs its A operand: at u[xi * point + c * strip + k - k0], zero for k >= cout_g.
+  // Scratch: weights_scratch(strip).
+  void (*weights)(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
+                  std::int64_t strip, T* u, std::int64_t point, T* scratch);
   // V[xi] of one input plane, for the image's blocks from v. Scratch: input_scratch(g).
   void (*input)(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch);
   // One output plane (in g's output layout) from M[xi] of the image's blocks at m, plus the
@@ -41,6 +42,8 @@ struct Transforms {
                       T* dw);
 };
 
+inline constexpr std::int64_t kWeightChannels = 16;  // input channels whose kernels are gathered at once
+inline std::int64_t weights_scratch(std::int64_t strip) { return kWeightChannels * 9 * strip; }
 inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
   const Blocks blocks(g);
   return 2 * (blocks.cols + 1) + 8 * (blocks.rows + 1) * blocks.cols;  // one split row; d B of them all

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "ops/kernels/conv_winograd_kernels.hpp"
+#include "ops/kernels/gemm.hpp"
 
 namespace tg::kernels::winograd_detail {
 namespace {
@@ -35,28 +36,66 @@ template <class T>
   return i == 0 ? a + (b + c) * half : i == 1 ? (b - c) * half : (b + c) * half + d;
 }
 
-// U = G g G^T for the kernels of input channel c and every output channel k, along k. The
-// kernels are gathered tap-major first: as stored, or for the ROT180 rule rotated and
-// channel-swapped in place.
+// U = G g G^T of `lanes` kernels stored tap-major, g(u, v) of lane l at taps[(3u + v) * lanes + l]:
+// point (i, j) of lane l to u[(4i + j) * point + l].
 template <class T>
-void weights_channel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t c, T* u,
-                     std::int64_t point, T* taps) {
-  const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  for (std::int64_t k = 0; k < kg; ++k) {
-    // The rule's kernel (k, c, u, v) is the forward's (c, k, 2 - u, 2 - v).
-    const T* src = weights.rot180 ? weights.w + ((grp * cg + c) * kg + k) * 9 : weights.w + ((grp * kg + k) * cg + c) * 9;
-    for (int t = 0; t < 9; ++t) taps[t * kg + k] = src[weights.rot180 ? 8 - t : t];
-  }
+[[gnu::always_inline]] inline void kernel_points(const T* __restrict taps, std::int64_t lanes, T* __restrict u,
+                                                 std::int64_t point) {
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
-    T* const u_i = u + (i * 4) * point;
-    for (std::int64_t k = 0; k < kg; ++k) {
+    for (std::int64_t l = 0; l < lanes; ++l) {
       T r[3];  // row i of G g
-      for (int v = 0; v < 3; ++v) r[v] = g_entry(i, taps[v * kg + k], taps[(3 + v) * kg + k], taps[(6 + v) * kg + k]);
-      for (int j = 0; j < 4; ++j) u_i[j * point + k] = g_entry(j, r[0], r[1], r[2]);
+#pragma GCC unroll 3
+      for (int v = 0; v < 3; ++v) {
+        r[v] = g_entry(i, taps[v * lanes + l], taps[(3 + v) * lanes + l], taps[(6 + v) * lanes + l]);
+      }
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) u[(4 * i + j) * point + l] = g_entry(j, r[0], r[1], r[2]);
     }
   }
 }
 
+// The kernels are gathered tap-major by the GEMM's packer, kWeightChannels input channels
+// at a time (a transpose of their taps): as stored, or for the ROT180 rule rotated and
+// channel-swapped in place. Lanes past the last output channel hold zero kernels, so their U
+// is zero too. With Fixed > 0 the strip is Fixed wide, known to the compiler, which then keeps
+// a strip's lanes in one vector.
+template <class T, int Fixed>
+void weights_strip_lanes(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
+                         std::int64_t strip_arg, T* u, std::int64_t point, T* taps) {
+  const std::int64_t strip = Fixed > 0 ? Fixed : strip_arg;
+  const std::int64_t kg = g.cout_g(), cg = g.cin_g();
+  const std::int64_t rows = std::min(strip, kg - k0);
+  const StridedPack<T> pack = strided_pack<T>();
+  for (std::int64_t c0 = 0; c0 < cg; c0 += kWeightChannels) {
+    const std::int64_t c1 = std::min(cg, c0 + kWeightChannels);
+    if (weights.rot180) {  // the rule's kernel (k, c, u, v) is the forward's (c, k, 2 - u, 2 - v)
+      for (std::int64_t c = c0; c < c1; ++c) {
+        pack(taps + (c - c0) * 9 * strip, strip, weights.w + ((grp * cg + c) * kg + k0) * 9 + 8, 9, -1, rows, 9);
+      }
+    } else {
+      pack(taps, strip, weights.w + ((grp * kg + k0) * cg + c0) * 9, cg * 9, 1, rows, (c1 - c0) * 9);
+    }
+    for (std::int64_t c = c0; c < c1; ++c) kernel_points<T>(taps + (c - c0) * 9 * strip, strip, u + c * strip, point);
+  }
+}
+
+// U = G g G^T for the kernels of output channels [k0, k0 + strip) and every input channel,
+// along the strip (the layout is in conv_winograd_kernels.hpp).
+template <class T>
+void weights_strip(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
+                   std::int64_t strip, T* u, std::int64_t point, T* taps) {
+  switch (strip) {  // the GEMM's panel heights (gemm_*.cpp)
+    case 4:
+      return weights_strip_lanes<T, 4>(weights, g, grp, k0, strip, u, point, taps);
+    case 6:
+      return weights_strip_lanes<T, 6>(weights, g, grp, k0, strip, u, point, taps);
+    case 8:
+      return weights_strip_lanes<T, 8>(weights, g, grp, k0, strip, u, point, taps);
+    default:
+      return weights_strip_lanes<T, 0>(weights, g, grp, k0, strip, u, point, taps);
+  }
+}
 // The loops below take restrict pointers: they run over separate buffers, and without that
 // promise the compiler would not vectorise loops over this many streams.
 
@@ -258,9 +297,9 @@ void kernel_grad_channel(const T* m, std::int64_t point, const ConvLoopGeometry&
   }
 }
 
-constexpr Transforms<float> kTransformsF32 = {&weights_channel<float>, &input_plane<float>, &output_plane<float>,
+constexpr Transforms<float> kTransformsF32 = {&weights_strip<float>, &input_plane<float>, &output_plane<float>,
                                               &output_grad_plane<float>, &kernel_grad_channel<float>};
-constexpr Transforms<double> kTransformsF64 = {&weights_channel<double>, &input_plane<double>, &output_plane<double>,
+constexpr Transforms<double> kTransformsF64 = {&weights_strip<double>, &input_plane<double>, &output_plane<double>,
                                                &output_grad_plane<double>, &kernel_grad_channel<double>};
 
 }  // namespace

@@ -98,9 +98,18 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
   }
 }
 
+// A as gemm_blocked reads it: packed panel by panel through `pack`, or, where `packed` is not
+// null, already packed there as strips [m / mr][k_stride][mr], columns from 0 (in place).
+template <class T>
+struct AOperand {
+  const PackAPanel<T>* pack;
+  const T* packed;
+  std::int64_t k_stride;
+};
+
 template <class T>
 void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-                  const PackAPanel<T>& pack_a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                  const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
                   bool allow_parallel) {
   const std::int64_t mr = uk.mr, nr = uk.nr;
   const std::int64_t kc_max = part_size(k, uk.kc, 1);
@@ -109,15 +118,16 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
   const bool parallel =
       allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
   ScratchLease lease;
-  T* const ap = lease.array<T>((mb_max + nb_max) * kc_max);
-  T* const bp = ap + mb_max * kc_max;
+  const std::int64_t a_space = a.packed != nullptr ? 0 : mb_max * kc_max;
+  T* const ap = lease.array<T>(a_space + nb_max * kc_max);
+  T* const bp = ap + a_space;
 
   for (std::int64_t jc = 0; jc < n; jc += nb_max) {
     const std::int64_t nb = std::min(nb_max, n - jc);
     const std::int64_t b_panels = ceil_div(nb, nr);
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
-      const std::int64_t a_panels = ceil_div(mb, mr);
+      const std::int64_t a_panels = a.packed != nullptr ? 0 : ceil_div(mb, mr);
       // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
       // into about kMinTasks so that threads share it. Tiles only group whole register
       // tiles, so every element still gets the same operations.
@@ -132,7 +142,7 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
           for (std::int64_t t = begin; t < end; ++t) {
             if (t < a_panels) {
               const std::int64_t i = t * mr;
-              pack_a(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
+              (*a.pack)(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
             } else {
               const std::int64_t j = (t - a_panels) * nr;
               pack_b(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
@@ -147,7 +157,8 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
             const std::int64_t j0 = col_tiles.begin(tj), j1 = col_tiles.begin(tj + 1);
             for (std::int64_t i = i0; i < i1; i += mr) {
               for (std::int64_t j = j0; j < j1; j += nr) {
-                uk.tile(kc, ap + i * kc, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
+                const T* a_panel = a.packed != nullptr ? a.packed + (ic + i) * a.k_stride + pc * mr : ap + i * kc;
+                uk.tile(kc, a_panel, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
                         std::min(nr, j1 - j), alpha, beta_k);
               }
             }
@@ -170,11 +181,11 @@ std::int64_t k_slices(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, 
 
 template <class T>
 void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-                 const PackAPanel<T>& pack_a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                 const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
                  bool allow_parallel) {
   const std::int64_t slices = k_slices(uk, m, n, k);
   if (slices == 1) {
-    gemm_blocked(uk, m, n, k, alpha, pack_a, pack_b, beta, c, ldc, allow_parallel);
+    gemm_blocked(uk, m, n, k, alpha, a, pack_b, beta, c, ldc, allow_parallel);
     return;
   }
   // Slice 0 goes to C with beta, the others to partial products that are then added in
@@ -187,10 +198,11 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
     for (std::int64_t s = begin; s < end; ++s) {
       const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
       const PackAPanel<T> pack_a_slice = [&](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t p0,
-                                             std::int64_t kc) { pack_a(dst, mr, i0, h, k0 + p0, kc); };
+                                             std::int64_t kc) { (*a.pack)(dst, mr, i0, h, k0 + p0, kc); };
       const PackBPanel<T> pack_b_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
                                              std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
-      gemm_blocked(uk, m, n, k1 - k0, alpha, pack_a_slice, pack_b_slice, s == 0 ? beta : T(0),
+      const AOperand<T> a_slice{&pack_a_slice, a.packed != nullptr ? a.packed + k0 * uk.mr : nullptr, a.k_stride};
+      gemm_blocked(uk, m, n, k1 - k0, alpha, a_slice, pack_b_slice, s == 0 ? beta : T(0),
                    s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
     }
   });
@@ -240,7 +252,20 @@ void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const 
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  gemm_sliced(select_kernel<T>(), m, n, k, alpha, pack_a, pack_b, beta, c, ldc, allow_parallel);
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{&pack_a, nullptr, 0}, pack_b, beta, c, ldc,
+              allow_parallel);
+}
+
+template <class T>
+void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a_packed,
+                   const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{nullptr, a_packed, k}, pack_b, beta, c, ldc,
+              allow_parallel);
 }
 
 template <class T>
@@ -255,6 +280,16 @@ PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_co
   const MicroKernel<T>& uk = select_kernel<T>();
   return [&uk, b, b_row, b_col](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
                                 std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+}
+
+template <class T>
+StridedPack<T> strided_pack() {
+  return select_kernel<T>().pack;
+}
+
+template <class T>
+std::int64_t gemm_panel_rows() {
+  return select_kernel<T>().mr;
 }
 
 template <class T>
@@ -286,8 +321,12 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                   std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
   template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
                                const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
+  template void gemm_packed_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, const PackBPanel<T>&, T, T*, \
+                                std::int64_t, bool);                                                            \
   template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
-  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);
+  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                            \
+  template StridedPack<T> strided_pack<T>();                                                                  \
+  template std::int64_t gemm_panel_rows<T>();
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)
 #undef TG_INSTANTIATE_GEMM

@@ -55,6 +55,26 @@ PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col)
 template <class T>
 PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col);
 
+// The packer behind both, for operands that are strided piece by piece:
+// dst[p * width + i] = src[i * si + p * sp] for i < w, zero for w <= i < width, p < kc.
+template <class T>
+using StridedPack = void (*)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp,
+                             std::int64_t w, std::int64_t kc);
+template <class T>
+StridedPack<T> strided_pack();
+
+// The height mr of gemm's A panels on the current SIMD path.
+template <class T>
+std::int64_t gemm_panel_rows();
+
+// gemm_panels with A stored already packed, read in place: ceil(m / mr) strips of
+// mr = gemm_panel_rows<T>() rows, strip s holding a_packed[(s * k + p) * mr + i] = A[s * mr + i, p]
+// and zero for rows past m. For an operand that is built anyway (Winograd's transformed
+// kernel), building it packed saves copying it.
+template <class T>
+void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a_packed,
+                   const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel);
+
 // Instruction-set paths of gemm(), lowest first.
 enum class SimdPath { portable, avx2, avx512 };
 

@@ -108,17 +108,27 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
   }
   std::int64_t p0 = 0;
   if constexpr (V::kTranspose > 1) {
-    // Source contiguous along k (row-major A, transposed B): transpose square blocks.
+    // Source contiguous along k (row-major A, transposed B), forwards or backwards (the
+    // ROT180 rule's reversed taps): transpose square blocks.
     constexpr std::int64_t blk = V::kTranspose;
-    if (sp == 1) {
+    if (sp == 1 || sp == -1) {
       const std::int64_t full_i = w / blk * blk;
       p0 = kc / blk * blk;
-      for (std::int64_t p = 0; p < p0; p += blk) {
-        for (std::int64_t i = 0; i < full_i; i += blk) V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
-        for (std::int64_t q = p; q < p + blk; ++q) {
-          for (std::int64_t i = full_i; i < w; ++i) dst[q * width + i] = src[i * si + q];
-          for (std::int64_t i = w; i < width; ++i) dst[q * width + i] = T(0);
+      // Row strips outermost: a strip's blk source rows sit a whole row apart, often in the
+      // same few cache sets (512 x 4608 weights: 48 rows in 2 sets), so they must be used up
+      // before the next strip's rows evict them.
+      for (std::int64_t i = 0; i < full_i; i += blk) {
+        for (std::int64_t p = 0; p < p0; p += blk) {
+          if (sp == 1) {
+            V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
+          } else {  // block columns p + blk - 1 .. p run forwards in memory: write its rows last to first
+            V::transpose_block(src + i * si - (p + blk - 1), si, dst + (p + blk - 1) * width + i, -width);
+          }
         }
+      }
+      for (std::int64_t q = 0; q < p0; ++q) {
+        for (std::int64_t i = full_i; i < w; ++i) dst[q * width + i] = src[i * si + q * sp];
+        for (std::int64_t i = w; i < width; ++i) dst[q * width + i] = T(0);
       }
     }
   }
