@@ -147,33 +147,50 @@ class ChannelForward {
     const std::int64_t block_tasks = g_.groups * blocks_.count;
     const std::int64_t slices = std::clamp<std::int64_t>(ceil_div(8 * get_num_threads(), block_tasks), 1, g_.batch);
     const std::int64_t partial_size = c_blocks_ > 1 ? ceil_div(g_.batch, slices) * plane_lanes_ : 0;
-    const std::int64_t c_block_size = ceil_div(cin_g_, c_blocks_) * taps_ * blocks_.block;
+    // A block that several slices share is packed once, up front (packing it per slice costs
+    // more than the round trip to memory). One that a single task uses is packed by that task
+    // an input-channel block at a time, into L1 where the images read it, and the next one is
+    // asked for while they do: the read of the weights from memory (9.4 MB at 512 channels)
+    // then hides behind the arithmetic.
+    ScratchLease weight_lease;
+    T* const w_shared = slices > 1 ? weight_lease.array<T>(block_tasks * packed_block_) : nullptr;
+    if (slices > 1) {
+      parallel_for(block_tasks, 1, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t b = begin; b < end; ++b) pack_block(b, w_shared + b * packed_block_);
+      });
+    }
+    const std::int64_t own_size = slices > 1 ? 0 : ceil_div(cin_g_, c_blocks_) * taps_ * blocks_.block + blocks_.block;
     parallel_for(block_tasks * slices, 1, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease task_lease;
-      T* const w_block = task_lease.array<T>(c_block_size + blocks_.block + partial_size);
-      T* const bias = w_block + c_block_size;
-      T* const partials = c_blocks_ > 1 ? bias + blocks_.block : nullptr;
+      T* const w_own = task_lease.array<T>(own_size + partial_size);
+      T* const partials = c_blocks_ > 1 ? w_own + own_size : nullptr;
       for (std::int64_t task = begin; task < end; ++task) {
         const std::int64_t grp = task / slices / blocks_.count, cb = task / slices % blocks_.count;
         const std::int64_t n0 = task % slices * g_.batch / slices, n1 = (task % slices + 1) * g_.batch / slices;
+        const std::int64_t width = blocks_.vectors(cb) * lanes_;
+        const T* const w_block = w_shared != nullptr ? w_shared + (grp * blocks_.count + cb) * packed_block_ : nullptr;
+        T* const own_bias = w_own + own_size - blocks_.block;
+        const T* const bias = w_block != nullptr ? w_block + kdim_ * blocks_.block : own_bias;
         const PackAPanel<T> pack = weight_panels(weights_, g_, grp);
-        pack_bias(grp, cb, bias);
-        // One input-channel block of weights at a time, packed where the images read it (L1),
-        // and the next block's asked for while they do: the read of the weights from memory,
-        // which packing them all first left exposed (9% of the time at 512 channels), hides
-        // behind the arithmetic.
-        prefetch_weight_panel(weights_, g_, grp, blocks_.first(cb), blocks_.channels(cb), 0, c_begin(1) * taps_);
+        const auto fetch = [&](std::int64_t ci) {  // ask for block ci's weights
+          prefetch_weight_panel(weights_, g_, grp, blocks_.first(cb), blocks_.channels(cb), c_begin(ci) * taps_,
+                                (c_begin(ci + 1) - c_begin(ci)) * taps_);
+        };
+        if (w_block == nullptr) {
+          pack_bias(grp, cb, own_bias);
+          fetch(0);
+        }
         for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
-          pack(w_block, blocks_.vectors(cb) * lanes_, blocks_.first(cb), blocks_.channels(cb), c_begin(ci) * taps_,
-               (c_begin(ci + 1) - c_begin(ci)) * taps_);
+          const T* w_ci = w_own;
+          if (w_block != nullptr) {
+            w_ci = w_block + c_begin(ci) * taps_ * width;
+          } else {
+            pack(w_own, width, blocks_.first(cb), blocks_.channels(cb), c_begin(ci) * taps_,
+                 (c_begin(ci + 1) - c_begin(ci)) * taps_);
+            if (ci + 1 < c_blocks_) fetch(ci + 1);
+          }
           for (std::int64_t n = n0; n < n1; ++n) {
-            if (ci + 1 < c_blocks_) {
-              const std::int64_t r0 = (n - n0) * blocks_.channels(cb) / (n1 - n0);
-              const std::int64_t r1 = (n - n0 + 1) * blocks_.channels(cb) / (n1 - n0);
-              prefetch_weight_panel(weights_, g_, grp, blocks_.first(cb) + r0, r1 - r0, c_begin(ci + 1) * taps_,
-                                    (c_begin(ci + 2) - c_begin(ci + 1)) * taps_);
-            }
-            run_block(grp, cb, w_block, bias, ci, n, x_pad + (n * g_.groups + grp) * image_planes,
+            run_block(grp, cb, w_ci, bias, ci, n, x_pad + (n * g_.groups + grp) * image_planes,
                       partials != nullptr ? partials + (n - n0) * plane_lanes_ : nullptr);
           }
         }

@@ -11,6 +11,7 @@
 // writes dst[q * ld + r] = src[r * ls + q] for an kTranspose x kTranspose block.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -114,15 +115,20 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
     if (sp == 1 || sp == -1) {
       const std::int64_t full_i = w / blk * blk;
       p0 = kc / blk * blk;
-      // Row strips outermost: a strip's blk source rows sit a whole row apart, often in the
-      // same few cache sets (512 x 4608 weights: 48 rows in 2 sets), so they must be used up
-      // before the next strip's rows evict them.
-      for (std::int64_t i = 0; i < full_i; i += blk) {
-        for (std::int64_t p = 0; p < p0; p += blk) {
-          if (sp == 1) {
-            V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
-          } else {  // block columns p + blk - 1 .. p run forwards in memory: write its rows last to first
-            V::transpose_block(src + i * si - (p + blk - 1), si, dst + (p + blk - 1) * width + i, -width);
+      // Row strips inside chunks of columns: a strip's blk source rows sit a whole row apart,
+      // often in the same few cache sets (512 x 4608 weights: 48 rows in 2 sets), so they are
+      // used up before the next strip's rows evict them, while the chunk's destination, which
+      // every strip writes a part of, stays in L1.
+      constexpr std::int64_t kChunk = 64;
+      for (std::int64_t pc = 0; pc < p0; pc += kChunk) {
+        const std::int64_t p_end = std::min(p0, pc + kChunk);
+        for (std::int64_t i = 0; i < full_i; i += blk) {
+          for (std::int64_t p = pc; p < p_end; p += blk) {
+            if (sp == 1) {
+              V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
+            } else {  // columns p + blk - 1 .. p run forwards in memory: write the rows last to first
+              V::transpose_block(src + i * si - (p + blk - 1), si, dst + (p + blk - 1) * width + i, -width);
+            }
           }
         }
       }
