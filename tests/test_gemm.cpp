@@ -37,7 +37,7 @@ struct Restore {
 
 enum class Layout { row_major, transposed, strided, reversed };
 
-// A rows x cols operand in one of three layouts, plus the strides to address it.
+// A rows x cols operand in one of four layouts, plus the strides to address it.
 template <class T>
 struct Operand {
   std::vector<T> data;

@@ -4,6 +4,17 @@
 
 namespace tg::kernels {
 
+namespace {
+
+template <class T>
+void prefetch_run(const T* run, std::int64_t count) {
+  constexpr std::int64_t kLine = 64 / sizeof(T);
+  for (std::int64_t e = 0; e < count; e += kLine) __builtin_prefetch(run + e);
+  if (count > 0) __builtin_prefetch(run + count - 1);  // a run that starts mid-line ends on one more
+}
+
+}  // namespace
+
 // Rotated, row i and column (c, t) of group grp's matrix is w[grp*Cg' + c, i, kk-1-t], with
 // Cg' = g.cin_g() the forward's output channels per group. For one c, a panel's rows read one
 // contiguous run of w, so packing in rotated order costs about what packing a rotated copy
@@ -24,26 +35,13 @@ PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, s
       const T* block = w_g + (c * rows + i0) * kk;
       // The runs of successive c are a whole kernel apart: too far for the hardware
       // prefetcher, so the next c's run is fetched while this one is copied.
-      if (t == 0 && c + 1 < c_end) {
-        for (std::int64_t e = rows * kk; e < (rows + h) * kk; e += 64 / sizeof(T)) __builtin_prefetch(block + e);
-      }
+      if (t == 0 && c + 1 < c_end) prefetch_run(block + rows * kk, h * kk);
       // Rows kk apart, taps backwards from tap kk - 1 - t.
       pack(dst + (k - k0) * mr, mr, block + (kk - 1 - t), kk, -1, h, taps);
       k += taps;
     }
   };
 }
-
-namespace {
-
-template <class T>
-void prefetch_run(const T* run, std::int64_t count) {
-  constexpr std::int64_t kLine = 64 / sizeof(T);
-  for (std::int64_t e = 0; e < count; e += kLine) __builtin_prefetch(run + e);
-  if (count > 0) __builtin_prefetch(run + count - 1);  // a run that starts mid-line ends on one more
-}
-
-}  // namespace
 
 template <class T>
 void prefetch_weight_panel(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t i0,

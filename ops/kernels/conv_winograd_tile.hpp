@@ -10,7 +10,6 @@
 #include <cstdint>
 
 #include "ops/kernels/conv_winograd_kernels.hpp"
-#include "ops/kernels/gemm.hpp"
 
 namespace tg::kernels::winograd_detail {
 namespace {
@@ -55,9 +54,9 @@ template <class T>
   }
 }
 
-// The kernels are gathered tap-major by the GEMM's packer, kWeightChannels input channels
-// at a time (a transpose of their taps): as stored, or for the ROT180 rule rotated and
-// channel-swapped in place. Lanes past the last output channel hold zero kernels, so their U
+// The kernels are gathered tap-major by the convolution's weight packer (weight_panels),
+// kWeightChannels input channels at a time (a transpose of their taps): as stored, or for
+// the ROT180 rule rotated and channel-swapped in place. Lanes past the last output channel hold zero kernels, so their U
 // is zero too. With Fixed > 0 the strip is Fixed wide, known to the compiler, which then keeps
 // a strip's lanes in one vector.
 template <class T, int Fixed>
@@ -66,16 +65,10 @@ void weights_strip_lanes(ConvWeights<T> weights, const ConvLoopGeometry& g, std:
   const std::int64_t strip = Fixed > 0 ? Fixed : strip_arg;
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
   const std::int64_t rows = std::min(strip, kg - k0);
-  const StridedPack<T> pack = strided_pack<T>();
+  const PackAPanel<T> pack = weight_panels(weights, g, grp);
   for (std::int64_t c0 = 0; c0 < cg; c0 += kWeightChannels) {
     const std::int64_t c1 = std::min(cg, c0 + kWeightChannels);
-    if (weights.rot180) {  // the rule's kernel (k, c, u, v) is the forward's (c, k, 2 - u, 2 - v)
-      for (std::int64_t c = c0; c < c1; ++c) {
-        pack(taps + (c - c0) * 9 * strip, strip, weights.w + ((grp * cg + c) * kg + k0) * 9 + 8, 9, -1, rows, 9);
-      }
-    } else {
-      pack(taps, strip, weights.w + ((grp * kg + k0) * cg + c0) * 9, cg * 9, 1, rows, (c1 - c0) * 9);
-    }
+    pack(taps, strip, k0, rows, c0 * 9, (c1 - c0) * 9);
     for (std::int64_t c = c0; c < c1; ++c) kernel_points<T>(taps + (c - c0) * 9 * strip, strip, u + c * strip, point);
   }
 }
@@ -96,6 +89,7 @@ void weights_strip(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64
       return weights_strip_lanes<T, 0>(weights, g, grp, k0, strip, u, point, taps);
   }
 }
+
 // The loops below take restrict pointers: they run over separate buffers, and without that
 // promise the compiler would not vectorise loops over this many streams.
 
