@@ -37,6 +37,7 @@ std::vector<ConvCase> fast_cases() {
       {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // 7-pixel rows: one tile of 3 vectors
       {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},              // 16 vectors of channels, input in blocks
       {6, 32, 5, 6, 64, 3, 3, {.padding = 1, .groups = 2}, true},    // small planes: image slices under each weight block
+      {3, 64, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // small planes: blocks follow the threads, input in blocks
       {4, 64, 12, 13, 64, 3, 3, {.padding = 1}, true},               // Winograd: two chunks of images, an odd output width
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
@@ -197,16 +198,20 @@ TEST_CASE("fast conv kernels match the direct loops on random float32 and float6
 }
 
 TEST_CASE("fast conv kernels give the same bits for 1 and 2 threads") {
+  // The channel layout is forced as well: on small planes its blocks of output channels
+  // follow the thread count, which must not change any sum's order.
   const int saved = get_num_threads();
   for (const ConvCase& c : fast_cases()) {
-    INFO(describe(c));
-    set_num_threads(1);
-    const Results one = run<float>(c, Path::fast, false);
-    set_num_threads(2);
-    const Results two = run<float>(c, Path::fast, false);
-    CHECK(one.y == two.y);
-    CHECK(one.dx == two.dx);
-    CHECK(one.dw == two.dw);
+    for (Path kernel : {Path::fast, Path::channels}) {
+      INFO("kernel " << static_cast<int>(kernel) << ", " << describe(c));
+      set_num_threads(1);
+      const Results one = run<float>(c, kernel, false);
+      set_num_threads(2);
+      const Results two = run<float>(c, kernel, false);
+      CHECK(one.y == two.y);
+      CHECK(one.dx == two.dx);
+      CHECK(one.dw == two.dw);
+    }
   }
   set_num_threads(saved);
 }

@@ -19,17 +19,21 @@ constexpr std::int64_t kMaxChannelVectors = 4;  // vectors of channels per forwa
 constexpr std::int64_t kWeightBlockBytes = 16 * 1024;  // weights of one input-channel block (half of L1)
 constexpr std::int64_t kWeightsStationaryPlane = 64;    // output pixels below which weights stay put
 
-// Output channels in `count` blocks of near-equal whole vectors, at most kMaxChannelVectors
-// each; block cb covers channels [first(cb), first(cb) + channels(cb)) in vectors(cb)
-// vectors, and `block` is the widest block's lanes (the packed weights' stride).
+// Output channels in `count` blocks of near-equal whole vectors; block cb covers channels
+// [first(cb), first(cb) + channels(cb)) in vectors(cb) vectors, and `block` is the widest
+// block's lanes (the packed weights' stride).
 struct ChannelBlocks {
   std::int64_t cout_g, lanes, total, count, block;
-  ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_, std::int64_t max_vectors)
+  ChannelBlocks(std::int64_t cout_g_, std::int64_t lanes_, std::int64_t count_)
       : cout_g(cout_g_),
         lanes(lanes_),
         total(ceil_div(cout_g_, lanes_)),
-        count(ceil_div(total, max_vectors)),
+        count(std::clamp<std::int64_t>(count_, 1, total)),
         block(ceil_div(total, count) * lanes_) {}
+  // The fewest blocks of at most max_vectors vectors each.
+  static ChannelBlocks widest(std::int64_t cout_g, std::int64_t lanes, std::int64_t max_vectors) {
+    return {cout_g, lanes, ceil_div(ceil_div(cout_g, lanes), max_vectors)};
+  }
   std::int64_t first(std::int64_t cb) const { return std::min(cout_g, cb * total / count * lanes); }
   std::int64_t channels(std::int64_t cb) const { return first(cb + 1) - first(cb); }
   std::int64_t vectors(std::int64_t cb) const { return ceil_div(channels(cb), lanes); }
@@ -85,10 +89,13 @@ class ChannelForward {
         kdim_(g.kdim()),
         taps_(g.kernel_h * g.kernel_w),
         // A short row (ResNet's 7 x 7 planes) is one tile of as many vectors as fit beside it.
-        blocks_(g.cout_g(), lanes_,
-                g.out_w <= kernel_.max_acc / 3
-                    ? std::clamp<std::int64_t>(kernel_.max_acc / g.out_w, 1, kMaxChannelVectors)
-                    : kMaxChannelVectors),
+        widest_(ChannelBlocks::widest(g.cout_g(), lanes_,
+                                      g.out_w <= kernel_.max_acc / 3
+                                          ? std::clamp<std::int64_t>(kernel_.max_acc / g.out_w, 1, kMaxChannelVectors)
+                                          : kMaxChannelVectors)),
+        stationary_(g.out_h * g.out_w < kWeightsStationaryPlane),
+        blocks_(stationary_ ? ChannelBlocks(g.cout_g(), lanes_, balanced_count(get_num_threads())) : widest_),
+        tile_pixels_(kernel_.max_acc / (widest_.block / lanes_)),
         packed_block_((kdim_ + 1) * blocks_.block),
         hp_(conv_detail::padded_rows(g)),
         wp_(conv_detail::padded_cols(g)),
@@ -101,10 +108,10 @@ class ChannelForward {
         plane_lanes_(g.out_h * g.out_w * blocks_.block) {}
 
   void run() const {
-    if (g_.out_h * g_.out_w >= kWeightsStationaryPlane) {
-      image_by_image();
-    } else {
+    if (stationary_) {
       weights_stationary();
+    } else {
+      image_by_image();
     }
   }
 
@@ -131,10 +138,24 @@ class ChannelForward {
     });
   }
 
+  // Blocks of output channels for the weights-stationary pass: as few as the widest tiles
+  // allow, or a few more if that makes the groups' blocks share out evenly among the threads
+  // (ResNet's 512 channels at 7 x 7: 11 blocks leave one thread 6 of them on two threads;
+  // 12 give 8.5 against 10.5 ms). Blocks only regroup channels: each output's sum runs over
+  // (input channel, tap) in the same order, carried through the partial sums between
+  // input-channel blocks, so the bits do not depend on the thread count.
+  std::int64_t balanced_count(std::int64_t threads) const {
+    const std::int64_t most = std::min(widest_.total, 2 * widest_.count);
+    for (std::int64_t count = widest_.count; count <= most; ++count) {
+      if (g_.groups * count % threads == 0) return count;
+    }
+    return widest_.count;
+  }
+
   // Small planes (ResNet's 7 x 7): an image is too little work to pay for a pass over the
   // weights (9.4 MB at 512 channels, from L3 or memory), so each weight block stays in L1
-  // while a slice of images passes under it. All images are padded first. Slices only group
-  // images, so they may follow the thread count: enough tasks to share out evenly.
+  // while the images pass under it. All images are padded first. With fewer blocks than
+  // threads, the images are sliced too (slices only group images).
   void weights_stationary() const {
     ScratchLease pad_lease;
     const std::int64_t image_planes = cin_g_ * hp_ * wp_;
@@ -145,13 +166,12 @@ class ChannelForward {
       }
     });
     const std::int64_t block_tasks = g_.groups * blocks_.count;
-    const std::int64_t slices = std::clamp<std::int64_t>(ceil_div(8 * get_num_threads(), block_tasks), 1, g_.batch);
+    const std::int64_t slices = std::clamp<std::int64_t>(ceil_div(get_num_threads(), block_tasks), 1, g_.batch);
     const std::int64_t partial_size = c_blocks_ > 1 ? ceil_div(g_.batch, slices) * plane_lanes_ : 0;
-    // A block that several slices share is packed once, up front (packing it per slice costs
-    // more than the round trip to memory). One that a single task uses is packed by that task
-    // an input-channel block at a time, into L1 where the images read it, and the next one is
-    // asked for while they do: the read of the weights from memory (9.4 MB at 512 channels)
-    // then hides behind the arithmetic.
+    // A block that one task uses is packed by that task an input-channel block at a time, into
+    // L1 where the images read it, and the next one is asked for while they do: the read of the
+    // weights from memory (9.4 MB at 512 channels) then hides behind the arithmetic. A block
+    // that several slices share (few channels) is packed once, up front.
     ScratchLease weight_lease;
     T* const w_shared = slices > 1 ? weight_lease.array<T>(block_tasks * packed_block_) : nullptr;
     if (slices > 1) {
@@ -223,8 +243,11 @@ class ChannelForward {
   void run_block(std::int64_t grp, std::int64_t cb, const T* w_ci, const T* bias, std::int64_t ci, std::int64_t n,
                  const T* xp, T* partial) const {
     const std::int64_t nvc = blocks_.vectors(cb);
-    // Columns in near-equal parts of at most max_acc / nvc pixels.
-    const std::int64_t parts = ceil_div(g_.out_w, kernel_.max_acc / nvc);
+    // Columns in near-equal parts of at most tile_pixels_, the same for every block whatever
+    // the thread count: a tap that reads padding is skipped at a tile's first and last pixel,
+    // so the parts decide which zero products are added (they can turn -0 to +0, or an
+    // infinite weight's product to NaN).
+    const std::int64_t parts = ceil_div(g_.out_w, tile_pixels_);
     for (std::int64_t part = 0; part < parts; ++part) {
       const std::int64_t j0 = part * g_.out_w / parts;
       const std::int64_t j1 = (part + 1) * g_.out_w / parts;
@@ -274,8 +297,10 @@ class ChannelForward {
   const ConvLoopGeometry& g_;
   const DirectKernel<T>& kernel_;
   std::int64_t lanes_, cin_g_, kdim_, taps_;
+  ChannelBlocks widest_;
+  bool stationary_;
   ChannelBlocks blocks_;
-  std::int64_t packed_block_, hp_, wp_;
+  std::int64_t tile_pixels_, packed_block_, hp_, wp_;
   std::pair<std::int64_t, std::int64_t> live_rows_, live_cols_;
   std::int64_t c_blocks_, plane_lanes_;
 };
