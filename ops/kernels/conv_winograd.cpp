@@ -42,13 +42,49 @@ void share(std::int64_t n, std::int64_t grain, bool parallel, Body&& body) {
   }
 }
 
-// Images per chunk: enough blocks for the GEMMs to run at speed and to repay packing the
+// Blocks per chunk: enough for the GEMMs to run at speed and to repay packing the
 // kernel-sized operand once per chunk (1.5 per channel), and no more, so that the transformed
 // data stays as near the cache as the GEMMs allow.
-std::int64_t chunk_images(const ConvLoopGeometry& g, const Blocks& blocks) {
-  const std::int64_t chunk_blocks = std::max<std::int64_t>(96, 3 * std::max(g.cin_g(), g.cout_g()) / 2);
-  return std::clamp<std::int64_t>(ceil_div(chunk_blocks, blocks.per_image), 1, g.batch);
+std::int64_t chunk_blocks(const ConvLoopGeometry& g) {
+  return std::max<std::int64_t>(96, 3 * std::max(g.cin_g(), g.cout_g()) / 2);
 }
+
+// Images per chunk, when an image has fewer blocks than a chunk.
+std::int64_t chunk_images(const ConvLoopGeometry& g, const Blocks& blocks) {
+  return std::clamp<std::int64_t>(ceil_div(chunk_blocks(g), blocks.per_image), 1, g.batch);
+}
+
+// A forward chunk: images [n0, n1), or one image's band of block rows when an image holds
+// two chunks or more (ResNet's 64 channels at 56 x 56: 784 blocks, whose transformed planes,
+// 3.2 MB each for V and M, leave L2 between the transforms and the GEMMs; in bands of 112
+// blocks it runs 4% faster on one thread, 9% on two). A band is a convolution of its own:
+// the same planes with its output rows and the top padding shifted (negative past the first
+// band), writing into the whole output. Bands of a chunk's blocks or more: narrower ones
+// (84 blocks there) leave the GEMMs too short and lose 10%.
+struct Chunks {
+  std::int64_t images = 1, bands = 1, band_rows = 0;
+  Chunks(const ConvLoopGeometry& g, const Blocks& blocks) : band_rows(blocks.rows) {
+    if (blocks.per_image < 2 * chunk_blocks(g)) {
+      images = chunk_images(g, blocks);
+      return;
+    }
+    bands = ceil_div(blocks.rows, ceil_div(chunk_blocks(g), blocks.cols));
+    band_rows = ceil_div(blocks.rows, bands);
+    bands = ceil_div(blocks.rows, band_rows);
+  }
+  std::int64_t count(std::int64_t batch) const { return ceil_div(batch, images) * bands; }
+  // Chunk ci's geometry (its output rows, from output row `first_row` of g) and its images.
+  ConvLoopGeometry band(const ConvLoopGeometry& g, std::int64_t ci, std::int64_t& first_row) const {
+    ConvLoopGeometry band = g;
+    first_row = ci % bands * band_rows * 2;
+    band.out_h = std::min(g.out_h - first_row, band_rows * 2);
+    band.pad_top = g.pad_top - first_row;
+    band.y_plane = y_plane_stride(g);
+    band.y_row = y_row_stride(g);
+    return band;
+  }
+  std::int64_t first_image(std::int64_t ci) const { return ci / bands * images; }
+};
 
 template <class T>
 const winograd_detail::Transforms<T>& transforms() {
@@ -83,9 +119,8 @@ template <class T>
 void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
   const winograd_detail::Transforms<T>& tf = transforms<T>();
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  const Blocks blocks(g);
-  const std::int64_t chunk = chunk_images(g, blocks);
-  const std::int64_t chunks = ceil_div(g.batch, chunk);
+  const Chunks chunking(g, Blocks(g));
+  const std::int64_t chunks = chunking.count(g.batch);
   // U is built in the GEMM's packed A layout (see Transforms::weights) and read in place:
   // packing it took a fifth of the time at 512 channels.
   const std::int64_t mr = gemm_panel_rows<T>();
@@ -96,18 +131,21 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   // Chunk ci of group grp: its input transform, 16 GEMMs and output transform, each step
   // shared out among threads when `parallel`.
   const auto run_chunk = [&](std::int64_t grp, std::int64_t ci, bool parallel) {
-    const std::int64_t n0 = ci * chunk, n1 = std::min(g.batch, n0 + chunk);
+    std::int64_t first_row = 0;
+    const ConvLoopGeometry band = chunking.band(g, ci, first_row);
+    const Blocks blocks(band);
+    const std::int64_t n0 = chunking.first_image(ci), n1 = std::min(g.batch, n0 + chunking.images);
     const std::int64_t ld = (n1 - n0) * blocks.per_image;
     ScratchLease vm_lease;
     T* const v = vm_lease.array<T>(kPoints * (cg + kg) * ld);
     T* const m = v + kPoints * cg * ld;
     share((n1 - n0) * cg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease lease;
-      T* const scratch = lease.array<T>(winograd_detail::input_scratch(g));
+      T* const scratch = lease.array<T>(winograd_detail::input_scratch(band));
       for (std::int64_t task = begin; task < end; ++task) {
         const std::int64_t n = n0 + task / cg, c = task % cg;
-        tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g, v + c * ld + (n - n0) * blocks.per_image,
-                 cg * ld, scratch);
+        tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, band,
+                 v + c * ld + (n - n0) * blocks.per_image, cg * ld, scratch);
       }
     });
     // The 16 GEMMs side by side, each on one thread: small products (128 x 196 x 128 for
@@ -120,11 +158,11 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
     });
     share((n1 - n0) * kg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease lease;
-      T* const scratch = lease.array<T>(winograd_detail::output_scratch(g));
+      T* const scratch = lease.array<T>(winograd_detail::output_scratch(band));
       for (std::int64_t task = begin; task < end; ++task) {
         const std::int64_t n = n0 + task / kg, k = task % kg;
-        tf.output(m + k * ld + (n - n0) * blocks.per_image, kg * ld, b != nullptr ? b[grp * kg + k] : T(0), g,
-                  y + (n * g.out_channels + grp * kg + k) * y_plane_stride(g), scratch);
+        tf.output(m + k * ld + (n - n0) * blocks.per_image, kg * ld, b != nullptr ? b[grp * kg + k] : T(0), band,
+                  y + (n * g.out_channels + grp * kg + k) * y_plane_stride(g) + first_row * y_row_stride(g), scratch);
       }
     });
   };
@@ -155,7 +193,7 @@ void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopG
   const winograd_detail::Transforms<T>& tf = transforms<T>();
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
   const Blocks blocks(g);
-  const std::int64_t chunk = chunk_images(g, blocks);
+  const Chunks chunking(g, blocks);
   const std::int64_t m_size = kPoints * kg * cg;
   ScratchLease m_lease;
   T* const m = m_lease.array<T>(m_size);
@@ -164,27 +202,34 @@ void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopG
     // (reduce_over_batch_slices), each slice chunk by chunk in order.
     conv_detail::reduce_over_batch_slices(m, m_size, g.batch, [&](std::int64_t n_begin, std::int64_t n_end, T* out) {
       ScratchLease vz_lease, lease;
-      T* const v = vz_lease.array<T>(kPoints * (cg + kg) * chunk * blocks.per_image);
+      T* const v = vz_lease.array<T>(kPoints * (cg + kg) * chunking.images * chunking.band_rows * blocks.cols);
       T* const scratch =
           lease.array<T>(std::max(winograd_detail::input_scratch(g), winograd_detail::output_grad_scratch(g)));
-      for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunk) {
-        const std::int64_t n1 = std::min(n_end, n0 + chunk);
-        const std::int64_t ld = (n1 - n0) * blocks.per_image;
-        T* const z = v + kPoints * cg * ld;
-        for (std::int64_t n = n0; n < n1; ++n) {
-          const std::int64_t t0 = (n - n0) * blocks.per_image;
-          for (std::int64_t c = 0; c < cg; ++c) {
-            tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, g, v + c * ld + t0, cg * ld, scratch);
+      for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunking.images) {
+        const std::int64_t n1 = std::min(n_end, n0 + chunking.images);
+        for (std::int64_t band_index = 0; band_index < chunking.bands; ++band_index) {
+          std::int64_t first_row = 0;
+          const ConvLoopGeometry band = chunking.band(g, band_index, first_row);
+          const std::int64_t per_image = Blocks(band).per_image;
+          const std::int64_t ld = (n1 - n0) * per_image;
+          T* const z = v + kPoints * cg * ld;
+          for (std::int64_t n = n0; n < n1; ++n) {
+            const std::int64_t t0 = (n - n0) * per_image;
+            for (std::int64_t c = 0; c < cg; ++c) {
+              tf.input(x + (n * g.in_channels + grp * cg + c) * g.in_h * g.in_w, band, v + c * ld + t0, cg * ld,
+                       scratch);
+            }
+            for (std::int64_t k = 0; k < kg; ++k) {
+              tf.output_grad(dy + ((n * g.out_channels + grp * kg + k) * g.out_h + first_row) * g.out_w, band,
+                             z + k * ld + t0, kg * ld, scratch);
+            }
           }
-          for (std::int64_t k = 0; k < kg; ++k) {
-            tf.output_grad(dy + (n * g.out_channels + grp * kg + k) * g.out_h * g.out_w, g, z + k * ld + t0, kg * ld,
-                           scratch);
+          const bool first = n0 == n_begin && band_index == 0;
+          for (std::int64_t xi = 0; xi < kPoints; ++xi) {
+            gemm_panels<T>(kg, cg, ld, T(1), strided_panels(z + xi * kg * ld, ld, std::int64_t{1}),
+                           strided_b_panels(v + xi * cg * ld, std::int64_t{1}, ld), first ? T(0) : T(1),
+                           out + xi * kg * cg, cg, false);
           }
-        }
-        for (std::int64_t xi = 0; xi < kPoints; ++xi) {
-          gemm_panels<T>(kg, cg, ld, T(1), strided_panels(z + xi * kg * ld, ld, std::int64_t{1}),
-                         strided_b_panels(v + xi * cg * ld, std::int64_t{1}, ld), n0 == n_begin ? T(0) : T(1),
-                         out + xi * kg * cg, cg, false);
         }
       }
     });
