@@ -1,7 +1,7 @@
 // F(2x2, 3x3) Winograd convolution (see conv_winograd.hpp). Per group and per chunk of
-// images: every input plane's blocks are transformed into V (16 matrices of [C_in, blocks]),
-// 16 GEMMs multiply them by the transformed kernels U, and the output transform turns each
-// block's 16 sums back into its 2x2 outputs, plus the bias. The weight gradient transforms
+// images (or band of an image's block rows): every input plane's blocks are transformed into
+// V (16 matrices of [C_in, blocks]), 16 GEMMs multiply them by the transformed kernels U, and
+// the output transform turns each block's 16 sums back into its 2x2 outputs, plus the bias. The weight gradient transforms
 // dy's blocks into Z instead, sums Z . V^T over the blocks and transforms the 16 sums back
 // into 3x3 kernels. The transforms run on the current SIMD path (conv_winograd_tile.hpp);
 // each writes its own planes, and the GEMMs' sums do not depend on the thread count, so
@@ -54,13 +54,18 @@ std::int64_t chunk_images(const ConvLoopGeometry& g, const Blocks& blocks) {
   return std::clamp<std::int64_t>(ceil_div(chunk_blocks(g), blocks.per_image), 1, g.batch);
 }
 
-// A forward chunk: images [n0, n1), or one image's band of block rows when an image holds
-// two chunks or more (ResNet's 64 channels at 56 x 56: 784 blocks, whose transformed planes,
+// The chunks of the batch, forward and weight gradient: a few whole images, or one image's
+// band of block rows when an image holds two chunks or more (ResNet's 64 channels at 56 x 56: 784 blocks, whose transformed planes,
 // 3.2 MB each for V and M, leave L2 between the transforms and the GEMMs; in bands of 112
 // blocks it runs 4% faster on one thread, 9% on two). A band is a convolution of its own:
 // the same planes with its output rows and the top padding shifted (negative past the first
 // band), writing into the whole output. Bands of a chunk's blocks or more: narrower ones
 // (84 blocks there) leave the GEMMs too short and lose 10%.
+struct Band {
+  ConvLoopGeometry g;     // the band's output rows, its top padding shifted
+  std::int64_t first_row;  // of the whole output
+};
+
 struct Chunks {
   std::int64_t images = 1, bands = 1, band_rows = 0;
   Chunks(const ConvLoopGeometry& g, const Blocks& blocks) : band_rows(blocks.rows) {
@@ -73,14 +78,13 @@ struct Chunks {
     bands = ceil_div(blocks.rows, band_rows);
   }
   std::int64_t count(std::int64_t batch) const { return ceil_div(batch, images) * bands; }
-  // Chunk ci's geometry (its output rows, from output row `first_row` of g) and its images.
-  ConvLoopGeometry band(const ConvLoopGeometry& g, std::int64_t ci, std::int64_t& first_row) const {
-    ConvLoopGeometry band = g;
-    first_row = ci % bands * band_rows * 2;
-    band.out_h = std::min(g.out_h - first_row, band_rows * 2);
-    band.pad_top = g.pad_top - first_row;
-    band.y_plane = y_plane_stride(g);
-    band.y_row = y_row_stride(g);
+  // Chunk ci's band (the whole image's geometry when there are no bands) and first image.
+  Band band(const ConvLoopGeometry& g, std::int64_t ci) const {
+    Band band{g, ci % bands * band_rows * 2};
+    band.g.out_h = std::min(g.out_h - band.first_row, band_rows * 2);
+    band.g.pad_top = g.pad_top - band.first_row;
+    band.g.y_plane = y_plane_stride(g);
+    band.g.y_row = y_row_stride(g);
     return band;
   }
   std::int64_t first_image(std::int64_t ci) const { return ci / bands * images; }
@@ -131,8 +135,7 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   // Chunk ci of group grp: its input transform, 16 GEMMs and output transform, each step
   // shared out among threads when `parallel`.
   const auto run_chunk = [&](std::int64_t grp, std::int64_t ci, bool parallel) {
-    std::int64_t first_row = 0;
-    const ConvLoopGeometry band = chunking.band(g, ci, first_row);
+    const auto [band, first_row] = chunking.band(g, ci);
     const Blocks blocks(band);
     const std::int64_t n0 = chunking.first_image(ci), n1 = std::min(g.batch, n0 + chunking.images);
     const std::int64_t ld = (n1 - n0) * blocks.per_image;
@@ -208,8 +211,7 @@ void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopG
       for (std::int64_t n0 = n_begin; n0 < n_end; n0 += chunking.images) {
         const std::int64_t n1 = std::min(n_end, n0 + chunking.images);
         for (std::int64_t band_index = 0; band_index < chunking.bands; ++band_index) {
-          std::int64_t first_row = 0;
-          const ConvLoopGeometry band = chunking.band(g, band_index, first_row);
+          const auto [band, first_row] = chunking.band(g, band_index);
           const std::int64_t per_image = Blocks(band).per_image;
           const std::int64_t ld = (n1 - n0) * per_image;
           T* const z = v + kPoints * cg * ld;
