@@ -55,14 +55,15 @@ std::int64_t chunk_images(const ConvLoopGeometry& g, const Blocks& blocks) {
 }
 
 // The chunks of the batch, forward and weight gradient: a few whole images, or one image's
-// band of block rows when an image holds two chunks or more (ResNet's 64 channels at 56 x 56: 784 blocks, whose transformed planes,
-// 3.2 MB each for V and M, leave L2 between the transforms and the GEMMs; in bands of 112
-// blocks it runs 4% faster on one thread, 9% on two). A band is a convolution of its own:
-// the same planes with its output rows and the top padding shifted (negative past the first
-// band), writing into the whole output. Bands of a chunk's blocks or more: narrower ones
-// (84 blocks there) leave the GEMMs too short and lose 10%.
+// band of block rows when an image holds two chunks or more (ResNet's 64 channels at
+// 56 x 56: 784 blocks, whose transformed planes, 3.2 MB each for V and M, leave L2 between
+// the transforms and the GEMMs; in bands of 112 blocks it runs 4% faster on one thread, 9%
+// on two). A band is a convolution of its own: the same planes with its output rows and the
+// top padding shifted (negative past the first band), writing into the whole output. Bands
+// of a chunk's blocks or more: narrower ones (84 blocks there) leave the GEMMs too short
+// and lose 10%.
 struct Band {
-  ConvLoopGeometry g;     // the band's output rows, its top padding shifted
+  ConvLoopGeometry g;      // the band's output rows, its top padding shifted
   std::int64_t first_row;  // of the whole output
 };
 
