@@ -132,7 +132,7 @@ class ChannelForward {
         const T* w_block = w_packed + (grp * blocks_.count + cb) * packed_block_;
         const T* bias = w_block + kdim_ * blocks_.block;
         for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
-          run_block(grp, cb, w_block + c_begin(ci) * taps_ * blocks_.vectors(cb) * lanes_, bias, ci, n, xp, partial);
+          run_block(grp, cb, w_block + k_begin(ci) * blocks_.vectors(cb) * lanes_, bias, ci, n, xp, partial);
         }
       }
     });
@@ -193,8 +193,7 @@ class ChannelForward {
         const T* const bias = w_block != nullptr ? w_block + kdim_ * blocks_.block : own_bias;
         const PackAPanel<T> pack = weight_panels(weights_, g_, grp);
         const auto fetch = [&](std::int64_t ci) {  // ask for block ci's weights
-          prefetch_weight_panel(weights_, g_, grp, blocks_.first(cb), blocks_.channels(cb), c_begin(ci) * taps_,
-                                (c_begin(ci + 1) - c_begin(ci)) * taps_);
+          prefetch_weight_panel(weights_, g_, grp, blocks_.first(cb), blocks_.channels(cb), k_begin(ci), k_count(ci));
         };
         if (w_block == nullptr) {
           pack_bias(grp, cb, own_bias);
@@ -203,10 +202,9 @@ class ChannelForward {
         for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
           const T* w_ci = w_own;
           if (w_block != nullptr) {
-            w_ci = w_block + c_begin(ci) * taps_ * width;
+            w_ci = w_block + k_begin(ci) * width;
           } else {
-            pack(w_own, width, blocks_.first(cb), blocks_.channels(cb), c_begin(ci) * taps_,
-                 (c_begin(ci + 1) - c_begin(ci)) * taps_);
+            pack(w_own, width, blocks_.first(cb), blocks_.channels(cb), k_begin(ci), k_count(ci));
             if (ci + 1 < c_blocks_) fetch(ci + 1);
           }
           for (std::int64_t n = n0; n < n1; ++n) {
@@ -237,6 +235,9 @@ class ChannelForward {
 
   // First input channel of block ci (ci = c_blocks_ gives the end of the last).
   std::int64_t c_begin(std::int64_t ci) const { return ci * cin_g_ / c_blocks_; }
+  // Block ci's columns of the weight matrix [C_out/groups, kdim]: first, and how many.
+  std::int64_t k_begin(std::int64_t ci) const { return c_begin(ci) * taps_; }
+  std::int64_t k_count(std::int64_t ci) const { return k_begin(ci + 1) - k_begin(ci); }
 
   // Block cb of group grp's output channels, summed over input-channel block ci (whose packed
   // weights are w_ci), for image n with padded planes xp.

@@ -56,9 +56,9 @@ template <class T>
 
 // The kernels are gathered tap-major by the convolution's weight packer (weight_panels),
 // kWeightChannels input channels at a time (a transpose of their taps): as stored, or for
-// the ROT180 rule rotated and channel-swapped in place. Lanes past the last output channel hold zero kernels, so their U
-// is zero too. With Fixed > 0 the strip is Fixed wide, known to the compiler, which then keeps
-// a strip's lanes in one vector.
+// the ROT180 rule rotated and channel-swapped in place. Lanes past the last output channel
+// hold zero kernels, so their U is zero too. With Fixed > 0 the strip is Fixed wide, known
+// to the compiler, which then keeps a strip's lanes in one vector.
 template <class T, int Fixed>
 void weights_strip_lanes(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
                          std::int64_t strip_arg, T* u, std::int64_t point, T* taps) {
