@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: installs missing packages, then builds and runs every test twice —
-# an optimized build with warnings as errors, and a build under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Usage: tools/test.sh [release|sanitize]... (default: both)
+# The whole test suite: installs missing packages, then builds twice — optimized with
+# warnings as errors, and under AddressSanitizer + UndefinedBehaviorSanitizer — and runs
+# every test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512,
+# avx2, portable): a user's CPU may pick a path this host would not pick by itself.
+# Usage: tools/test.sh [release|sanitize]... (default: both)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -9,6 +11,13 @@ tools/install_deps.sh
 jobs="$(nproc)"
 builds=("$@")
 if ((${#builds[@]} == 0)); then builds=(release sanitize); fi
+
+# The kernel paths this CPU can run, widest first (the same test the library makes at run time).
+simd_paths=()
+if grep -qw avx512f /proc/cpuinfo; then simd_paths+=(avx512); fi
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then simd_paths+=(avx2); fi
+simd_paths+=(portable)
+
 for kind in "${builds[@]}"; do
   case "$kind" in
     release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
@@ -18,5 +27,8 @@ for kind in "${builds[@]}"; do
   echo "=== tapegrad tests: $kind build"
   cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON "${flags[@]}" > /dev/null
   cmake --build "build/$kind" -j "$jobs"
-  ctest --test-dir "build/$kind" -j "$jobs" --output-on-failure
+  for path in "${simd_paths[@]}"; do
+    echo "=== tapegrad tests: $kind build, TAPEGRAD_SIMD=$path"
+    TAPEGRAD_SIMD="$path" ctest --test-dir "build/$kind" -j "$jobs" --output-on-failure
+  done
 done

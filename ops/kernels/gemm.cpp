@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -64,6 +65,10 @@ SimdPath initial_path() {
     if (want == "portable") forced = SimdPath::portable;
     if (want == "avx2") forced = SimdPath::avx2;
     if (want == "avx512") forced = SimdPath::avx512;
+    // A misspelt path would silently test the default one: say so where CI logs show it.
+    if (want != "portable" && want != "avx2" && want != "avx512") {
+      std::fprintf(stderr, "tapegrad: TAPEGRAD_SIMD=%s is not one of portable, avx2, avx512; ignored\n", env);
+    }
     path = std::min(path, forced);
   }
   return path;
