@@ -4,6 +4,8 @@
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,7 +56,62 @@ int exit_status(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// A model with a dropout stream, an SGD optimizer, and "state k": every parameter k, the
+// learning rate k, the progress {k, 10 k}. A file whose parts disagree mixes two saves.
+struct Run {
+  std::shared_ptr<Sequential> model;
+  std::unique_ptr<SGD> optimizer;
+  explicit Run(std::uint64_t seed) {
+    manual_seed(seed);
+    model = std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+        std::make_shared<Linear>(64, 64, LinearOptions{.dtype = DType::Float64}), std::make_shared<Dropout>(0.5)});
+    optimizer = std::make_unique<SGD>(model->parameters(), SGDOptions{.lr = 0.1});
+  }
+  void set(std::int64_t k) {
+    for (const Tensor& p : model->parameters()) raw::copy_into(p, full_like(p, static_cast<double>(k)));
+    optimizer->set_lr(static_cast<double>(k));
+  }
+  void save(const std::string& path, std::int64_t k) {
+    set(k);
+    save_training_state(path, *model, *optimizer, {.epoch = k, .step = 10 * k});
+  }
+  // Loads `path` and returns its k after checking that every part holds that same k.
+  std::int64_t load_consistent(const std::string& path) {
+    const LoadedTrainingState loaded = load_training_state(path, *model, *optimizer);
+    const std::int64_t k = loaded.progress.epoch;
+    CHECK(loaded.progress.step == 10 * k);
+    CHECK(optimizer->lr() == static_cast<double>(k));
+    for (const Tensor& p : model->parameters()) {
+      for (double v : p.to_vector()) REQUIRE(v == static_cast<double>(k));
+    }
+    return k;
+  }
+};
+
 }  // namespace
+
+TEST_CASE("a process killed at a random moment while saving leaves the previous or the new training state") {
+  nn_test::TempDir dir;
+  const std::string path = dir.file("state.safetensors");
+  Generator delays(20261202);
+  Run run(1);
+  std::int64_t previous = 0;
+  run.save(path, previous);
+  for (int round = 0; round < 20; ++round) {
+    CAPTURE(round);
+    const pid_t child = spawn([&] {
+      for (std::int64_t k = previous + 1;; ++k) run.save(path, k);
+    });
+    ::usleep(static_cast<useconds_t>(delays.integer(0, 30000)));  // 0-30 ms: before, during or between saves
+    REQUIRE(::kill(child, SIGKILL) == 0);
+    CHECK(exit_status(child) == 128 + SIGKILL);
+    Run fresh(2);
+    const std::int64_t k = fresh.load_consistent(path);
+    CHECK(k >= previous);  // never an older state than the last one completed
+    previous = k;
+  }
+  MESSAGE("saves completed over the 20 rounds: ", previous);
+}
 
 TEST_CASE("two processes saving to one path concurrently: no failure, one complete state") {
   nn_test::TempDir dir;
@@ -76,4 +133,21 @@ TEST_CASE("two processes saving to one path concurrently: no failure, one comple
   std::int64_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.str())) files += e.is_regular_file();
   CHECK(files == 1);
+}
+
+TEST_CASE("two processes saving training states to one path concurrently: one complete state") {
+  nn_test::TempDir dir;
+  const std::string path = dir.file("state.safetensors");
+  Run run(3);
+  const pid_t a = spawn([&] {
+    for (int i = 0; i < 30; ++i) run.save(path, 1);
+  });
+  const pid_t b = spawn([&] {
+    for (int i = 0; i < 30; ++i) run.save(path, 2);
+  });
+  CHECK(exit_status(a) == 0);
+  CHECK(exit_status(b) == 0);
+  Run fresh(4);
+  const std::int64_t k = fresh.load_consistent(path);
+  CHECK((k == 1 || k == 2));
 }
