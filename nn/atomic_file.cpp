@@ -46,7 +46,7 @@ void write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const ::ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::system_error(errno, std::generic_category(), "write");
+    if (n <= 0) throw std::system_error(n < 0 ? errno : EIO, std::generic_category(), "write");
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
 }

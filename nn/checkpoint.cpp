@@ -103,8 +103,9 @@ Generator::State decode_generator(const std::string& text, const std::string& wh
   bool ok = true;
   for (int i = 0; i < 4 && ok; ++i) {
     const auto [next, ec] = std::from_chars(p, end, fields[i], 16);
-    ok = ec == std::errc() && next == (i < 3 ? std::find(p, end, ':') : end) && next != p;
-    p = next + (i < 3 ? 1 : 0);
+    const bool last = i == 3;
+    ok = ec == std::errc() && next != p && (last ? next == end : next != end && *next == ':');
+    p = next + 1;
   }
   TG_CHECK(ok && fields[1] % 2 == 1 && fields[2] <= 1, ValueError, "{}: '{}' is not a generator state", where, text);
   return {fields[0], fields[1], fields[2] == 1, std::bit_cast<double>(fields[3])};

@@ -110,6 +110,31 @@ TEST_CASE("load_training_state rejects files that are not a training state, or d
   CHECK(values(net) == before);
 }
 
+TEST_CASE("load_training_state rejects a damaged generator state or progress entry") {
+  nn_test::TempDir dir;
+  manual_seed(4);
+  Net net;
+  SGD sgd(net.parameters(), {.lr = 0.1});
+  save_training_state(dir.file("state.safetensors"), net, sgd, {.epoch = 1, .step = 2});
+  const SafetensorsContents good = load_safetensors(dir.file("state.safetensors"));
+  const std::vector<std::pair<std::string, std::string>> damages = {
+      {"tapegrad.rng", "123"},        {"tapegrad.rng", "1:2:0"},      {"tapegrad.rng", "1:2:0:3"},  // even increment
+      {"tapegrad.rng", "1:3:2:0"},    {"tapegrad.rng", "1:3:0:0:"},   {"tapegrad.rng.drop.generator", "zz:1:0:0"},
+      {"tapegrad.epoch", "-1"},       {"tapegrad.step", "2x"},
+  };
+  for (const auto& [key, value] : damages) {
+    CAPTURE(key);
+    CAPTURE(value);
+    Metadata meta;
+    for (const auto& [k, v] : good.metadata)
+      if (k != "tapegrad.crc32") meta.emplace_back(k, k == key ? value : v);
+    save_safetensors(dir.file("damaged.safetensors"), good.tensors, meta);
+    const std::vector<double> before = values(net);
+    CHECK_THROWS_AS(load_training_state(dir.file("damaged.safetensors"), net, sgd), ValueError);
+    CHECK(values(net) == before);
+  }
+}
+
 TEST_CASE("Module::named_generators lists Dropout streams by dotted name") {
   manual_seed(3);
   Net net;
