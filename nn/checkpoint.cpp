@@ -161,12 +161,12 @@ LoadedTrainingState load_training_state(const std::string& path, Module& model, 
            "{}: not a training state (no '{}' entry): a file of save_module or save_optimizer, or a checkpoint "
            "from before training states, whose model and optimizer cannot be shown to belong together",
            where, kFormatKey);
-  TG_CHECK(ours[kFormatKey] == kFormatVersion, ValueError, "{}: training state format '{}' is not supported (only '{}')",
-           where, ours[kFormatKey], kFormatVersion);
+  TG_CHECK(ours[kFormatKey] == kFormatVersion, ValueError,
+           "{}: training state format '{}' is not supported (only '{}')", where, ours[kFormatKey], kFormatVersion);
+  for (const char* key : {kOptimizerKey, kEpochKey, kStepKey, kDefaultRngKey})
+    TG_CHECK(ours.contains(key), ValueError, "{}: incomplete training state: no '{}' entry", where, key);
   TG_CHECK(ours[kOptimizerKey] == optimizer.name(), ValueError, "{}: the file holds {} state, not {}", where,
            ours[kOptimizerKey], optimizer.name());
-  TG_CHECK(ours.contains(kEpochKey) && ours.contains(kStepKey) && ours.contains(kDefaultRngKey), ValueError,
-           "{}: incomplete training state (epoch, step or generator state missing)", where);
   loaded.progress = {decode_count(ours[kEpochKey], where + " epoch"), decode_count(ours[kStepKey], where + " step")};
   const Generator::State default_rng = decode_generator(ours[kDefaultRngKey], where);
 

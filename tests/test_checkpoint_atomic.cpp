@@ -35,6 +35,7 @@ double uniform_value(const std::vector<NamedTensor>& tensors) {
 }
 
 // Runs body in a forked child; the child's exit status is 0 iff body returned without throwing.
+// The children here touch only small tensors, which never reach the thread pool (not forked).
 pid_t spawn(const std::function<void()>& body) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);

@@ -41,8 +41,8 @@ kernels::ConvLoopGeometry transpose_geometry(std::string_view op, const Tensor& 
   TG_CHECK(o.output_padding.h >= 0 && o.output_padding.w >= 0 && o.output_padding.h < limit.h &&
                o.output_padding.w < limit.w,
            ValueError,
-           "{}: output_padding ({}, {}) must be >= 0 and smaller than max(stride, dilation) = ({}, {}) (stride ({}, {}), "
-           "dilation ({}, {}))",
+           "{}: output_padding ({}, {}) must be >= 0 and smaller than max(stride, dilation) = ({}, {}) "
+           "(stride ({}, {}), dilation ({}, {}))",
            op, o.output_padding.h, o.output_padding.w, limit.h, limit.w, o.stride.h, o.stride.w, o.dilation.h,
            o.dilation.w);
   TG_CHECK(x.size(1) == w.size(0), ShapeError, "{}: input {} has {} channels but weight {} expects {}", op, x.shape(),
