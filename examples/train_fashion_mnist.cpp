@@ -166,14 +166,24 @@ int main(int argc, char** argv) {
     fmt::print("{}data: {} training / {} test images from {}; {} threads\n", model.to_string(), train_set.size(),
                test_set.size(), dir, get_num_threads());
 
-    const std::string model_path = out_dir + "/model.safetensors", opt_path = out_dir + "/optimizer.safetensors";
+    // Model, optimizer, progress and random streams in one file, so they always match.
+    const std::string state_path = out_dir + "/training_state.safetensors";
     std::vector<EpochStats> history;
+    std::int64_t steps_done = 0;
     if (flags.on("resume")) {
-      const Metadata meta = load_module(model, model_path);
-      load_optimizer(optimizer, opt_path);
-      for (const auto& [k, v] : meta)
+      TG_CHECK(std::filesystem::exists(state_path) || !std::filesystem::exists(out_dir + "/model.safetensors"),
+               ValueError,
+               "--resume: {} holds an old two-file checkpoint (model.safetensors, optimizer.safetensors) whose parts "
+               "may come from different epochs; start a new run without --resume",
+               out_dir);
+      const LoadedTrainingState loaded = load_training_state(state_path, model, optimizer);
+      for (const auto& [k, v] : loaded.metadata)
         if (k == "history") history = history_from_json(json::parse(v));
-      fmt::print("resumed from {} after epoch {}\n", model_path, history.size());
+      TG_CHECK(static_cast<std::int64_t>(history.size()) == loaded.progress.epoch, ValueError,
+               "--resume: {} records {} epochs of history but {} epochs done", state_path, history.size(),
+               loaded.progress.epoch);
+      steps_done = loaded.progress.step;
+      fmt::print("resumed from {} after epoch {} (step {})\n", state_path, history.size(), steps_done);
     }
     const std::int64_t start = static_cast<std::int64_t>(history.size());
     schedule.set_epoch(start);
@@ -190,6 +200,7 @@ int main(int argc, char** argv) {
         const Tensor loss = cross_entropy(logits, b.target);
         loss.backward();
         optimizer.step();
+        ++steps_done;
         const std::int64_t n = b.target.numel();
         loss_sum += loss.item() * static_cast<double>(n);
         correct += count_correct(logits.detach(), b.target);
@@ -208,8 +219,7 @@ int main(int argc, char** argv) {
                  epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
       std::fflush(stdout);  // keep the log in order with the progress bar on stderr
       const Metadata meta{{"history", json::dump(history_to_json(history))}, {"seed", std::to_string(seed)}};
-      save_module(model, model_path, meta);
-      save_optimizer(optimizer, opt_path);
+      save_training_state(state_path, model, optimizer, {.epoch = epoch + 1, .step = steps_done}, meta);
       write_svg(out_dir + "/training_curve.svg", history);
     }
     if (history.empty()) {
@@ -217,7 +227,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     fmt::print("final test accuracy {:.2f}% (exact: {:.17g}); checkpoint {}, plot {}/training_curve.svg\n",
-               100 * history.back().test_acc, history.back().test_acc, model_path, out_dir);
+               100 * history.back().test_acc, history.back().test_acc, state_path, out_dir);
   } catch (const tg::Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

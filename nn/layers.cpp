@@ -56,8 +56,11 @@ std::string BatchNorm2d::describe() const {
                      options_.eps, options_.momentum, options_.affine, options_.track_running_stats);
 }
 
-Dropout::Dropout(double p, std::uint64_t seed) : Module("Dropout"), p_(p), gen_(seed) {
+Dropout::Dropout(double p) : Dropout(p, default_generator().fork()) {}
+
+Dropout::Dropout(double p, Generator generator) : Module("Dropout"), p_(p), gen_(generator) {
   TG_CHECK(p >= 0.0 && p <= 1.0, ValueError, "Dropout: p must be in [0, 1], got {}", p);
+  register_generator("generator", gen_);
 }
 Tensor Dropout::forward(const Tensor& x) { return functional::dropout(x, p_, is_training(), gen_); }
 std::string Dropout::describe() const { return fmt::format("Dropout(p={})", p_); }

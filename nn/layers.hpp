@@ -64,10 +64,14 @@ class BatchNorm2d : public Module {
   BatchNorm2dOptions options_;
 };
 
-// Dropout with its own generator, so masks are repeatable for a given seed.
+// Dropout. Masks come from a stream of the module's own: forked off tg::default_generator()
+// at construction (so tg::manual_seed decides it and two Dropouts never draw the same
+// masks), or the generator (or seed) the caller passes, independent of manual_seed.
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5, std::uint64_t seed = 0);
+  explicit Dropout(double p = 0.5);
+  Dropout(double p, Generator generator);
+  Dropout(double p, std::uint64_t seed) : Dropout(p, Generator(seed)) {}
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 

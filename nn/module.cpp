@@ -20,7 +20,7 @@ void Module::check_new_name(const std::string& name) const {
       if (n == name) return true;
     return false;
   };
-  TG_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(children_), ValueError,
+  TG_CHECK(!taken(parameters_) && !taken(buffers_) && !taken(generators_) && !taken(children_), ValueError,
            "{}: name '{}' is already registered", type_name_, name);
 }
 
@@ -42,6 +42,19 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   Tensor buffer = raw::contiguous(value.detach());
   buffers_.emplace_back(name, buffer);
   return buffer;
+}
+
+void Module::register_generator(const std::string& name, Generator& generator) {
+  check_new_name(name);
+  generators_.emplace_back(name, &generator);
+}
+
+std::vector<std::pair<std::string, Generator*>> Module::named_generators(bool recurse) const {
+  std::vector<std::pair<std::string, Generator*>> out = generators_;
+  if (!recurse) return out;
+  for (const auto& [n, child] : children_)
+    for (auto& [name, gen] : child->named_generators(true)) out.emplace_back(n + "." + name, gen);
+  return out;
 }
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {

@@ -13,6 +13,10 @@
 
 #include "tensor/tensor.hpp"
 
+namespace tg {
+class Generator;
+}
+
 namespace tg::nn {
 
 using NamedTensor = std::pair<std::string, Tensor>;
@@ -32,6 +36,9 @@ class Module {
   // A parameter is made a leaf that requires grad (unless requires_grad is false).
   Tensor register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
   Tensor register_buffer(const std::string& name, Tensor value);
+  // A random generator the module owns (a member: it must live as long as the module), so a
+  // training checkpoint can save and restore its stream, e.g. Dropout's masks.
+  void register_generator(const std::string& name, Generator& generator);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
@@ -45,6 +52,8 @@ class Module {
   // Parameters then buffers, each module's own entries before its children's: the
   // checkpoint contents.
   std::vector<NamedTensor> named_state(bool recurse = true) const;
+  // The registered generators of this module and (recurse) its descendants, dotted names.
+  std::vector<std::pair<std::string, Generator*>> named_generators(bool recurse = true) const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
   std::int64_t num_parameters() const;  // total elements of all parameters
 
@@ -71,6 +80,7 @@ class Module {
   bool training_ = true;
   std::vector<NamedTensor> parameters_;
   std::vector<NamedTensor> buffers_;
+  std::vector<std::pair<std::string, Generator*>> generators_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include "nn/atomic_file.hpp"
 #include "nn/json.hpp"
 
 namespace tg::nn {
@@ -172,25 +173,7 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
 }
 
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
-  const std::string bytes = encode_safetensors(tensors, metadata);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    TG_CHECK(f.good(), IOError, "safetensors: cannot open '{}' for writing", tmp);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f.good()) {
-      f.close();
-      std::filesystem::remove(tmp);
-      fail<IOError>("safetensors: writing '{}' failed (disk full?)", tmp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    fail<IOError>("safetensors: cannot rename '{}' to '{}': {}", tmp, path, ec.message());
-  }
+  write_file_atomically(path, encode_safetensors(tensors, metadata), "safetensors");
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {

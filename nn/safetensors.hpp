@@ -23,7 +23,8 @@ struct SafetensorsContents {
   Metadata metadata;
 };
 
-// Writes to "<path>.tmp" and renames it over `path`, so a crash never leaves a half file.
+// Written atomically (see write_file_atomically): a crash never leaves a half file, and
+// concurrent savers to one path leave one complete file.
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors, const Metadata& metadata = {});
 // Validates everything (sizes, JSON, dtypes, shapes, offsets, checksum) before returning;
 // throws IOError naming the file and the problem.

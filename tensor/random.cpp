@@ -5,16 +5,33 @@
 
 namespace tg {
 
-Generator::Generator(std::uint64_t seed) { this->seed(seed); }
+Generator::Generator(std::uint64_t seed, std::uint64_t stream) { this->seed(seed, stream); }
 
-void Generator::seed(std::uint64_t seed) {
-  // PCG32 initialisation (O'Neill, pcg32_srandom_r) with a fixed stream.
+void Generator::seed(std::uint64_t seed, std::uint64_t stream) {
+  // PCG32 initialisation (O'Neill, pcg32_srandom_r).
   state_ = 0;
-  increment_ = (0xda3e39cb94b95bdbULL << 1u) | 1u;
+  increment_ = (stream << 1u) | 1u;
   next_u32();
   state_ += seed;
   next_u32();
   has_spare_normal_ = false;
+}
+
+Generator Generator::fork() {
+  const std::uint64_t seed = next_u64();
+  const std::uint64_t stream = next_u64();
+  return Generator(seed, stream);
+}
+
+Generator::State Generator::get_state() const { return {state_, increment_, has_spare_normal_, spare_normal_}; }
+
+void Generator::set_state(const State& s) {
+  TG_CHECK(s.increment % 2 == 1, ValueError, "Generator::set_state: increment {:#x} is even, not a PCG32 stream",
+           s.increment);
+  state_ = s.state;
+  increment_ = s.increment;
+  has_spare_normal_ = s.has_spare_normal;
+  spare_normal_ = s.spare_normal;
 }
 
 std::uint32_t Generator::next_u32() {

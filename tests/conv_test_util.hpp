@@ -114,6 +114,34 @@ inline std::vector<double> naive_conv2d(const std::vector<double>& x, const std:
 
 namespace conv_test {
 
+// y by the textbook scatter: every input element spreads x * w over a dilated k x k patch.
+inline Tensor naive_conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const tg::ConvTranspose2dOptions& o) {
+  const std::int64_t n = x.size(0), cin = x.size(1), h = x.size(2), wd = x.size(3);
+  const std::int64_t cout_g = w.size(1), cin_g = cin / o.groups, kh = w.size(2), kw = w.size(3);
+  const std::int64_t ho = (h - 1) * o.stride.h - 2 * o.padding.h + o.dilation.h * (kh - 1) + o.output_padding.h + 1;
+  const std::int64_t wo = (wd - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (kw - 1) + o.output_padding.w + 1;
+  Tensor y = tg::zeros({n, cout_g * o.groups, ho, wo}, {.dtype = tg::f64});
+  for (std::int64_t b0 = 0; b0 < n; ++b0)
+    for (std::int64_t c = 0; c < cin; ++c)
+      for (std::int64_t i = 0; i < h; ++i)
+        for (std::int64_t j = 0; j < wd; ++j)
+          for (std::int64_t k = 0; k < cout_g; ++k)
+            for (std::int64_t u = 0; u < kh; ++u)
+              for (std::int64_t v = 0; v < kw; ++v) {
+                const std::int64_t r = i * o.stride.h - o.padding.h + u * o.dilation.h;
+                const std::int64_t q = j * o.stride.w - o.padding.w + v * o.dilation.w;
+                if (r < 0 || r >= ho || q < 0 || q >= wo) continue;
+                const std::int64_t ko = (c / cin_g) * cout_g + k;
+                y.set_value({b0, ko, r, q}, y.value({b0, ko, r, q}) + x.value({b0, c, i, j}) * w.value({c, k, u, v}));
+              }
+  if (b.defined())
+    for (std::int64_t b0 = 0; b0 < n; ++b0)
+      for (std::int64_t k = 0; k < y.size(1); ++k)
+        for (std::int64_t r = 0; r < ho; ++r)
+          for (std::int64_t q = 0; q < wo; ++q) y.set_value({b0, k, r, q}, y.value({b0, k, r, q}) + b.value({k}));
+  return y;
+}
+
 // Runs tg::gradcheck and tg::gradgradcheck on fn at inputs; INFO carries the report.
 inline bool grad_and_gradgrad_pass(const tg::TensorFn& fn, const std::vector<Tensor>& inputs, bool second_order = true) {
   const tg::GradcheckReport first = tg::gradcheck(fn, inputs);

@@ -4,14 +4,26 @@
 // kH, kW] is the weight of the conv2d that maps y's shape back to x's shape. Backward, since
 // the map is conv2d's adjoint:
 //   dx = conv2d(dy, w)   (a convolution),   dw = conv2d_weight_grad(dy, x),   db = sum of dy over n, i, j.
+// output_padding may reach max(stride, dilation) - 1, as in PyTorch. Past the stride, y has
+// rows conv2d would map to inputs x does not have: x is extended by zero rows (and columns)
+// to the size of that conv2d's output, and dx cropped back to x's size.
+#include <algorithm>
+
 #include "ops/conv/conv_common.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
 
 namespace {
+
+// The rows and columns conv2d maps y to beyond x's size: floor(output_padding / stride)
+// (0 unless output_padding >= stride, which dilation > stride allows).
+Pair2 extra_input_size(const ConvTranspose2dOptions& o) {
+  return {o.output_padding.h / o.stride.h, o.output_padding.w / o.stride.w};
+}
 
 Conv2dOptions as_conv_options(const ConvTranspose2dOptions& o) {
   return {.stride = o.stride, .padding = o.padding, .dilation = o.dilation, .groups = o.groups};
@@ -25,10 +37,14 @@ kernels::ConvLoopGeometry transpose_geometry(std::string_view op, const Tensor& 
   detail::check_same_dtype(op, x, w);
   const Conv2dOptions conv = as_conv_options(o);
   detail::check_conv_options(op, conv);
-  TG_CHECK(o.output_padding.h >= 0 && o.output_padding.w >= 0 && o.output_padding.h < o.stride.h &&
-               o.output_padding.w < o.stride.w,
-           ValueError, "{}: output_padding ({}, {}) must be >= 0 and smaller than the stride ({}, {})", op,
-           o.output_padding.h, o.output_padding.w, o.stride.h, o.stride.w);
+  const Pair2 limit{std::max(o.stride.h, o.dilation.h), std::max(o.stride.w, o.dilation.w)};
+  TG_CHECK(o.output_padding.h >= 0 && o.output_padding.w >= 0 && o.output_padding.h < limit.h &&
+               o.output_padding.w < limit.w,
+           ValueError,
+           "{}: output_padding ({}, {}) must be >= 0 and smaller than max(stride, dilation) = ({}, {}) "
+           "(stride ({}, {}), dilation ({}, {}))",
+           op, o.output_padding.h, o.output_padding.w, limit.h, limit.w, o.stride.h, o.stride.w, o.dilation.h,
+           o.dilation.w);
   TG_CHECK(x.size(1) == w.size(0), ShapeError, "{}: input {} has {} channels but weight {} expects {}", op, x.shape(),
            x.size(1), w.shape(), w.size(0));
   const std::int64_t out_channels = w.size(1) * o.groups;
@@ -44,7 +60,20 @@ kernels::ConvLoopGeometry transpose_geometry(std::string_view op, const Tensor& 
       (x.size(3) - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (w.size(3) - 1) + o.output_padding.w + 1;
   TG_CHECK(out_h >= 1 && out_w >= 1, ShapeError, "{}: input {} with weight {} and padding ({}, {}) gives an empty output {}x{}",
            op, x.shape(), w.shape(), o.padding.h, o.padding.w, out_h, out_w);
-  return detail::conv2d_geometry_from_shapes(op, {x.size(0), out_channels, out_h, out_w}, w.shape(), x.shape(), conv);
+  const Pair2 extra = extra_input_size(o);
+  const Shape conv_out{x.size(0), x.size(1), x.size(2) + extra.h, x.size(3) + extra.w};
+  return detail::conv2d_geometry_from_shapes(op, {x.size(0), out_channels, out_h, out_w}, w.shape(), conv_out, conv);
+}
+
+// x extended by zero rows and columns at the end to the size of the adjoint conv2d's output,
+// and the inverse crop (which gives dx from that conv2d's output).
+Tensor extend_input(const Tensor& x, const ConvTranspose2dOptions& o) {
+  const Pair2 extra = extra_input_size(o);
+  return extra == Pair2(0) ? x : pad(x, {0, extra.w, 0, extra.h});
+}
+Tensor crop_to_input(const Tensor& conv_out, const ConvTranspose2dOptions& o) {
+  const Pair2 extra = extra_input_size(o);
+  return extra == Pair2(0) ? conv_out : pad(conv_out, {0, -extra.w, 0, -extra.h});
 }
 
 Tensor transpose_forward(ForwardContext& ctx) {
@@ -56,7 +85,7 @@ Tensor transpose_forward(ForwardContext& ctx) {
   if (ctx.needs_input_grad(0)) ctx.save(w);
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
-    const Tensor xc = raw::contiguous(x);
+    const Tensor xc = raw::contiguous(extend_input(x, ctx.attrs<ConvTranspose2dOptions>()));
     const Tensor wc = raw::contiguous(w);
     Tensor y = empty({g.batch, g.in_channels, g.in_h, g.in_w}, {.dtype = x.dtype()});
     kernels::conv2d_input_grad_fast<T>(xc.data<T>(), wc.data<T>(), y.data<T>(), g);
@@ -74,14 +103,15 @@ Tensor transpose_forward(ForwardContext& ctx) {
 }
 
 std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor& dy) {
-  const Conv2dOptions conv = as_conv_options(ctx.attrs<ConvTranspose2dOptions>());
+  const ConvTranspose2dOptions& o = ctx.attrs<ConvTranspose2dOptions>();
+  const Conv2dOptions conv = as_conv_options(o);
   std::size_t next = 0;
   const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
   const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
   const Shape& ws = ctx.input_shape(1);
   return {
-      ctx.needs_input_grad(0) ? conv2d(dy, w, Tensor(), conv) : Tensor(),
-      ctx.needs_input_grad(1) ? conv2d_weight_grad(dy, x, {ws[2], ws[3]}, conv) : Tensor(),
+      ctx.needs_input_grad(0) ? crop_to_input(conv2d(dy, w, Tensor(), conv), o) : Tensor(),
+      ctx.needs_input_grad(1) ? conv2d_weight_grad(dy, extend_input(x, o), {ws[2], ws[3]}, conv) : Tensor(),
       ctx.needs_input_grad(2) ? detail::conv_bias_grad(dy) : Tensor(),
   };
 }
@@ -99,6 +129,10 @@ std::vector<OpSample> transpose_samples() {
              {.stride = 2, .padding = 1, .output_padding = 1}),
       sample("stride (2, 3), dilation 2, groups 2", {2, 4, 3, 3}, {4, 1, 2, 3},
              {.stride = {2, 3}, .padding = {1, 0}, .output_padding = {0, 2}, .dilation = 2, .groups = 2}),
+      sample("stride 1, dilation 2, output_padding 1 (beyond the stride)", {1, 2, 3, 3}, {2, 2, 2, 2},
+             {.output_padding = 1, .dilation = 2}),
+      sample("stride (2, 1), dilation 3, output_padding (2, 2)", {2, 2, 2, 3}, {2, 1, 2, 2},
+             {.stride = {2, 1}, .padding = {0, 1}, .output_padding = 2, .dilation = 3}),
   };
 }
 
