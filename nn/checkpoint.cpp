@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "autograd/grad_mode.hpp"
+
 namespace tg::nn {
 
 void save_module(const Module& module, const std::string& path, const Metadata& metadata) {
@@ -34,7 +36,8 @@ void load_state(Module& module, const std::vector<NamedTensor>& state, const std
       problems.push_back(fmt::format("unexpected '{}' ({} {})", name, src.dtype(), src.shape()));
   TG_CHECK(problems.empty(), ValueError, "load {}: {} mismatch(es) with the {}:\n  {}", source, problems.size(),
            module.type_name(), fmt::join(problems, "\n  "));
-  for (const auto& [dst, src] : copies) raw::copy_into(dst, src);
+  NoGradGuard no_grad;  // parameters are written in place, like an optimizer step
+  for (auto& [dst, src] : copies) dst.copy_(src);
 }
 
 Metadata load_module(Module& module, const std::string& path) {
