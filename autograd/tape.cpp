@@ -55,7 +55,7 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
     node->inputs.push_back(t.defined() ? InputInfo{t.shape(), t.dtype(), needs} : InputInfo{});
   }
   node->saved = std::move(saved);
-  for (SavedTensor& s : node->saved) s.version = s.tensor.version();
+  for (SavedTensor& s : node->saved) s.version = s.tensor.defined() ? s.tensor.version() : 0;
   node->saves_output = saves_output;
   node->output = output.impl_ptr();
   if (saves_output) {
@@ -81,6 +81,7 @@ namespace {
 // `what` names it for the message: "input 1", "the output", ...
 template <class What>
 void check_unmodified(const Node& node, const Tensor& t, std::uint64_t saved_version, What what) {
+  if (!t.defined()) return;  // a forward may save an absent optional input
   TG_CHECK(t.version() == saved_version, AutogradError,
            "{}: a tensor saved for backward ({}, shape {}) was modified in place: saved at version {}, now version {}",
            node.name, what(), t.shape(), saved_version, t.version());

@@ -132,6 +132,23 @@ TEST_CASE("a custom op's tensor saved through ctx.save is checked too") {
         "version 1");
 }
 
+TEST_CASE("a custom op may save an undefined tensor (an absent optional input)") {
+  const OpDef maybe_scale = {
+      .name = "maybe_scale",
+      .arity = 2,
+      .forward = [](ForwardContext& ctx) {
+        ctx.save(ctx.input(1));
+        return (ctx.input(1).defined() ? ctx.input(0) * ctx.input(1) : ctx.input(0) * 1.0).detach();
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        return {ctx.saved(0).defined() ? g * ctx.saved(0) : g, Tensor()};
+      },
+  };
+  const Tensor w = leaf({1, 2});
+  sum(call(maybe_scale, {w, Tensor()})).backward();
+  CHECK(w.grad().to_vector() == Values{1, 1});
+}
+
 TEST_CASE("in-place writes to tensors nobody saved leave gradients correct") {
   const Tensor w = leaf({1, 2, 3});
   Tensor x = constant({10, 20, 30});
