@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,15 @@ class BackwardContext {
   const Node& node_;
 };
 
+// A tensor kept for backward (ForwardContext::save): which input it is, if it is one, and the
+// version of its data when the node was recorded. An intermediate the forward computed has
+// no autograd history, so a backward that uses it treats it as a constant.
+struct SavedTensor {
+  Tensor tensor;
+  std::optional<std::size_t> input;  // empty for an intermediate
+  std::uint64_t version = 0;
+};
+
 // Returns one gradient per input; an undefined Tensor where no gradient is needed/exists.
 using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor& grad_output)>;
 
@@ -62,10 +72,11 @@ struct Node : std::enable_shared_from_this<Node> {
   std::string name;
   std::vector<std::shared_ptr<AutogradMeta>> edges;  // per input; null if it needs no grad
   std::vector<InputInfo> inputs;
-  std::vector<Tensor> saved;
+  std::vector<SavedTensor> saved;
   std::weak_ptr<TensorImpl> output;
   Tensor output_data;  // set when saves_output: the output's data, without autograd identity
   bool saves_output = false;
+  std::uint64_t output_version = 0;  // the output's version when recorded (if saves_output)
   std::any attrs;
   BackwardFn backward;
   std::uint64_t sequence = 0;  // position on the tape

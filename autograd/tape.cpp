@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace tg {
 
 void Tape::append(const std::shared_ptr<Node>& node) {
@@ -35,7 +37,7 @@ bool any_requires_grad(std::span<const Tensor> inputs) {
   return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.defined() && t.requires_grad(); });
 }
 
-void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<Tensor> saved,
+void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<SavedTensor> saved,
             bool saves_output, std::any attrs, BackwardFn backward) {
   TG_CHECK(output.is_floating_point(), AutogradError, "{}: only floating-point outputs can require grad, got {}", name,
            output.dtype());
@@ -53,9 +55,13 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
     node->inputs.push_back(t.defined() ? InputInfo{t.shape(), t.dtype(), needs} : InputInfo{});
   }
   node->saved = std::move(saved);
+  for (SavedTensor& s : node->saved) s.version = s.tensor.defined() ? s.tensor.version() : 0;
   node->saves_output = saves_output;
   node->output = output.impl_ptr();
-  if (saves_output) node->output_data = raw::alias(output);
+  if (saves_output) {
+    node->output_data = raw::alias(output);
+    node->output_version = output.version();
+  }
   node->attrs = std::move(attrs);
   node->backward = std::move(backward);
   auto meta = std::make_shared<AutogradMeta>();
@@ -69,19 +75,42 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
 
 // ---- BackwardContext ----
 
+namespace {
+
+// A saved tensor written in place since it was saved would give a silently wrong gradient.
+// `what` names it for the message: "input 1", "the output", ...
+template <class What>
+void check_unmodified(const Node& node, const Tensor& t, std::uint64_t saved_version, What what) {
+  if (!t.defined()) return;  // a forward may save an absent optional input
+  TG_CHECK(t.version() == saved_version, AutogradError,
+           "{}: a tensor saved for backward ({}, shape {}) was modified in place: saved at version {}, now version {}",
+           node.name, what(), t.shape(), saved_version, t.version());
+}
+
+}  // namespace
+
 const std::string& BackwardContext::op_name() const { return node_.name; }
 const Tensor& BackwardContext::saved(std::size_t i) const {
   TG_CHECK(i < node_.saved.size(), AutogradError, "{}: backward asked for saved tensor {} of {}", node_.name, i,
            node_.saved.size());
-  return node_.saved[i];
+  const SavedTensor& s = node_.saved[i];
+  check_unmodified(node_, s.tensor, s.version, [&] {
+    return s.input ? fmt::format("input {}", *s.input) : fmt::format("saved tensor {}, an intermediate", i);
+  });
+  return s.tensor;
 }
 std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
-  if (auto impl = node_.output.lock()) return Tensor(impl);
+  if (auto impl = node_.output.lock()) {
+    Tensor out(std::move(impl));
+    check_unmodified(node_, out, node_.output_version, [] { return "the output"; });
+    return out;
+  }
   // The caller dropped the output: rebuild it from the kept data, as a result of this node,
   // so that gradients of the backward (create_graph) still flow through it.
   TG_CHECK(node_.output_data.defined(), AutogradError, "{}: the saved output was already freed", node_.name);
+  check_unmodified(node_, node_.output_data, node_.output_version, [] { return "the output"; });
   auto impl = std::make_shared<TensorImpl>(node_.output_data.impl());
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;

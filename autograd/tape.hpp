@@ -56,8 +56,10 @@ namespace autograd {
 bool any_requires_grad(std::span<const Tensor> inputs);
 
 // Appends a node for `output = op(inputs)`. `output` gets a fresh autograd identity (it is
-// re-aliased first if the forward returned one of its inputs). Called by the op dispatcher.
-void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<Tensor> saved,
+// re-aliased first if the forward returned one of its inputs). The saved tensors' versions
+// (and the output's, if saved) are taken now, after the forward's own writes. Called by the
+// op dispatcher.
+void record(std::string_view name, std::span<const Tensor> inputs, Tensor& output, std::vector<SavedTensor> saved,
             bool saves_output, std::any attrs, BackwardFn backward);
 
 }  // namespace autograd

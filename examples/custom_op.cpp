@@ -8,12 +8,17 @@
 // Forward in the stable form max(x, 0) + log(1 + e^-|x|): e^x never overflows.
 // Backward: d softplus / dx = sigmoid(x). It is written with tensor ops, so the backward is
 // itself differentiable and gradgradcheck (or a second-order method) works through it.
+//
+// The forward saves its input x, and backward recomputes sigmoid(x) from it. Saving an
+// intermediate instead (sigmoid(x) computed in the forward) would keep the first derivative
+// right but make second derivatives wrong: an intermediate has no autograd history, so the
+// backward would treat it as a constant. verify_op (step 4) catches that and names it.
 const tg::OpDef& softplus_op = tg::register_op({
     .name = "softplus",
     .arity = 1,
     .forward = [](tg::ForwardContext& ctx) {
       const tg::Tensor& x = ctx.input(0);
-      if (ctx.needs_input_grad(0)) ctx.save(x);
+      if (ctx.needs_input_grad(0)) ctx.save(x);  // the input, not an intermediate
       return tg::relu(x) + tg::log(1.0 + tg::exp(-tg::abs(x)));
     },
     .backward = [](const tg::BackwardContext& ctx, const tg::Tensor& g) -> std::vector<tg::Tensor> {

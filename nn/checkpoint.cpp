@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "autograd/grad_mode.hpp"
 #include "tensor/random.hpp"
 
 namespace tg::nn {
@@ -52,7 +53,8 @@ void save_module(const Module& module, const std::string& path, const Metadata& 
 }
 
 void load_state(Module& module, const std::vector<NamedTensor>& state, const std::string& source) {
-  for (const auto& [dst, src] : matching_copies(module, state, source)) raw::copy_into(dst, src);
+  NoGradGuard no_grad;  // parameters are written in place, like an optimizer step
+  for (auto& [dst, src] : matching_copies(module, state, source)) dst.copy_(src);
 }
 
 Metadata load_module(Module& module, const std::string& path) {
@@ -198,7 +200,10 @@ LoadedTrainingState load_training_state(const std::string& path, Module& model, 
   // the optimizer's inside load_state_dict (which changes nothing unless all of it fits).
   const auto copies = matching_copies(model, model_state, path);
   optimizer.load_state_dict(optimizer_state);
-  for (const auto& [dst, src] : copies) raw::copy_into(dst, src);
+  {
+    NoGradGuard no_grad;  // parameters are written in place, like an optimizer step
+    for (auto [dst, src] : copies) dst.copy_(src);
+  }
   for (const auto& [gen, state] : generators) gen->set_state(state);
   default_generator().set_state(default_rng);
   return loaded;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/grad_mode.hpp"
 #include "tensor/error.hpp"
 
 namespace tg::nn::init {
@@ -24,10 +25,12 @@ std::pair<std::int64_t, std::int64_t> fan_in_and_fan_out(const Tensor& w) {
   return {w.size(1) * receptive, w.size(0) * receptive};
 }
 
-// Draws into a fresh tensor of the same shape and copies it into t's storage.
-static void fill_from(const Tensor& t, const Tensor& values) {
+// Draws into a fresh tensor of the same shape and copies it into t's storage, in place:
+// every handle to the parameter sees the values, and its version counts the write.
+static void fill_from(Tensor t, const Tensor& values) {
   TG_CHECK(t.is_floating_point(), DTypeError, "init: tensor must be floating point, got {}", t.dtype());
-  raw::copy_into(t, values);
+  NoGradGuard no_grad;
+  t.copy_(values);
 }
 
 void uniform_(const Tensor& t, double low, double high, Generator& gen) {

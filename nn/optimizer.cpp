@@ -17,6 +17,14 @@ Tensor contiguous_gradient(const Tensor& p, const Tensor& grad) {
   return grad.dtype() == p.dtype() ? raw::contiguous(grad) : raw::contiguous(grad).clone_as(p.dtype());
 }
 
+// The updates write through raw pointers; bumping the versions makes a backward that still
+// holds the old values (a graph recorded before the step) throw instead of using the new.
+void mark_written(std::initializer_list<Tensor> written) {
+  for (const Tensor& t : written) {
+    if (t.defined()) t.bump_version();
+  }
+}
+
 }  // namespace
 
 Optimizer::Optimizer(std::string name, std::vector<Tensor> parameters, double lr)
@@ -133,6 +141,7 @@ void SGD::step() {
         pp[j] -= static_cast<T>(lr) * d;
       }
     });
+    mark_written({p, buf});
   }
 }
 
@@ -182,6 +191,7 @@ void Adam::step() {
         pp[j] -= step_size * pm[j] / (std::sqrt(pv[j]) / static_cast<T>(bc2_sqrt) + static_cast<T>(eps));
       }
     });
+    mark_written({p, m, v, step_t});
   }
 }
 
@@ -207,6 +217,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
         T* pg = c.data<T>();
         for (std::int64_t j = 0; j < c.numel(); ++j) pg[j] *= static_cast<T>(coef);
       });
+      mark_written({c});
       if (!c.is_same(g)) p.set_grad(c);
     }
   }

@@ -1,5 +1,7 @@
 // In-place updates of tensor data. Not recorded by autograd: writing into a tensor that
-// requires grad while recording would silently invalidate saved tensors, so it is refused.
+// requires grad while recording is refused. Every update bumps the storage's version, so a
+// backward that saved this data (or a view of it) before the write throws instead of
+// computing with the new values.
 #include "autograd/grad_mode.hpp"
 #include "ops/kernels/elementwise.hpp"
 
@@ -31,6 +33,7 @@ void update(const Tensor& self, const Tensor& other, std::string_view op, F f) {
                       }
                     });
   });
+  self.bump_version();
 }
 
 }  // namespace

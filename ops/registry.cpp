@@ -27,7 +27,11 @@ bool ForwardContext::needs_input_grad(std::size_t i) const {
 }
 
 void ForwardContext::save(const Tensor& t) {
-  if (recording_) saved_.push_back(t);
+  if (!recording_) return;
+  const auto input = std::find_if(inputs_.begin(), inputs_.end(), [&](const Tensor& in) { return in.is_same(t); });
+  saved_.push_back({.tensor = t,
+                    .input = input == inputs_.end() ? std::nullopt
+                                                    : std::optional(static_cast<std::size_t>(input - inputs_.begin()))});
 }
 
 // ---- OpRegistry ----

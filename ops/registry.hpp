@@ -51,12 +51,23 @@ class ForwardContext {
   // True when a node will be recorded, i.e. when saving anything is worthwhile.
   bool recording() const { return recording_; }
   bool needs_input_grad(std::size_t i) const;
-  // Keeps a tensor (an input or an intermediate) for backward. Never pass the output:
-  // use save_output(), which keeps it without a reference cycle.
+  // Keeps a tensor for backward: an input, or an intermediate the forward computed. Never
+  // pass the output: use save_output(), which keeps it without a reference cycle.
+  //
+  // Save inputs (or the output), not intermediates, when the backward differentiates
+  // through the tensor. An intermediate has no autograd history, so under create_graph the
+  // backward treats it as a constant and the second derivative silently loses its part
+  // (e.g. a Huber loss saving clamp(x) gets zero second derivative). Recompute it from the
+  // saved inputs in backward instead. Intermediates the backward only reads as constants
+  // (indices, masks, statistics of integer data) are fine. verify_op's gradgradcheck
+  // catches the mistake and names the saved intermediate; an op that is not meant to be
+  // differentiated twice sets OpDef::twice_differentiable = false.
+  //
+  // Writing into a saved tensor in place before backward makes backward throw.
   void save(const Tensor& t);
   void save_output() { saves_output_ = true; }
 
-  std::vector<Tensor> take_saved() { return std::move(saved_); }
+  std::vector<SavedTensor> take_saved() { return std::move(saved_); }
   bool saves_output() const { return saves_output_; }
 
  private:
@@ -64,7 +75,7 @@ class ForwardContext {
   std::span<const Tensor> inputs_;
   const std::any& attrs_;
   bool recording_;
-  std::vector<Tensor> saved_;
+  std::vector<SavedTensor> saved_;
   bool saves_output_ = false;
 };
 

@@ -63,8 +63,32 @@ class SampleChecker {
     const TensorFn fn = [this](const std::vector<Tensor>& in) { return call(op_, in, sample_.attrs); };
     run_check(report_.gradcheck, "gradcheck", [&] { return gradcheck(fn, sample_.inputs, gopts); });
     if (op_.twice_differentiable) {
+      const std::size_t failures = report_.failures.size();
       run_check(report_.gradgradcheck, "gradgradcheck", [&] { return gradgradcheck(fn, sample_.inputs, gopts); });
+      if (report_.failures.size() > failures) report_.failures.back() += saved_intermediates_hint();
     }
+  }
+
+  // The usual cause of a wrong second derivative in a custom op: the forward saved an
+  // intermediate, which the backward then treats as a constant (see ForwardContext::save).
+  std::string saved_intermediates_hint() const {
+    Tensor y;
+    try {
+      y = run();
+    } catch (const std::exception&) {
+      return "";
+    }
+    if (!y.requires_grad() || y.is_leaf()) return "";
+    std::vector<std::string> intermediates;
+    const std::vector<SavedTensor>& saved = y.impl().autograd->grad_fn->saved;
+    for (std::size_t i = 0; i < saved.size(); ++i) {
+      if (!saved[i].input) intermediates.push_back(fmt::format("saved tensor {} (shape {})", i, saved[i].tensor.shape()));
+    }
+    if (intermediates.empty()) return "";
+    return fmt::format(
+        "; the forward saves an intermediate ({}) with ctx.save(): it has no autograd history, so the backward treats "
+        "it as a constant and the second derivative misses its part. Save the inputs and recompute it in backward",
+        fmt::join(intermediates, ", "));
   }
 
   void reference() {

@@ -1,11 +1,17 @@
 // A reference-counted, 64-byte aligned block of memory shared by a tensor and its views,
 // and the caching allocator behind it.
 //
+// Each storage counts the in-place writes to its data (its version). Autograd records the
+// version of every tensor it saves for backward and refuses to use one whose data changed
+// since: the storage is shared by every view and by detach(), so a write through any of
+// them is seen.
+//
 // Freed blocks are kept in a cache bucketed by size class and handed to later allocations
 // of the same class: a fresh large block costs a page fault per 4 KiB page on first touch,
 // which on a VM can cost several times the arithmetic of the layer that fills it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,9 +31,15 @@ class Storage {
   void* data() const { return data_; }
   std::size_t nbytes() const { return nbytes_; }
 
+  // Number of in-place writes so far. Atomic because threads may share a storage (relaxed:
+  // it orders nothing, it only has to count); one increment per write call, not per element.
+  std::uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
  private:
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
+  std::atomic<std::uint64_t> version_{0};
 };
 
 // Live tensor memory (for leak tests and diagnostics) and the allocator's cache.

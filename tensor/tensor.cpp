@@ -60,6 +60,7 @@ void Tensor::set_value(std::span<const std::int64_t> index, double v) const {
     using T = decltype(tag);
     static_cast<T*>(impl().storage->data())[impl().offset + off] = static_cast<T>(v);
   });
+  bump_version();
 }
 void Tensor::set_value(std::initializer_list<std::int64_t> index, double v) const {
   set_value(std::span(index.begin(), index.size()), v);

@@ -58,6 +58,7 @@ class Tensor {
   bool is_floating_point() const { return is_floating(dtype()); }
 
   // Pointer to the first element (offset applied). Throws DTypeError if T does not match.
+  // Code that writes through it into a tensor it did not just create calls bump_version().
   template <class T>
   T* data() const {
     TG_CHECK(dtype_of<T>() == dtype(), DTypeError, "data: tensor is {}, requested {}", dtype(), dtype_of<T>());
@@ -70,6 +71,13 @@ class Tensor {
   double value(std::span<const std::int64_t> index) const;
   void set_value(std::initializer_list<std::int64_t> index, double v) const;
   void set_value(std::span<const std::int64_t> index, double v) const;
+
+  // How many in-place writes the data has seen (PyTorch's `_version`). Shared by every view
+  // of the storage and by detach(). Every in-place entry point (copy_, add_, ..., set_value,
+  // optimizer steps) bumps it; backward throws AutogradError when a tensor
+  // it saved has another version than when it was saved.
+  std::uint64_t version() const { return impl().storage->version(); }
+  void bump_version() const { impl().storage->bump_version(); }
   // The single element of a one-element tensor, converted to T.
   template <class T = double>
   T item() const;
@@ -148,7 +156,9 @@ Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorO
 namespace raw {
 // A view of `t` with the given geometry; checks it stays inside the storage.
 Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, std::int64_t offset);
-// Copies src into dst elementwise (shapes must match; dtypes may differ: converted).
+// Copies src into dst elementwise (shapes must match; dtypes may differ: converted). Meant
+// for filling a tensor being built: it leaves dst's version alone, so write into an
+// existing tensor with Tensor::copy_ (or call bump_version() after).
 void copy_into(const Tensor& dst, const Tensor& src);
 // `t` itself if contiguous, else a contiguous copy; not recorded.
 Tensor contiguous(const Tensor& t);
