@@ -27,6 +27,7 @@ mkdir -p "$findings"
 # An input a reader should reject is tiny, so any allocation of 64 MiB is a bug (a size
 # taken from the file and trusted); -timeout catches inputs that take super-linear time.
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=64 -timeout=10)
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"  # where the undefined behaviour happened
 failed=()
 summary=()
 for target in npy safetensors json idx; do
