@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -156,8 +157,10 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
     spans.push_back({static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(e), out.tensors.size()});
     out.tensors.emplace_back(name, t);
   }
-  // The data must be covered exactly once, without holes (as the format requires).
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  // The data must be covered exactly once, without holes (as the format requires). Empty
+  // tensors come before a tensor starting at the same byte; ties keep the header's order.
+  std::stable_sort(spans.begin(), spans.end(),
+                   [](const Span& a, const Span& b) { return std::tie(a.begin, a.end) < std::tie(b.begin, b.end); });
   std::uint64_t expect = 0;
   for (const auto& s : spans) {
     if (s.begin != expect) bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", expect));

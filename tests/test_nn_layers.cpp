@@ -178,6 +178,8 @@ TEST_CASE("nn layers: BatchNorm2d normalises, tracks running statistics, switche
           yv += y.value({n, c, i, j}) * y.value({n, c, i, j});
         }
     CHECK(std::abs(ym) < 1e-12);
+    // Biased variance of the output: v / (v + eps), just under 1.
+    CHECK(yv / 12.0 == doctest::Approx(v / (v + 1e-5)).epsilon(1e-12));
     CHECK(bn.running_mean.value({c}) == doctest::Approx(0.1 * m).epsilon(1e-12));
     CHECK(bn.running_var.value({c}) == doctest::Approx(0.9 + 0.1 * v * 12.0 / 11.0).epsilon(1e-12));
   }

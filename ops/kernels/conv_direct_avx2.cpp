@@ -4,9 +4,9 @@
 #include <cstdint>
 
 #include "ops/kernels/conv_direct.hpp"
+#include "ops/kernels/isa_target.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+TG_ISA_TARGET_BEGIN("avx2,fma")
 
 #include "ops/kernels/conv_direct_tile.hpp"
 #include "ops/kernels/simd_avx2.hpp"
@@ -18,7 +18,7 @@ constexpr conv_detail::DirectKernel<double> kDirectF64 = make_direct_kernel<Avx2
 }  // namespace
 }  // namespace tg::kernels::gemm_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END
 
 namespace tg::kernels::conv_detail {
 template <>

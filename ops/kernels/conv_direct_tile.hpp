@@ -17,7 +17,8 @@ using conv_detail::DirectTile;
 
 // Keeps a loaded vector in its register. GCC otherwise folds a load that feeds several
 // multiply-adds into each of them as a memory operand, repeating it (an unaligned vector
-// load that splits cache lines, in the tiles below) once per use.
+// load that splits cache lines, in the tiles below) once per use. ("v": any vector register;
+// GCC and clang both take it for the register widths the enclosing ISA region enables.)
 template <class V>
 void pin_register(typename V::Reg& r) {
   if constexpr (V::W > 1) asm("" : "+v"(r));

@@ -4,12 +4,12 @@
 #include <cstdint>
 
 #include "ops/kernels/conv_winograd_kernels.hpp"
+#include "ops/kernels/isa_target.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
+TG_ISA_TARGET_BEGIN("avx2,fma,avx512f")
 
 #include "ops/kernels/conv_winograd_tile.hpp"
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END
 
 TG_WINOGRAD_TRANSFORMS(avx512)

@@ -2,15 +2,16 @@
 // A broadcast), with the same cache blocking as the AVX-512 path.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
 
 #include "ops/kernels/gemm_ukernel.hpp"
+#include "ops/kernels/isa_target.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+TG_ISA_TARGET_BEGIN("avx2,fma")
 
 #include "ops/kernels/gemm_tile.hpp"
 #include "ops/kernels/simd_avx2.hpp"
@@ -25,7 +26,7 @@ constexpr MicroKernel<double> kF64 = make_kernel<Avx2F64, 6, 8>(256, 192, 240);
 }  // namespace
 }  // namespace tg::kernels::gemm_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END
 
 namespace tg::kernels::gemm_detail {
 template <>

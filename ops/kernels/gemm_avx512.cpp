@@ -2,15 +2,16 @@
 // A broadcast from memory), with blocking sized for a 1 MB L2.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
 
 #include "ops/kernels/gemm_ukernel.hpp"
+#include "ops/kernels/isa_target.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
+TG_ISA_TARGET_BEGIN("avx2,fma,avx512f")
 
 #include "ops/kernels/gemm_tile.hpp"
 #include "ops/kernels/simd_avx512.hpp"
@@ -25,7 +26,7 @@ constexpr MicroKernel<double> kF64 = make_kernel<Avx512F64, 8, 24>(256, 192, 240
 }  // namespace
 }  // namespace tg::kernels::gemm_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END
 
 namespace tg::kernels::gemm_detail {
 template <>

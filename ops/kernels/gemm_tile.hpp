@@ -1,7 +1,7 @@
 // The register-blocked micro-kernel and the panel packer, written once over a vector
 // traits type V and compiled by each instruction-set file under its own target options.
 //
-// Included only by gemm_{portable,avx2,avx512}.cpp, after their `#pragma GCC target`.
+// Included only by gemm_{portable,avx2,avx512}.cpp, inside their TG_ISA_TARGET_BEGIN region.
 // Everything here has internal linkage on purpose: an inline function compiled for
 // AVX-512 must never be merged by the linker with the copy another file compiled for a
 // lower instruction set.

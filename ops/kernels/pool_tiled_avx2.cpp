@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ops/kernels/isa_target.hpp"
 #include "ops/kernels/pool_tiled.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+TG_ISA_TARGET_BEGIN("avx2,fma")
 
 #include "ops/kernels/pool_tiled_simd.hpp"
 
@@ -195,4 +195,4 @@ void max_tiled_planes_avx2(const double* x, double* y, std::int64_t* argmax, con
 
 }  // namespace tg::kernels::pool_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END

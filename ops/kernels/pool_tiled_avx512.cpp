@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ops/kernels/isa_target.hpp"
 #include "ops/kernels/pool_tiled.hpp"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
+TG_ISA_TARGET_BEGIN("avx2,fma,avx512f")
 
 #include "ops/kernels/pool_tiled_simd.hpp"
 
@@ -145,4 +145,4 @@ void max_tiled_planes_avx512(const double* x, double* y, std::int64_t* argmax, c
 
 }  // namespace tg::kernels::pool_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END

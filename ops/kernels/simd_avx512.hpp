@@ -1,7 +1,7 @@
 // Vector traits for the avx512 kernels: T, Reg, W (lanes), zero, load, store, load_first
 // and store_first (the first n lanes; the rest read as zero), bcast, fma
 // (a * b + c), mul, and kTranspose / transpose_block for packing.
-// Include only after `#pragma GCC target("avx2,fma,avx512f")`; internal linkage, as in gemm_tile.hpp.
+// Include only inside a TG_ISA_TARGET_BEGIN("avx2,fma,avx512f") region; internal linkage, as in gemm_tile.hpp.
 #pragma once
 
 #include <immintrin.h>

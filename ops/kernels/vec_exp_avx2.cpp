@@ -8,8 +8,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+#include "ops/kernels/isa_target.hpp"
+
+TG_ISA_TARGET_BEGIN("avx2")
 
 #include "ops/kernels/vec_exp.hpp"
 #include "ops/kernels/vec_math.hpp"
@@ -22,4 +23,4 @@ void exp_floats_avx2(const float* x, float* y, std::int64_t n) {
 
 }  // namespace tg::kernels::vec_exp_detail
 
-#pragma GCC pop_options
+TG_ISA_TARGET_END
