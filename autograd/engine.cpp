@@ -1,6 +1,6 @@
 #include "autograd/engine.hpp"
 
-#include <algorithm>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -24,9 +24,17 @@ Tensor accumulate(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// A node waiting for its backward, with the gradient of its output gathered so far.
+struct Pending {
+  std::shared_ptr<Node> node;
+  Tensor grad_output;
+};
+
 struct Replay {
   BackwardOptions options;
-  std::unordered_map<const Node*, Tensor> pending{};  // gradient of each node's output so far
+  // By sequence, newest first. Every consumer of a node was recorded after it (on whichever
+  // thread), so when a node comes first here, all the gradient it will receive has arrived.
+  std::map<std::uint64_t, Pending, std::greater<>> pending{};
   std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, Tensor>> leaves{};  // by first arrival
   std::uint64_t leaf_order = 0;
   std::unordered_map<const AutogradMeta*, std::uint64_t> leaf_index{};
@@ -34,8 +42,9 @@ struct Replay {
 
   void send(const std::shared_ptr<AutogradMeta>& meta, const Tensor& g) {
     if (meta->grad_fn) {
-      Tensor& slot = pending[meta->grad_fn.get()];
-      slot = accumulate(slot, g);
+      Pending& slot = pending[meta->grad_fn->sequence];
+      slot.node = meta->grad_fn;
+      slot.grad_output = accumulate(slot.grad_output, g);
       return;
     }
     auto [it, inserted] = leaf_index.try_emplace(meta.get(), leaf_order);
@@ -57,11 +66,12 @@ Tensor default_root_grad(const Tensor& root, const Tensor& given, std::size_t i)
   return ones(root.shape(), {.dtype = root.dtype()});
 }
 
+// Replays the recorded nodes that the roots reach, newest first: the tape's order without
+// visiting what the roots do not reach, and with no regard to which thread's tape a node
+// is on (sequences are global).
 void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots) {
   TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), ValueError,
            "backward: {} outputs but {} output gradients", roots.size(), grad_roots.size());
-  Tape& tape = current_tape();
-  std::uint64_t start = 0;
   GradModeGuard mode(replay.options.create_graph);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
@@ -69,28 +79,15 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
              "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)", i);
     Tensor g = default_root_grad(root, grad_roots.empty() ? Tensor() : grad_roots[i], i);
     if (!replay.options.create_graph) g = g.requires_grad() ? g.detach() : g;
-    const auto& meta = root.impl().autograd;
-    if (meta->grad_fn) {
-      TG_CHECK(meta->grad_fn->tape == &tape, AutogradError,
-               "backward: output {} was recorded on another thread; call backward on the thread that built the graph", i);
-      start = std::max(start, meta->grad_fn->sequence);
-    }
-    replay.send(meta, g);
+    replay.send(root.impl().autograd, g);
   }
 
-  Tape::ReplayScope scope(tape);
-  const auto& entries = tape.entries();
-  // Entries are sorted by sequence; begin at the newest root node.
-  auto it = std::upper_bound(entries.begin(), entries.end(), start,
-                             [](std::uint64_t s, const Tape::Entry& e) { return s < e.sequence; });
-  for (auto idx = static_cast<std::int64_t>(it - entries.begin()) - 1; idx >= 0; --idx) {
-    std::shared_ptr<Node> node = tape.entries()[static_cast<std::size_t>(idx)].node.lock();
-    if (!node) continue;
-    auto found = replay.pending.find(node.get());
-    if (found == replay.pending.end()) continue;
-    Tensor grad_output = std::move(found->second);
-    replay.pending.erase(found);
-    if (replay.captured.contains(node.get())) replay.captured[node.get()] = grad_output;
+  while (!replay.pending.empty()) {
+    auto newest = replay.pending.begin();
+    const std::shared_ptr<Node> node = std::move(newest->second.node);
+    const Tensor grad_output = std::move(newest->second.grad_output);
+    replay.pending.erase(newest);
+    if (auto captured = replay.captured.find(node.get()); captured != replay.captured.end()) captured->second = grad_output;
     TG_CHECK(!node->released, AutogradError,
              "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
              node->name);

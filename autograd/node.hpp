@@ -20,7 +20,6 @@
 namespace tg {
 
 struct Node;
-class Tape;
 
 // Per-tensor autograd state. A tensor with requires_grad and no grad_fn is a leaf.
 struct AutogradMeta {
@@ -68,8 +67,7 @@ struct Node : std::enable_shared_from_this<Node> {
   bool saves_output = false;
   std::any attrs;
   BackwardFn backward;
-  std::uint64_t sequence = 0;  // position on the tape
-  const Tape* tape = nullptr;
+  std::uint64_t sequence = 0;  // recording order, over all threads (see tape.hpp)
   bool released = false;  // saved tensors freed by a backward without retain_graph
 };
 
