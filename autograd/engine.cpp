@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/tape.hpp"
 
@@ -73,12 +74,14 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
   TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), ValueError,
            "backward: {} outputs but {} output gradients", roots.size(), grad_roots.size());
   GradModeGuard mode(replay.options.create_graph);
+  const bool anomaly = is_anomaly_enabled();
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     TG_CHECK(root.defined() && root.requires_grad(), AutogradError,
              "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)", i);
     Tensor g = default_root_grad(root, grad_roots.empty() ? Tensor() : grad_roots[i], i);
     if (!replay.options.create_graph) g = g.requires_grad() ? g.detach() : g;
+    if (anomaly) autograd::check_root_gradient(i, g);
     replay.send(root.impl().autograd, g);
   }
 
@@ -91,9 +94,11 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
     TG_CHECK(!node->released, AutogradError,
              "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
              node->name);
+    if (anomaly) autograd::check_gradient_into(*node, grad_output);
     std::vector<Tensor> grads = node->backward(BackwardContext(*node), grad_output);
     TG_CHECK(grads.size() == node->edges.size(), AutogradError, "{}: backward returned {} gradients for {} inputs",
              node->name, grads.size(), node->edges.size());
+    if (anomaly) autograd::check_gradients_from(*node, grads);
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (!node->edges[i] || !grads[i].defined()) continue;
       TG_CHECK(grads[i].shape() == node->inputs[i].shape, AutogradError,

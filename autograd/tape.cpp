@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "autograd/anomaly.hpp"
+
 namespace tg {
 namespace {
 // Relaxed suffices: a tensor handed to another thread is handed over with synchronisation,
@@ -63,6 +65,7 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
   if (saves_output) node->output_data = raw::alias(output);
   node->attrs = std::move(attrs);
   node->backward = std::move(backward);
+  if (is_anomaly_enabled()) node->label = current_anomaly_label();
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;

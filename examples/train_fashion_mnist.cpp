@@ -35,7 +35,7 @@ struct LeNet5 : Module {
                           std::make_shared<Linear>(c2 * 5 * 5, 120), std::make_shared<ReLU>(),
                           std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)}));
   }
-  Tensor forward(const Tensor& x) override { return classifier->forward(features->forward(x)); }
+  Tensor forward(const Tensor& x) override { return (*classifier)((*features)(x)); }
 };
 
 struct EpochStats {
