@@ -62,7 +62,8 @@ namespace autograd {
 
 // Throws AnomalyError if `output`, just recorded by `node`, holds a non-finite value.
 void check_forward_anomaly(std::span<const Tensor> inputs, const Tensor& output);
-// Throws AnomalyError if the gradient about to enter `node`'s backward is non-finite.
+// Throws AnomalyError if the gradient about to enter `node`'s backward, a sum of checked
+// gradients, is non-finite.
 void check_gradient_into(const Node& node, const Tensor& grad_output);
 // Throws AnomalyError if `node`'s backward returned a non-finite gradient.
 void check_gradients_from(const Node& node, std::span<const Tensor> grads);
