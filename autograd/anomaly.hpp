@@ -9,7 +9,8 @@
 //             its saved tensors) was finite, i.e. whether the rule itself produced it.
 // Labels name where an op was recorded: AnomalyLabel scopes nest ("features.3.conv"), and
 // nn::Module labels the ops of each child module with its name while anomaly mode is on.
-// When off, the cost is one relaxed atomic load per recorded op and per replayed node.
+// When off, the cost is one relaxed atomic load per recorded op, per module call and per
+// backward.
 #pragma once
 
 #include <span>
