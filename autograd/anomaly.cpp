@@ -159,6 +159,17 @@ void check_gradients_from(const Node& node, std::span<const Tensor> grads) {
   }
 }
 
+void check_leaf_gradient(const Tensor& earlier, const Tensor& sum) {
+  const NonFinite bad = scan(sum);
+  if (!bad.any()) return;
+  const NonFinite before = scan(earlier);
+  fail<AnomalyError>("anomaly: backward: the gradient of a leaf of shape {} holds {}; every gradient of this backward "
+                     "summed into it was finite, {}",
+                     sum.shape(), summary(bad, sum),
+                     before.any() ? fmt::format("but its .grad() already held {}", summary(before, earlier))
+                                  : std::string("and so was its earlier .grad(): the sum overflowed"));
+}
+
 void check_root_gradient(std::size_t index, const Tensor& grad) {
   const NonFinite bad = scan(grad);
   TG_CHECK(!bad.any(), AnomalyError, "anomaly: backward: the gradient given for output {} holds {}", index,

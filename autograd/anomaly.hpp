@@ -68,6 +68,9 @@ void check_forward_anomaly(std::span<const Tensor> inputs, const Tensor& output)
 void check_gradient_into(const Node& node, const Tensor& grad_output);
 // Throws AnomalyError if `node`'s backward returned a non-finite gradient.
 void check_gradients_from(const Node& node, std::span<const Tensor> grads);
+// Throws AnomalyError if a leaf's new gradient, `earlier` (its .grad(), possibly undefined)
+// plus the checked gradients of this backward, is non-finite.
+void check_leaf_gradient(const Tensor& earlier, const Tensor& sum);
 // Throws AnomalyError if the gradient given for root `index` is non-finite.
 void check_root_gradient(std::size_t index, const Tensor& grad);
 

@@ -125,11 +125,16 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
   if (options.create_graph) options.retain_graph = true;
   Replay replay{.options = options};
   run(replay, roots, grad_roots);
+  // All sums first: an anomaly in one of them leaves every .grad() as it was.
+  std::vector<Tensor> sums;
   for (auto& [order, entry] : replay.leaves) {
     auto& [meta, g] = entry;
     if (!options.create_graph && g.requires_grad()) g = g.detach();
-    meta->grad = meta->grad.defined() ? accumulate(meta->grad, g) : g;
+    sums.push_back(meta->grad.defined() ? accumulate(meta->grad, g) : g);
+    if (is_anomaly_enabled()) autograd::check_leaf_gradient(meta->grad, sums.back());
   }
+  std::size_t i = 0;
+  for (auto& [order, entry] : replay.leaves) entry.first->grad = std::move(sums[i++]);
   if (!options.retain_graph) current_tape().compact();
 }
 

@@ -218,6 +218,26 @@ TEST_CASE("backward: a non-finite root gradient, and finite gradients whose sum 
   CHECK(sum_overflow.find("their sum overflowed") != std::string::npos);
 }
 
+TEST_CASE("backward: a leaf gradient that overflows when summed, over uses or with its earlier .grad()") {
+  DetectAnomalyGuard anomaly;
+  const Tensor x = leaf({1.0, 2.0});
+  // x used twice: each use sends 1e308 to x, finite; the sum is not.
+  const Tensor twice = x * 1.0 + x * 1.0;
+  const std::string over_uses = anomaly_message([&] { twice.backward(tensor({1e308, 1.0}, {.dtype = f64})); });
+  INFO(over_uses);
+  CHECK(over_uses.find("the gradient of a leaf of shape [2] holds 0 NaN and 1 infinite value among 2 (the first at "
+                       "flat index 0") != std::string::npos);
+  CHECK(over_uses.find("the sum overflowed") != std::string::npos);
+  CHECK_FALSE(x.grad().defined());  // nothing written
+  // A finite gradient added to an earlier finite one.
+  const Tensor y = x * 1.0;
+  y.backward(tensor({1e308, 1.0}, {.dtype = f64}), {.retain_graph = true});
+  CHECK(x.grad().data<double>()[0] == 1e308);
+  const std::string with_earlier = anomaly_message([&] { y.backward(tensor({1e308, 1.0}, {.dtype = f64})); });
+  CHECK(with_earlier.find("and so was its earlier .grad(): the sum overflowed") != std::string::npos);
+  CHECK(x.grad().data<double>()[0] == 1e308);  // unchanged
+}
+
 TEST_CASE("the Adam scenario: a NaN reaches the parameters silently; anomaly mode names the op and module") {
   SUBCASE("anomaly mode off: Adam writes NaN into the first layer, nothing says where it came from") {
     SqrtNet net;
