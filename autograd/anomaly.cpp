@@ -65,10 +65,11 @@ std::string describe(const Node& node) {
 void append_producers(std::string& out, const Node& node, int depth, int& lines, std::span<const std::string> notes = {}) {
   const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
   for (std::size_t i = 0; i < node.edges.size(); ++i) {
-    if (lines++ >= kMaxLines) {
-      out += indent + "...\n";
+    if (lines >= kMaxLines) {
+      if (lines++ == kMaxLines) out += indent + "...\n";  // once, where the report stops
       return;
     }
+    ++lines;
     const auto& edge = node.edges[i];
     const Shape& shape = node.inputs[i].shape;
     std::string what = !edge              ? fmt::format("not differentiated (data or a constant) of shape {}", shape)

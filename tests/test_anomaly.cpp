@@ -273,3 +273,28 @@ TEST_CASE("modules label the ops of their children only in anomaly mode") {
   const Tensor on = net(x);
   CHECK(on.impl().autograd->grad_fn->label == "body.2");
 }
+
+TEST_CASE("the report of the ops that led to an anomaly stops after a few levels and lines") {
+  DetectAnomalyGuard anomaly;
+  // log <- mul <- cat of 30 chains of adds: far more than the report shows, in depth and width.
+  const Tensor x = leaf({1.0});
+  std::vector<Tensor> parts;
+  for (int i = 0; i < 30; ++i) parts.push_back(x + 1.0 + 1.0 + 1.0);
+  const Tensor t = cat(parts);
+  const std::string message = anomaly_message([&] { (void)log(t * -1.0); });
+  INFO(message);
+  REQUIRE(message.find("Recorded ops that led to 'log'") != std::string::npos);
+  const std::string report = message.substr(message.find("Recorded ops"));
+  std::size_t lines = 0, ellipses = 0, deepest = 0;
+  for (std::size_t begin = report.find('\n') + 1; begin < report.size();) {
+    const std::size_t end = report.find('\n', begin);
+    const std::string line = report.substr(begin, end - begin);
+    ++lines;
+    ellipses += line.find("...") != std::string::npos;
+    deepest = std::max(deepest, line.find_first_not_of(' ') / 2);
+    begin = end + 1;
+  }
+  CHECK(deepest == 3);    // log's input, its producer's inputs, theirs: three levels
+  CHECK(ellipses == 1);   // one "..." where the report stops
+  CHECK(lines == 24 + 1); // 24 input lines and the "..."
+}
