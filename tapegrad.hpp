@@ -13,6 +13,7 @@
 #include "tensor/shape.hpp"
 #include "tensor/tensor.hpp"
 
+#include "autograd/anomaly.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/grad_mode.hpp"

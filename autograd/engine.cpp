@@ -1,9 +1,10 @@
 #include "autograd/engine.hpp"
 
-#include <algorithm>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/tape.hpp"
 
@@ -24,9 +25,18 @@ Tensor accumulate(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// A node waiting for its backward, with the gradient of its output gathered so far.
+struct Pending {
+  std::shared_ptr<Node> node;
+  Tensor grad_output;
+  int contributions = 0;  // more than one: grad_output is a sum computed here
+};
+
 struct Replay {
   BackwardOptions options;
-  std::unordered_map<const Node*, Tensor> pending{};  // gradient of each node's output so far
+  // By sequence, newest first. Every consumer of a node was recorded after it (on whichever
+  // thread), so when a node comes first here, all the gradient it will receive has arrived.
+  std::map<std::uint64_t, Pending, std::greater<>> pending{};
   std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, Tensor>> leaves{};  // by first arrival
   std::uint64_t leaf_order = 0;
   std::unordered_map<const AutogradMeta*, std::uint64_t> leaf_index{};
@@ -34,8 +44,10 @@ struct Replay {
 
   void send(const std::shared_ptr<AutogradMeta>& meta, const Tensor& g) {
     if (meta->grad_fn) {
-      Tensor& slot = pending[meta->grad_fn.get()];
-      slot = accumulate(slot, g);
+      Pending& slot = pending[meta->grad_fn->sequence];
+      slot.node = meta->grad_fn;
+      slot.grad_output = accumulate(slot.grad_output, g);
+      ++slot.contributions;
       return;
     }
     auto [it, inserted] = leaf_index.try_emplace(meta.get(), leaf_order);
@@ -57,46 +69,39 @@ Tensor default_root_grad(const Tensor& root, const Tensor& given, std::size_t i)
   return ones(root.shape(), {.dtype = root.dtype()});
 }
 
+// Replays the recorded nodes that the roots reach, newest first: the tape's order without
+// visiting what the roots do not reach, and with no regard to which thread's tape a node
+// is on (sequences are global).
 void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots) {
   TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), ValueError,
            "backward: {} outputs but {} output gradients", roots.size(), grad_roots.size());
-  Tape& tape = current_tape();
-  std::uint64_t start = 0;
   GradModeGuard mode(replay.options.create_graph);
+  const bool anomaly = is_anomaly_enabled();
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     TG_CHECK(root.defined() && root.requires_grad(), AutogradError,
              "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)", i);
     Tensor g = default_root_grad(root, grad_roots.empty() ? Tensor() : grad_roots[i], i);
     if (!replay.options.create_graph) g = g.requires_grad() ? g.detach() : g;
-    const auto& meta = root.impl().autograd;
-    if (meta->grad_fn) {
-      TG_CHECK(meta->grad_fn->tape == &tape, AutogradError,
-               "backward: output {} was recorded on another thread; call backward on the thread that built the graph", i);
-      start = std::max(start, meta->grad_fn->sequence);
-    }
-    replay.send(meta, g);
+    if (anomaly) autograd::check_root_gradient(i, g);
+    replay.send(root.impl().autograd, g);
   }
 
-  Tape::ReplayScope scope(tape);
-  const auto& entries = tape.entries();
-  // Entries are sorted by sequence; begin at the newest root node.
-  auto it = std::upper_bound(entries.begin(), entries.end(), start,
-                             [](std::uint64_t s, const Tape::Entry& e) { return s < e.sequence; });
-  for (auto idx = static_cast<std::int64_t>(it - entries.begin()) - 1; idx >= 0; --idx) {
-    std::shared_ptr<Node> node = tape.entries()[static_cast<std::size_t>(idx)].node.lock();
-    if (!node) continue;
-    auto found = replay.pending.find(node.get());
-    if (found == replay.pending.end()) continue;
-    Tensor grad_output = std::move(found->second);
-    replay.pending.erase(found);
-    if (replay.captured.contains(node.get())) replay.captured[node.get()] = grad_output;
+  while (!replay.pending.empty()) {
+    auto newest = replay.pending.begin();
+    const std::shared_ptr<Node> node = std::move(newest->second.node);
+    const Tensor grad_output = std::move(newest->second.grad_output);
+    const bool summed = newest->second.contributions > 1;
+    replay.pending.erase(newest);
+    if (auto captured = replay.captured.find(node.get()); captured != replay.captured.end()) captured->second = grad_output;
     TG_CHECK(!node->released, AutogradError,
              "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
              node->name);
+    if (anomaly && summed) autograd::check_gradient_into(*node, grad_output);  // each term was checked
     std::vector<Tensor> grads = node->backward(BackwardContext(*node), grad_output);
     TG_CHECK(grads.size() == node->edges.size(), AutogradError, "{}: backward returned {} gradients for {} inputs",
              node->name, grads.size(), node->edges.size());
+    if (anomaly) autograd::check_gradients_from(*node, grads);
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (!node->edges[i] || !grads[i].defined()) continue;
       TG_CHECK(grads[i].shape() == node->inputs[i].shape, AutogradError,
@@ -120,11 +125,16 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
   if (options.create_graph) options.retain_graph = true;
   Replay replay{.options = options};
   run(replay, roots, grad_roots);
+  // All sums first: an anomaly in one of them leaves every .grad() as it was.
+  std::vector<Tensor> sums;
   for (auto& [order, entry] : replay.leaves) {
     auto& [meta, g] = entry;
     if (!options.create_graph && g.requires_grad()) g = g.detach();
-    meta->grad = meta->grad.defined() ? accumulate(meta->grad, g) : g;
+    sums.push_back(meta->grad.defined() ? accumulate(meta->grad, g) : g);
+    if (is_anomaly_enabled()) autograd::check_leaf_gradient(meta->grad, sums.back());
   }
+  std::size_t i = 0;
+  for (auto& [order, entry] : replay.leaves) entry.first->grad = std::move(sums[i++]);
   if (!options.retain_graph) current_tape().compact();
 }
 

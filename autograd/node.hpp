@@ -21,7 +21,6 @@
 namespace tg {
 
 struct Node;
-class Tape;
 
 // Per-tensor autograd state. A tensor with requires_grad and no grad_fn is a leaf.
 struct AutogradMeta {
@@ -79,9 +78,9 @@ struct Node : std::enable_shared_from_this<Node> {
   std::uint64_t output_version = 0;  // the output's version when recorded (if saves_output)
   std::any attrs;
   BackwardFn backward;
-  std::uint64_t sequence = 0;  // position on the tape
-  const Tape* tape = nullptr;
+  std::uint64_t sequence = 0;  // recording order, over all threads (see tape.hpp)
   bool released = false;  // saved tensors freed by a backward without retain_graph
+  std::string label;      // the AnomalyLabel scope it was recorded in, kept in anomaly mode only
 };
 
 template <class Attrs>

@@ -1,15 +1,23 @@
 #include "autograd/tape.hpp"
 
 #include <algorithm>
+#include <atomic>
+
+#include "autograd/anomaly.hpp"
 
 #include <fmt/format.h>
 
 namespace tg {
+namespace {
+// Relaxed suffices: a tensor handed to another thread is handed over with synchronisation,
+// which orders its producer's increment before any consumer's (read-modify-writes of one
+// atomic follow a single order consistent with happens-before).
+std::atomic<std::uint64_t> next_sequence{1};
+}  // namespace
 
 void Tape::append(const std::shared_ptr<Node>& node) {
-  node->sequence = next_sequence_++;
-  node->tape = this;
-  if (entries_.size() >= compact_at_ && replaying_ == 0) {
+  node->sequence = next_sequence.fetch_add(1, std::memory_order_relaxed);
+  if (entries_.size() >= compact_at_) {
     compact();
     compact_at_ = std::max<std::size_t>(4096, 2 * entries_.size());
   }
@@ -22,7 +30,6 @@ std::size_t Tape::live_size() const {
 }
 
 void Tape::compact() {
-  if (replaying_ != 0) return;
   std::erase_if(entries_, [](const Entry& e) { return e.node.expired(); });
 }
 
@@ -64,6 +71,7 @@ void record(std::string_view name, std::span<const Tensor> inputs, Tensor& outpu
   }
   node->attrs = std::move(attrs);
   node->backward = std::move(backward);
+  if (is_anomaly_enabled()) node->label = current_anomaly_label();
   auto meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = true;
   meta->grad_fn = node;

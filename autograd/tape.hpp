@@ -1,7 +1,10 @@
 // The tape: every recorded node of this thread, in execution order.
 //
-// Backward replays it from the end, so each node runs after every node that consumed its
-// output. Entries are weak: a graph nobody references any more (an evaluation pass, a
+// Every node gets a sequence from one counter shared by all threads: a node is always
+// recorded after the nodes that produced its inputs, so a higher sequence never feeds a
+// lower one, even when a graph is built on several threads. Backward replays the nodes it
+// reaches from the highest sequence down, so each node runs after every node that consumed
+// its output. Entries are weak: a graph nobody references any more (an evaluation pass, a
 // finished iteration) simply expires and is compacted away, so the tape does not grow
 // across training iterations.
 #pragma once
@@ -29,23 +32,9 @@ class Tape {
   };
   const std::vector<Entry>& entries() const { return entries_; }
 
-  // While a replay runs, entries are only appended, never compacted.
-  class ReplayScope {
-   public:
-    explicit ReplayScope(Tape& tape) : tape_(tape) { ++tape_.replaying_; }
-    ~ReplayScope() { --tape_.replaying_; }
-    ReplayScope(const ReplayScope&) = delete;
-    ReplayScope& operator=(const ReplayScope&) = delete;
-
-   private:
-    Tape& tape_;
-  };
-
  private:
   std::vector<Entry> entries_;
-  std::uint64_t next_sequence_ = 1;
   std::size_t compact_at_ = 4096;
-  int replaying_ = 0;
 };
 
 // This thread's tape.

@@ -7,6 +7,7 @@
 
 #include "bench/cases.hpp"
 #include "bench/torch_util.hpp"
+#include "autograd/anomaly.hpp"
 #include "nn/nn.hpp"
 #include "tensor/random.hpp"
 
@@ -105,7 +106,8 @@ struct LeNetData {
 
 std::vector<CaseGroup> lenet_cases() {
   const std::string name = "lenet-5 sgd step b64";
-  return {{{name}, [name] {
+  const std::string anomaly_name = name + ", anomaly mode";
+  return {{{name, anomaly_name}, [name, anomaly_name] {
              auto d = std::make_shared<LeNetData>();
              Variant v;
              v.name = name;
@@ -115,7 +117,16 @@ std::vector<CaseGroup> lenet_cases() {
 #ifdef TAPEGRAD_BENCH_TORCH
              v.torch = [d] { d->torch_net.step(d->tx, d->ttarget); };
 #endif
-             return std::vector<Variant>{v};
+             // The same step with every recorded output and every gradient checked for
+             // NaN / infinity, and the ops labelled by module: what debugging costs.
+             Variant anomaly;
+             anomaly.name = anomaly_name;
+             anomaly.work = step_flops();
+             anomaly.tapegrad = [d] {
+               tg::DetectAnomalyGuard on;
+               d->tg_net.step(d->x, d->target);
+             };
+             return std::vector<Variant>{v, anomaly};
            }}};
 }
 

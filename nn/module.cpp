@@ -4,12 +4,19 @@
 
 #include <fmt/format.h>
 
+#include "autograd/anomaly.hpp"
 #include "tensor/error.hpp"
 
 namespace tg::nn {
 
 Tensor Module::forward(const Tensor&) {
   fail<Error>("{}: forward(x) is not implemented for this module", type_name_);
+}
+
+Tensor Module::operator()(const Tensor& x) {
+  if (name_.empty() || !is_anomaly_enabled()) return forward(x);
+  AnomalyLabel label(name_);
+  return forward(x);
 }
 
 void Module::check_new_name(const std::string& name) const {
@@ -60,6 +67,7 @@ std::vector<std::pair<std::string, Generator*>> Module::named_generators(bool re
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
   check_new_name(name);
   TG_CHECK(module != nullptr, ValueError, "{}: submodule '{}' is null", type_name_, name);
+  if (module->name_.empty()) module->name_ = name;
   children_.emplace_back(name, std::move(module));
 }
 

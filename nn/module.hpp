@@ -30,7 +30,10 @@ class Module {
 
   // The computation; layers with one input and one output override this.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // Runs forward. In anomaly mode (autograd/anomaly.hpp) the ops it records are labelled
+  // with the name this module was first registered under, nested in its parent's label
+  // ("features.3"): call children through operator() so that reports name them.
+  Tensor operator()(const Tensor& x);
 
   // Registration. Names must be non-empty, without '.', and unique within the module.
   // A parameter is made a leaf that requires grad (unless requires_grad is false).
@@ -77,6 +80,7 @@ class Module {
   void print_tree(std::ostream& os, const std::string& name, int depth) const;
 
   std::string type_name_;
+  std::string name_;  // under which it was first registered as a submodule; "" for a root
   bool training_ = true;
   std::vector<NamedTensor> parameters_;
   std::vector<NamedTensor> buffers_;

@@ -22,7 +22,7 @@ Module& Sequential::operator[](std::size_t i) const {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, module] : named_children()) y = module->forward(y);
+  for (const auto& [name, module] : named_children()) y = (*module)(y);
   return y;
 }
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/tape.hpp"
 
@@ -102,6 +103,7 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, std::any attrs) {
   TG_CHECK(output.defined(), ValueError, "{}: forward returned an undefined tensor", op.name);
   if (recording && output.is_floating_point()) {
     autograd::record(op.name, inputs, output, ctx.take_saved(), ctx.saves_output(), std::move(attrs), op.backward);
+    if (is_anomaly_enabled()) autograd::check_forward_anomaly(inputs, output);
   } else if (output.impl().autograd != nullptr) {
     output = raw::alias(output);  // e.g. a forward that returned an input unchanged
   }
