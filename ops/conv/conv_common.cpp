@@ -1,8 +1,24 @@
 #include "ops/conv/conv_common.hpp"
 
 #include "ops/reduction.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg::detail {
+
+std::int64_t padded_size(std::string_view op, std::int64_t in, std::int64_t padding) {
+  std::int64_t twice = 0;
+  std::int64_t r = 0;
+  TG_CHECK(!mul_overflows(padding, 2, twice) && !add_overflows(in, twice, r), ValueError,
+           "{}: padding {} on a size of {} overflows int64", op, padding, in);
+  return r;
+}
+
+std::int64_t dilated_size(std::string_view op, std::int64_t kernel, std::int64_t dilation) {
+  std::int64_t r = 0;
+  TG_CHECK(!mul_overflows(dilation, kernel - 1, r) && !add_overflows(r, 1, r), ValueError,
+           "{}: kernel size {} with dilation {} overflows int64", op, kernel, dilation);
+  return r;
+}
 
 std::int64_t conv_out_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
                            std::int64_t dilation) {
@@ -56,16 +72,18 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
   TG_CHECK(g.out_channels % o.groups == 0, ShapeError,
            "{}: output channels {} (weight {}) are not divisible by groups {}", op, g.out_channels, weight_shape,
            o.groups);
-  TG_CHECK(weight_shape[1] * o.groups == g.in_channels, ShapeError,
-           "{}: weight {} expects {} input channels ({} per group x {} groups), but the input {} has {}", op,
-           weight_shape, weight_shape[1] * o.groups, weight_shape[1], o.groups, input_shape, g.in_channels);
+  // in_channels / groups, not weight_shape[1] * groups, which could overflow.
+  TG_CHECK(weight_shape[1] == g.in_channels / o.groups, ShapeError,
+           "{}: weight {} expects {} input channels per group x {} groups, but the input {} has {}", op, weight_shape,
+           weight_shape[1], o.groups, input_shape, g.in_channels);
   TG_CHECK(g.kernel_h >= 1 && g.kernel_w >= 1, ShapeError, "{}: empty kernel in weight {}", op, weight_shape);
-  const std::int64_t span_h = o.dilation.h * (g.kernel_h - 1) + 1;
-  const std::int64_t span_w = o.dilation.w * (g.kernel_w - 1) + 1;
-  TG_CHECK(span_h <= g.in_h + 2 * o.padding.h && span_w <= g.in_w + 2 * o.padding.w, ShapeError,
+  const std::int64_t span_h = dilated_size(op, g.kernel_h, o.dilation.h);
+  const std::int64_t span_w = dilated_size(op, g.kernel_w, o.dilation.w);
+  const std::int64_t padded_h = padded_size(op, g.in_h, o.padding.h);
+  const std::int64_t padded_w = padded_size(op, g.in_w, o.padding.w);
+  TG_CHECK(span_h <= padded_h && span_w <= padded_w, ShapeError,
            "{}: the kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {}, padding ({}, {}))", op,
-           g.kernel_h, g.kernel_w, span_h, span_w, g.in_h + 2 * o.padding.h, g.in_w + 2 * o.padding.w, input_shape,
-           o.padding.h, o.padding.w);
+           g.kernel_h, g.kernel_w, span_h, span_w, padded_h, padded_w, input_shape, o.padding.h, o.padding.w);
   g.out_h = conv_out_size(g.in_h, g.kernel_h, o.stride.h, o.padding.h, o.dilation.h);
   g.out_w = conv_out_size(g.in_w, g.kernel_w, o.stride.w, o.padding.w, o.dilation.w);
   const Shape expected{g.batch, g.out_channels, g.out_h, g.out_w};
@@ -101,9 +119,10 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
            o.dilation.h, o.dilation.w);
   TG_CHECK(allow_dilation || (o.dilation.h == 1 && o.dilation.w == 1), ValueError,
            "{}: dilation is not supported, got ({}, {})", op, o.dilation.h, o.dilation.w);
-  // Padding beyond half the kernel would create windows made of padding only.
-  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0 && 2 * o.padding.h <= o.kernel_size.h &&
-               2 * o.padding.w <= o.kernel_size.w,
+  // Padding beyond half the kernel would create windows made of padding only (p <= k / 2 is
+  // 2p <= k without the overflow of 2p).
+  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0 && o.padding.h <= o.kernel_size.h / 2 &&
+               o.padding.w <= o.kernel_size.w / 2,
            ValueError, "{}: padding ({}, {}) must be >= 0 and at most half the kernel size ({}, {})", op, o.padding.h,
            o.padding.w, o.kernel_size.h, o.kernel_size.w);
   kernels::PoolGeometry g;
@@ -119,20 +138,24 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
   g.dilation_h = o.dilation.h;
   g.dilation_w = o.dilation.w;
   g.count_include_pad = o.count_include_pad;
-  const std::int64_t span_h = o.dilation.h * (o.kernel_size.h - 1) + 1;
-  const std::int64_t span_w = o.dilation.w * (o.kernel_size.w - 1) + 1;
-  TG_CHECK(span_h <= g.in_h + 2 * g.pad_h && span_w <= g.in_w + 2 * g.pad_w, ShapeError,
+  const std::int64_t span_h = dilated_size(op, o.kernel_size.h, o.dilation.h);
+  const std::int64_t span_w = dilated_size(op, o.kernel_size.w, o.dilation.w);
+  const std::int64_t padded_h = padded_size(op, g.in_h, g.pad_h);
+  const std::int64_t padded_w = padded_size(op, g.in_w, g.pad_w);
+  TG_CHECK(span_h <= padded_h && span_w <= padded_w, ShapeError,
            "{}: the window {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {})", op, g.kernel_h,
-           g.kernel_w, span_h, span_w, g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, s);
-  auto out_size = [&](std::int64_t in, std::int64_t pad, std::int64_t span, std::int64_t st) {
-    const std::int64_t room = in + 2 * pad - span;
-    std::int64_t out = (o.ceil_mode ? (room + st - 1) / st : room / st) + 1;
-    // In ceil mode the last window must still start inside the input or its left padding.
-    if (o.ceil_mode && (out - 1) * st >= in + pad) --out;
+           g.kernel_w, span_h, span_w, padded_h, padded_w, s);
+  // Everything below stays within padded <= 2^63 - 1: no overflow.
+  auto out_size = [&](std::int64_t in, std::int64_t pad, std::int64_t padded, std::int64_t span, std::int64_t st) {
+    const std::int64_t room = padded - span;
+    std::int64_t out = (o.ceil_mode ? room / st + (room % st != 0) : room / st) + 1;
+    // In ceil mode the last window must still start inside the input or its left padding:
+    // (out - 1) * st >= in + pad, written as a division.
+    if (o.ceil_mode && out - 1 > (in + pad - 1) / st) --out;
     return out;
   };
-  g.out_h = out_size(g.in_h, g.pad_h, span_h, g.stride_h);
-  g.out_w = out_size(g.in_w, g.pad_w, span_w, g.stride_w);
+  g.out_h = out_size(g.in_h, g.pad_h, padded_h, span_h, g.stride_h);
+  g.out_w = out_size(g.in_w, g.pad_w, padded_w, span_w, g.stride_w);
   return g;
 }
 
