@@ -32,6 +32,13 @@ namespace tg {
   return __builtin_sub_overflow(a, b, &r);
 }
 
+// a * b for a, b >= 0, or INT64_MAX when that overflows: for work estimates that only pick
+// a parallel grain, where "huge" is as good as exact.
+inline std::int64_t saturating_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  return mul_overflows(a, b, r) ? std::numeric_limits<std::int64_t>::max() : r;
+}
+
 // ---- checked: exact or exception E naming `op` ----
 
 template <class E = ValueError>

@@ -4,6 +4,7 @@
 // Every case here was undefined behaviour or a silently wrong result before.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -134,6 +135,15 @@ TEST_CASE("overflow: int64 add, sub, mul, neg and sum wrap around in two's compl
   CHECK(y.to_vector_as<std::int64_t>() == std::vector<std::int64_t>{12, 60});
   CHECK_THROWS_AS(y.mul_(0.5), ValueError);  // would silently truncate the factor to 0
   CHECK(y.to_vector_as<std::int64_t>() == std::vector<std::int64_t>{12, 60});
+}
+
+TEST_CASE("overflow: randint over ranges wider than INT64_MAX, exactly") {
+  Generator gen(7);
+  const auto v = randint(kMin, kMax, {1000}, gen).to_vector_as<std::int64_t>();
+  CHECK(*std::min_element(v.begin(), v.end()) < -(k2p62));  // both halves of the range are drawn
+  CHECK(*std::max_element(v.begin(), v.end()) > k2p62);
+  CHECK(randint(kMax - 1, kMax, {3}, gen).to_vector_as<std::int64_t>() == std::vector<std::int64_t>(3, kMax - 1));
+  CHECK(randint(kMin, kMin + 1, {2}, gen).to_vector_as<std::int64_t>() == std::vector<std::int64_t>(2, kMin));
 }
 
 TEST_CASE("overflow: int64 true division by zero and INT64_MIN / -1 are defined (float results)") {
