@@ -5,6 +5,22 @@
 
 namespace tg::detail {
 
+namespace {
+
+// Upper bound of every stride, padding, dilation and pooling kernel size (cuDNN's int
+// range). The kernels add and multiply these with the sizes of materialised tensors
+// (< 2^61 elements), e.g. ceil divisions (a + stride - 1) / stride: bounded options keep
+// all of it far from int64 overflow. Larger values have no use (a stride beyond the input
+// gives one output, as a stride equal to it does).
+constexpr std::int64_t kMaxOption = (std::int64_t{1} << 31) - 1;
+
+void check_option_range(std::string_view op, std::string_view name, Pair2 v) {
+  TG_CHECK(v.h <= kMaxOption && v.w <= kMaxOption, ValueError, "{}: {} ({}, {}) exceeds the limit of {}", op, name, v.h,
+           v.w, kMaxOption);
+}
+
+}  // namespace
+
 std::int64_t padded_size(std::string_view op, std::int64_t in, std::int64_t padding) {
   std::int64_t twice = 0;
   std::int64_t r = 0;
@@ -43,6 +59,9 @@ void check_conv_options(std::string_view op, const Conv2dOptions& o) {
   TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0, ValueError, "{}: padding must be >= 0, got ({}, {})", op,
            o.padding.h, o.padding.w);
   TG_CHECK(o.groups >= 1, ValueError, "{}: groups must be >= 1, got {}", op, o.groups);
+  check_option_range(op, "stride", o.stride);
+  check_option_range(op, "padding", o.padding);
+  check_option_range(op, "dilation", o.dilation);
 }
 
 kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const Shape& input_shape,
@@ -117,6 +136,10 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
            op, o.stride.h, o.stride.w);
   TG_CHECK(o.dilation.h >= 1 && o.dilation.w >= 1, ValueError, "{}: dilation must be >= 1, got ({}, {})", op,
            o.dilation.h, o.dilation.w);
+  check_option_range(op, "kernel_size", o.kernel_size);
+  check_option_range(op, "stride", stride);
+  check_option_range(op, "padding", o.padding);
+  check_option_range(op, "dilation", o.dilation);
   TG_CHECK(allow_dilation || (o.dilation.h == 1 && o.dilation.w == 1), ValueError,
            "{}: dilation is not supported, got ({}, {})", op, o.dilation.h, o.dilation.w);
   // Padding beyond half the kernel would create windows made of padding only (p <= k / 2 is
@@ -167,6 +190,7 @@ kernels::PoolGeometry pool2d_geometry(std::string_view op, const Tensor& x, cons
 kernels::PoolGeometry adaptive_pool2d_geometry(std::string_view op, const Shape& xs, Pair2 out) {
   TG_CHECK(xs.size() == 4, ShapeError, "{}: input must be 4-D [N, C, H, W], got shape {}", op, xs);
   TG_CHECK(out.h >= 1 && out.w >= 1, ValueError, "{}: output size must be >= 1, got ({}, {})", op, out.h, out.w);
+  check_option_range(op, "output size", out);
   TG_CHECK(xs[2] >= 1 && xs[3] >= 1, ShapeError, "{}: empty input plane in shape {}", op, xs);
   kernels::PoolGeometry g;
   g.planes = xs[0] * xs[1];
