@@ -1,5 +1,6 @@
 #include "nn/idx.hpp"
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -63,10 +64,22 @@ IdxArray read_idx(const std::string& path) {
     total *= size;
     TG_CHECK(total <= (std::uint64_t{1} << 33), IOError, "idx: {}: sizes {} are implausibly large", path, out.shape);
   }
-  out.data.resize(static_cast<std::size_t>(total));
-  const std::size_t got = read_some(f, path, out.data.data(), out.data.size());
-  TG_CHECK(got == out.data.size(), IOError, "idx: {}: truncated data: shape {} needs {} bytes, found {}", path,
-           out.shape, total, got);
+  // The header is not trusted with memory: a 16-byte file may claim gigabytes. The buffer
+  // grows (geometrically, by std::vector) only as data actually arrives from the
+  // (decompressed) stream, one chunk at a time.
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
+  std::size_t got = 0;
+  while (got < total) {
+    const std::size_t want = std::min<std::size_t>(kChunk, static_cast<std::size_t>(total) - got);
+    out.data.resize(got + want);
+    const std::size_t n = read_some(f, path, out.data.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  out.data.resize(got);
+  TG_CHECK(got == total, IOError, "idx: {}: truncated data: shape {} needs {} bytes, found {}", path, out.shape, total,
+           got);
+  out.data.shrink_to_fit();  // growth may have over-reserved up to twice the size
   std::uint8_t extra = 0;
   TG_CHECK(read_some(f, path, &extra, 1) == 0, IOError,
            "idx: {}: unexpected bytes after the {} data bytes of shape {}", path, total, out.shape);

@@ -62,8 +62,10 @@ class Value {
   std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, Object> v_;
 };
 
-// Strict RFC 8259 parsing (no comments, no trailing commas, no duplicate keys); errors name
-// the byte offset.
+// Strict RFC 8259 parsing (no comments, no trailing commas, no duplicate keys, at most
+// kMaxDepth nested arrays and objects); errors name the byte offset. Time is O(n log n) in
+// the text size n; callers that read untrusted text cap its size (safetensors: 16 MiB).
+inline constexpr int kMaxDepth = 64;
 Value parse(std::string_view text);
 std::string dump(const Value& value);  // compact
 

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <tuple>
+#include <set>
 
 #include <fmt/format.h>
 #include <zlib.h>
 
 #include "nn/atomic_file.hpp"
 #include "nn/json.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg::nn {
 
@@ -20,7 +22,6 @@ static_assert(std::endian::native == std::endian::little, "safetensors I/O assum
 namespace {
 
 constexpr const char* kCrcKey = "tapegrad.crc32";
-constexpr std::uint64_t kMaxHeader = 100u << 20;  // as the Python reader
 
 std::string dtype_code(DType d) {
   switch (d) {
@@ -57,9 +58,10 @@ std::uint32_t crc_of(const char* data, std::size_t n) {
 std::string encode_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
   std::string data;
   json::Value header{json::Object{}};
+  std::set<std::string_view> names;  // header.find() is a linear scan: n of them would be quadratic
   for (const auto& [name, t] : tensors) {
     TG_CHECK(t.defined(), ValueError, "safetensors: tensor '{}' is undefined", name);
-    TG_CHECK(name != "__metadata__" && header.find(name) == nullptr, ValueError,
+    TG_CHECK(name != "__metadata__" && names.insert(name).second, ValueError,
              "safetensors: duplicate or reserved tensor name '{}'", name);
     const Tensor c = raw::contiguous(t);
     const std::size_t begin = data.size();
@@ -93,7 +95,9 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
   if (bytes.size() < 8) bad(fmt::format("file too short ({} bytes) to hold the header length", bytes.size()));
   std::uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
-  if (n > kMaxHeader || n > bytes.size() - 8)
+  if (n > kMaxSafetensorsHeader)
+    bad(fmt::format("header length {} exceeds the limit of {} bytes (not a safetensors file?)", n, kMaxSafetensorsHeader));
+  if (n > bytes.size() - 8)
     bad(fmt::format("header length {} exceeds the file size {} (truncated or not a safetensors file)", n,
                     bytes.size()));
   json::Value header;
@@ -135,14 +139,16 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
     const json::Value& sh = field("shape");
     if (!sh.is_array()) bad(fmt::format("tensor '{}' has a non-array shape", name));
     Shape shape;
-    std::uint64_t count = 1;
     for (const auto& d : sh.as_array()) {
-      if (!d.is_int() || d.as_int() < 0 || d.as_int() > (std::int64_t{1} << 40))
-        bad(fmt::format("tensor '{}' has a bad shape {}", name, json::dump(sh)));
+      if (!d.is_int() || d.as_int() < 0) bad(fmt::format("tensor '{}' has a bad shape {}", name, json::dump(sh)));
       shape.push_back(d.as_int());
-      count *= static_cast<std::uint64_t>(d.as_int());
-      if (count > data_size) bad(fmt::format("tensor '{}' of shape {} does not fit in the data", name, shape));
     }
+    // A shape must be valid as a tensor's (element count and strides within int64, checked
+    // without wrapping around), and then its bytes must fit in the data.
+    if (!is_valid_shape(shape)) bad(fmt::format("tensor '{}' has a shape {} that is too large", name, shape));
+    const auto count = static_cast<std::uint64_t>(numel(shape));
+    if (count > data_size / itemsize(dtype))
+      bad(fmt::format("tensor '{}' of shape {} does not fit in the {} data bytes", name, shape, data_size));
     const json::Value& off = field("data_offsets");
     if (!off.is_array() || off.as_array().size() != 2 || !off.as_array()[0].is_int() || !off.as_array()[1].is_int())
       bad(fmt::format("tensor '{}' has bad data_offsets {}", name, json::dump(off)));
@@ -152,8 +158,17 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
     if (static_cast<std::uint64_t>(e - b) != count * itemsize(dtype))
       bad(fmt::format("tensor '{}' ({} {}) needs {} bytes but data_offsets span {}", name, dtype_code(dtype), shape,
                       count * itemsize(dtype), e - b));
+    const char* src = bytes.data() + data_start + b;
+    if (dtype == DType::Bool) {
+      // Any byte but 0 and 1 is not a bool (reading it as one is undefined behaviour); .npy
+      // files are held to the same rule.
+      const auto* p = reinterpret_cast<const unsigned char*>(src);
+      const auto* invalid = std::find_if(p, p + count, [](unsigned char c) { return c > 1; });
+      if (invalid != p + count)
+        bad(fmt::format("tensor '{}' has an invalid bool value {} at element {}", name, *invalid, invalid - p));
+    }
     Tensor t = empty(shape, {.dtype = dtype});
-    if (count > 0) std::memcpy(t.raw_data(), bytes.data() + data_start + b, static_cast<std::size_t>(e - b));
+    if (count > 0) std::memcpy(t.raw_data(), src, static_cast<std::size_t>(e - b));
     spans.push_back({static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(e), out.tensors.size()});
     out.tensors.emplace_back(name, t);
   }
@@ -180,10 +195,19 @@ void save_safetensors(const std::string& path, const std::vector<NamedTensor>& t
 }
 
 SafetensorsContents load_safetensors(const std::string& path) {
+  // Only regular files, read by their size: a device or pipe (say /dev/zero) could feed bytes
+  // without end. The size is known before reading, so nothing grows without bound.
+  std::error_code ec;
+  TG_CHECK(std::filesystem::is_regular_file(path, ec), IOError, "safetensors: '{}' is not a regular file{}", path,
+           ec ? fmt::format(" ({})", ec.message()) : "");
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  TG_CHECK(!ec, IOError, "safetensors: cannot read the size of '{}': {}", path, ec.message());
   std::ifstream f(path, std::ios::binary);
   TG_CHECK(f.good(), IOError, "safetensors: cannot open '{}'", path);
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  TG_CHECK(!f.bad(), IOError, "safetensors: error reading '{}'", path);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  f.read(bytes.data(), static_cast<std::streamsize>(size));
+  TG_CHECK(static_cast<std::uintmax_t>(f.gcount()) == size, IOError,
+           "safetensors: error reading '{}' ({} of {} bytes read)", path, f.gcount(), size);
   return decode_safetensors(bytes, path);
 }
 

@@ -8,6 +8,7 @@
 // (e.g. written by Python) are accepted on structural checks alone.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,12 @@
 #include "nn/module.hpp"
 
 namespace tg::nn {
+
+// The largest JSON header read, in bytes. The reference implementation allows 100,000,000;
+// a header takes about 100 bytes per tensor, so 16 MiB still holds over 100,000 tensors
+// (large checkpoints have a few thousand per file), while a hostile header can only cost a
+// bounded parse (parsed values take a few times their text in memory: see docs/overflow.md).
+inline constexpr std::uint64_t kMaxSafetensorsHeader = std::uint64_t{16} << 20;
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
@@ -26,8 +33,8 @@ struct SafetensorsContents {
 // Written atomically (see write_file_atomically): a crash never leaves a half file, and
 // concurrent savers to one path leave one complete file.
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors, const Metadata& metadata = {});
-// Validates everything (sizes, JSON, dtypes, shapes, offsets, checksum) before returning;
-// throws IOError naming the file and the problem.
+// Validates everything (sizes, JSON, dtypes, shapes, offsets, bool bytes, checksum) before
+// returning; throws IOError naming the file and the problem. Only regular files are read.
 SafetensorsContents load_safetensors(const std::string& path);
 
 // Serialises in memory (used by save_safetensors; handy for tests).

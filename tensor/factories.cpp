@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/checked_math.hpp"
+
 namespace tg {
 
 namespace {
@@ -15,16 +17,15 @@ Tensor fill_1d(std::int64_t count, TensorOptions options, std::string_view op, V
   visit_numeric(options.dtype, op, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (std::int64_t i = 0; i < count; ++i) p[i] = static_cast<T>(value(i));
+    for (std::int64_t i = 0; i < count; ++i) p[i] = convert_element<T>(value(i), op);
   });
   if (options.requires_grad) t.set_requires_grad(true);
   return t;
 }
 
-// Converting a double outside int64's range is undefined behaviour: refuse it up front.
+// The first and last values are checked up front, before anything is allocated.
 void check_fits(double v, DType dtype, std::string_view op) {
-  if (dtype != DType::Int64) return;
-  TG_CHECK(v >= -0x1p63 && v < 0x1p63, ValueError, "{}: value {} does not fit in int64", op, v);
+  if (dtype == DType::Int64) convert_element<std::int64_t>(v, op);
 }
 
 // Far beyond any allocation, and small enough that i * step stays exact in the index.

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "tensor/checked_math.hpp"
+
 namespace tg {
 
 Generator::Generator(std::uint64_t seed, std::uint64_t stream) { this->seed(seed, stream); }
@@ -63,11 +65,12 @@ double Generator::normal() {
 
 std::int64_t Generator::integer(std::int64_t low, std::int64_t high) {
   TG_CHECK(low < high, ValueError, "randint: empty range [{}, {})", low, high);
-  const auto range = static_cast<std::uint64_t>(high - low);
+  // In unsigned arithmetic: high - low may exceed INT64_MAX (the result, in [low, high), fits).
+  const std::uint64_t range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % range;  // rejection keeps it unbiased
   std::uint64_t r = next_u64();
   while (r >= limit) r = next_u64();
-  return low + static_cast<std::int64_t>(r % range);
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + r % range);
 }
 
 Generator& default_generator() {
@@ -84,7 +87,7 @@ Tensor fill_with(const Shape& shape, TensorOptions options, std::string_view op,
   visit_numeric(options.dtype, op, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(sample());
+    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = convert_element<T>(sample(), op);
   });
   if (options.requires_grad) t.set_requires_grad(true);
   return t;
@@ -108,7 +111,7 @@ Tensor randn(const Shape& shape, TensorOptions options) { return randn(shape, de
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen, TensorOptions options) {
   TG_CHECK(low < high, ValueError, "randint: empty range [{}, {})", low, high);
-  return fill_with(shape, options, "randint", [&] { return static_cast<double>(gen.integer(low, high)); });
+  return fill_with(shape, options, "randint", [&] { return gen.integer(low, high); });  // exact as int64
 }
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options) {
   return randint(low, high, shape, default_generator(), options);

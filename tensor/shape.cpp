@@ -2,13 +2,37 @@
 
 #include <algorithm>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/error.hpp"
 
 namespace tg {
 
+namespace detail {
+void fail_unrepresentable(std::string_view op, double value, std::string_view type) {
+  fail<ValueError>("{}: value {} cannot be converted to {} (NaN, infinite or out of range)", op, value, type);
+}
+}  // namespace detail
+
+bool is_valid_shape(const Shape& shape) {
+  std::int64_t extent = 1;
+  for (auto s : shape) {
+    if (s < 0 || mul_overflows(extent, std::max<std::int64_t>(s, 1), extent)) return false;
+  }
+  return true;
+}
+
+void check_shape(const Shape& shape, std::string_view op) {
+  for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "{}: negative dimension in shape {}", op, shape);
+  TG_CHECK(is_valid_shape(shape), ShapeError,
+           "{}: shape {} is too large (its element count or strides overflow int64)", op, shape);
+}
+
 std::int64_t numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto s : shape) n *= s;
+  for (auto s : shape) {
+    if (s == 0) return 0;
+    TG_CHECK(!mul_overflows(n, s, n), ShapeError, "numel: shape {} has more than 2^63 - 1 elements", shape);
+  }
   return n;
 }
 
@@ -17,7 +41,8 @@ Strides contiguous_strides(const Shape& shape) {
   std::int64_t s = 1;
   for (auto i = static_cast<std::int64_t>(shape.size()) - 1; i >= 0; --i) {
     strides[i] = s;
-    s *= std::max<std::int64_t>(shape[i], 1);
+    TG_CHECK(i == 0 || !mul_overflows(s, std::max<std::int64_t>(shape[i], 1), s), ShapeError,
+             "contiguous_strides: the strides of shape {} overflow int64", shape);
   }
   return strides;
 }
@@ -93,22 +118,25 @@ Shape reduced_shape(const Shape& shape, const std::vector<std::int64_t>& dims, b
 }
 
 Shape infer_reshape(const Shape& from, Shape to, std::string_view op) {
-  std::int64_t known = 1;
   std::int64_t infer_at = -1;
+  Shape known;  // the target without its -1
   for (std::size_t i = 0; i < to.size(); ++i) {
     if (to[i] == -1) {
       TG_CHECK(infer_at < 0, ShapeError, "{}: only one dimension can be -1 in {}", op, to);
       infer_at = static_cast<std::int64_t>(i);
     } else {
       TG_CHECK(to[i] >= 0, ShapeError, "{}: invalid target shape {}", op, to);
-      known *= to[i];
+      known.push_back(to[i]);
     }
   }
+  check_shape(known, op);
   const auto total = numel(from);
   if (infer_at >= 0) {
-    TG_CHECK(known != 0 && total % known == 0, ShapeError, "{}: cannot reshape {} into {}", op, from, to);
-    to[infer_at] = total / known;
+    const std::int64_t known_count = numel(known);
+    TG_CHECK(known_count != 0 && total % known_count == 0, ShapeError, "{}: cannot reshape {} into {}", op, from, to);
+    to[infer_at] = total / known_count;
   }
+  check_shape(to, op);
   TG_CHECK(numel(to) == total, ShapeError, "{}: cannot reshape {} ({} elements) into {} ({} elements)", op, from, total, to,
            numel(to));
   return to;
@@ -125,10 +153,13 @@ Strides view_strides(const Shape& shape, const Strides& strides, const Shape& ta
   std::int64_t view_numel = 1;
   for (std::int64_t d = static_cast<std::int64_t>(shape.size()) - 1; d >= 0; --d) {
     tensor_numel *= shape[d];
-    const bool chunk_ends = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_base_stride);
+    // Products that overflow cannot be strides of this view: the chunk ends, or no view exists.
+    std::int64_t chunk_stride = 0;
+    const bool chunk_ends = d == 0 || (shape[d - 1] != 1 && (mul_overflows(tensor_numel, chunk_base_stride, chunk_stride) ||
+                                                             strides[d - 1] != chunk_stride));
     if (!chunk_ends) continue;
     while (view_d >= 0 && (view_numel < tensor_numel || target[view_d] == 1)) {
-      out[view_d] = view_numel * chunk_base_stride;
+      if (mul_overflows(view_numel, chunk_base_stride, out[view_d])) return {};
       view_numel *= target[view_d];
       --view_d;
     }

@@ -11,6 +11,15 @@ namespace tg {
 using Shape = std::vector<std::int64_t>;
 using Strides = std::vector<std::int64_t>;
 
+// A valid shape has no negative dim, and the product of its dims, with 0 counted as 1, is at
+// most 2^63 - 1: then its element count and its contiguous strides fit in int64 (a tensor
+// with zero elements still has strides). As in PyTorch, every tensor, view or not, has a
+// valid shape; docs/overflow.md explains the rule.
+bool is_valid_shape(const Shape& shape);
+// Throws ShapeError naming `op` and the shape unless it is valid.
+void check_shape(const Shape& shape, std::string_view op);
+
+// The element count; ShapeError if it does not fit in int64.
 std::int64_t numel(const Shape& shape);
 
 // Row-major (C order) strides for `shape`.

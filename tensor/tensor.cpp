@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/strided_loop.hpp"
 
 namespace tg {
@@ -58,7 +59,7 @@ void Tensor::set_value(std::span<const std::int64_t> index, double v) const {
   const std::int64_t off = element_offset(*this, index, "set_value");
   visit_dtype(dtype(), [&](auto tag) {
     using T = decltype(tag);
-    static_cast<T*>(impl().storage->data())[impl().offset + off] = static_cast<T>(v);
+    static_cast<T*>(impl().storage->data())[impl().offset + off] = convert_element<T>(v, "set_value");
   });
   bump_version();
 }
@@ -71,7 +72,7 @@ T Tensor::item() const {
   TG_CHECK(numel() == 1, ValueError, "item: tensor of shape {} has {} elements, expected 1", shape(), numel());
   return visit_dtype(dtype(), [&](auto tag) {
     using S = decltype(tag);
-    return static_cast<T>(*static_cast<const S*>(raw_data()));
+    return convert_element<T>(*static_cast<const S*>(raw_data()), "item");
   });
 }
 template float Tensor::item<float>() const;
@@ -80,9 +81,9 @@ template std::int64_t Tensor::item<std::int64_t>() const;
 template bool Tensor::item<bool>() const;
 template int Tensor::item<int>() const;
 
-Tensor Tensor::clone_as(DType dtype) const {
+Tensor Tensor::clone_as(DType dtype, std::string_view op) const {
   Tensor out = empty(shape(), {.dtype = dtype});
-  raw::copy_into(out, *this);
+  raw::copy_into(out, *this, op);
   return out;
 }
 
@@ -93,7 +94,7 @@ std::vector<T> Tensor::to_vector_as() const {
   visit_dtype(dtype(), [&](auto tag) {
     using S = decltype(tag);
     const S* p = c.data<S>();
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<T>(p[i]);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = convert_element<T>(p[i], "to_vector_as");
   });
   return out;
 }
@@ -107,9 +108,13 @@ std::vector<double> Tensor::to_vector() const { return to_vector_as<double>(); }
 
 namespace {
 Tensor allocate(std::string_view op, const Shape& shape, TensorOptions options, Storage::Fill fill) {
-  for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "{}: negative dimension in shape {}", op, shape);
+  check_shape(shape, op);
+  // Byte counts stay within int64, as byte offsets are computed in int64 (raw_data).
+  std::int64_t nbytes = 0;
+  TG_CHECK(!mul_overflows(numel(shape), static_cast<std::int64_t>(itemsize(options.dtype)), nbytes), ShapeError,
+           "{}: shape {} of {} needs more than 2^63 - 1 bytes", op, shape, options.dtype);
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * itemsize(options.dtype), fill);
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(nbytes), fill);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;
@@ -123,18 +128,22 @@ Tensor empty(const Shape& shape, TensorOptions options) { return allocate("empty
 
 Tensor zeros(const Shape& shape, TensorOptions options) { return allocate("zeros", shape, options, Storage::Fill::zeros); }
 
-Tensor full(const Shape& shape, double value, TensorOptions options) {
-  Tensor t = empty(shape, {.dtype = options.dtype});
-  visit_dtype(options.dtype, [&](auto tag) {
+namespace {
+Tensor filled(std::string_view op, const Shape& shape, double value, TensorOptions options) {
+  return visit_dtype(options.dtype, [&](auto tag) {
     using T = decltype(tag);
-    std::fill_n(t.data<T>(), t.numel(), static_cast<T>(value));
+    const T v = convert_element<T>(value, op);  // before allocating: nothing to undo
+    Tensor t = allocate(op, shape, {.dtype = options.dtype}, Storage::Fill::none);
+    std::fill_n(t.data<T>(), t.numel(), v);
+    if (options.requires_grad) t.set_requires_grad(true);
+    return t;
   });
-  if (options.requires_grad) t.set_requires_grad(true);
-  return t;
 }
+}  // namespace
 
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
-Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
+Tensor full(const Shape& shape, double value, TensorOptions options) { return filled("full", shape, value, options); }
+Tensor ones(const Shape& shape, TensorOptions options) { return filled("ones", shape, 1.0, options); }
+Tensor scalar_tensor(double value, TensorOptions options) { return filled("scalar_tensor", {}, value, options); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), {.dtype = t.dtype()}); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), {.dtype = t.dtype()}); }
 Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, {.dtype = t.dtype()}); }
@@ -149,7 +158,7 @@ Tensor from_values(const std::vector<V>& values, const Shape& shape_in, TensorOp
   visit_dtype(options.dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data<T>();
-    for (std::size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+    for (std::size_t i = 0; i < values.size(); ++i) p[i] = convert_element<T>(values[i], "from_vector");
   });
   if (options.requires_grad) t.set_requires_grad(true);
   return t;
@@ -186,19 +195,24 @@ namespace raw {
 
 Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, std::int64_t offset) {
   TG_CHECK(shape.size() == strides.size(), ShapeError, "as_strided: shape {} and strides {} differ in rank", shape, strides);
+  check_shape(shape, "as_strided");
   const auto capacity = static_cast<std::int64_t>(t.impl().storage->nbytes() / itemsize(t.dtype()));
-  if (numel(shape) > 0) {
+  // The lowest and highest element the view reaches; an overflow in between reaches outside
+  // any storage. An empty view reaches nothing, but its offset must still be a valid position.
+  bool inside = offset >= 0 && offset <= capacity;
+  if (inside && numel(shape) > 0) {
     std::int64_t lo = offset;
     std::int64_t hi = offset;
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-      TG_CHECK(shape[d] >= 0, ShapeError, "as_strided: negative size in {}", shape);
-      const std::int64_t span = (shape[d] - 1) * strides[d];
-      (span < 0 ? lo : hi) += span;
+    for (std::size_t d = 0; d < shape.size() && inside; ++d) {
+      std::int64_t span = 0;
+      inside = !mul_overflows(shape[d] - 1, strides[d], span);
+      std::int64_t& end = span < 0 ? lo : hi;
+      inside = inside && !add_overflows(end, span, end);
     }
-    TG_CHECK(lo >= 0 && hi < capacity, IndexError,
-             "as_strided: view (shape {}, strides {}, offset {}) reaches outside storage of {} elements", shape, strides,
-             offset, capacity);
+    inside = inside && lo >= 0 && hi < capacity;
   }
+  TG_CHECK(inside, IndexError, "as_strided: view (shape {}, strides {}, offset {}) reaches outside storage of {} elements",
+           shape, strides, offset, capacity);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = t.impl().storage;
   impl->shape = shape;
@@ -212,7 +226,7 @@ Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : t.clone_as(t
 
 Tensor alias(const Tensor& t) { return as_strided(t, t.shape(), t.strides(), t.offset()); }
 
-void copy_into(const Tensor& dst, const Tensor& src) {
+void copy_into(const Tensor& dst, const Tensor& src, std::string_view op) {
   TG_CHECK(dst.shape() == src.shape(), ShapeError, "copy: destination shape {} differs from source shape {}", dst.shape(),
            src.shape());
   visit_dtype(dst.dtype(), [&](auto dtag) {
@@ -226,9 +240,9 @@ void copy_into(const Tensor& dst, const Tensor& src) {
                         D* dp = d + off[0];
                         const S* sp = s + off[1];
                         if (inc[0] == 1 && inc[1] == 1) {
-                          for (std::int64_t i = 0; i < n; ++i) dp[i] = static_cast<D>(sp[i]);
+                          for (std::int64_t i = 0; i < n; ++i) dp[i] = convert_element<D>(sp[i], op);
                         } else {
-                          for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = static_cast<D>(sp[i * inc[1]]);
+                          for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = convert_element<D>(sp[i * inc[1]], op);
                         }
                       });
     });
@@ -248,7 +262,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
     const T* ys = static_cast<const T*>(y.impl().storage->data());
     for_each_row<3>(out.shape(), {out.strides(), x.strides(), y.strides()}, {0, x.offset(), y.offset()},
                     [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
-                      for (std::int64_t i = 0; i < n; ++i) o[off[0] + i * inc[0]] = xs[off[1] + i * inc[1]] + ys[off[2] + i * inc[2]];
+                      for (std::int64_t i = 0; i < n; ++i) o[off[0] + i * inc[0]] = wrapping_add(xs[off[1] + i * inc[1]], ys[off[2] + i * inc[2]]);
                     });
   });
   return out;

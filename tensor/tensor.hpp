@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "tensor/dtype.hpp"
@@ -66,7 +67,8 @@ class Tensor {
   }
   void* raw_data() const;  // first element, as bytes
 
-  // Element access by multi-index (negative indices count from the end).
+  // Element access by multi-index (negative indices count from the end). Values are converted
+// as convert_element does: set_value and item<int64_t> refuse NaN, inf and out-of-range floats.
   double value(std::initializer_list<std::int64_t> index) const;
   double value(std::span<const std::int64_t> index) const;
   void set_value(std::initializer_list<std::int64_t> index, double v) const;
@@ -82,8 +84,9 @@ class Tensor {
   template <class T = double>
   T item() const;
 
-  // Raw copy, never recorded by autograd: contiguous, converted to dtype.
-  Tensor clone_as(DType dtype) const;
+  // Raw copy, never recorded by autograd: contiguous, converted to dtype (a float that does
+  // not fit an int64 is a ValueError naming `op`, see convert_element in checked_math.hpp).
+  Tensor clone_as(DType dtype, std::string_view op = "clone_as") const;
   std::vector<double> to_vector() const;  // all elements, row-major
   template <class T>
   std::vector<T> to_vector_as() const;
@@ -156,10 +159,11 @@ Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorO
 namespace raw {
 // A view of `t` with the given geometry; checks it stays inside the storage.
 Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, std::int64_t offset);
-// Copies src into dst elementwise (shapes must match; dtypes may differ: converted). Meant
-// for filling a tensor being built: it leaves dst's version alone, so write into an
-// existing tensor with Tensor::copy_ (or call bump_version() after).
-void copy_into(const Tensor& dst, const Tensor& src);
+// Copies src into dst elementwise (shapes must match; dtypes may differ: converted with
+// convert_element, whose errors name `op`). Meant for filling a tensor being built: it
+// leaves dst's version alone, so write into an existing tensor with Tensor::copy_ (or call
+// bump_version() after).
+void copy_into(const Tensor& dst, const Tensor& src, std::string_view op = "copy");
 // `t` itself if contiguous, else a contiguous copy; not recorded.
 Tensor contiguous(const Tensor& t);
 // A view sharing storage but with no autograd identity (what detach() returns).

@@ -1,8 +1,40 @@
 #include "ops/conv/conv_common.hpp"
 
 #include "ops/reduction.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg::detail {
+
+namespace {
+
+// Upper bound of every stride, padding, dilation and pooling kernel size (cuDNN's int
+// range). The kernels add and multiply these with the sizes of materialised tensors
+// (< 2^61 elements), e.g. ceil divisions (a + stride - 1) / stride: bounded options keep
+// all of it far from int64 overflow. Larger values have no use (a stride beyond the input
+// gives one output, as a stride equal to it does).
+constexpr std::int64_t kMaxOption = (std::int64_t{1} << 31) - 1;
+
+void check_option_range(std::string_view op, std::string_view name, Pair2 v) {
+  TG_CHECK(v.h <= kMaxOption && v.w <= kMaxOption, ValueError, "{}: {} ({}, {}) exceeds the limit of {}", op, name, v.h,
+           v.w, kMaxOption);
+}
+
+}  // namespace
+
+std::int64_t padded_size(std::string_view op, std::int64_t in, std::int64_t padding) {
+  std::int64_t twice = 0;
+  std::int64_t r = 0;
+  TG_CHECK(!mul_overflows(padding, 2, twice) && !add_overflows(in, twice, r), ValueError,
+           "{}: padding {} on a size of {} overflows int64", op, padding, in);
+  return r;
+}
+
+std::int64_t dilated_size(std::string_view op, std::int64_t kernel, std::int64_t dilation) {
+  std::int64_t r = 0;
+  TG_CHECK(!mul_overflows(dilation, kernel - 1, r) && !add_overflows(r, 1, r), ValueError,
+           "{}: kernel size {} with dilation {} overflows int64", op, kernel, dilation);
+  return r;
+}
 
 std::int64_t conv_out_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
                            std::int64_t dilation) {
@@ -27,6 +59,9 @@ void check_conv_options(std::string_view op, const Conv2dOptions& o) {
   TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0, ValueError, "{}: padding must be >= 0, got ({}, {})", op,
            o.padding.h, o.padding.w);
   TG_CHECK(o.groups >= 1, ValueError, "{}: groups must be >= 1, got {}", op, o.groups);
+  check_option_range(op, "stride", o.stride);
+  check_option_range(op, "padding", o.padding);
+  check_option_range(op, "dilation", o.dilation);
 }
 
 kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const Shape& input_shape,
@@ -56,16 +91,18 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
   TG_CHECK(g.out_channels % o.groups == 0, ShapeError,
            "{}: output channels {} (weight {}) are not divisible by groups {}", op, g.out_channels, weight_shape,
            o.groups);
-  TG_CHECK(weight_shape[1] * o.groups == g.in_channels, ShapeError,
-           "{}: weight {} expects {} input channels ({} per group x {} groups), but the input {} has {}", op,
-           weight_shape, weight_shape[1] * o.groups, weight_shape[1], o.groups, input_shape, g.in_channels);
+  // in_channels / groups, not weight_shape[1] * groups, which could overflow.
+  TG_CHECK(weight_shape[1] == g.in_channels / o.groups, ShapeError,
+           "{}: weight {} expects {} input channels per group x {} groups, but the input {} has {}", op, weight_shape,
+           weight_shape[1], o.groups, input_shape, g.in_channels);
   TG_CHECK(g.kernel_h >= 1 && g.kernel_w >= 1, ShapeError, "{}: empty kernel in weight {}", op, weight_shape);
-  const std::int64_t span_h = o.dilation.h * (g.kernel_h - 1) + 1;
-  const std::int64_t span_w = o.dilation.w * (g.kernel_w - 1) + 1;
-  TG_CHECK(span_h <= g.in_h + 2 * o.padding.h && span_w <= g.in_w + 2 * o.padding.w, ShapeError,
+  const std::int64_t span_h = dilated_size(op, g.kernel_h, o.dilation.h);
+  const std::int64_t span_w = dilated_size(op, g.kernel_w, o.dilation.w);
+  const std::int64_t padded_h = padded_size(op, g.in_h, o.padding.h);
+  const std::int64_t padded_w = padded_size(op, g.in_w, o.padding.w);
+  TG_CHECK(span_h <= padded_h && span_w <= padded_w, ShapeError,
            "{}: the kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {}, padding ({}, {}))", op,
-           g.kernel_h, g.kernel_w, span_h, span_w, g.in_h + 2 * o.padding.h, g.in_w + 2 * o.padding.w, input_shape,
-           o.padding.h, o.padding.w);
+           g.kernel_h, g.kernel_w, span_h, span_w, padded_h, padded_w, input_shape, o.padding.h, o.padding.w);
   g.out_h = conv_out_size(g.in_h, g.kernel_h, o.stride.h, o.padding.h, o.dilation.h);
   g.out_w = conv_out_size(g.in_w, g.kernel_w, o.stride.w, o.padding.w, o.dilation.w);
   const Shape expected{g.batch, g.out_channels, g.out_h, g.out_w};
@@ -99,11 +136,16 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
            op, o.stride.h, o.stride.w);
   TG_CHECK(o.dilation.h >= 1 && o.dilation.w >= 1, ValueError, "{}: dilation must be >= 1, got ({}, {})", op,
            o.dilation.h, o.dilation.w);
+  check_option_range(op, "kernel_size", o.kernel_size);
+  check_option_range(op, "stride", stride);
+  check_option_range(op, "padding", o.padding);
+  check_option_range(op, "dilation", o.dilation);
   TG_CHECK(allow_dilation || (o.dilation.h == 1 && o.dilation.w == 1), ValueError,
            "{}: dilation is not supported, got ({}, {})", op, o.dilation.h, o.dilation.w);
-  // Padding beyond half the kernel would create windows made of padding only.
-  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0 && 2 * o.padding.h <= o.kernel_size.h &&
-               2 * o.padding.w <= o.kernel_size.w,
+  // Padding beyond half the kernel would create windows made of padding only (p <= k / 2 is
+  // 2p <= k without the overflow of 2p).
+  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0 && o.padding.h <= o.kernel_size.h / 2 &&
+               o.padding.w <= o.kernel_size.w / 2,
            ValueError, "{}: padding ({}, {}) must be >= 0 and at most half the kernel size ({}, {})", op, o.padding.h,
            o.padding.w, o.kernel_size.h, o.kernel_size.w);
   kernels::PoolGeometry g;
@@ -119,20 +161,24 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
   g.dilation_h = o.dilation.h;
   g.dilation_w = o.dilation.w;
   g.count_include_pad = o.count_include_pad;
-  const std::int64_t span_h = o.dilation.h * (o.kernel_size.h - 1) + 1;
-  const std::int64_t span_w = o.dilation.w * (o.kernel_size.w - 1) + 1;
-  TG_CHECK(span_h <= g.in_h + 2 * g.pad_h && span_w <= g.in_w + 2 * g.pad_w, ShapeError,
+  const std::int64_t span_h = dilated_size(op, o.kernel_size.h, o.dilation.h);
+  const std::int64_t span_w = dilated_size(op, o.kernel_size.w, o.dilation.w);
+  const std::int64_t padded_h = padded_size(op, g.in_h, g.pad_h);
+  const std::int64_t padded_w = padded_size(op, g.in_w, g.pad_w);
+  TG_CHECK(span_h <= padded_h && span_w <= padded_w, ShapeError,
            "{}: the window {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {})", op, g.kernel_h,
-           g.kernel_w, span_h, span_w, g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, s);
-  auto out_size = [&](std::int64_t in, std::int64_t pad, std::int64_t span, std::int64_t st) {
-    const std::int64_t room = in + 2 * pad - span;
-    std::int64_t out = (o.ceil_mode ? (room + st - 1) / st : room / st) + 1;
-    // In ceil mode the last window must still start inside the input or its left padding.
-    if (o.ceil_mode && (out - 1) * st >= in + pad) --out;
+           g.kernel_w, span_h, span_w, padded_h, padded_w, s);
+  // Everything below stays within padded <= 2^63 - 1: no overflow.
+  auto out_size = [&](std::int64_t in, std::int64_t pad, std::int64_t padded, std::int64_t span, std::int64_t st) {
+    const std::int64_t room = padded - span;
+    std::int64_t out = (o.ceil_mode ? room / st + (room % st != 0) : room / st) + 1;
+    // In ceil mode the last window must still start inside the input or its left padding:
+    // (out - 1) * st >= in + pad, written as a division.
+    if (o.ceil_mode && out - 1 > (in + pad - 1) / st) --out;
     return out;
   };
-  g.out_h = out_size(g.in_h, g.pad_h, span_h, g.stride_h);
-  g.out_w = out_size(g.in_w, g.pad_w, span_w, g.stride_w);
+  g.out_h = out_size(g.in_h, g.pad_h, padded_h, span_h, g.stride_h);
+  g.out_w = out_size(g.in_w, g.pad_w, padded_w, span_w, g.stride_w);
   return g;
 }
 
@@ -144,6 +190,7 @@ kernels::PoolGeometry pool2d_geometry(std::string_view op, const Tensor& x, cons
 kernels::PoolGeometry adaptive_pool2d_geometry(std::string_view op, const Shape& xs, Pair2 out) {
   TG_CHECK(xs.size() == 4, ShapeError, "{}: input must be 4-D [N, C, H, W], got shape {}", op, xs);
   TG_CHECK(out.h >= 1 && out.w >= 1, ValueError, "{}: output size must be >= 1, got ({}, {})", op, out.h, out.w);
+  check_option_range(op, "output size", out);
   TG_CHECK(xs[2] >= 1 && xs[3] >= 1, ShapeError, "{}: empty input plane in shape {}", op, xs);
   kernels::PoolGeometry g;
   g.planes = xs[0] * xs[1];

@@ -24,6 +24,12 @@ struct ConvGradAttrs {
 std::int64_t conv_out_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
                            std::int64_t dilation);
 
+// The size arithmetic of convolution and pooling options, exact or ValueError naming `op`
+// and the options (huge paddings, dilations or kernels must not wrap around):
+// in + 2 * padding, and dilation * (kernel - 1) + 1.
+std::int64_t padded_size(std::string_view op, std::int64_t in, std::int64_t padding);
+std::int64_t dilated_size(std::string_view op, std::int64_t kernel, std::int64_t dilation);
+
 // Checks ranks, dtypes, groups, options and the bias of a forward convolution
 // x [N, C_in, H, W] * weight [C_out, C_in/groups, kH, kW] and returns its geometry.
 kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight, const Tensor& bias,

@@ -14,6 +14,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -54,10 +55,19 @@ kernels::ConvLoopGeometry transpose_geometry(std::string_view op, const Tensor& 
     TG_CHECK(b.size(0) == out_channels, ShapeError, "{}: bias {} does not match the {} output channels of weight {}",
              op, b.shape(), out_channels, w.shape());
   }
-  const std::int64_t out_h =
-      (x.size(2) - 1) * o.stride.h - 2 * o.padding.h + o.dilation.h * (w.size(2) - 1) + o.output_padding.h + 1;
-  const std::int64_t out_w =
-      (x.size(3) - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (w.size(3) - 1) + o.output_padding.w + 1;
+  // (in - 1) * s - 2p + d (k - 1) + output_padding + 1 = (in - 1) * s + dilated kernel - 2p + output_padding,
+  // each step exact or a ValueError.
+  const auto out_size = [&](std::int64_t in, std::int64_t stride, std::int64_t padding, std::int64_t kernel,
+                            std::int64_t dilation, std::int64_t output_padding) {
+    std::int64_t r = 0;
+    TG_CHECK(!mul_overflows(in - 1, stride, r) && !add_overflows(r, detail::dilated_size(op, kernel, dilation), r) &&
+                 !add_overflows(r, output_padding, r),
+             ValueError, "{}: the output size of input {} with weight {}, stride {} and dilation {} overflows int64", op,
+             x.shape(), w.shape(), stride, dilation);
+    return r - checked_mul(padding, std::int64_t{2}, op);  // r >= 1 and padding >= 0: the difference fits
+  };
+  const std::int64_t out_h = out_size(x.size(2), o.stride.h, o.padding.h, w.size(2), o.dilation.h, o.output_padding.h);
+  const std::int64_t out_w = out_size(x.size(3), o.stride.w, o.padding.w, w.size(3), o.dilation.w, o.output_padding.w);
   TG_CHECK(out_h >= 1 && out_w >= 1, ShapeError, "{}: input {} with weight {} and padding ({}, {}) gives an empty output {}x{}",
            op, x.shape(), w.shape(), o.padding.h, o.padding.w, out_h, out_w);
   const Pair2 extra = extra_input_size(o);

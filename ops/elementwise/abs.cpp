@@ -3,9 +3,9 @@
 #include <type_traits>
 
 #include "ops/elementwise/unary.hpp"
-#include "ops/elementwise/wrapping.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -17,7 +17,7 @@ OpDef make_abs_op() {
         if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
         return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
           if constexpr (std::is_integral_v<decltype(v)>) {
-            return v < 0 ? detail::wrapping_neg(v) : v;
+            return v < 0 ? wrapping_neg(v) : v;
           } else {
             return std::abs(v);  // also maps -0.0 to +0.0
           }

@@ -1,7 +1,8 @@
-// add: y = a + b (broadcasting).  dy/da = 1, dy/db = 1, each summed back to its shape.
+// add: y = a + b (broadcasting; int64 wraps around).  dy/da = 1, dy/db = 1, each summed back to its shape.
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -10,7 +11,7 @@ OpDef make_add_op() {
       .name = "add",
       .arity = 2,
       .forward = [](ForwardContext& ctx) {
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return x + y; });
+        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return wrapping_add(x, y); });
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? detail::reduce_grad(ctx, 0, g) : Tensor(),

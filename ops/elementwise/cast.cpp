@@ -1,5 +1,6 @@
 // cast: y = x converted to another dtype. Between float types dx = cast(g, x.dtype);
-// integer and bool results are not differentiable.
+// integer and bool results are not differentiable. A float that does not fit int64 (NaN,
+// inf, out of range) is a ValueError (convert_element).
 #include "ops/elementwise.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -10,7 +11,7 @@ OpDef make_cast_op() {
   return {
       .name = "cast",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) { return ctx.input(0).clone_as(ctx.attrs<DType>()); },
+      .forward = [](ForwardContext& ctx) { return ctx.input(0).clone_as(ctx.attrs<DType>(), ctx.op_name()); },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         return {cast(g, ctx.input_dtype(0))};
       },

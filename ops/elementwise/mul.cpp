@@ -1,7 +1,8 @@
-// mul: y = a * b (broadcasting).  da = g * b, db = g * a, each summed back to its shape.
+// mul: y = a * b (broadcasting; int64 wraps around).  da = g * b, db = g * a, each summed back to its shape.
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -13,7 +14,7 @@ OpDef make_mul_op() {
         // Each gradient needs the other operand only.
         if (ctx.needs_input_grad(1)) ctx.save(ctx.input(0));
         if (ctx.needs_input_grad(0)) ctx.save(ctx.input(1));
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return x * y; });
+        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return wrapping_mul(x, y); });
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         std::size_t next = 0;

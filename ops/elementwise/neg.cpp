@@ -1,8 +1,8 @@
 // neg: y = -x (int64 wraps around at INT64_MIN).  dx = -g.
 #include "ops/elementwise/unary.hpp"
-#include "ops/elementwise/wrapping.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -11,7 +11,7 @@ OpDef make_neg_op() {
       .name = "neg",
       .arity = 1,
       .forward = [](ForwardContext& ctx) {
-        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return detail::wrapping_neg(v); });
+        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return wrapping_neg(v); });
       },
       .backward = [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> { return {neg(g)}; },
       .samples = [] { return samples::unary(); },

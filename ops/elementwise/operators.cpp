@@ -2,12 +2,16 @@
 #include <cmath>
 
 #include "ops/elementwise.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
+// The scalar as a tensor of like's dtype, or float32 when it is not an integer an int64 can
+// hold (as PyTorch promotes an int tensor combined with a Python float).
 Tensor scalar_like(const Tensor& like, double value) {
   DType dtype = like.dtype();
-  if (!is_floating(dtype) && (std::floor(value) != value || dtype == DType::Bool)) dtype = DType::Float32;
+  const bool int64_value = std::floor(value) == value && fits_integer<std::int64_t>(value);
+  if (!is_floating(dtype) && (!int64_value || dtype == DType::Bool)) dtype = DType::Float32;
   return scalar_tensor(value, {.dtype = dtype});
 }
 

@@ -1,8 +1,8 @@
-// sub: y = a - b (broadcasting).  da = g, db = -g, each summed back to its shape.
+// sub: y = a - b (broadcasting; int64 wraps around).  da = g, db = -g, each summed back to its shape.
 #include "ops/elementwise/binary.hpp"
-#include "ops/elementwise/wrapping.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -13,7 +13,7 @@ OpDef make_sub_op() {
       .forward = [](ForwardContext& ctx) {
         return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) {
           // int64: wrap around on overflow instead of undefined behaviour.
-          return detail::wrapping_sub(x, y);
+          return wrapping_sub(x, y);
         });
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {

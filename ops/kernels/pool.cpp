@@ -7,6 +7,7 @@
 
 #include "ops/kernels/pool_tiled.hpp"
 #include "ops/kernels/reduce.hpp"
+#include "tensor/checked_math.hpp"
 #include "tensor/parallel.hpp"
 
 // Layout of the loops: planes run in parallel in fixed chunks; within a plane, each output
@@ -22,7 +23,9 @@ namespace tg::kernels {
 namespace {
 
 std::int64_t grain_for(const PoolGeometry& g) {
-  return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(1, g.out_h * g.out_w * g.kernel_h * g.kernel_w));
+  // Huge windows (kernel sizes come from the options) must not overflow the estimate.
+  const std::int64_t work = saturating_mul(saturating_mul(g.out_h, g.out_w), saturating_mul(g.kernel_h, g.kernel_w));
+  return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(1, work));
 }
 
 // Runs body(plane) over all planes in parallel; each plane is written by one task only.

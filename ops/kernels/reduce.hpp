@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/tensor.hpp"
 
@@ -80,17 +81,19 @@ void reduce_rows(const ReductionRows<T>& rows, T* out, Acc init, Fold fold, Comb
   out[0] = finish(acc);
 }
 
-// Sum of n values with 8 interleaved accumulators (vectorises; fixed order).
+// Sum of n values with 8 interleaved accumulators (vectorises; fixed order). Integers add
+// as unsigned, so an int64 sum wraps around (two's complement) instead of overflowing.
 template <class T>
 T block_sum(const T* p, std::int64_t n) {
-  T acc[8] = {};
+  using A = wrapping_accumulator_t<T>;
+  A acc[8] = {};
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) acc[k] += p[i + k];
+    for (int k = 0; k < 8; ++k) acc[k] += static_cast<A>(p[i + k]);
   }
-  T total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) total += p[i];
-  return total;
+  A total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) total += static_cast<A>(p[i]);
+  return static_cast<T>(total);
 }
 
 // x viewed as [outer, n, inner] when it is contiguous and the reduced dims are adjacent:
@@ -119,8 +122,11 @@ inline MiddleReduction middle_reduction(const Tensor& x, const std::vector<std::
 // column is folded with exactly the operations, in exactly the order, that reduce_rows with
 // block_sum applies to a row (blocks of kReduceBlock, 8 interleaved accumulators, the same
 // pairwise combination and tail). So the bits equal those of the copy-and-reduce path.
+// Integers accumulate as unsigned (wrapping), as in block_sum.
 template <class T, class Finish>
-void sum_columns(const T* x, T* out, const MiddleReduction& m, Finish finish) {
+void sum_columns(const T* x_typed, T* out, const MiddleReduction& m, Finish finish) {
+  using A = wrapping_accumulator_t<T>;
+  const A* x = reinterpret_cast<const A*>(x_typed);  // same size and representation
   constexpr std::int64_t kColumns = 1024;  // long contiguous runs per row; 8 x 1024 accumulators on the stack
   const std::int64_t per_slab = (m.inner + kColumns - 1) / kColumns;
   const std::int64_t grain = std::max<std::int64_t>(1, 32768 / (m.n * std::min(m.inner, kColumns)));
@@ -128,30 +134,30 @@ void sum_columns(const T* x, T* out, const MiddleReduction& m, Finish finish) {
     for (std::int64_t t = begin; t < end; ++t) {
       const std::int64_t c0 = (t % per_slab) * kColumns;
       const std::int64_t w = std::min(kColumns, m.inner - c0);
-      const T* xs = x + (t / per_slab) * m.n * m.inner + c0;
-      T all[kColumns] = {};
+      const A* xs = x + (t / per_slab) * m.n * m.inner + c0;
+      A all[kColumns] = {};
       for (std::int64_t b = 0; b < m.n; b += kReduceBlock) {
         const std::int64_t len = std::min(kReduceBlock, m.n - b);
-        T acc[8][kColumns] = {};
+        A acc[8][kColumns] = {};
         std::int64_t i = 0;
         for (; i + 8 <= len; i += 8) {
           for (int k = 0; k < 8; ++k) {
-            const T* row = xs + (b + i + k) * m.inner;
+            const A* row = xs + (b + i + k) * m.inner;
             for (std::int64_t c = 0; c < w; ++c) acc[k][c] += row[c];
           }
         }
-        T total[kColumns];
+        A total[kColumns];
         for (std::int64_t c = 0; c < w; ++c) {
           total[c] = ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c])) + ((acc[4][c] + acc[5][c]) + (acc[6][c] + acc[7][c]));
         }
         for (; i < len; ++i) {
-          const T* row = xs + (b + i) * m.inner;
+          const A* row = xs + (b + i) * m.inner;
           for (std::int64_t c = 0; c < w; ++c) total[c] += row[c];
         }
         for (std::int64_t c = 0; c < w; ++c) all[c] = all[c] + total[c];
       }
       T* o = out + (t / per_slab) * m.inner + c0;
-      for (std::int64_t c = 0; c < w; ++c) o[c] = finish(all[c]);
+      for (std::int64_t c = 0; c < w; ++c) o[c] = finish(static_cast<T>(all[c]));
     }
   });
 }

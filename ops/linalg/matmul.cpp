@@ -9,6 +9,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 #include "tensor/parallel.hpp"
 
 namespace tg {
@@ -74,7 +75,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
     T* c0 = c.data<T>();
     // Each product is one gemm call writing its own block of c, so running the batches in
     // parallel does not change any bits.
-    const std::int64_t grain = std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(p.m * p.n * p.k, 1));
+    const std::int64_t work = saturating_mul(p.m * p.n, p.k);  // m * n fits: c holds it
+    const std::int64_t grain = std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(work, 1));
     parallel_for(batches, grain, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t bi = begin; bi < end; ++bi) {
         std::int64_t a_off = 0, b_off = 0, rem = bi;

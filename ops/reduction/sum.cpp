@@ -1,4 +1,4 @@
-// sum: y = sum of x over dims.  dx = g, broadcast back over the reduced dims
+// sum: y = sum of x over dims (int64 wraps around).  dx = g, broadcast back over the reduced dims
 // (reshape to the keepdim shape, then expand).
 #include "ops/kernels/reduce.hpp"
 #include "ops/reduction.hpp"
@@ -6,6 +6,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -23,7 +24,7 @@ Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::
     const T count = static_cast<T>(rows.inner);
     kernels::reduce_rows<T, T>(
         rows, out.data<T>(), T{0}, [](const T* p, std::int64_t n) { return kernels::block_sum(p, n); },
-        [](T a, T b) { return a + b; }, [&](T a) { return mean ? a / count : a; });
+        [](T a, T b) { return wrapping_add(a, b); }, [&](T a) { return mean ? a / count : a; });
     return out;
   });
 }

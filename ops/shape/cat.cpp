@@ -5,6 +5,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -46,7 +47,7 @@ OpDef make_cat_op() {
         shape[di] = 0;
         DType dtype = inputs[0].dtype();
         for (const Tensor& t : inputs) {
-          shape[di] += t.shape()[di];
+          shape[di] = checked_add<ShapeError>(shape[di], t.shape()[di], ctx.op_name());
           dtype = promote_types(dtype, t.dtype());
         }
         Tensor out = empty(shape, {.dtype = dtype});

@@ -35,7 +35,8 @@ OpDef make_gather_backward_op() {
               index.shape(), {out_walk, index.strides(), g.strides()}, {0, index.offset(), g.offset()},
               [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
                 for (std::int64_t k = 0; k < n; ++k) {
-                  po[off[0] + k * inc[0] + pi[off[1] + k * inc[1]] * out_dim_stride] += pg[off[2] + k * inc[2]];
+                  T& y = po[off[0] + k * inc[0] + pi[off[1] + k * inc[1]] * out_dim_stride];
+                  y = wrapping_add(y, pg[off[2] + k * inc[2]]);
                 }
               },
               detail::kSerialGrain);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string_view>
 
+#include "tensor/checked_math.hpp"
 #include "tensor/strided_loop.hpp"
 #include "tensor/tensor.hpp"
 
@@ -54,7 +55,8 @@ inline Tensor select_view(const Tensor& t, std::int64_t dim, std::int64_t i) {
   return raw::as_strided(t, shape, strides, offset);
 }
 
-// dst += src elementwise (equal shapes and dtypes, dst's elements distinct), not recorded.
+// dst += src elementwise (equal shapes and dtypes, dst's elements distinct; int64 wraps),
+// not recorded.
 inline void accumulate_into(const Tensor& dst, const Tensor& src) {
   TG_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), ShapeError,
            "accumulate: destination {} {} differs from source {} {}", dst.shape(), dst.dtype(), src.shape(), src.dtype());
@@ -64,7 +66,10 @@ inline void accumulate_into(const Tensor& dst, const Tensor& src) {
     const T* s = static_cast<const T*>(src.impl().storage->data());
     for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
                     [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                      for (std::int64_t k = 0; k < n; ++k) d[off[0] + k * inc[0]] += s[off[1] + k * inc[1]];
+                      for (std::int64_t k = 0; k < n; ++k) {
+                        T& x = d[off[0] + k * inc[0]];
+                        x = wrapping_add(x, s[off[1] + k * inc[1]]);
+                      }
                     });
   });
 }

@@ -7,6 +7,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -38,12 +39,16 @@ OpDef make_pad_op() {
           const std::size_t d = x.shape().size() - 1 - k;
           const std::int64_t before = pads[2 * k];
           const std::int64_t after = pads[2 * k + 1];
-          out_shape[d] = x.shape()[d] + before + after;
+          out_shape[d] = checked_add<ShapeError>(checked_add<ShapeError>(x.shape()[d], before, ctx.op_name()), after,
+                                                 ctx.op_name());
           TG_CHECK(out_shape[d] >= 0, ShapeError, "{}: pads {} give dim {} of shape {} a negative size {}", ctx.op_name(),
                    pads, d, x.shape(), out_shape[d]);
-          kept[d] = std::max<std::int64_t>(0, x.shape()[d] - std::max<std::int64_t>(0, -before) - std::max<std::int64_t>(0, -after));
+          // Elements cut away at each end (negative pads; -INT64_MIN does not exist).
+          const std::int64_t cut_before = before < 0 ? checked_sub<ShapeError>(0, before, ctx.op_name()) : 0;
+          const std::int64_t cut_after = after < 0 ? checked_sub<ShapeError>(0, after, ctx.op_name()) : 0;
+          kept[d] = std::max<std::int64_t>(0, std::max<std::int64_t>(0, x.shape()[d] - cut_before) - cut_after);
           dst_start[d] = std::max<std::int64_t>(0, before);
-          if (kept[d] > 0) src_offset += std::max<std::int64_t>(0, -before) * x.strides()[d];
+          if (kept[d] > 0) src_offset += cut_before * x.strides()[d];
         }
         Tensor out = full(out_shape, ctx.attrs<PadAttrs>().value, {.dtype = x.dtype()});
         if (numel(kept) == 0) return out;

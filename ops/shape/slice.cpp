@@ -7,6 +7,7 @@
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
+#include "tensor/checked_math.hpp"
 
 namespace tg {
 
@@ -36,7 +37,8 @@ SliceRange resolve(const Shape& shape, const SliceAttrs& a, std::string_view op)
   const auto clamp_bound = [size](std::int64_t b) { return std::clamp<std::int64_t>(b < 0 ? b + size : b, 0, size); };
   const std::int64_t start = clamp_bound(a.start);
   const std::int64_t stop = clamp_bound(a.stop);
-  const std::int64_t length = stop > start ? (stop - start + a.step - 1) / a.step : 0;
+  // ceil((stop - start) / step), written so that a huge step cannot overflow.
+  const std::int64_t length = stop > start ? (stop - start - 1) / a.step + 1 : 0;
   return {.dim = dim, .start = start, .length = length, .step = a.step};
 }
 
@@ -54,7 +56,9 @@ OpDef make_slice_op() {
         Strides strides = x.strides();
         const std::int64_t offset = x.offset() + (r.length > 0 ? r.start * strides[d] : 0);
         shape[d] = r.length;
-        strides[d] *= r.step;
+        // A dim of size 0 or 1 never moves by its stride; for longer ones the product stays
+        // within the storage (checked by as_strided), so it fits.
+        if (r.length > 1) strides[d] = checked_mul<IndexError>(strides[d], r.step, ctx.op_name());
         return raw::as_strided(x, shape, strides, offset);
       },
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
@@ -88,7 +92,7 @@ Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_
   TG_CHECK(start >= -size && start <= size, IndexError, "narrow: start {} is out of range for dim {} of size {}", start, d,
            size);
   const std::int64_t first = start < 0 ? start + size : start;
-  TG_CHECK(length >= 0 && first + length <= size, IndexError,
+  TG_CHECK(length >= 0 && length <= size - first, IndexError,  // no overflow, unlike first + length
            "narrow: start {} + length {} exceeds dim {} of size {}", first, length, d, size);
   return slice(x, d, first, first + length, 1);
 }

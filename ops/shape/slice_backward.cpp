@@ -23,7 +23,7 @@ Tensor sliced_view(const Tensor& full, const SliceBackwardAttrs& a, std::int64_t
   Strides strides = full.strides();
   const std::int64_t offset = full.offset() + (length > 0 ? a.start * strides[d] : 0);
   shape[d] = length;
-  strides[d] *= a.step;
+  if (length > 1) strides[d] *= a.step;  // fits: the forward checked that the view stays inside
   return raw::as_strided(full, shape, strides, offset);
 }
 
@@ -45,7 +45,9 @@ OpDef make_slice_backward_op() {
         Shape expected = a.input_shape;
         expected[d] = length;
         const std::int64_t size = a.input_shape[d];
-        TG_CHECK(g.shape() == expected && (length == 0 || (a.start >= 0 && a.start + (length - 1) * a.step < size)),
+        // The last index start + (length - 1) * step must be < size, tested without overflow.
+        TG_CHECK(g.shape() == expected &&
+                     (length == 0 || (a.start >= 0 && a.start < size && length - 1 <= (size - 1 - a.start) / a.step)),
                  ShapeError, "{}: gradient {} does not fit input shape {} at dim {}, start {}, step {}", ctx.op_name(),
                  g.shape(), a.input_shape, a.dim, a.start, a.step);
         Tensor out = zeros(a.input_shape, {.dtype = g.dtype()});
@@ -55,7 +57,9 @@ OpDef make_slice_backward_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
         const auto& a = ctx.attrs<SliceBackwardAttrs>();
         const std::int64_t length = ctx.input_shape(0)[static_cast<std::size_t>(a.dim)];
-        return {slice(gg, a.dim, a.start, a.start + length * a.step, a.step)};
+        // stop just past the last index (which is < size, so this cannot overflow)
+        const std::int64_t stop = length == 0 ? a.start : a.start + (length - 1) * a.step + 1;
+        return {slice(gg, a.dim, a.start, stop, a.step)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 26);
