@@ -3,8 +3,6 @@
 // readers must answer with a typed error without allocating what the header claims.
 #include <doctest/doctest.h>
 
-#include <sys/resource.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -16,13 +14,6 @@
 using namespace tg;
 
 namespace {
-
-// The process's peak resident memory so far, in bytes.
-std::int64_t peak_rss() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
-}
 
 std::string le64(std::uint64_t v) {
   std::string out;
@@ -98,14 +89,14 @@ TEST_CASE("file limits: JSON objects with many keys parse in O(n log n), duplica
 
 TEST_CASE("file limits: an IDX header claiming gigabytes does not make the reader allocate them") {
   nn_test::TempDir dir;
-  const std::int64_t before = peak_rss();
+  const std::int64_t before = nn_test::peak_rss();
   // 16 bytes claiming 1024^3 one-byte images, and 20 bytes claiming 8 GiB.
   nn_test::write_bytes(dir.file("a.idx"), std::string("\0\0\x08\x03", 4) + be32(1024) + be32(1024) + be32(1024));
   nn_test::write_bytes(dir.file("b.idx"), std::string("\0\0\x08\x04", 4) + be32(2048) + be32(1024) + be32(1024) +
                                               be32(4) + std::string(100, '\x07'));
   CHECK_THROWS_WITH_AS(nn::read_idx(dir.file("a.idx")), doctest::Contains("truncated"), IOError);
   CHECK_THROWS_WITH_AS(nn::read_idx(dir.file("b.idx")), doctest::Contains("truncated"), IOError);
-  CHECK(peak_rss() - before < (std::int64_t{256} << 20));
+  CHECK(nn_test::peak_rss() - before < (std::int64_t{256} << 20));
   // Real files of several chunks still load completely.
   nn::IdxArray big{.shape = {3, 1000, 1000}, .data = std::vector<std::uint8_t>(3000000)};
   for (std::size_t i = 0; i < big.data.size(); ++i) big.data[i] = static_cast<std::uint8_t>(i * 7 % 251);

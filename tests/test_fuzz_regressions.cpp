@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "nn/idx.hpp"
 #include "nn/safetensors.hpp"
+#include "test_nn_util.hpp"
 
 using namespace tg::nn;
 
@@ -56,4 +58,21 @@ TEST_CASE("safetensors: an empty tensor may sit where a non-empty one starts") {
   CHECK(names(c) == "e w");  // file order: by (start, end)
   CHECK(c.tensors[0].second.shape() == tg::Shape{0, 3});
   CHECK(c.tensors[1].second.to_vector() == std::vector<double>{2.5});
+}
+
+TEST_CASE("fuzz regression: safetensors with a zero dimension before huge ones is refused, not wrapped") {
+  // Shape [0, 2^40, 2^40, 2^40] at offsets [0, 0]: no element, but strides of 2^120. The
+  // stride computation overflowed (UBSan: signed integer overflow in contiguous_strides).
+  CHECK_THROWS_AS(load_safetensors(TAPEGRAD_FUZZ_REGRESSIONS "/safetensors/zero_dim_then_huge_dims.safetensors"),
+                  tg::IOError);
+}
+
+TEST_CASE("fuzz regression: an IDX header claiming more data than the file holds allocates nothing for it") {
+  // 13 bytes whose header claims 84 MB of data: the reader allocated it all before reading.
+  // It now grows its buffer as data arrives, so the file is refused as truncated with only
+  // the bytes that arrived held in memory.
+  const std::int64_t before = nn_test::peak_rss();
+  CHECK_THROWS_WITH_AS(read_idx(TAPEGRAD_FUZZ_REGRESSIONS "/idx/huge_dim_allocated_before_data.idx"),
+                       doctest::Contains("truncated"), tg::IOError);
+  CHECK(nn_test::peak_rss() - before < (std::int64_t{16} << 20));
 }

@@ -2,14 +2,24 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace nn_test {
+
+// The process's peak resident memory so far, in bytes (a reader that trusts a size in a
+// file shows here: it allocates, and zero-fills, what the header claims).
+inline std::int64_t peak_rss() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+}
 
 // A directory removed (with its contents) when the object goes out of scope.
 class TempDir {

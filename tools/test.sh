@@ -2,15 +2,16 @@
 # The whole test suite: installs missing packages, then builds twice — optimized with
 # warnings as errors, and under AddressSanitizer + UndefinedBehaviorSanitizer — and runs
 # every test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512,
-# avx2, portable): a user's CPU may pick a path this host would not pick by itself.
-# Usage: tools/test.sh [release|sanitize]... (default: both)
+# avx2, portable): a user's CPU may pick a path this host would not pick by itself. Then it
+# fuzzes the file readers for 30 s each under clang's libFuzzer (tools/fuzz.sh).
+# Usage: tools/test.sh [release|sanitize|fuzz]... (default: all three)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 tools/install_deps.sh
 jobs="$(nproc)"
 builds=("$@")
-if ((${#builds[@]} == 0)); then builds=(release sanitize); fi
+if ((${#builds[@]} == 0)); then builds=(release sanitize fuzz); fi
 
 # The kernel paths this CPU can run, widest first (the same test the library makes at run time).
 simd_paths=()
@@ -22,7 +23,8 @@ for kind in "${builds[@]}"; do
   case "$kind" in
     release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
     sanitize) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON) ;;
-    *) echo "usage: tools/test.sh [release|sanitize]..." >&2; exit 2 ;;
+    fuzz) tools/fuzz.sh 30; continue ;;
+    *) echo "usage: tools/test.sh [release|sanitize|fuzz]..." >&2; exit 2 ;;
   esac
   echo "=== tapegrad tests: $kind build"
   cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON "${flags[@]}" > /dev/null
