@@ -185,7 +185,7 @@ TEST_CASE("zero-size reductions: sum is 0, mean is NaN, max over an empty dim th
   const Tensor per_column = sum(ones({0, 3}, {.dtype = f64}), {0});
   REQUIRE(per_column.shape() == Shape{3});
   check_all_equal(per_column, 0.0);
-  CHECK_THROWS_AS(max(ones({0, 3}), {0}), IndexError);
+  CHECK_THROWS_AS(max(ones({0, 3}), {0}), ValueError);
   CHECK(max(ones({0, 3}), {1}).shape() == Shape{0});
 }
 
