@@ -30,6 +30,12 @@ void ForwardContext::save(const Tensor& t) {
   if (recording_) saved_.push_back(t);
 }
 
+// ---- OpSample ----
+
+bool OpSample::zero_size() const {
+  return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.defined() && t.numel() == 0; });
+}
+
 // ---- OpRegistry ----
 
 struct OpRegistry::State {
