@@ -99,6 +99,9 @@ std::vector<OpSample> transpose_samples() {
              {.stride = 2, .padding = 1, .output_padding = 1}),
       sample("stride (2, 3), dilation 2, groups 2", {2, 4, 3, 3}, {4, 1, 2, 3},
              {.stride = {2, 3}, .padding = {1, 0}, .output_padding = {0, 2}, .dilation = 2, .groups = 2}),
+      sample("batch 0, stride 2", {0, 2, 4, 4}, {2, 3, 3, 3}, {.stride = 2}),
+      sample("no input channels: the bias", {1, 0, 4, 4}, {0, 3, 3, 3}, {}),
+      sample("no output channels", {2, 2, 4, 4}, {2, 0, 3, 3}, {}),
   };
 }
 

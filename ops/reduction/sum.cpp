@@ -50,6 +50,16 @@ OpDef make_sum_op() {
             {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
             {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
             {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
+            // An empty sum is 0; an empty reduced dim gives an empty result.
+            {.label = "[0, 3] all dims (empty: 0)",
+             .inputs = {samples::arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{}, false},
+             .expected = zeros({}, {.dtype = DType::Float64})},
+            {.label = "[0, 3] dim 0 (empty: zeros)",
+             .inputs = {samples::arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{0}, false},
+             .expected = zeros({3}, {.dtype = DType::Float64})},
+            {"[3, 0] dim 0 keepdim (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, true}},
         };
       },
       .summary = "sum over dims (empty = all), keepdim",
