@@ -219,8 +219,8 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   for (const OpSample& sample : samples) {
     SampleChecker checker(op, sample, options, report);
     const std::size_t failures_before = report.failures.size();
+    if (sample.zero_size() || sample.rejects != nullptr) ++report.num_zero_size_samples;
     if (sample.rejects != nullptr) {
-      ++report.num_zero_size_samples;
       checker.rejection();
       continue;
     }
@@ -233,7 +233,7 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
       continue;
     }
     const bool zero_size = sample.zero_size() || output.numel() == 0;
-    if (zero_size) ++report.num_zero_size_samples;
+    if (zero_size && !sample.zero_size()) ++report.num_zero_size_samples;  // only the output is empty
     if (sample.expected.defined()) checker.expected(output);
     // Samples with an integer or bool result, or with no input requiring grad, exercise
     // the forward only.

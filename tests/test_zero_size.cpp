@@ -199,3 +199,120 @@ TEST_CASE("zero-size matmul: an empty inner dimension gives zeros, empty gradien
   const Tensor outer = matmul(ones({0, 4}).set_requires_grad(true), ones({4, 3}).set_requires_grad(true));
   CHECK(outer.shape() == Shape{0, 3});
 }
+
+// ---- the registry's zero-size requirement ----
+
+namespace {
+
+// total(x) = the sum of x's elements as a 0-d float64 tensor, by a raw loop; `empty_value`
+// is what it gives for an empty x (the right value is 0), or it throws ValueError when
+// `reject_empty` is set.
+OpDef total_op(std::string name, double empty_value = 0.0, bool reject_empty = false) {
+  return {
+      .name = std::move(name),
+      .arity = 1,
+      .forward = [empty_value, reject_empty](ForwardContext& ctx) {
+        const Tensor& x = ctx.input(0);
+        TG_CHECK(!(reject_empty && x.numel() == 0), ValueError, "{}: empty input {}", ctx.op_name(), x.shape());
+        double s = x.numel() == 0 ? empty_value : 0.0;
+        for (double v : x.to_vector()) s += v;
+        ctx.save(x);
+        return scalar_tensor(s, {.dtype = f64});
+      },
+      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+        return {expand(g, ctx.saved(0).shape())};
+      },
+      .samples = [] {
+        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
+      },
+  };
+}
+
+std::vector<OpSample> with_sample(OpSample extra) {
+  std::vector<OpSample> out = total_op("unused").samples();
+  out.push_back(std::move(extra));
+  return out;
+}
+
+bool mentions(const OpReport& report, const std::string& part) {
+  for (const std::string& f : report.failures) {
+    if (f.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Tensor empty_input() { return zeros({0, 2}, {.dtype = f64, .requires_grad = true}); }
+
+}  // namespace
+
+TEST_CASE("verification fails an op without a zero-size sample") {
+  const OpReport report = verify_op(total_op("total_without_empty_sample"));
+  CHECK_FALSE(report.passed());
+  CHECK(report.zero_size.status == CheckStatus::Failed);
+  CHECK(report.num_zero_size_samples == 0);
+  CHECK(mentions(report, "total_without_empty_sample: the op has no zero-size sample"));
+  // Everything else passed: the zero-size rule alone fails it.
+  CHECK(report.forward.status == CheckStatus::Passed);
+  CHECK(report.gradcheck.status == CheckStatus::Passed);
+
+  OpDef op = total_op("total_with_empty_sample");
+  op.samples = [] { return with_sample({"[0, 2]", {empty_input()}, {}}); };
+  const OpReport covered = verify_op(op);
+  CHECK_MESSAGE(covered.passed(), fmt::format("{}", fmt::join(covered.failures, "\n")));
+  CHECK(covered.zero_size.status == CheckStatus::Passed);
+  CHECK(covered.num_zero_size_samples == 1);
+}
+
+TEST_CASE("verification checks a zero-size sample's declared value") {
+  OpDef op = total_op("total_of_nothing_is_one", /*empty_value=*/1.0);
+  op.samples = [] {
+    return with_sample({.label = "[0, 2]", .inputs = {empty_input()}, .expected = zeros({}, {.dtype = f64})});
+  };
+  const OpReport wrong = verify_op(op);
+  CHECK_FALSE(wrong.passed());
+  CHECK(wrong.forward.status == CheckStatus::Failed);
+  CHECK(wrong.zero_size.status == CheckStatus::Failed);
+  CHECK(mentions(wrong, "total_of_nothing_is_one: sample '[0, 2]': value 0 is 1, expected 0"));
+
+  op = total_op("total_of_nothing_is_zero");
+  op.samples = [] {
+    return with_sample({.label = "[0, 2]", .inputs = {empty_input()}, .expected = zeros({}, {.dtype = f64})});
+  };
+  const OpReport right = verify_op(op);
+  CHECK_MESSAGE(right.passed(), fmt::format("{}", fmt::join(right.failures, "\n")));
+}
+
+TEST_CASE("verification of a rejected zero-size sample wants exactly the declared tg:: error") {
+  const auto rejecting = [](std::string name, const std::type_info& error, bool rejects) {
+    OpDef op = total_op(std::move(name), 0.0, rejects);
+    op.samples = [&error] {
+      return with_sample({.label = "[0, 2] rejected", .inputs = {empty_input()}, .rejects = &error});
+    };
+    return verify_op(op);
+  };
+  const OpReport right = rejecting("total_rejects", typeid(ValueError), true);
+  CHECK_MESSAGE(right.passed(), fmt::format("{}", fmt::join(right.failures, "\n")));
+  CHECK(right.zero_size.status == CheckStatus::Passed);
+  CHECK(right.num_zero_size_samples == 1);
+
+  const OpReport other = rejecting("total_rejects_otherwise", typeid(ShapeError), true);
+  CHECK_FALSE(other.passed());
+  CHECK(other.zero_size.status == CheckStatus::Failed);
+  CHECK(mentions(other, "expected a tg::ShapeError but the forward threw a tg::ValueError: total_rejects_otherwise: "
+                        "empty input [0, 2]"));
+
+  const OpReport accepted = rejecting("total_accepts", typeid(ValueError), false);
+  CHECK_FALSE(accepted.passed());
+  CHECK(mentions(accepted, "total_accepts: sample '[0, 2] rejected': expected a tg::ValueError but the forward "
+                           "returned a result"));
+}
+
+TEST_CASE("verification fails a zero-size sample whose forward throws") {
+  OpDef op = total_op("total_throws_on_empty", 0.0, /*reject_empty=*/true);
+  op.samples = [] { return with_sample({"[0, 2]", {empty_input()}, {}}); };
+  const OpReport report = verify_op(op);
+  CHECK_FALSE(report.passed());
+  CHECK(report.forward.status == CheckStatus::Failed);
+  CHECK(report.zero_size.status == CheckStatus::Failed);
+  CHECK(mentions(report, "total_throws_on_empty: sample '[0, 2]': forward threw: total_throws_on_empty: empty input"));
+}
