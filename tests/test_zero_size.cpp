@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "conv_test_util.hpp"
+#include "ops/kernels/scratch.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
@@ -173,6 +174,21 @@ TEST_CASE("zero-size conv_transpose2d: batch 0 and no input channels") {
   check_backward_shapes(y, {1, 3, 6, 6}, {x0, w0, b0});
   check_all_equal(b0.grad(), 36.0);
   check_later_convolutions();
+}
+
+TEST_CASE("kernel scratch refuses a negative or absurd size and stays usable") {
+  // A size computed from an empty shape (e.g. (slices - 1) * n with no slice) used to wrap
+  // to nearly 2^64 bytes, round up to a tiny block, and be recorded as that capacity: every
+  // later lease on the thread then wrote past its block.
+  kernels::ScratchLease lease;
+  CHECK_THROWS_AS(lease.array<double>(-54), ValueError);
+  CHECK_THROWS_AS(lease.array<float>(-1), ValueError);  // -4 bytes: rounded up to 64 it wrapped to 0
+  CHECK_THROWS_AS(lease.array<float>(std::int64_t{1} << 62), ValueError);
+  float* block = lease.array<float>(4096);
+  REQUIRE(block != nullptr);
+  for (std::int64_t i = 0; i < 4096; ++i) block[i] = static_cast<float>(i);  // ASan checks the extent
+  CHECK(block[4095] == 4095.0f);
+  CHECK(lease.array<float>(0) != nullptr);  // the block it already has
 }
 
 TEST_CASE("zero-size reductions: sum is 0, mean is NaN, max over an empty dim throws") {
