@@ -52,6 +52,10 @@ OpDef make_mean_op() {
              .attrs = detail::ReduceAttrs{{0}, false},
              .expected = full({3}, std::numeric_limits<double>::quiet_NaN(), {.dtype = DType::Float64})},
             {"[3, 0] dim 0 (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, false}},
+            {.label = "[2, 0, 3] dim 1 (empty middle dim: NaN)",
+             .inputs = {samples::arg({2, 0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{1}, false},
+             .expected = full({2, 3}, std::numeric_limits<double>::quiet_NaN(), {.dtype = DType::Float64})},
         };
       },
       .summary = "mean over dims (empty = all), keepdim",

@@ -60,6 +60,10 @@ OpDef make_sum_op() {
              .attrs = detail::ReduceAttrs{{0}, false},
              .expected = zeros({3}, {.dtype = DType::Float64})},
             {"[3, 0] dim 0 keepdim (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, true}},
+            {.label = "[2, 0, 3] dim 1 (empty middle dim: zeros)",
+             .inputs = {samples::arg({2, 0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{1}, false},
+             .expected = zeros({2, 3}, {.dtype = DType::Float64})},
         };
       },
       .summary = "sum over dims (empty = all), keepdim",
