@@ -332,3 +332,22 @@ TEST_CASE("verification fails a zero-size sample whose forward throws") {
   CHECK(report.zero_size.status == CheckStatus::Failed);
   CHECK(mentions(report, "total_throws_on_empty: sample '[0, 2]': forward threw: total_throws_on_empty: empty input"));
 }
+
+TEST_CASE("zero-size losses: an empty batch gives NaN for the mean, 0 for the sum, empty gradients") {
+  const Tensor logits = zeros({0, 5}, {.dtype = f64}).set_requires_grad(true);
+  const Tensor target = zeros({0}, {.dtype = DType::Int64});
+  const Tensor ce = nn::cross_entropy(logits, target);
+  REQUIRE(ce.shape() == Shape{});
+  CHECK(std::isnan(ce.item<double>()));
+  const Tensor ce_sum = nn::cross_entropy(logits, target, {.reduction = nn::Reduction::Sum});
+  CHECK(ce_sum.item<double>() == 0.0);
+  check_backward_shapes(ce_sum, {}, {logits});
+  CHECK(nn::nll_loss(log_softmax(logits, 1), target, nn::Reduction::Sum).item<double>() == 0.0);
+
+  const Tensor x = zeros({0, 3}, {.dtype = f64}).set_requires_grad(true);
+  const Tensor y = zeros({0, 3}, {.dtype = f64});
+  CHECK(std::isnan(nn::mse_loss(x, y).item<double>()));
+  CHECK(std::isnan(nn::l1_loss(x, y).item<double>()));
+  CHECK(nn::binary_cross_entropy_with_logits(x, y, nn::Reduction::Sum).item<double>() == 0.0);
+  check_backward_shapes(nn::mse_loss(x, y, nn::Reduction::Sum), {}, {x});
+}
