@@ -16,8 +16,8 @@ using namespace tg;
 
 namespace {
 
-// Runs `y = f(inputs)`, then backward with a gradient of ones, and checks y's shape and that
-// every input's gradient has the input's shape.
+// Checks y's shape, runs backward from y with a gradient of ones, and checks that every
+// input's gradient has the input's shape.
 void check_backward_shapes(const Tensor& y, const Shape& y_shape, const std::vector<Tensor>& inputs) {
   REQUIRE(y.shape() == y_shape);
   y.backward(ones_like(y));
