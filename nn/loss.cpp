@@ -28,7 +28,8 @@ void check_class_target(std::string_view op, const Tensor& input, const Tensor& 
   TG_CHECK(target.dim() == 1 && target.size(0) == input.size(0), ShapeError,
            "{}: target shape {} does not match input shape {} (expected [{}])", op, target.shape(), input.shape(),
            input.size(0));
-  TG_CHECK(input.size(0) > 0 && input.size(1) > 0, ShapeError, "{}: empty input of shape {}", op, input.shape());
+  // An empty batch is fine (its mean loss is NaN, its sum 0, as in PyTorch); no classes is not.
+  TG_CHECK(input.size(1) > 0, ShapeError, "{}: input of shape {} has no classes", op, input.shape());
   const std::int64_t c = input.size(1);
   const Tensor t = raw::contiguous(target);
   const std::int64_t* p = t.data<std::int64_t>();

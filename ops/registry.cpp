@@ -35,6 +35,12 @@ void ForwardContext::save(const Tensor& t) {
                                                     : std::optional(static_cast<std::size_t>(input - inputs_.begin()))});
 }
 
+// ---- OpSample ----
+
+bool OpSample::zero_size() const {
+  return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.defined() && t.numel() == 0; });
+}
+
 // ---- OpRegistry ----
 
 struct OpRegistry::State {

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include "autograd/node.hpp"
@@ -33,6 +34,16 @@ struct OpSample {
   // The sample's gradients are zero on purpose (e.g. x^0): gradcheck's vacuity rule, which
   // fails checks that compare only zeros, is waived for it.
   bool allow_vacuous = false;
+  // The exact forward result, for a value that neither gradients nor a reference pin down:
+  // an empty sum is 0, an empty mean NaN, a product over an empty inner dimension zeros.
+  Tensor expected;
+  // Set for inputs the op rejects as PyTorch does (max over an empty dim): the forward must
+  // throw exactly this tg:: error type, e.g. &typeid(ValueError); nothing else is checked.
+  const std::type_info* rejects = nullptr;
+
+  // Some input has no elements. The verifier requires of every op a sample with an empty
+  // input or output (see verify.hpp).
+  bool zero_size() const;
 };
 
 class ForwardContext {

@@ -24,7 +24,8 @@ Tensor distinct_arg(const Shape& shape, Generator& gen, double gap) {
 }
 
 std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes() {
-  return {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}};
+  // The last two are zero-size: an empty operand, and an empty dim broadcast against a 1.
+  return {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}, {{0, 4}, {4}}, {{2, 0, 1}, {1, 3}}};
 }
 
 std::vector<OpSample> binary_broadcast(double low, double high) {
@@ -50,6 +51,8 @@ std::vector<OpSample> unary(double low, double high, bool distinct) {
   Tensor base = make({4, 2, 3});
   Tensor strided = raw::as_strided(base.detach(), {3, 2, 4}, {1, 3, 6}, 0).set_requires_grad(true);
   out.push_back({"[3, 2, 4] non-contiguous", {strided}, {}});
+  out.push_back({"[0]", {make({0})}, {}});
+  out.push_back({"[2, 0, 3]", {make({2, 0, 3})}, {}});
   return out;
 }
 

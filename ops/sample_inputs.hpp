@@ -23,12 +23,13 @@ Tensor distinct_arg(const Shape& shape, Generator& gen, double gap = 0.05);
 Tensor constant(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0);
 
 // The shape pairs binary_broadcast uses: equal shapes, trailing broadcast, both sides
-// broadcast, and a 0-d operand (for ops that need their own value ranges per operand).
+// broadcast, a 0-d operand, and two zero-size pairs (for ops that need their own value
+// ranges per operand).
 std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes();
-// The standard broadcasting pairs for binary ops: equal shapes, trailing broadcast,
-// both sides broadcast, and a 0-d operand. Values in [low, high).
+// The standard broadcasting pairs for binary ops (binary_broadcast_shapes). Values in [low, high).
 std::vector<OpSample> binary_broadcast(double low = -1.0, double high = 1.0);
-// Same-shape unary samples: 0-d, 1-D, 2-D and a non-contiguous (transposed) 3-D input.
+// Same-shape unary samples: 0-d, 1-D, 2-D, a non-contiguous (transposed) 3-D input, and
+// the zero-size [0] and [2, 0, 3].
 std::vector<OpSample> unary(double low = -1.0, double high = 1.0, bool distinct = false);
 
 }  // namespace tg::samples

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <typeinfo>
+#include <utility>
 
 #include "autograd/engine.hpp"
 #include "autograd/tape.hpp"
@@ -34,6 +36,19 @@ Agreement compare_values(const Tensor& a, const Tensor& b, double rtol, double a
   return out;
 }
 
+// The name of a tg:: error type, for messages.
+std::string error_name(const std::type_info& type) {
+  const std::pair<const std::type_info*, const char*> names[] = {
+      {&typeid(Error), "tg::Error"},           {&typeid(ShapeError), "tg::ShapeError"},
+      {&typeid(DTypeError), "tg::DTypeError"}, {&typeid(IndexError), "tg::IndexError"},
+      {&typeid(ValueError), "tg::ValueError"}, {&typeid(IOError), "tg::IOError"},
+      {&typeid(AutogradError), "tg::AutogradError"}};
+  for (const auto& [t, name] : names) {
+    if (*t == type) return name;
+  }
+  return type.name();
+}
+
 class SampleChecker {
  public:
   SampleChecker(const OpDef& op, const OpSample& sample, const VerifyOptions& options, OpReport& report)
@@ -50,6 +65,36 @@ class SampleChecker {
   void note(CheckResult& result, double error) {
     result.max_error = std::max(result.max_error, error);
     report_.max_error = std::max(report_.max_error, error);
+  }
+
+  // A sample the op must reject: exactly the declared tg:: error, not another, not none.
+  void rejection() {
+    const std::string want = error_name(*sample_.rejects);
+    try {
+      (void)run();
+    } catch (const Error& e) {
+      if (typeid(e) == *sample_.rejects) return;
+      return fail(report_.zero_size, fmt::format("expected a {} but the forward threw a {}: {}", want,
+                                                 error_name(typeid(e)), e.what()));
+    } catch (const std::exception& e) {
+      return fail(report_.zero_size,
+                  fmt::format("expected a {} but the forward threw an untyped exception: {}", want, e.what()));
+    }
+    fail(report_.zero_size, fmt::format("expected a {} but the forward returned a result", want));
+  }
+
+  // The sample's declared result, compared exactly (NaN matches NaN).
+  void expected(const Tensor& y) {
+    const Tensor& e = sample_.expected;
+    if (y.shape() != e.shape() || y.dtype() != e.dtype()) {
+      return fail(report_.forward,
+                  fmt::format("expected {} {} but the op gives {} {}", e.dtype(), e.shape(), y.dtype(), y.shape()));
+    }
+    const Agreement values = compare_values(y, e, 0.0, 0.0);
+    if (!values.ok) {
+      fail(report_.forward, fmt::format("value {} is {:.17g}, expected {:.17g}", values.worst, values.actual,
+                                        values.expected));
+    }
   }
 
   void gradchecks(DType output_dtype) {
@@ -172,6 +217,7 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   report.gradcheck.status = initial(differentiable);
   report.gradgradcheck.status = initial(differentiable && op.twice_differentiable);
   report.reference.status = initial(static_cast<bool>(op.reference));
+  report.zero_size.status = CheckStatus::Passed;
 
   std::vector<OpSample> samples;
   try {
@@ -184,7 +230,8 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   report.num_samples = samples.size();
   if (samples.empty()) {
     // Nothing was checked: every check that applies fails.
-    for (CheckResult* r : {&report.forward, &report.gradcheck, &report.gradgradcheck, &report.reference}) {
+    for (CheckResult* r :
+         {&report.forward, &report.gradcheck, &report.gradgradcheck, &report.reference, &report.zero_size}) {
       if (r->status == CheckStatus::Passed) r->status = CheckStatus::Failed;
     }
     report.failures.push_back(
@@ -195,13 +242,23 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   bool any_gradchecked = false;
   for (const OpSample& sample : samples) {
     SampleChecker checker(op, sample, options, report);
+    const std::size_t failures_before = report.failures.size();
+    if (sample.zero_size() || sample.rejects != nullptr) ++report.num_zero_size_samples;
+    if (sample.rejects != nullptr) {
+      checker.rejection();
+      continue;
+    }
     Tensor output;
     try {
       output = checker.run();
     } catch (const std::exception& e) {
       checker.fail(report.forward, fmt::format("forward threw: {}", e.what()));
+      if (sample.zero_size()) report.zero_size.status = CheckStatus::Failed;
       continue;
     }
+    const bool zero_size = sample.zero_size() || output.numel() == 0;
+    if (zero_size && !sample.zero_size()) ++report.num_zero_size_samples;  // only the output is empty
+    if (sample.expected.defined()) checker.expected(output);
     // Samples with an integer or bool result, or with no input requiring grad, exercise
     // the forward only.
     if (differentiable && output.is_floating_point() && autograd::any_requires_grad(sample.inputs)) {
@@ -209,6 +266,14 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
       checker.gradchecks(output.dtype());
     }
     if (op.reference) checker.reference();
+    if (zero_size && report.failures.size() > failures_before) report.zero_size.status = CheckStatus::Failed;
+  }
+  if (report.num_zero_size_samples == 0) {
+    report.zero_size.status = CheckStatus::Failed;
+    report.failures.push_back(fmt::format(
+        "{}: the op has no zero-size sample; every op needs one with an empty input or output, or one of empty "
+        "inputs it rejects as PyTorch does (OpSample::rejects)",
+        op.name));
   }
   if (differentiable && !any_gradchecked) {
     report.gradcheck.status = CheckStatus::Failed;

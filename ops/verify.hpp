@@ -3,7 +3,14 @@
 // For each op: its samples run; if it has a backward, every sample is gradchecked and (when
 // twice differentiable) gradgradchecked; if it has a reference composition, forward values
 // and all input gradients (for the same random output gradient) are compared against it.
-// An op without samples fails. `tapegrad ops` prints this report.
+// An op without samples fails.
+//
+// Zero-size inputs: every op needs a sample with an empty input or output, run like any
+// other (an empty gradient has nothing to compare, but its shape is checked, and the
+// non-empty inputs' gradients are gradchecked), or a sample of empty inputs it rejects as
+// PyTorch does (OpSample::rejects), which must throw exactly that tg:: error. An op without
+// either fails. A sample's `expected` value, when given, is compared exactly (NaN to NaN).
+// `tapegrad ops` prints this report.
 #pragma once
 
 #include <string>
@@ -28,6 +35,8 @@ struct OpReport {
   CheckResult gradcheck;              // n/a for ops without a backward
   CheckResult gradgradcheck;          // n/a without a backward or when not twice differentiable
   CheckResult reference;              // n/a without a reference composition
+  CheckResult zero_size;              // failed without a zero-size sample, or when one fails
+  std::size_t num_zero_size_samples = 0;
   double max_error = 0.0;             // largest error seen in any check
   std::vector<std::string> failures;  // each names the sample label
 

@@ -31,7 +31,9 @@ OpDef square_op(std::string name, double factor) {
       },
       .samples = [] {
         Generator gen(samples::kSeed);
-        return std::vector<OpSample>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}}, {"0-d", {samples::arg({}, gen)}, {}}};
+        return std::vector<OpSample>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}},
+                                     {"0-d", {samples::arg({}, gen)}, {}},
+                                     {"[0, 2]", {samples::arg({0, 2}, gen)}, {}}};
       },
   };
 }
@@ -76,7 +78,7 @@ TEST_CASE("an op without samples fails verification") {
     CHECK(contains(report.ops[i].failures[0], report.ops[i].name + ": the op has no samples"));
   }
   CHECK(report.ops[2].passed());
-  CHECK(report.ops[2].num_samples == 2);
+  CHECK(report.ops[2].num_samples == 3);
 }
 
 TEST_CASE("verify_op reports a wrong backward, naming the sample") {
@@ -132,11 +134,13 @@ TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
         for (std::int64_t i = 0; i < x.numel(); ++i) y.data<bool>()[i] = x.data<double>()[i] > 0;
         return y;
       },
-      .samples = [] { return std::vector<OpSample>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}}}; },
+      .samples = [] {
+        return std::vector<OpSample>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}}, {"[0]", {zeros({0})}, {}}};
+      },
   };
   const OpReport report = verify_op(positive);
   CHECK_MESSAGE(report.passed(), joined(report.failures));
-  CHECK(report.num_samples == 1);
+  CHECK(report.num_samples == 2);
   CHECK(report.forward.status == CheckStatus::Passed);
   CHECK(report.gradcheck.status == CheckStatus::NotApplicable);
   CHECK(report.gradgradcheck.status == CheckStatus::NotApplicable);
@@ -147,7 +151,7 @@ TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
   const OpReport thrown = verify_op(positive);
   CHECK_FALSE(thrown.passed());
   CHECK(thrown.forward.status == CheckStatus::Failed);
-  REQUIRE(thrown.failures.size() == 1);
+  REQUIRE(thrown.failures.size() == 2);
   CHECK(thrown.failures[0] == "throws: sample '[4]': forward threw: throws: bad shape");
 }
 
@@ -178,7 +182,8 @@ TEST_CASE("a sample with zero gradients fails unless it allows it") {
       .forward = [](ForwardContext& ctx) { return zeros(ctx.input(0).shape(), {.dtype = f64}); },
       .backward = [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> { return {g * 0.0}; },
       .samples = [] {
-        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
+        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}},
+                                     {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
       },
   };
   const OpReport strict = verify_op(zero_op);
@@ -191,7 +196,8 @@ TEST_CASE("a sample with zero gradients fails unless it allows it") {
     return std::vector<OpSample>{
         {.label = "[3]",
          .inputs = {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})},
-         .allow_vacuous = true}};
+         .allow_vacuous = true},
+        {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
   };
   const OpReport waived = verify_op(zero_op);
   CHECK_MESSAGE(waived.passed(), joined(waived.failures));

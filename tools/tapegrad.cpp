@@ -17,18 +17,19 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  ops [NAME]   check every registered op (or only NAME) on its sample inputs:\n"
     "               gradcheck and gradgradcheck against central finite differences in\n"
-    "               float64, and agreement with the op's reference composition.\n"
+    "               float64, agreement with the op's reference composition, and\n"
+    "               zero-size inputs (accepted, or rejected with a typed error).\n"
     "               Exits 1 if any check fails.\n"
     "  --help, -h   show this help\n";
 
 void print_table(const tg::RegistryReport& report) {
-  fmt::print("{:<18} {:>7}  {:<7} {:<9} {:<13} {:<9} {:>9}  {}\n", "op", "samples", "forward", "gradcheck",
-             "gradgradcheck", "reference", "max error", "result");
+  fmt::print("{:<28} {:>7}  {:<7} {:<9} {:<13} {:<9} {:<9} {:>9}  {}\n", "op", "samples", "forward", "gradcheck",
+             "gradgradcheck", "reference", "zero-size", "max error", "result");
   for (const tg::OpReport& op : report.ops) {
-    fmt::print("{:<18} {:>7}  {:<7} {:<9} {:<13} {:<9} {:>9.2e}  {}\n", op.name, op.num_samples,
+    fmt::print("{:<28} {:>7}  {:<7} {:<9} {:<13} {:<9} {:<9} {:>9.2e}  {}\n", op.name, op.num_samples,
                tg::to_string(op.forward.status), tg::to_string(op.gradcheck.status),
-               tg::to_string(op.gradgradcheck.status), tg::to_string(op.reference.status), op.max_error,
-               op.passed() ? "PASS" : "FAIL");
+               tg::to_string(op.gradgradcheck.status), tg::to_string(op.reference.status),
+               tg::to_string(op.zero_size.status), op.max_error, op.passed() ? "PASS" : "FAIL");
   }
   const std::size_t failed = report.num_failed();
   if (failed > 0) {

@@ -34,6 +34,7 @@ OpDef make_adaptive_avg_pool2d_op() {
             {"7x5 -> 3x2 (overlapping windows)", {samples::arg({2, 3, 7, 5}, gen)}, Pair2{3, 2}},
             {"4x6 -> 1x1 (global)", {samples::arg({1, 2, 4, 6}, gen)}, Pair2{1, 1}},
             {"3x3 -> 5x4 (upsampling)", {samples::arg({1, 1, 3, 3}, gen)}, Pair2{5, 4}},
+            {"batch 0, 4x6 -> 2x3", {samples::arg({0, 2, 4, 6}, gen)}, Pair2{2, 3}},
         };
       },
       .summary = "2-D adaptive average pooling to a fixed output size",

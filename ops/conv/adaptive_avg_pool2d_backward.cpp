@@ -31,7 +31,8 @@ OpDef make_adaptive_avg_pool2d_backward_op() {
       },
       .samples = [] {
         Generator gen(samples::kSeed + 361);
-        return std::vector<OpSample>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}}};
+        return std::vector<OpSample>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},
+                                     {"batch 0, 3x2 -> 7x5", {samples::arg({0, 3, 3, 2}, gen)}, Pair2{7, 5}}};
       },
       .summary = "adaptive_avg_pool2d's gradient (its transpose)",
   };

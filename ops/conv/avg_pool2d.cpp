@@ -20,6 +20,7 @@ std::vector<OpSample> avg_pool_samples() {
              {.kernel_size = 3, .stride = 2, .padding = 1, .count_include_pad = false}),
       sample("3x2, stride (2, 1), ceil_mode, exclude pad", {2, 1, 6, 5},
              {.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .ceil_mode = true, .count_include_pad = false}),
+      sample("batch 0, 3x3, stride 2, padding 1", {0, 2, 5, 5}, {.kernel_size = 3, .stride = 2, .padding = 1}),
   };
 }
 

@@ -35,7 +35,8 @@ OpDef make_avg_pool2d_backward_op() {
         Generator gen(samples::kSeed + 351);
         const Pool2dOptions o{.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false};
         return std::vector<OpSample>{{"3x3, stride 2, padding 1, ceil_mode, exclude pad", {samples::arg({2, 2, 4, 4}, gen)},
-                                      detail::PoolGradAttrs{o, {7, 7}}}};
+                                      detail::PoolGradAttrs{o, {7, 7}}},
+                                     {"batch 0, same options", {samples::arg({0, 2, 4, 4}, gen)}, detail::PoolGradAttrs{o, {7, 7}}}};
       },
       .summary = "avg_pool2d's gradient (its transpose)",
   };

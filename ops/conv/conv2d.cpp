@@ -99,6 +99,12 @@ std::vector<OpSample> conv2d_samples() {
              {.stride = {1, 2}, .padding = {2, 1}, .dilation = 2, .groups = 2}),
       sample("depthwise 3 -> 6, padding 1", {1, 3, 5, 5}, {6, 1, 3, 3}, {.padding = 1, .groups = 3}),
       sample("1x1 kernel, stride 3", {2, 2, 7, 5}, {3, 2, 1, 1}, {.stride = 3}),
+      // Zero-size: an empty batch, no input channels (the output is the bias), no output channels.
+      sample("batch 0, 3x3, padding 1", {0, 2, 5, 5}, {3, 2, 3, 3}, {.padding = 1}),
+      sample("batch 0, 1x1 kernel, stride 2", {0, 2, 5, 5}, {3, 2, 1, 1}, {.stride = 2}),
+      sample("batch 0, 16 -> 16 channels 3x3 (Winograd-shaped)", {0, 16, 8, 8}, {16, 16, 3, 3}, {.padding = 1}),
+      sample("no input channels: the bias", {2, 0, 5, 5}, {3, 0, 3, 3}, {.padding = 1}),
+      sample("no output channels", {2, 3, 5, 5}, {0, 3, 3, 3}, {}),
   };
 }
 

@@ -60,6 +60,12 @@ std::vector<OpSample> input_grad_samples() {
              {.stride = 2, .padding = 1}),
       sample("dilation 2, stride (1, 2), padding (2, 1), groups 2", {2, 4, 9, 2}, {4, 2, 2, 3}, {7, 6},
              {.stride = {1, 2}, .padding = {2, 1}, .dilation = 2, .groups = 2}),
+      sample("batch 0, 3x3 into 6x6", {0, 3, 4, 4}, {3, 2, 3, 3}, {6, 6}, {}),
+      sample("batch 0, stride 2, into 6x6", {0, 3, 2, 2}, {3, 2, 3, 3}, {6, 6}, {.stride = 2}),
+      {.label = "no output channels: zeros",
+       .inputs = {samples::arg({2, 0, 4, 4}, gen), samples::arg({0, 2, 3, 3}, gen)},
+       .attrs = detail::ConvGradAttrs{{}, {6, 6}},
+       .expected = zeros({2, 2, 6, 6}, {.dtype = DType::Float64})},
   };
 }
 

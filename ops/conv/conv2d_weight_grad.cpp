@@ -60,6 +60,16 @@ std::vector<OpSample> weight_grad_samples() {
       sample("stride 2, padding 1", {1, 2, 8, 7}, {1, 3, 4, 4}, {3, 3}, {.stride = 2, .padding = 1}),
       sample("dilation 2, stride (1, 2), padding (2, 1), groups 2", {2, 4, 7, 6}, {2, 4, 9, 2}, {2, 3},
              {.stride = {1, 2}, .padding = {2, 1}, .dilation = 2, .groups = 2}),
+      // An empty batch adds nothing: zeros of the weight's shape.
+      {.label = "batch 0, 3x3: zeros",
+       .inputs = {samples::arg({0, 2, 6, 6}, gen), samples::arg({0, 3, 4, 4}, gen)},
+       .attrs = detail::ConvGradAttrs{{}, {3, 3}},
+       .expected = zeros({3, 2, 3, 3}, {.dtype = DType::Float64})},
+      {.label = "batch 0, 1x1, stride 2: zeros",
+       .inputs = {samples::arg({0, 2, 5, 5}, gen), samples::arg({0, 3, 3, 3}, gen)},
+       .attrs = detail::ConvGradAttrs{{.stride = 2}, {1, 1}},
+       .expected = zeros({3, 2, 1, 1}, {.dtype = DType::Float64})},
+      sample("no input channels", {2, 0, 6, 6}, {2, 3, 4, 4}, {3, 3}, {}),
   };
 }
 

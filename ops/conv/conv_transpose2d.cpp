@@ -143,6 +143,9 @@ std::vector<OpSample> transpose_samples() {
              {.output_padding = 1, .dilation = 2}),
       sample("stride (2, 1), dilation 3, output_padding (2, 2)", {2, 2, 2, 3}, {2, 1, 2, 2},
              {.stride = {2, 1}, .padding = {0, 1}, .output_padding = 2, .dilation = 3}),
+      sample("batch 0, stride 2", {0, 2, 4, 4}, {2, 3, 3, 3}, {.stride = 2}),
+      sample("no input channels: the bias", {1, 0, 4, 4}, {0, 3, 3, 3}, {}),
+      sample("no output channels", {2, 2, 4, 4}, {2, 0, 3, 3}, {}),
   };
 }
 

@@ -34,6 +34,7 @@ std::vector<OpSample> max_pool_samples() {
       sample("3x3, stride 2, padding 1 (last row not reached)", {1, 2, 8, 7}, {.kernel_size = 3, .stride = 2, .padding = 1}),
       sample("3x2, stride (1, 2), dilation 2", {2, 1, 7, 8}, {.kernel_size = {3, 2}, .stride = {1, 2}, .dilation = 2}),
       sample("3x3, stride 2, ceil_mode", {1, 2, 6, 6}, {.kernel_size = 3, .stride = 2, .ceil_mode = true}),
+      sample("batch 0, 2x2", {0, 2, 5, 5}, {}),
   };
 }
 

@@ -56,7 +56,9 @@ OpDef make_max_pool2d_scatter_op() {
         Generator gen(samples::kSeed + 341);
         const Tensor x = samples::distinct_arg({2, 2, 5, 6}, gen).detach();
         const Tensor idx = detail::max_pool2d_with_indices("max_pool2d", x, {.kernel_size = 3, .stride = 2, .padding = 1}).indices;
-        return std::vector<OpSample>{{"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}}};
+        const Tensor no_idx = zeros({0, 2, 3, 3}, {.dtype = DType::Int64});
+        return std::vector<OpSample>{{"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}},
+                                     {"batch 0", {samples::arg({0, 2, 3, 3}, gen), no_idx}, Pair2{5, 6}}};
       },
       .summary = "max_pool2d's gradient: scatter-add to the arg-max indices",
   };

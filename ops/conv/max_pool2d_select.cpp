@@ -43,7 +43,9 @@ OpDef make_max_pool2d_select_op() {
         Generator gen(samples::kSeed + 342);
         const Tensor x = samples::distinct_arg({2, 2, 5, 6}, gen).detach();
         const Tensor idx = detail::max_pool2d_with_indices("max_pool2d", x, {.kernel_size = 2, .stride = 1}).indices;
-        return std::vector<OpSample>{{"2x2, stride 1", {samples::arg({2, 2, 5, 6}, gen), idx}, {}}};
+        const Tensor no_idx = zeros({0, 2, 4, 5}, {.dtype = DType::Int64});
+        return std::vector<OpSample>{{"2x2, stride 1", {samples::arg({2, 2, 5, 6}, gen), idx}, {}},
+                                     {"batch 0", {samples::arg({0, 2, 5, 6}, gen), no_idx}, {}}};
       },
       .summary = "gather at max_pool2d's arg-max indices (the scatter's adjoint)",
   };

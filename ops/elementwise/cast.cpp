@@ -20,6 +20,7 @@ OpDef make_cast_op() {
         return std::vector<OpSample>{
             {"float64 -> float64 (copy)", {samples::arg({3, 4}, gen)}, DType::Float64},
             {"float64 -> float32", {samples::arg({5}, gen)}, DType::Float32},
+            {"[3, 0] float64 -> float32 (empty)", {samples::arg({3, 0}, gen)}, DType::Float32},
         };
       },
       .summary = "dtype conversion (a copy); differentiable between float types",

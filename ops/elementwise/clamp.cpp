@@ -81,6 +81,7 @@ OpDef make_clamp_op() {
             {"[3, 4] in [-0.3, 0.2]", {samples::distinct_arg({3, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
             {"[10] min -0.2", {samples::distinct_arg({10}, gen, 0.1)}, ClampAttrs{-0.2, std::nullopt}},
             {"[2, 4] max 0.1", {samples::distinct_arg({2, 4}, gen, 0.1)}, ClampAttrs{std::nullopt, 0.1}},
+            {"[0, 4] (empty)", {samples::distinct_arg({0, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
         };
       },
       .summary = "min(max(x, min), max), either bound optional; gradient 1 on [min, max]",

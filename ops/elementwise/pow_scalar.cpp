@@ -44,6 +44,7 @@ OpDef make_pow_scalar_op() {
             {"[2, 3] ^ 0.5 (positive)", {samples::arg({2, 3}, gen, 0.5, 2.0)}, PowScalarAttrs{0.5}},
             {"[4] ^ -1.5 (positive)", {samples::arg({4}, gen, 0.5, 2.0)}, PowScalarAttrs{-1.5}},
             {"0-d ^ 0 (constant: zero gradient by design)", {samples::arg({}, gen)}, PowScalarAttrs{0.0}, true},
+            {"[2, 0] ^ 2 (empty)", {samples::arg({2, 0}, gen)}, PowScalarAttrs{2.0}},
         };
       },
       .summary = "x ^ p for a constant exponent p",

@@ -35,7 +35,7 @@ OpDef make_relu_backward_op() {
           [] {
             Generator gen(samples::kSeed + 61);
             std::vector<OpSample> out;
-            for (const Shape& shape : {Shape{7}, Shape{3, 4}, Shape{2, 3, 5}}) {
+            for (const Shape& shape : {Shape{7}, Shape{3, 4}, Shape{2, 3, 5}, Shape{0, 3}}) {
               // y away from the kink at 0, and not differentiated (its gradient is zero).
               Tensor y = samples::distinct_arg(shape, gen).detach();
               out.push_back({fmt::format("{}", shape), {samples::arg(shape, gen), y}, {}});

@@ -45,6 +45,7 @@ OpDef make_where_op() {
             {"[3, 4] everywhere", {condition({3, 4}), samples::arg({3, 4}, gen), samples::arg({3, 4}, gen)}, {}},
             {"cond [3, 1], a [1, 4], b [4]", {condition({3, 1}), samples::arg({1, 4}, gen), samples::arg({4}, gen)}, {}},
             {"cond [2, 3, 4], a [3, 4], b 0-d", {condition({2, 3, 4}), samples::arg({3, 4}, gen), samples::arg({}, gen)}, {}},
+            {"cond [0, 4], a [4], b 0-d (empty)", {condition({0, 4}), samples::arg({4}, gen), samples::arg({}, gen)}, {}},
         };
       },
       .summary = "cond ? a : b, broadcasting all three",

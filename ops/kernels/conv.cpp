@@ -85,6 +85,7 @@ void rotate_kernel_taps(const T* w, const ConvLoopGeometry& g, KernelTaps rows, 
 
 template <class T>
 void conv2d_input_grad_via(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   const std::int64_t cout_g = g.cout_g();
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   ScratchLease lease;

@@ -10,6 +10,7 @@
 // use this same routine (see conv2d_input_grad_rot180).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tg::kernels {
@@ -51,6 +52,52 @@ inline ConvLoopGeometry with_dense_output(ConvLoopGeometry g) {
   g.y_row = 0;
   g.y_col = 1;
   return g;
+}
+
+// Convolutions with nothing to compute, finished before a path's blocking arithmetic, which
+// divides by the batch, the planes and the channel blocks (and sizes scratch memory from
+// them). Each returns true when it has written the whole result: there are no result
+// elements, or every result element is a sum over no terms (no input elements, or an empty
+// dy), so it is the bias or zero. The kernels' entry points call them first.
+inline std::int64_t conv_input_elements(const ConvLoopGeometry& g) { return g.batch * g.in_channels * g.in_h * g.in_w; }
+inline std::int64_t conv_output_elements(const ConvLoopGeometry& g) {
+  return g.batch * g.out_channels * g.out_h * g.out_w;
+}
+
+// y = the bias (zero without one), in g's output layout, when x or y is empty.
+template <class T>
+bool conv2d_forward_trivial(const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv_output_elements(g) == 0) return true;
+  if (conv_input_elements(g) != 0) return false;
+  const std::int64_t y_plane = y_plane_stride(g), y_row = y_row_stride(g);
+  for (std::int64_t n = 0; n < g.batch; ++n) {
+    for (std::int64_t k = 0; k < g.out_channels; ++k) {
+      T* plane = y + (n * g.out_channels + k) * y_plane;
+      for (std::int64_t i = 0; i < g.out_h; ++i) {
+        for (std::int64_t j = 0; j < g.out_w; ++j) plane[i * y_row + j * g.y_col] = b != nullptr ? b[k] : T(0);
+      }
+    }
+  }
+  return true;
+}
+
+// dx [N, C_in, H, W] of the forward geometry g = zero when dx or dy is empty.
+template <class T>
+bool conv2d_input_grad_trivial(T* dx, const ConvLoopGeometry& g) {
+  if (conv_input_elements(g) == 0) return true;
+  if (conv_output_elements(g) != 0) return false;
+  std::fill(dx, dx + conv_input_elements(g), T(0));
+  return true;
+}
+
+// dw [C_out, C_in/groups, kH, kW] = zero when dw, x or dy is empty (an empty batch adds nothing).
+template <class T>
+bool conv2d_weight_grad_trivial(T* dw, const ConvLoopGeometry& g) {
+  const std::int64_t dw_elements = g.out_channels * g.kdim();
+  if (dw_elements == 0) return true;
+  if (conv_input_elements(g) != 0 && conv_output_elements(g) != 0) return false;
+  std::fill(dw, dw + dw_elements, T(0));
+  return true;
 }
 
 // One output plane, dense [out_h][out_w] in `src`, plus `bias`, stored in g's output layout.

@@ -189,7 +189,9 @@ class ChannelForward {
         const std::int64_t n0 = task % slices * g_.batch / slices, n1 = (task % slices + 1) * g_.batch / slices;
         const std::int64_t width = blocks_.vectors(cb) * lanes_;
         const T* const w_block = w_shared != nullptr ? w_shared + (grp * blocks_.count + cb) * packed_block_ : nullptr;
-        T* const own_bias = w_own + own_size - blocks_.block;
+        // The task's own packed block ends with its bias; a block packed up front carries its
+        // own (and the task's buffer then holds only partial sums, or nothing).
+        T* const own_bias = w_block == nullptr ? w_own + own_size - blocks_.block : nullptr;
         const T* const bias = w_block != nullptr ? w_block + kdim_ * blocks_.block : own_bias;
         const PackAPanel<T> pack = weight_panels(weights_, g_, grp);
         const auto fetch = [&](std::int64_t ci) {  // ask for block ci's weights
@@ -310,11 +312,12 @@ class ChannelForward {
 
 template <class T>
 void conv2d_direct_channels(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
-  ChannelForward<T>(x, ConvWeights<T>{w, false}, b, y, g).run();
+  conv2d_direct_channels(x, ConvWeights<T>{w, false}, b, y, g);
 }
 
 template <class T>
 void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
   ChannelForward<T>(x, weights, b, y, g).run();
 }
 

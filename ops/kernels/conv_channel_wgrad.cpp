@@ -34,6 +34,7 @@ bool conv2d_weight_grad_direct_channels_suit(const ConvLoopGeometry& g) {
 
 template <class T>
 void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
   const DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t lanes = kernel.lanes;
   const std::int64_t cin_g = g.cin_g();

@@ -91,6 +91,7 @@ bool conv2d_direct_suits(const ConvLoopGeometry& g) {
 
 template <class T>
 void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
   if (!dense_output(g)) {
     // The tiles store whole vectors of a row: run dense, then place the planes.
     const std::int64_t plane = g.out_h * g.out_w;
@@ -168,6 +169,7 @@ void conv2d_direct(const T* x, const T* w, const T* b, T* y, const ConvLoopGeome
 
 template <class T>
 void conv2d_weight_grad_direct(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
   const conv_detail::DirectKernel<T>& kernel = direct_kernel<T>();
   const std::int64_t cin_g = g.cin_g();
   const std::int64_t cout_g = g.cout_g();

@@ -221,6 +221,10 @@ void add_partial_sums(T* dw, const T* partials, std::int64_t count, std::int64_t
 // 2 threads.
 template <class T, class SliceSum>
 void reduce_over_batch_slices(T* dw, std::int64_t dw_size, std::int64_t batch, SliceSum&& slice_sum) {
+  if (batch == 0) {  // a sum over no images; min(batch, slices) would be no slice at all
+    std::fill(dw, dw + dw_size, T(0));
+    return;
+  }
   constexpr std::int64_t kMaxSlices = 8, kSlicedElements = 1 << 17;
   std::int64_t slices = kMaxSlices;
   while (slices > 2 && slices * dw_size > kSlicedElements) slices /= 2;

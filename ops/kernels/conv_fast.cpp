@@ -157,6 +157,7 @@ void im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const Con
 
 template <class T>
 void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
   switch (forward_path<T>(g)) {
     case ForwardPath::winograd:
       conv2d_winograd(x, ConvWeights<T>{w, false}, b, y, g);
@@ -175,6 +176,7 @@ void conv2d_fast(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometr
 
 template <class T>
 void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
   im2col_gemm(x, ConvWeights<T>{w, false}, b, y, g);
 }
 
@@ -196,21 +198,25 @@ void input_grad_on(void (*path)(const T*, ConvWeights<T>, const T*, T*, const Co
 
 template <class T>
 void conv2d_input_grad_gemm(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   input_grad_on<T>(&im2col_gemm<T>, &conv2d_im2col_gemm<T>, dy, w, dx, g);
 }
 
 template <class T>
 void conv2d_input_grad_channels(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   input_grad_on<T>(&conv2d_direct_channels<T>, &conv2d_direct_channels<T>, dy, w, dx, g);
 }
 
 template <class T>
 void conv2d_input_grad_winograd(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   conv2d_winograd<T>(dy, ConvWeights<T>{w, true}, nullptr, dx, rot180_geometry(g));
 }
 
 template <class T>
 void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   if (g.stride_h > 1 || g.stride_w > 1) {
     conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
     return;
@@ -234,6 +240,7 @@ void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeomet
 
 template <class T>
 void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
   if (conv2d_weight_grad_winograd_suits<T>(g)) {
     conv2d_weight_grad_winograd(x, dy, dw, g);
   } else if (conv2d_weight_grad_direct_channels_suit<T>(g)) {
@@ -247,6 +254,7 @@ void conv2d_weight_grad_fast(const T* x, const T* dy, T* dw, const ConvLoopGeome
 
 template <class T>
 void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
   if (as_pointwise(x, g, [&](const T* x_sub, const ConvLoopGeometry& pointwise) {
         conv2d_weight_grad_gemm(x_sub, dy, dw, pointwise);
       })) {

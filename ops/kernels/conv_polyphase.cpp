@@ -49,6 +49,7 @@ PhaseAxis phase_axis(std::int64_t phase, std::int64_t size, std::int64_t kernel,
 
 template <class T>
 void conv2d_input_grad_polyphase(ConvForwardFn<T> forward, const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
   const std::int64_t sh = g.stride_h, sw = g.stride_w;
   const std::int64_t plane = g.in_h * g.in_w;
   const std::int64_t kernel_stride = g.in_channels * g.cout_g();  // per tap of a sub-kernel

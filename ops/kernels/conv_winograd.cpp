@@ -122,6 +122,7 @@ bool conv2d_weight_grad_winograd_suits(const ConvLoopGeometry& g) {
 
 template <class T>
 void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
   const winograd_detail::Transforms<T>& tf = transforms<T>();
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
   const Chunks chunking(g, Blocks(g));
@@ -194,6 +195,7 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
 
 template <class T>
 void conv2d_weight_grad_winograd(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
   const winograd_detail::Transforms<T>& tf = transforms<T>();
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
   const Blocks blocks(g);

@@ -14,8 +14,11 @@ namespace tg::kernels {
 
 class Scratch {
  public:
-  // A 64-byte aligned block of at least `bytes`; contents are unspecified.
-  void* get(std::size_t bytes);
+  // A 64-byte aligned block of at least `count` elements of `element_size` bytes; contents
+  // are unspecified. Throws ValueError for a negative count or a size past what memory can
+  // hold: such a size comes from a kernel's arithmetic on an empty shape, and growing to it
+  // would record a capacity the block does not have.
+  void* get(std::int64_t count, std::size_t element_size);
 
  private:
   struct Free {
@@ -35,7 +38,7 @@ class ScratchLease {
   // Typed view of the leased buffer; earlier pointers from this lease are invalidated.
   template <class T>
   T* array(std::int64_t count) {
-    return static_cast<T*>(scratch_->get(static_cast<std::size_t>(count) * sizeof(T)));
+    return static_cast<T*>(scratch_->get(count, sizeof(T)));
   }
 
  private:

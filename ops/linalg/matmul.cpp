@@ -135,6 +135,16 @@ OpDef make_matmul_op() {
             {"[2, 3] @ [3, 4] transposed", {samples::arg({2, 3}, gen), transposed}, {}},
             {"[2, 1, 3, 4] @ [3, 4, 2]", {samples::arg({2, 1, 3, 4}, gen), samples::arg({3, 4, 2}, gen)}, {}},
             {"[4] @ [2, 4, 3]", {samples::arg({4}, gen), samples::arg({2, 4, 3}, gen)}, {}},
+            // Zero-size: an empty inner dimension sums nothing (zeros); empty outer or batch dims.
+            {.label = "[2, 0] @ [0, 3] (empty inner: zeros)",
+             .inputs = {samples::arg({2, 0}, gen), samples::arg({0, 3}, gen)},
+             .expected = zeros({2, 3}, {.dtype = DType::Float64})},
+            {.label = "[0] . [0] (empty: 0)",
+             .inputs = {samples::arg({0}, gen), samples::arg({0}, gen)},
+             .expected = zeros({}, {.dtype = DType::Float64})},
+            {"[0, 3] @ [3, 4] (empty)", {samples::arg({0, 3}, gen), samples::arg({3, 4}, gen)}, {}},
+            {"[2, 3] @ [3, 0] (empty)", {samples::arg({2, 3}, gen), samples::arg({3, 0}, gen)}, {}},
+            {"[0, 2, 3] @ [3] (empty batch)", {samples::arg({0, 2, 3}, gen), samples::arg({3}, gen)}, {}},
         };
       },
       .summary = "matrix product, NumPy semantics (1-D promotion, batch broadcasting)",

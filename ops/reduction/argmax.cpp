@@ -30,6 +30,11 @@ OpDef make_argmax_op() {
         return std::vector<OpSample>{
             {"dim 1", {samples::distinct_arg({3, 4}, gen).detach()}, detail::ReduceAttrs{{1}, false}},
             {"dim 0 keepdim", {samples::distinct_arg({3, 4}, gen).detach()}, detail::ReduceAttrs{{0}, true}},
+            {"[0, 3] dim 1 (empty result)", {samples::distinct_arg({0, 3}, gen).detach()}, detail::ReduceAttrs{{1}, false}},
+            {.label = "[0, 3] dim 0 (rejected: empty block)",
+             .inputs = {samples::distinct_arg({0, 3}, gen).detach()},
+             .attrs = detail::ReduceAttrs{{0}, false},
+             .rejects = &typeid(ValueError)},
         };
       },
       .summary = "index of the first maximum along a dim (int64, not differentiable)",

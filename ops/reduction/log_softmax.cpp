@@ -29,6 +29,10 @@ OpDef make_log_softmax_op() {
             {"[2, 3, 4] dim 1", {samples::arg({2, 3, 4}, gen, -2.0, 2.0)}, std::int64_t{1}},
             {"non-contiguous dim 2", {strided}, std::int64_t{2}},
             {"[5] dim 0", {samples::arg({5}, gen, -2.0, 2.0)}, std::int64_t{0}},
+            {"[0, 3] dim -1 (empty)", {samples::arg({0, 3}, gen)}, std::int64_t{-1}},
+            {"[3, 0] dim -1 (empty: over nothing)", {samples::arg({3, 0}, gen)}, std::int64_t{-1}},
+            {"[0, 3] dim 0 (empty, over nothing)", {samples::arg({0, 3}, gen)}, std::int64_t{0}},
+            {"[3, 0] dim 0 (empty columns)", {samples::arg({3, 0}, gen)}, std::int64_t{0}},
         };
       },
       .summary = "log of softmax along a dim (max-subtracted, stable)",

@@ -48,6 +48,16 @@ OpDef make_max_op() {
             {"dims {0, -1} keepdim", {samples::distinct_arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
             {"non-contiguous dims {0, 2}", {strided}, detail::ReduceAttrs{{0, 2}, false}},
             {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
+            // An empty block has no maximum (PyTorch refuses too); other dims may be empty.
+            {"[3, 0] dim 0 (empty result)", {samples::distinct_arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, false}},
+            {.label = "[0, 3] dim 0 (rejected: empty block)",
+             .inputs = {samples::distinct_arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{0}, false},
+             .rejects = &typeid(ValueError)},
+            {.label = "[0, 3] all dims (rejected: empty block)",
+             .inputs = {samples::distinct_arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{}, false},
+             .rejects = &typeid(ValueError)},
         };
       },
       .summary = "max over dims (empty = all), keepdim; gradient to the first maximum",

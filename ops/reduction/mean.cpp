@@ -1,5 +1,7 @@
 // mean: y = sum of x over dims / n, n = number of reduced elements (NaN for an empty block).
 // dx = g / n, broadcast back over the reduced dims.
+#include <limits>
+
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
@@ -39,6 +41,21 @@ OpDef make_mean_op() {
             {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
             {"non-contiguous dim 2", {strided}, detail::ReduceAttrs{{2}, false}},
             {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
+            // The mean of nothing is 0 / 0 = NaN, as in PyTorch; an empty reduced dim gives an
+            // empty result.
+            {.label = "[0, 3] all dims (empty: NaN)",
+             .inputs = {samples::arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{}, false},
+             .expected = full({}, std::numeric_limits<double>::quiet_NaN(), {.dtype = DType::Float64})},
+            {.label = "[0, 3] dim 0 (empty: NaN)",
+             .inputs = {samples::arg({0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{0}, false},
+             .expected = full({3}, std::numeric_limits<double>::quiet_NaN(), {.dtype = DType::Float64})},
+            {"[3, 0] dim 0 (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, false}},
+            {.label = "[2, 0, 3] dim 1 (empty middle dim: NaN)",
+             .inputs = {samples::arg({2, 0, 3}, gen)},
+             .attrs = detail::ReduceAttrs{{1}, false},
+             .expected = full({2, 3}, std::numeric_limits<double>::quiet_NaN(), {.dtype = DType::Float64})},
         };
       },
       .summary = "mean over dims (empty = all), keepdim",

@@ -24,6 +24,7 @@ OpDef make_contiguous_op() {
             {"transposed [3, 4]", {transposed}, {}},
             {"every other column [2, 3]", {strided}, {}},
             {"already contiguous [2, 3]", {samples::arg({2, 3}, gen)}, {}},
+            {"transposed [0, 3] (empty)", {transpose(samples::arg({3, 0}, gen).detach(), 0, 1).set_requires_grad(true)}, {}},
         };
       },
       .summary = "row-major copy of a strided tensor (identity if already contiguous)",

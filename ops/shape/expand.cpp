@@ -35,6 +35,8 @@ OpDef make_expand_op() {
             {"[4] -> [2, 3, 4]", {samples::arg({4}, gen)}, Shape{2, 3, 4}},
             {"[] -> [2, 2]", {samples::arg({}, gen)}, Shape{2, 2}},
             {"[2, 1] -> [-1, 3]", {samples::arg({2, 1}, gen)}, Shape{-1, 3}},
+            {"[0, 1] -> [0, 4] (empty)", {samples::arg({0, 1}, gen)}, Shape{0, 4}},
+            {"[1, 3] -> [2, 0, 3] (to empty)", {samples::arg({1, 3}, gen)}, Shape{2, 0, 3}},
         };
       },
       .summary = "broadcast to a larger shape (stride-0 view)",

@@ -37,6 +37,7 @@ OpDef make_flip_op() {
             {"[2, 3, 4] dims (0, -1)", {samples::arg({2, 3, 4}, gen)}, std::vector<std::int64_t>{0, -1}},
             {"[3, 4] no dims", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{}},
             {"non-contiguous [3, 4] dim 1", {transposed}, std::vector<std::int64_t>{1}},
+            {"[0, 3] dims (0, 1) (empty)", {samples::arg({0, 3}, gen)}, std::vector<std::int64_t>{0, 1}},
         };
       },
       .summary = "reverse along dims (copy)",

@@ -54,6 +54,8 @@ OpDef make_gather_op() {
              std::int64_t{0}},
             {"[2, 3, 2] dim -2 by [2, 1, 2]", {samples::arg({2, 3, 2}, gen), index({2, 0, 1, 1}, {2, 1, 2})},
              std::int64_t{-2}},
+            {"[3, 4] dim 1 by [3, 0] (empty)", {samples::arg({3, 4}, gen), index({}, {3, 0})}, std::int64_t{1}},
+            {"[0, 4] dim 1 by [0, 2] (empty)", {samples::arg({0, 4}, gen), index({}, {0, 2})}, std::int64_t{1}},
         };
       },
       .summary = "pick entries along a dim by an int64 index of the same rank",

@@ -55,6 +55,10 @@ OpDef make_gather_backward_op() {
             {"[2, 3] into [3, 3] dim 0 (repeats)",
              {samples::arg({2, 3}, gen), from_vector(std::vector<std::int64_t>{2, 2, 0, 2, 1, 0}, {2, 3})},
              detail::IndexBackwardAttrs{.input_shape = {3, 3}, .dim = 0}},
+            {.label = "[3, 0] into [3, 4] dim 1 (empty: zeros)",
+             .inputs = {samples::arg({3, 0}, gen), from_vector(std::vector<std::int64_t>{}, {3, 0})},
+             .attrs = detail::IndexBackwardAttrs{.input_shape = {3, 4}, .dim = 1},
+             .expected = zeros({3, 4}, {.dtype = DType::Float64})},
         };
       },
       .summary = "adjoint of gather: scatter-add into zeros",

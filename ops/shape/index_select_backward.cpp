@@ -44,6 +44,10 @@ OpDef make_index_select_backward_op() {
             {"[2, 2, 3] into [2, 5, 3] at (1, 4)",
              {samples::arg({2, 2, 3}, gen), from_vector(std::vector<std::int64_t>{1, 4}, {2})},
              detail::IndexBackwardAttrs{.input_shape = {2, 5, 3}, .dim = 1}},
+            {.label = "[0, 2] into [4, 2] at () (empty: zeros)",
+             .inputs = {samples::arg({0, 2}, gen), from_vector(std::vector<std::int64_t>{}, {0})},
+             .attrs = detail::IndexBackwardAttrs{.input_shape = {4, 2}, .dim = 0},
+             .expected = zeros({4, 2}, {.dtype = DType::Float64})},
         };
       },
       .summary = "adjoint of index_select: index_add into zeros",

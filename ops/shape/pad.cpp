@@ -70,6 +70,11 @@ OpDef make_pad_op() {
             {"[3, 4] (-1, -1, 2, 1) value 0.5", {samples::arg({3, 4}, gen)}, PadAttrs{.pads = {-1, -1, 2, 1}, .value = 0.5}},
             {"[4] (0, 0)", {samples::arg({4}, gen)}, PadAttrs{.pads = {0, 0}}},
             {"[2, 3] crop all of dim 1 (-3, 1)", {samples::arg({2, 3}, gen)}, PadAttrs{.pads = {-3, 1}}, true},  // output is all padding: zero gradient by design
+            {"[0, 4] (1, 2) (empty)", {samples::arg({0, 4}, gen)}, PadAttrs{.pads = {1, 2}}},
+            {.label = "[3, 0] (1, 2) value 0.5 (empty: all padding)",
+             .inputs = {samples::arg({3, 0}, gen)},
+             .attrs = PadAttrs{.pads = {1, 2}, .value = 0.5},
+             .expected = full({3, 3}, 0.5, {.dtype = DType::Float64})},
         };
       },
       .summary = "constant padding, PyTorch pad order; negative pads crop",

@@ -59,6 +59,7 @@ OpDef make_permute_op() {
             {"[3, 4] by (-1, 0)", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{-1, 0}},
             {"[] by ()", {samples::arg({}, gen)}, std::vector<std::int64_t>{}},
             {"non-contiguous [2, 3, 4] by (1, 2, 0)", {transposed}, std::vector<std::int64_t>{1, 2, 0}},
+            {"[2, 0, 3] by (2, 0, 1) (empty)", {samples::arg({2, 0, 3}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
         };
       },
       .summary = "reorder dims (strided view)",

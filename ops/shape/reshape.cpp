@@ -32,6 +32,8 @@ OpDef make_reshape_op() {
             {"[5] -> [1, 5, 1]", {samples::arg({5}, gen)}, Shape{1, 5, 1}},
             {"[] -> [1]", {samples::arg({}, gen)}, Shape{1}},
             {"transposed [3, 4] -> [12] (copies)", {strided}, Shape{12}},
+            {"[2, 0, 3] -> [0, 6] (empty)", {samples::arg({2, 0, 3}, gen)}, Shape{0, 6}},
+            {"[0, 3] -> [3, 0, 1] (empty)", {samples::arg({0, 3}, gen)}, Shape{3, 0, 1}},
         };
       },
       .summary = "new shape, view when strides allow (-1 infers a dim)",

@@ -33,6 +33,8 @@ OpDef make_squeeze_op() {
             {"[3, 1] at -1", {samples::arg({3, 1}, gen)}, std::int64_t{-1}},
             {"[2, 3] at 0 (size 2: unchanged)", {samples::arg({2, 3}, gen)}, std::int64_t{0}},
             {"[1] at 0", {samples::arg({1}, gen)}, std::int64_t{0}},
+            {"[0, 1] at 1 (empty)", {samples::arg({0, 1}, gen)}, std::int64_t{1}},
+            {"[0, 2] at 0 (empty, size 0: unchanged)", {samples::arg({0, 2}, gen)}, std::int64_t{0}},
         };
       },
       .summary = "remove a size-1 dim (view)",

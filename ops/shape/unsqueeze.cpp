@@ -32,6 +32,7 @@ OpDef make_unsqueeze_op() {
             {"[2, 3] at -1", {samples::arg({2, 3}, gen)}, std::int64_t{-1}},
             {"[3] at 0", {samples::arg({3}, gen)}, std::int64_t{0}},
             {"[] at 0", {samples::arg({}, gen)}, std::int64_t{0}},
+            {"[0, 3] at 1 (empty)", {samples::arg({0, 3}, gen)}, std::int64_t{1}},
         };
       },
       .summary = "insert a size-1 dim (view)",
