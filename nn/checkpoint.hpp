@@ -1,7 +1,7 @@
 // Checkpoints: a module's parameters and buffers (named_state(), dotted names) and an
 // optimizer's state, each as a safetensors file; and a whole training state (model,
 // optimizer, progress, random streams) as one file, so its parts never come from two steps.
-// Every file is written atomically (see nn/atomic_file.hpp).
+// Every file is written atomically (see tensor/atomic_file.hpp).
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,8 @@
 #include "tensor/npy.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -14,6 +12,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include "tensor/atomic_file.hpp"
 
 namespace tg {
 
@@ -204,14 +204,6 @@ std::string make_preamble(const Tensor& t) {
   return out + header;
 }
 
-// A file name next to `path` that no other writer uses.
-std::filesystem::path temporary_name(const std::filesystem::path& path) {
-  static std::atomic<std::uint64_t> counter{0};
-  const auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  const std::uint64_t tag = now * 0x9e3779b97f4a7c15ULL + counter.fetch_add(1);
-  return path.parent_path() / fmt::format(".{}.{:016x}.tmp", path.filename().string(), tag);
-}
-
 }  // namespace
 
 void save_npy(const std::filesystem::path& path, const Tensor& t) {
@@ -221,45 +213,14 @@ void save_npy(const std::filesystem::path& path, const Tensor& t) {
   const auto count = static_cast<std::size_t>(c.numel());
   const std::size_t size = itemsize(c.dtype());
 
-  std::filesystem::path tmp;
-  File file;
-  int open_error = 0;
-  for (int attempt = 0; attempt < 16 && !file; ++attempt) {
-    tmp = temporary_name(path);
-    file.reset(std::fopen(tmp.c_str(), "wbx"));  // "x": fail rather than reuse an existing file
-    open_error = file ? 0 : errno;
-    if (open_error != 0 && open_error != EEXIST) break;
+  std::string bytes = preamble;
+  bytes.resize(preamble.size() + count * size);
+  if (count > 0) {
+    char* data = bytes.data() + preamble.size();
+    std::memcpy(data, c.raw_data(), count * size);
+    if constexpr (std::endian::native != std::endian::little) to_or_from_little_endian(data, count, size);
   }
-  if (!file) io_fail("save_npy", path, "cannot create a temporary file next to it: {}", errno_text(open_error));
-
-  bool ok = std::fwrite(preamble.data(), 1, preamble.size(), file.get()) == preamble.size();
-  if (ok && count > 0) {
-    if constexpr (std::endian::native == std::endian::little) {
-      ok = std::fwrite(c.raw_data(), size, count, file.get()) == count;
-    } else {
-      std::vector<unsigned char> bytes(count * size);
-      std::memcpy(bytes.data(), c.raw_data(), bytes.size());
-      to_or_from_little_endian(bytes.data(), count, size);
-      ok = std::fwrite(bytes.data(), size, count, file.get()) == count;
-    }
-  }
-  int error = ok ? 0 : errno;
-  if (std::fclose(file.release()) != 0 && ok) {  // buffered data is flushed here
-    ok = false;
-    error = errno;
-  }
-  if (!ok) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    io_fail("save_npy", path, "write failed: {}", errno_text(error));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    io_fail("save_npy", path, "cannot move the finished file into place: {}", ec.message());
-  }
+  write_file_atomically(path.string(), bytes, "save_npy");
 }
 
 Tensor load_npy(const std::filesystem::path& path) {

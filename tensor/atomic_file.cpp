@@ -1,4 +1,4 @@
-#include "nn/atomic_file.hpp"
+#include "tensor/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstdint>
@@ -15,7 +15,7 @@
 
 #include "tensor/error.hpp"
 
-namespace tg::nn {
+namespace tg {
 
 namespace {
 
@@ -89,4 +89,4 @@ void write_file_atomically(const std::string& path, std::string_view bytes, std:
   }
 }
 
-}  // namespace tg::nn
+}  // namespace tg

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace tg::nn {
+namespace tg {
 
 // Writes `bytes` to a temporary file of a unique name next to `path` (so concurrent writers
 // never share one), flushes it to disk, renames it over `path` (atomic on POSIX) and
@@ -14,4 +14,4 @@ namespace tg::nn {
 // A process killed mid-write can leave a stray "<path>.tmp.*" file, never a partial `path`.
 void write_file_atomically(const std::string& path, std::string_view bytes, std::string_view what);
 
-}  // namespace tg::nn
+}  // namespace tg
