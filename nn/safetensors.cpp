@@ -11,11 +11,11 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
-#include "tensor/atomic_file.hpp"
 #include "nn/json.hpp"
+#include "tensor/atomic_file.hpp"
 #include "tensor/checked_math.hpp"
 
-namespace tg {
+namespace tg::nn {
 
 static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
 
@@ -211,4 +211,4 @@ SafetensorsContents load_safetensors(const std::string& path) {
   return decode_safetensors(bytes, path);
 }
 
-}  // namespace tg
+}  // namespace tg::nn

@@ -198,9 +198,13 @@ Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, s
   check_shape(shape, "as_strided");
   const auto capacity = static_cast<std::int64_t>(t.impl().storage->nbytes() / itemsize(t.dtype()));
   // The lowest and highest element the view reaches; an overflow in between reaches outside
-  // any storage. An empty view reaches nothing, but its offset must still be a valid position.
+  // any storage. An empty view reaches nothing: any offset will do (a slice past the end of
+  // an empty storage, say), and it is kept at 0 so that no pointer is ever formed past the
+  // storage's end.
+  const bool empty = numel(shape) == 0;
+  if (empty) offset = 0;
   bool inside = offset >= 0 && offset <= capacity;
-  if (inside && numel(shape) > 0) {
+  if (inside && !empty) {
     std::int64_t lo = offset;
     std::int64_t hi = offset;
     for (std::size_t d = 0; d < shape.size() && inside; ++d) {

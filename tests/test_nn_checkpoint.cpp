@@ -32,16 +32,6 @@ std::vector<std::vector<double>> snapshot(const Module& m) {
   return out;
 }
 
-template <class E>
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace
 
 TEST_CASE("nn json: parse, dump and strictness") {
@@ -137,7 +127,7 @@ TEST_CASE("nn checkpoint: every mismatch is reported and the model is left untou
   save_safetensors(dir.file("bad.safetensors"), state);
   Small b;
   const auto before = snapshot(b);
-  const std::string msg = error_of<ValueError>([&] { load_module(b, dir.file("bad.safetensors")); });
+  const std::string msg = nn_test::error_of<ValueError>([&] { load_module(b, dir.file("bad.safetensors")); });
   CHECK(msg.find("4 mismatch") != std::string::npos);
   CHECK(msg.find("missing 'conv.weight'") != std::string::npos);
   CHECK(msg.find("'fc.weight': model has float64 [3, 4], file has float64 [5, 4]") != std::string::npos);
@@ -158,7 +148,7 @@ TEST_CASE("nn checkpoint: corrupted and truncated files are rejected, model unto
   const auto before = snapshot(b);
   auto rejects = [&](const std::string& bytes, const std::string& expect) {
     nn_test::write_bytes(path, bytes);
-    const std::string msg = error_of<IOError>([&] { load_module(b, path); });
+    const std::string msg = nn_test::error_of<IOError>([&] { load_module(b, path); });
     CHECK_MESSAGE(msg.find(expect) != std::string::npos, msg);
     CHECK_MESSAGE(msg.find(path) != std::string::npos, msg);
     CHECK(snapshot(b) == before);

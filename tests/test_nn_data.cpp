@@ -13,15 +13,6 @@ using namespace tg::nn;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const IOError& e) {
-    return e.what();
-  }
-  return "(no IOError)";
-}
-
 // A tiny MNIST-format directory: n images of 2x3 with pixel (i, k) = 10 i + k, labels i % 3.
 void write_mnist(const nn_test::TempDir& dir, std::int64_t n, bool gzip, std::int64_t label_count = -1) {
   IdxArray images{{n, 2, 3}, {}};
@@ -60,7 +51,7 @@ TEST_CASE("nn idx: bad files name the file and the problem") {
   auto check_bad = [&](const std::string& bytes, const std::string& expect) {
     const std::string path = dir.file("bad.idx");
     nn_test::write_bytes(path, bytes);
-    const std::string msg = error_of([&] { read_idx(path); });
+    const std::string msg = nn_test::error_of<IOError>([&] { read_idx(path); });
     CHECK_MESSAGE(msg.find(expect) != std::string::npos, msg);
     CHECK_MESSAGE(msg.find(path) != std::string::npos, msg);
   };
@@ -76,9 +67,9 @@ TEST_CASE("nn idx: bad files name the file and the problem") {
   write_idx(dir.file("g.gz"), IdxArray{{1000}, std::vector<std::uint8_t>(1000, 7)}, true);
   const std::string gz = nn_test::read_bytes(dir.file("g.gz"));
   nn_test::write_bytes(dir.file("cut.gz"), gz.substr(0, gz.size() / 2));
-  const std::string msg = error_of([&] { read_idx(dir.file("cut.gz")); });
+  const std::string msg = nn_test::error_of<IOError>([&] { read_idx(dir.file("cut.gz")); });
   CHECK_MESSAGE(msg.find("cut.gz") != std::string::npos, msg);
-  CHECK(error_of([&] { read_idx(dir.file("nope.idx")); }).find("cannot open") != std::string::npos);
+  CHECK(nn_test::error_of<IOError>([&] { read_idx(dir.file("nope.idx")); }).find("cannot open") != std::string::npos);
 }
 
 TEST_CASE("nn mnist: loads images scaled to (0, 1) and int64 labels") {
@@ -96,15 +87,15 @@ TEST_CASE("nn mnist: loads images scaled to (0, 1) and int64 labels") {
 TEST_CASE("nn mnist: inconsistent or missing files are explained") {
   nn_test::TempDir dir;
   write_mnist(dir, 4, false);
-  CHECK(error_of([&] { load_mnist(dir.str(), {.num_classes = 2}); })
+  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir.str(), {.num_classes = 2}); })
             .find("label 2 of sample 2 is out of range [0, 2)") != std::string::npos);
   nn_test::TempDir dir2;
   write_mnist(dir2, 4, false, 3);
-  CHECK(error_of([&] { load_mnist(dir2.str()); }).find("holds 4 images but") != std::string::npos);
-  const std::string missing = error_of([&] { load_mnist(dir.file("no-such-dir")); });
+  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir2.str()); }).find("holds 4 images but") != std::string::npos);
+  const std::string missing = nn_test::error_of<IOError>([&] { load_mnist(dir.file("no-such-dir")); });
   CHECK(missing.find("apt-get install dataset-fashion-mnist") != std::string::npos);
   CHECK(missing.find("no-such-dir") != std::string::npos);
-  CHECK(error_of([&] { load_mnist(dir.str(), {.train = false}); }).find("t10k-images-idx3-ubyte") != std::string::npos);
+  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir.str(), {.train = false}); }).find("t10k-images-idx3-ubyte") != std::string::npos);
 }
 
 TEST_CASE("nn mnist: the data directory follows TAPEGRAD_DATA_DIR") {

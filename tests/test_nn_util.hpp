@@ -1,10 +1,12 @@
-// Helpers shared by the nn tests: a fresh temporary directory and raw file access.
+// Helpers shared by the nn tests: a fresh temporary directory, raw file access, error
+// messages and peak memory.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
@@ -12,6 +14,17 @@
 #include <unistd.h>
 
 namespace nn_test {
+
+// The message of the E that f throws, or "(no error)": for checks on what a message says.
+template <class E>
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 // The process's peak resident memory so far, in bytes (a reader that trusts a size in a
 // file shows here: it allocates, and zero-fills, what the header claims).

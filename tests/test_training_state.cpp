@@ -39,16 +39,6 @@ std::vector<double> values(const Module& m) {
   return out;
 }
 
-template <class E>
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 }  // namespace
 
 TEST_CASE("a training state resumes bit for bit: weights, optimizer, progress, random streams") {
@@ -90,17 +80,17 @@ TEST_CASE("load_training_state rejects files that are not a training state, or d
   const std::vector<double> before = values(net);
 
   // The old two-file checkpoint: no way to know the two files belong together.
-  std::string msg = error_of<ValueError>([&] { load_training_state(dir.file("model.safetensors"), net, sgd); });
+  std::string msg = nn_test::error_of<ValueError>([&] { load_training_state(dir.file("model.safetensors"), net, sgd); });
   CHECK(msg.find("not a training state") != std::string::npos);
   // Another optimizer kind.
   Adam adam(net.parameters());
-  msg = error_of<ValueError>([&] { load_training_state(dir.file("state.safetensors"), net, adam); });
+  msg = nn_test::error_of<ValueError>([&] { load_training_state(dir.file("state.safetensors"), net, adam); });
   CHECK(msg.find("holds SGD state, not Adam") != std::string::npos);
   // Another model shape: nothing of the optimizer or the model is touched.
   Net wide(7);
   SGD sgd_wide(wide.parameters(), {.lr = 0.3, .momentum = 0.9});
   const std::vector<double> wide_before = values(wide);
-  msg = error_of<ValueError>([&] { load_training_state(dir.file("state.safetensors"), wide, sgd_wide); });
+  msg = nn_test::error_of<ValueError>([&] { load_training_state(dir.file("state.safetensors"), wide, sgd_wide); });
   CHECK(msg.find("'fc.weight': model has float64 [7, 4], file has float64 [6, 4]") != std::string::npos);
   CHECK(values(wide) == wide_before);
   CHECK(sgd_wide.lr() == 0.3);

@@ -281,7 +281,8 @@ OpDef huber_op(bool saves_intermediate) {
       },
       .samples = [] {
         Generator gen(samples::kSeed);
-        return std::vector<OpSample>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}}};
+        return std::vector<OpSample>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}},
+                                     {"[0] (empty)", {samples::arg({0}, gen)}, {}}};
       },
   };
 }

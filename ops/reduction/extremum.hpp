@@ -8,6 +8,8 @@
 
 #include "ops/kernels/reduce.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
 
 namespace tg::detail {
 
@@ -81,6 +83,22 @@ Tensor row_mask(const Shape& input_shape, const std::vector<std::int64_t>& dims,
                  });
   });
   return unpermute_rows(mask, input_shape, dims);
+}
+
+// The zero-size samples of max and amax: an empty block has no maximum (PyTorch refuses
+// too), while other dims may be empty.
+inline std::vector<OpSample> empty_extremum_samples(Generator& gen) {
+  std::vector<OpSample> out;
+  out.push_back({"[3, 0] dim 0 (empty result)", {samples::distinct_arg({3, 0}, gen)}, ReduceAttrs{{0}, false}});
+  out.push_back({.label = "[0, 3] dim 0 (rejected: empty block)",
+                 .inputs = {samples::distinct_arg({0, 3}, gen)},
+                 .attrs = ReduceAttrs{{0}, false},
+                 .rejects = &typeid(ValueError)});
+  out.push_back({.label = "[0, 3] all dims (rejected: empty block)",
+                 .inputs = {samples::distinct_arg({0, 3}, gen)},
+                 .attrs = ReduceAttrs{{}, false},
+                 .rejects = &typeid(ValueError)});
+  return out;
 }
 
 }  // namespace tg::detail

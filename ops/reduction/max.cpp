@@ -42,23 +42,15 @@ OpDef make_max_op() {
         Generator gen(samples::kSeed + 12);
         Tensor base = samples::distinct_arg({4, 3, 2}, gen);
         Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        std::vector<OpSample> out{
             {"all dims", {samples::distinct_arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
             {"dim 1", {samples::distinct_arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
             {"dims {0, -1} keepdim", {samples::distinct_arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
             {"non-contiguous dims {0, 2}", {strided}, detail::ReduceAttrs{{0, 2}, false}},
             {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
-            // An empty block has no maximum (PyTorch refuses too); other dims may be empty.
-            {"[3, 0] dim 0 (empty result)", {samples::distinct_arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, false}},
-            {.label = "[0, 3] dim 0 (rejected: empty block)",
-             .inputs = {samples::distinct_arg({0, 3}, gen)},
-             .attrs = detail::ReduceAttrs{{0}, false},
-             .rejects = &typeid(ValueError)},
-            {.label = "[0, 3] all dims (rejected: empty block)",
-             .inputs = {samples::distinct_arg({0, 3}, gen)},
-             .attrs = detail::ReduceAttrs{{}, false},
-             .rejects = &typeid(ValueError)},
         };
+        for (OpSample& s : detail::empty_extremum_samples(gen)) out.push_back(std::move(s));
+        return out;
       },
       .summary = "max over dims (empty = all), keepdim; gradient to the first maximum",
   };
