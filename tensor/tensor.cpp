@@ -15,6 +15,7 @@ TensorImpl& Tensor::impl() const {
 std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element to be out of order (strides of a 0 dim are arbitrary)
   const auto& sh = shape();
   const auto& st = strides();
   std::int64_t expected = 1;

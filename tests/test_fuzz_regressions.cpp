@@ -10,6 +10,7 @@
 
 #include "nn/idx.hpp"
 #include "nn/safetensors.hpp"
+#include "tensor/npy.hpp"
 #include "test_nn_util.hpp"
 
 using namespace tg::nn;
@@ -75,4 +76,15 @@ TEST_CASE("fuzz regression: an IDX header claiming more data than the file holds
   CHECK_THROWS_WITH_AS(read_idx(TAPEGRAD_FUZZ_REGRESSIONS "/idx/huge_dim_allocated_before_data.idx"),
                        doctest::Contains("truncated"), tg::IOError);
   CHECK(nn_test::peak_rss() - before < (std::int64_t{16} << 20));
+}
+
+TEST_CASE("fuzz regression: an empty .npy array of shape (0, 0) is contiguous") {
+  // Strides of a zero dim count it as 1 (as PyTorch's do), which is_contiguous took for a
+  // transposed layout; an empty tensor has no element to be out of order.
+  const tg::Tensor t = tg::load_npy(TAPEGRAD_FUZZ_REGRESSIONS "/npy/zero_by_zero_not_contiguous.npy");
+  CHECK(t.shape() == tg::Shape{0, 0});
+  CHECK(t.is_contiguous());
+  CHECK(tg::zeros({3, 0, 2}).is_contiguous());
+  CHECK(tg::zeros({0, 4}).transpose(0, 1).is_contiguous());
+  CHECK_FALSE(tg::zeros({2, 3}).transpose(0, 1).is_contiguous());  // a non-empty transpose still is not
 }

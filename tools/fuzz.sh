@@ -5,11 +5,15 @@
 # never written), after replaying past findings (fuzz/regressions/<target>). Fails if any
 # target reports a finding; inputs that fail are kept in build/fuzz/findings/. See
 # docs/fuzzing.md.
-# Usage: tools/fuzz.sh [seconds-per-target]   (default 30)
+# Usage: tools/fuzz.sh [seconds-per-target [seed]]   (default 30 s, a random seed)
+# tools/test.sh passes a fixed seed, so that a CI run explores the same inputs each time and
+# fails for a change in the code, not for the luck of the draw; run it longer with random
+# seeds to look for new findings.
 set -euo pipefail
 seconds="${1:-30}"
-if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
-  echo "usage: tools/fuzz.sh [seconds-per-target]" >&2
+seed="${2:-0}"  # libFuzzer: 0 picks a random seed
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)) || ! [[ "$seed" =~ ^[0-9]+$ ]]; then
+  echo "usage: tools/fuzz.sh [seconds-per-target [seed]]" >&2
   exit 2
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,7 +43,7 @@ for target in npy safetensors json idx; do
   corpora=("$work/$target")
   if [[ -d "fuzz/regressions/$target" ]]; then corpora+=("fuzz/regressions/$target"); fi
   status=0
-  "$build/fuzz/fuzz_$target" "${limits[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+  "$build/fuzz/fuzz_$target" "${limits[@]}" -max_total_time="$seconds" -seed="$seed" -print_final_stats=1 \
     -dict="fuzz/dict/$target.dict" -artifact_prefix="$findings/$target-" "${corpora[@]}" > "$log" 2>&1 || status=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   if ((status != 0)); then

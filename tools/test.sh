@@ -3,7 +3,8 @@
 # warnings as errors, and under AddressSanitizer + UndefinedBehaviorSanitizer — and runs
 # every test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512,
 # avx2, portable): a user's CPU may pick a path this host would not pick by itself. Then it
-# fuzzes the file readers for 30 s each under clang's libFuzzer (tools/fuzz.sh).
+# fuzzes the file readers for 30 s each, from a fixed seed, under clang's libFuzzer
+# (tools/fuzz.sh).
 # Usage: tools/test.sh [release|sanitize|fuzz]... (default: all three)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,7 +24,7 @@ for kind in "${builds[@]}"; do
   case "$kind" in
     release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
     sanitize) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON) ;;
-    fuzz) tools/fuzz.sh 30; continue ;;
+    fuzz) tools/fuzz.sh 30 1; continue ;;
     *) echo "usage: tools/test.sh [release|sanitize|fuzz]..." >&2; exit 2 ;;
   esac
   echo "=== tapegrad tests: $kind build"
