@@ -3,16 +3,16 @@
 # warnings as errors, and under AddressSanitizer + UndefinedBehaviorSanitizer — and runs
 # every test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512,
 # avx2, portable): a user's CPU may pick a path this host would not pick by itself. Then it
-# fuzzes the file readers for 30 s each, from a fixed seed, under clang's libFuzzer
-# (tools/fuzz.sh).
-# Usage: tools/test.sh [release|sanitize|fuzz]... (default: all three)
+# builds with clang as well (warnings as errors) and runs the suite there once, and fuzzes
+# the file readers for 30 s each, from a fixed seed, under clang's libFuzzer (tools/fuzz.sh).
+# Usage: tools/test.sh [release|sanitize|clang|fuzz]... (default: all four)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 tools/install_deps.sh
 jobs="$(nproc)"
 builds=("$@")
-if ((${#builds[@]} == 0)); then builds=(release sanitize fuzz); fi
+if ((${#builds[@]} == 0)); then builds=(release sanitize clang fuzz); fi
 
 # The kernel paths this CPU can run, widest first (the same test the library makes at run time).
 simd_paths=()
@@ -24,13 +24,18 @@ for kind in "${builds[@]}"; do
   case "$kind" in
     release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
     sanitize) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON) ;;
+    clang)
+      tools/install_deps.sh clang-16
+      flags=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16 -DTAPEGRAD_BUILD_EXAMPLES=OFF) ;;
     fuzz) tools/fuzz.sh 30 1; continue ;;
-    *) echo "usage: tools/test.sh [release|sanitize|fuzz]..." >&2; exit 2 ;;
+    *) echo "usage: tools/test.sh [release|sanitize|clang|fuzz]..." >&2; exit 2 ;;
   esac
   echo "=== tapegrad tests: $kind build"
   cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON "${flags[@]}" > /dev/null
   cmake --build "build/$kind" -j "$jobs"
-  for path in "${simd_paths[@]}"; do
+  paths=("${simd_paths[@]}")
+  if [[ "$kind" == clang ]]; then paths=("${simd_paths[0]}"); fi  # the compiler is under test, not the paths
+  for path in "${paths[@]}"; do
     echo "=== tapegrad tests: $kind build, TAPEGRAD_SIMD=$path"
     TAPEGRAD_SIMD="$path" ctest --test-dir "build/$kind" -j "$jobs" --output-on-failure
   done
