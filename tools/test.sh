@@ -20,6 +20,9 @@ if grep -qw avx512f /proc/cpuinfo; then simd_paths+=(avx512); fi
 if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then simd_paths+=(avx2); fi
 simd_paths+=(portable)
 
+passed=0  # tests run and passed, over every build and path, for the closing line
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 for kind in "${builds[@]}"; do
   case "$kind" in
     release) flags=(-DCMAKE_BUILD_TYPE=Release) ;;
@@ -37,6 +40,9 @@ for kind in "${builds[@]}"; do
   if [[ "$kind" == clang ]]; then paths=("${simd_paths[0]}"); fi  # the compiler is under test, not the paths
   for path in "${paths[@]}"; do
     echo "=== tapegrad tests: $kind build, TAPEGRAD_SIMD=$path"
-    TAPEGRAD_SIMD="$path" ctest --test-dir "build/$kind" -j "$jobs" --output-on-failure
+    TAPEGRAD_SIMD="$path" ctest --test-dir "build/$kind" -j "$jobs" --output-on-failure | tee "$log"
+    count="$(sed -n 's/^100% tests passed, 0 tests failed out of \([0-9]*\)$/\1/p' "$log")"
+    passed=$((passed + ${count:-0}))
   done
 done
+echo "tapegrad: $passed passed, 0 failed"
