@@ -1,5 +1,7 @@
 // Results do not depend on the thread count: every op below runs on tensors large enough to
 // be split across threads, once with 1 thread and once with 2, and must give the same bits.
+// (test_op_sweeps.cpp runs every registered op's samples on 1 and 2 threads; the samples are
+// small, so the kernels' parallel splits are exercised here, on sizes that reach them.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
