@@ -9,6 +9,7 @@ void register_reduction_ops(OpRegistry& registry);
 void register_shape_ops(OpRegistry& registry);
 void register_linalg_ops(OpRegistry& registry);
 void register_conv_ops(OpRegistry& registry);
+void register_loss_ops(OpRegistry& registry);
 
 void register_builtin_ops(OpRegistry& registry) {
   register_elementwise_ops(registry);
@@ -16,6 +17,7 @@ void register_builtin_ops(OpRegistry& registry) {
   register_shape_ops(registry);
   register_linalg_ops(registry);
   register_conv_ops(registry);
+  register_loss_ops(registry);
 }
 
 }  // namespace tg

@@ -2,11 +2,26 @@
 // [floor(i*H/Ho), ceil((i+1)*H/Ho)) and the columns likewise. Linear in x:
 // dx = adaptive_avg_pool2d_backward(dy) spreads dy / window size over each window; the
 // gradient of that map is adaptive_avg_pool2d again.
+// Reference: A_h x A_w^T by matmul, A the (constant) matrices averaging each axis's windows.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/linalg.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor adaptive_avg_pool_composition(std::span<const Tensor> in, const Pair2& out) {
+  const Tensor& x = in[0];
+  const Tensor rows = compose::adaptive_average_matrix(x.size(2), out.h, x.dtype());  // [Ho, H]
+  const Tensor cols = compose::adaptive_average_matrix(x.size(3), out.w, x.dtype());  // [Wo, W]
+  return matmul(matmul(rows, x), transpose(cols, 0, 1));
+}
+
+}  // namespace
 
 OpDef make_adaptive_avg_pool2d_op() {
   return {
@@ -28,6 +43,7 @@ OpDef make_adaptive_avg_pool2d_op() {
         const Shape& xs = ctx.input_shape(0);
         return {detail::adaptive_avg_pool2d_backward(g, {xs[2], xs[3]})};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return adaptive_avg_pool_composition(in, std::any_cast<const Pair2&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 360);
         return std::vector<OpSample>{

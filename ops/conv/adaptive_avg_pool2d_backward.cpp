@@ -1,11 +1,26 @@
 // adaptive_avg_pool2d_backward: adaptive_avg_pool2d's input gradient, spreading each
 // g[i, j] / (window size) over its window. It is the transpose of adaptive_avg_pool2d, so
 // its own gradient is adaptive_avg_pool2d(G) to g's size.
+// Reference: A_h^T g A_w by matmul, A the (constant) matrices averaging each axis's windows.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/linalg.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor adaptive_avg_pool_backward_composition(std::span<const Tensor> in, const Pair2& input_size) {
+  const Tensor& g = in[0];
+  const Tensor rows = compose::adaptive_average_matrix(input_size.h, g.size(2), g.dtype());  // [Ho, H]
+  const Tensor cols = compose::adaptive_average_matrix(input_size.w, g.size(3), g.dtype());  // [Wo, W]
+  return matmul(matmul(transpose(rows, 0, 1), g), cols);
+}
+
+}  // namespace
 
 OpDef make_adaptive_avg_pool2d_backward_op() {
   return {
@@ -29,6 +44,7 @@ OpDef make_adaptive_avg_pool2d_backward_op() {
         const Shape& gs = ctx.input_shape(0);
         return {adaptive_avg_pool2d(grad, {gs[2], gs[3]})};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return adaptive_avg_pool_backward_composition(in, std::any_cast<const Pair2&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 361);
         return std::vector<OpSample>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},

@@ -2,13 +2,27 @@
 // clipped to the padded input (count_include_pad) or the number of input elements in it.
 // Linear in x: dx = avg_pool2d_backward(dy), each input element receiving dy / divisor from
 // every window that contains it; the gradient of that map is avg_pool2d again.
+// Reference: the sum of the window taps (strided slices of the zero-padded x) divided by
+// the same taps summed over a mask of what counts (compose::window_counts).
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
 
 namespace {
+
+Tensor avg_pool_composition(std::span<const Tensor> in, const Pool2dOptions& o) {
+  const Tensor& x = in[0];
+  const kernels::PoolGeometry g = detail::pool2d_geometry("avg_pool2d reference", x, o, /*allow_dilation=*/false);
+  const compose::Windows win = compose::pool_windows({g.in_h, g.in_w}, o, {g.out_h, g.out_w});
+  const Tensor window_sums = sum(stack(compose::taps(compose::pad_for(x, win), win), 4), {4});
+  return window_sums / compose::window_counts({g.in_h, g.in_w}, win, g.count_include_pad, x.dtype());
+}
 
 std::vector<OpSample> avg_pool_samples() {
   Generator gen(samples::kSeed + 350);
@@ -45,6 +59,7 @@ OpDef make_avg_pool2d_op() {
         const Shape& xs = ctx.input_shape(0);
         return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, ctx.attrs<Pool2dOptions>())};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return avg_pool_composition(in, std::any_cast<const Pool2dOptions&>(a)); },
       .samples = avg_pool_samples,
       .summary = "2-D average pooling (count_include_pad, ceil_mode)",
   };

@@ -1,11 +1,29 @@
 // avg_pool2d_backward: avg_pool2d's input gradient, dx[r, q] = sum over the windows w that
 // contain (r, q) of g[w] / divisor(w). It is the adjoint (transpose) of avg_pool2d, so its
 // own gradient is avg_pool2d(G) with the same options.
+// Reference: g / divisor (compose::window_counts) placed at every tap's strided positions
+// of a zero padded input (dilate, pad) and summed, the padding then cropped.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor avg_pool_backward_composition(std::span<const Tensor> in, const detail::PoolGradAttrs& a) {
+  const Tensor& grad = in[0];
+  const Shape xs{grad.size(0), grad.size(1), a.input_size.h, a.input_size.w};
+  const kernels::PoolGeometry g = detail::pool2d_geometry_from_shape("avg_pool2d_backward reference", xs, a.options, false);
+  const compose::Windows win = compose::pool_windows({g.in_h, g.in_w}, a.options, {g.out_h, g.out_w});
+  const Tensor share = grad / compose::window_counts(a.input_size, win, g.count_include_pad, grad.dtype());
+  const Pair2 padded{g.in_h + win.pad_begin.h + win.pad_end.h, g.in_w + win.pad_begin.w + win.pad_end.w};
+  return compose::crop_for(compose::taps_adjoint(share, win, padded), win);
+}
+
+}  // namespace
 
 OpDef make_avg_pool2d_backward_op() {
   return {
@@ -31,6 +49,7 @@ OpDef make_avg_pool2d_backward_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& grad) -> std::vector<Tensor> {
         return {avg_pool2d(grad, ctx.attrs<detail::PoolGradAttrs>().options)};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return avg_pool_backward_composition(in, std::any_cast<const detail::PoolGradAttrs&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 351);
         const Pool2dOptions o{.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false};

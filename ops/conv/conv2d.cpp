@@ -8,6 +8,7 @@
 //                                   summed over the batch;
 //   db = sum of dy over n, i, j     one bias per filter, shared by every position.
 // Reference: the same function from pad, strided slice, stack, reshape, matmul and cat.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
@@ -55,23 +56,14 @@ std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy
 
 // conv2d from elementary ops: gather every kernel tap (u, v) as a strided slice of the padded
 // input, stack the taps into columns, and multiply by the flattened kernel of each group.
-Tensor conv2d_composition(std::span<const Tensor> in, const std::any& attrs) {
+Tensor conv2d_composition(std::span<const Tensor> in, const Conv2dOptions& o) {
   const Tensor& x = in[0];
   const Tensor& w = in[1];
   const Tensor& b = in[2];
-  const auto& o = std::any_cast<const Conv2dOptions&>(attrs);
   const kernels::ConvLoopGeometry g = detail::conv2d_geometry("conv2d reference", x, w, b, o);
-  const Tensor xp = pad(x, {g.pad_left, g.pad_left, g.pad_top, g.pad_top});
-  std::vector<Tensor> taps;
-  for (std::int64_t u = 0; u < g.kernel_h; ++u) {
-    for (std::int64_t v = 0; v < g.kernel_w; ++v) {
-      const std::int64_t r0 = u * g.dilation_h;
-      const std::int64_t q0 = v * g.dilation_w;
-      const Tensor rows = slice(xp, 2, r0, r0 + (g.out_h - 1) * g.stride_h + 1, g.stride_h);
-      taps.push_back(slice(rows, 3, q0, q0 + (g.out_w - 1) * g.stride_w + 1, g.stride_w));  // [N, C, Ho, Wo]
-    }
-  }
-  const Tensor cols = stack(taps, 2);  // [N, C_in, kH*kW, Ho, Wo]
+  const compose::Windows win = compose::windows({g.in_h, g.in_w}, {g.kernel_h, g.kernel_w}, {g.stride_h, g.stride_w},
+                                                {g.pad_top, g.pad_left}, {g.dilation_h, g.dilation_w}, {g.out_h, g.out_w});
+  const Tensor cols = stack(compose::taps(compose::pad_for(x, win), win), 2);  // [N, C_in, kH*kW, Ho, Wo]
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kk = g.kernel_h * g.kernel_w;
@@ -116,7 +108,7 @@ OpDef make_conv2d_op() {
       .arity = 3,
       .forward = conv2d_forward,
       .backward = conv2d_backward,
-      .reference = conv2d_composition,
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return conv2d_composition(in, std::any_cast<const Conv2dOptions&>(a)); },
       .samples = conv2d_samples,
       .summary = "2-D cross-correlation, NCHW (stride, padding, dilation, groups)",
   };

@@ -5,6 +5,9 @@
 // incoming gradient G of dx:
 //   d dy = conv2d(G, w)              (the adjoint of the adjoint)
 //   d w  = conv2d_weight_grad(G, dy) (<input_grad(dy, w), G> = <conv2d(G, w), dy>)
+// Reference: the ROT180 rule spelled out with ops: dy dilated (pad of an inserted dim,
+// reshape, slice), padded, and conv2d with the flipped, per-group permuted kernel.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -49,6 +52,10 @@ std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor
   };
 }
 
+Tensor input_grad_composition(std::span<const Tensor> in, const detail::ConvGradAttrs& a) {
+  return compose::rot180_input_grad(in[0], in[1], a.size, a.options);
+}
+
 std::vector<OpSample> input_grad_samples() {
   Generator gen(samples::kSeed + 310);
   auto sample = [&](std::string label, Shape dys, Shape ws, Pair2 size, Conv2dOptions o) {
@@ -77,6 +84,7 @@ OpDef make_conv2d_input_grad_op() {
       .arity = 2,
       .forward = input_grad_forward,
       .backward = input_grad_backward,
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return input_grad_composition(in, std::any_cast<const detail::ConvGradAttrs&>(a)); },
       .samples = input_grad_samples,
       .summary = "conv2d's input gradient: dilated dy (*) rot180(w), channels swapped",
   };

@@ -4,9 +4,15 @@
 // over the batch. Bilinear in (x, dy); for an incoming gradient G of dw:
 //   d x  = conv2d_input_grad(dy, G)  (<weight_grad(x, dy), G> = <conv2d(x, G), dy> = <x, input_grad(dy, G)>)
 //   d dy = conv2d(x, G)
+// Reference: the windows of the padded x as strided slices (one per tap), and per group a
+// matmul of dy with those columns, summed over the batch.
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/linalg.hpp"
+#include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
 
@@ -50,6 +56,27 @@ std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tenso
   };
 }
 
+Tensor weight_grad_composition(std::span<const Tensor> in, const detail::ConvGradAttrs& a) {
+  const Tensor& x = in[0];
+  const Tensor& dy = in[1];
+  const std::int64_t batch = x.size(0);
+  const std::int64_t cin_g = x.size(1) / a.options.groups;
+  const std::int64_t cout_g = dy.size(1) / a.options.groups;
+  const Pair2 out{dy.size(2), dy.size(3)};
+  const compose::Windows win =
+      compose::windows({x.size(2), x.size(3)}, a.size, a.options.stride, a.options.padding, a.options.dilation, out);
+  const Tensor cols = stack(compose::taps(compose::pad_for(x, win), win), 2);  // [N, C_in, kH*kW, Ho, Wo]
+  const std::int64_t kk = a.size.h * a.size.w;
+  std::vector<Tensor> per_group;
+  for (std::int64_t grp = 0; grp < a.options.groups; ++grp) {
+    const Tensor cols_g = reshape(slice(cols, 1, grp * cin_g, (grp + 1) * cin_g), {batch, cin_g * kk, out.h * out.w});
+    const Tensor dy_g = reshape(slice(dy, 1, grp * cout_g, (grp + 1) * cout_g), {batch, cout_g, out.h * out.w});
+    // dw_g[k, (c, u, v)] = sum over n and (i, j) of dy_g[n, k, (i, j)] * cols_g[n, (c, u, v), (i, j)]
+    per_group.push_back(reshape(sum(matmul(dy_g, transpose(cols_g, 1, 2)), {0}), {cout_g, cin_g, a.size.h, a.size.w}));
+  }
+  return cat(per_group, 0);
+}
+
 std::vector<OpSample> weight_grad_samples() {
   Generator gen(samples::kSeed + 320);
   auto sample = [&](std::string label, Shape xs, Shape dys, Pair2 size, Conv2dOptions o) {
@@ -81,6 +108,7 @@ OpDef make_conv2d_weight_grad_op() {
       .arity = 2,
       .forward = weight_grad_forward,
       .backward = weight_grad_backward,
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return weight_grad_composition(in, std::any_cast<const detail::ConvGradAttrs&>(a)); },
       .samples = weight_grad_samples,
       .summary = "conv2d's weight gradient: padded x (*) dilated dy, summed over the batch",
   };

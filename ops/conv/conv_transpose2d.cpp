@@ -7,9 +7,14 @@
 // output_padding may reach max(stride, dilation) - 1, as in PyTorch. Past the stride, y has
 // rows conv2d would map to inputs x does not have: x is extended by zero rows (and columns)
 // to the size of that conv2d's output, and dx cropped back to x's size.
+// Reference: the ROT180 rule spelled out with ops (x dilated by the stride, padded by
+// d(k-1) - p before and d(k-1) - p + output_padding after, conv2d with the flipped,
+// per-group permuted kernel), plus the bias; it needs no extension of x.
 #include <algorithm>
 
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -126,6 +131,18 @@ std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor&
   };
 }
 
+Tensor transpose_composition(std::span<const Tensor> in, const ConvTranspose2dOptions& o) {
+  const Tensor& x = in[0];
+  const Tensor& w = in[1];
+  const Tensor& b = in[2];
+  const auto out_size = [](std::int64_t in_size, std::int64_t s, std::int64_t p, std::int64_t k, std::int64_t d,
+                           std::int64_t op) { return (in_size - 1) * s - 2 * p + d * (k - 1) + op + 1; };
+  const Pair2 size{out_size(x.size(2), o.stride.h, o.padding.h, w.size(2), o.dilation.h, o.output_padding.h),
+                   out_size(x.size(3), o.stride.w, o.padding.w, w.size(3), o.dilation.w, o.output_padding.w)};
+  const Tensor y = compose::rot180_input_grad(x, w, size, as_conv_options(o));
+  return b.defined() ? y + reshape(b, {1, b.size(0), 1, 1}) : y;
+}
+
 std::vector<OpSample> transpose_samples() {
   Generator gen(samples::kSeed + 330);
   // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_transpose.cpp covers no bias).
@@ -157,6 +174,7 @@ OpDef make_conv_transpose2d_op() {
       .arity = 3,
       .forward = transpose_forward,
       .backward = transpose_backward,
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return transpose_composition(in, std::any_cast<const ConvTranspose2dOptions&>(a)); },
       .samples = transpose_samples,
       .summary = "transposed convolution (conv2d's input-gradient map as a forward op)",
   };

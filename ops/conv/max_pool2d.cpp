@@ -2,9 +2,16 @@
 // The gradient goes to the arg-max only (the first maximum in row-major window order on
 // ties): dx = max_pool2d_scatter(dy, argmax), a linear map in dy whose own gradient is
 // max_pool2d_select (gathering at the same indices), so double backward works.
+// Reference: max over the stacked window taps (strided slices of x padded with -inf),
+// whose gradient also goes to the first maximum in tap order.
+#include <limits>
+
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg {
 
@@ -23,6 +30,13 @@ MaxPoolResult max_pool2d_with_indices(std::string_view op, const Tensor& x, cons
 }  // namespace detail
 
 namespace {
+
+Tensor max_pool_composition(std::span<const Tensor> in, const Pool2dOptions& o) {
+  const kernels::PoolGeometry g = detail::pool2d_geometry("max_pool2d reference", in[0], o, /*allow_dilation=*/true);
+  const compose::Windows win = compose::pool_windows({g.in_h, g.in_w}, o, {g.out_h, g.out_w});
+  const Tensor padded = compose::pad_for(in[0], win, -std::numeric_limits<double>::infinity());
+  return max(stack(compose::taps(padded, win), 4), {4});
+}
 
 std::vector<OpSample> max_pool_samples() {
   Generator gen(samples::kSeed + 340);
@@ -54,6 +68,7 @@ OpDef make_max_pool2d_op() {
         const Shape& xs = ctx.input_shape(0);
         return {detail::max_pool2d_scatter(g, ctx.saved(0), {xs[2], xs[3]})};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return max_pool_composition(in, std::any_cast<const Pool2dOptions&>(a)); },
       .samples = max_pool_samples,
       .summary = "2-D max pooling (gradient to the first arg-max; padding is -inf)",
   };

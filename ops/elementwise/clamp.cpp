@@ -1,11 +1,13 @@
 // clamp: y = min(max(x, lo), hi) with either bound optional (hi wins if lo > hi).
 // dx = g where lo <= x <= hi (bounds included, as PyTorch), 0 outside.
 // An int64 x with a non-integral bound gives float32, like scalar_like.
+// Reference: where(x > hi, hi, where(x < lo, lo, x)) (NaN fails both tests and stays).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
+#include "ops/elementwise.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -35,6 +37,14 @@ T saturate(double v) {
     if (v < static_cast<double>(std::numeric_limits<T>::lowest())) return -std::numeric_limits<T>::infinity();
   }
   return static_cast<T>(v);
+}
+
+Tensor clamp_composition(std::span<const Tensor> in, const ClampAttrs& a) {
+  Tensor y = in[0];
+  // The upper bound applies last, so it wins when lo > hi.
+  if (a.min) y = where(lt(y, scalar_like(y, *a.min)), scalar_like(y, *a.min), y);
+  if (a.max) y = where(gt(y, scalar_like(y, *a.max)), scalar_like(y, *a.max), y);
+  return y;
 }
 
 }  // namespace
@@ -74,6 +84,7 @@ OpDef make_clamp_op() {
         });
         return {g * mask};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return clamp_composition(in, std::any_cast<const ClampAttrs&>(a)); },
       .samples = [] {
         // Distinct values on a 0.1 grid offset by 0.05; bounds on the grid, between values.
         Generator gen(samples::kSeed + 44);

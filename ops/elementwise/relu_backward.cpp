@@ -2,6 +2,7 @@
 // relu's gradient map in one pass over g and y, with no mask tensor in between.
 // Gradients: d/dg is the same map of gg, relu_backward(gg, y); y only selects, so its
 // derivative is zero wherever it exists and none is returned.
+// Reference: where(y > 0, g, 0).
 #include <fmt/format.h>
 
 #include "ops/elementwise.hpp"
@@ -10,6 +11,16 @@
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor relu_backward_composition(std::span<const Tensor> in) {
+  const Tensor& g = in[0];
+  const Tensor& y = in[1];
+  return where(gt(y, scalar_like(y, 0.0)), g, scalar_like(g, 0.0));
+}
+
+}  // namespace
 
 OpDef make_relu_backward_op() {
   return {
@@ -31,6 +42,7 @@ OpDef make_relu_backward_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? relu_backward(gg, ctx.saved(0)) : Tensor(), Tensor()};
       },
+      .reference = [](std::span<const Tensor> in, const std::any&) { return relu_backward_composition(in); },
       .samples =
           [] {
             Generator gen(samples::kSeed + 61);

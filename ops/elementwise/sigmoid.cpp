@@ -1,11 +1,19 @@
 // sigmoid: y = 1 / (1 + e^-x).  dx = g * y * (1 - y) (the saved output).
+// Reference: 1 / (1 + exp(-x)) with ops (the samples stay where e^-x cannot overflow).
 #include <cmath>
 
+#include "ops/elementwise.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor sigmoid_composition(std::span<const Tensor> in) { return 1.0 / (1.0 + exp(-in[0])); }
+
+}  // namespace
 
 OpDef make_sigmoid_op() {
   return {
@@ -25,6 +33,7 @@ OpDef make_sigmoid_op() {
         const Tensor y = ctx.output();
         return {g * y * (1.0 - y)};
       },
+      .reference = [](std::span<const Tensor> in, const std::any&) { return sigmoid_composition(in); },
       .samples = [] { return samples::unary(-3.0, 3.0); },
       .summary = "logistic function 1 / (1 + e^-x)",
   };

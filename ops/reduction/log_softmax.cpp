@@ -1,6 +1,7 @@
 // log_softmax: y_i = (x_i - m) - log(sum_j exp(x_j - m)) along dim, m = max_j x_j (stable
 // for large |x|, unlike log(softmax(x))).
 // dx = g - exp(y) * sum(g, dim, keepdim).
+// Reference: (x - amax(x, dim)) - log(sum(exp(x - amax(x, dim)), dim)).
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
@@ -8,6 +9,15 @@
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor log_softmax_composition(std::span<const Tensor> in, const std::int64_t& dim) {
+  const Tensor shifted = detail::max_shifted(in[0], dim);
+  return shifted - log(sum(exp(shifted), {dim}, true));
+}
+
+}  // namespace
 
 OpDef make_log_softmax_op() {
   return {
@@ -20,6 +30,7 @@ OpDef make_log_softmax_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
         return {g - exp(ctx.output()) * sum(g, {ctx.attrs<std::int64_t>()}, true)};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return log_softmax_composition(in, std::any_cast<const std::int64_t&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 16);
         Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);

@@ -1,5 +1,6 @@
 // mean: y = sum of x over dims / n, n = number of reduced elements (NaN for an empty block).
 // dx = g / n, broadcast back over the reduced dims.
+// Reference: sum over the dims divided by the product of their sizes (0 / 0 = NaN when empty).
 #include <limits>
 
 #include "ops/elementwise.hpp"
@@ -9,6 +10,17 @@
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor mean_composition(std::span<const Tensor> in, const detail::ReduceAttrs& a) {
+  const Tensor& x = in[0];
+  double count = 1.0;
+  for (const std::int64_t d : wrap_dims(a.dims, x.dim(), "mean reference")) count *= static_cast<double>(x.size(d));
+  return sum(x, a.dims, a.keepdim) / count;
+}
+
+}  // namespace
 
 OpDef make_mean_op() {
   return {
@@ -31,6 +43,7 @@ OpDef make_mean_op() {
         const double scale = count == 0 ? 0.0 : 1.0 / static_cast<double>(count);
         return {detail::expand_reduced_grad(g, shape, attrs) * scale};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return mean_composition(in, std::any_cast<const detail::ReduceAttrs&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 11);
         Tensor base = samples::arg({4, 3, 2}, gen);

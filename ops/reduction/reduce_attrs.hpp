@@ -35,4 +35,8 @@ Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::
 // subtracting the row maximum. Raw: for the forwards of softmax and log_softmax.
 Tensor softmax_forward(std::string_view op, const Tensor& x, std::int64_t dim, bool log);
 
+// x - amax(x, dim, keepdim) with ops (x itself when empty): the shift of the softmax and
+// log_softmax reference compositions.
+Tensor max_shifted(const Tensor& x, std::int64_t dim);
+
 }  // namespace tg::detail

@@ -1,6 +1,7 @@
 // softmax: y_i = exp(x_i - m) / sum_j exp(x_j - m) along dim, m = max_j x_j (subtracting m
 // keeps exp from overflowing and does not change y).
 // dx = y * (g - sum(g * y, dim, keepdim)).
+// Reference: exp(x - amax(x, dim)) / sum(exp(x - amax(x, dim)), dim).
 #include "ops/elementwise.hpp"
 #include "ops/kernels/softmax.hpp"
 #include "ops/reduction.hpp"
@@ -24,7 +25,19 @@ Tensor softmax_forward(std::string_view op, const Tensor& x, std::int64_t dim, b
     return out;
   });
 }
+
+// x - amax(x, dim): exp of it cannot overflow. An empty x has no maximum to subtract.
+Tensor max_shifted(const Tensor& x, std::int64_t dim) { return x.numel() == 0 ? x : x - amax(x, {dim}, true); }
 }  // namespace detail
+
+namespace {
+
+Tensor softmax_composition(std::span<const Tensor> in, const std::int64_t& dim) {
+  const Tensor e = exp(detail::max_shifted(in[0], dim));
+  return e / sum(e, {dim}, true);
+}
+
+}  // namespace
 
 OpDef make_softmax_op() {
   return {
@@ -38,6 +51,7 @@ OpDef make_softmax_op() {
         const Tensor y = ctx.output();
         return {y * (g - sum(g * y, {ctx.attrs<std::int64_t>()}, true))};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return softmax_composition(in, std::any_cast<const std::int64_t&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 15);
         Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);

@@ -2,12 +2,34 @@
 // y = zeros(input_shape); y[i0, .., index[i0, .., in], .., in] += g[i0, .., in] along dim,
 // accumulated serially in row-major order of g (deterministic).
 // dg = gather(gg, dim, index); the index gets no gradient.
+// Reference: along dim (moved last), each row of g times the one-hot matrix of its row
+// of index, by matmul; then zeros padded where index is shorter than input_shape.
+#include "ops/compose.hpp"
+#include "ops/linalg.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor gather_backward_composition(std::span<const Tensor> in, const detail::IndexBackwardAttrs& a) {
+  const Tensor& g = in[0];
+  const Tensor selectors = compose::one_hot(transpose(in[1], a.dim, -1), a.input_shape[static_cast<std::size_t>(a.dim)],
+                                            g.dtype());  // [.., k, size]
+  const Tensor rows = unsqueeze(transpose(g, a.dim, -1), -2);  // [.., 1, k]
+  const Tensor scattered = transpose(squeeze(matmul(rows, selectors), -2), a.dim, -1);
+  // The other dims of index may be shorter than the input's: the rest is zeros.
+  std::vector<std::int64_t> pads;
+  for (auto d = static_cast<std::int64_t>(a.input_shape.size()) - 1; d >= 0; --d) {
+    pads.insert(pads.end(), {0, a.input_shape[static_cast<std::size_t>(d)] - scattered.size(d)});
+  }
+  return pad(scattered, pads);
+}
+
+}  // namespace
 
 OpDef make_gather_backward_op() {
   return {
@@ -47,6 +69,7 @@ OpDef make_gather_backward_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
         return {gather(gg, ctx.attrs<detail::IndexBackwardAttrs>().dim, ctx.saved(0)), Tensor()};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return gather_backward_composition(in, std::any_cast<const detail::IndexBackwardAttrs&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 33);
         return std::vector<OpSample>{

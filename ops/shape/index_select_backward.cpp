@@ -1,12 +1,25 @@
 // index_select_backward: the adjoint of index_select (an index_add into zeros).
 // y = zeros(input_shape); y[..., index[i], ...] += g[..., i, ...] along dim, in order of i.
 // dg = index_select(gg, dim, index); the index gets no gradient.
+// Reference: g (dim moved last) times the one-hot matrix of index, [k, size], by matmul.
+#include "ops/compose.hpp"
+#include "ops/linalg.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace tg {
+
+namespace {
+
+Tensor index_select_backward_composition(std::span<const Tensor> in, const detail::IndexBackwardAttrs& a) {
+  const Tensor& g = in[0];
+  const Tensor selector = compose::one_hot(in[1], a.input_shape[static_cast<std::size_t>(a.dim)], g.dtype());
+  return transpose(matmul(transpose(g, a.dim, -1), selector), a.dim, -1);
+}
+
+}  // namespace
 
 OpDef make_index_select_backward_op() {
   return {
@@ -36,6 +49,7 @@ OpDef make_index_select_backward_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
         return {index_select(gg, ctx.attrs<detail::IndexBackwardAttrs>().dim, ctx.saved(0)), Tensor()};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return index_select_backward_composition(in, std::any_cast<const detail::IndexBackwardAttrs&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 31);
         return std::vector<OpSample>{

@@ -1,6 +1,9 @@
 // slice_backward: the adjoint of slice. y = zeros(input_shape) with
 // y[..., start + i*step, ...] = g[..., i, ...] along dim (the rest stays 0).
 // dg = slice(gg, dim, start, start + len*step, step), len = g.shape[dim].
+// Reference: g dilated along dim by step (pad of an inserted dim, reshape, slice), then
+// padded with zeros: start before, the rest of input_shape after.
+#include "ops/compose.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -25,6 +28,12 @@ Tensor sliced_view(const Tensor& full, const SliceBackwardAttrs& a, std::int64_t
   shape[d] = length;
   if (length > 1) strides[d] *= a.step;  // fits: the forward checked that the view stays inside
   return raw::as_strided(full, shape, strides, offset);
+}
+
+Tensor slice_backward_composition(std::span<const Tensor> in, const SliceBackwardAttrs& a) {
+  const Tensor spread = compose::dilate(in[0], a.dim, a.step);
+  const std::int64_t after = a.input_shape[static_cast<std::size_t>(a.dim)] - a.start - spread.size(a.dim);
+  return compose::pad_dim(spread, a.dim, a.start, after);
 }
 
 }  // namespace
@@ -61,6 +70,7 @@ OpDef make_slice_backward_op() {
         const std::int64_t stop = length == 0 ? a.start : a.start + (length - 1) * a.step + 1;
         return {slice(gg, a.dim, a.start, stop, a.step)};
       },
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return slice_backward_composition(in, std::any_cast<const SliceBackwardAttrs&>(a)); },
       .samples = [] {
         Generator gen(samples::kSeed + 26);
         return std::vector<OpSample>{

@@ -1,0 +1,126 @@
+// cross_entropy: per-sample cross-entropy of logits x [N, C] and class labels t [N], with
+// label smoothing s: q = (1 - s) onehot(t) + s / C,
+//   loss_i = logsumexp_c(x_ic) - sum_c q_ic x_ic = lse_i - (1 - s) x_{i,t_i} - s mean_c(x_ic)
+// fused in one pass per row (max, exp-sum and the row sum), never forming softmax.
+// dx = (softmax(x) - q) * g[:, None], written with ops so it differentiates again; the
+// labels get no gradient.
+// Reference: -sum_c(q * log_softmax(x, 1)), q built from eq(t, arange(C)) (compose::one_hot).
+#include <algorithm>
+#include <cmath>
+
+#include "ops/compose.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/kernels/softmax.hpp"
+#include "ops/loss.hpp"
+#include "ops/reduction.hpp"
+#include "ops/registry.hpp"
+#include "ops/sample_inputs.hpp"
+#include "ops/shape_ops.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg {
+
+namespace {
+
+struct CrossEntropyAttrs {
+  double label_smoothing = 0.0;
+};
+
+Tensor cross_entropy_forward(ForwardContext& ctx) {
+  const double s = ctx.attrs<CrossEntropyAttrs>().label_smoothing;
+  check_class_target(ctx.op_name(), ctx.input(0), ctx.input(1));
+  TG_CHECK(s >= 0.0 && s <= 1.0, ValueError, "{}: label_smoothing must be in [0, 1], got {}", ctx.op_name(), s);
+  const Tensor x = raw::contiguous(ctx.input(0));
+  const Tensor t = raw::contiguous(ctx.input(1));
+  if (ctx.recording()) {
+    ctx.save(ctx.input(0));
+    ctx.save(ctx.input(1));
+  }
+  const std::int64_t n = x.size(0), c = x.size(1);
+  const std::int64_t* pt = t.data<std::int64_t>();
+  return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = empty({n}, {.dtype = x.dtype()});
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    // Rows are independent (parallel in fixed chunks); within a row, sums of chunks of
+    // kChunk elements (vectorised, in T) are accumulated in double, in order.
+    constexpr std::int64_t kChunk = 256;
+    parallel_for(n, std::max<std::int64_t>(1, 32768 / c), [&](std::int64_t begin, std::int64_t end) {
+      T e[kChunk];  // exp(x - m) of one chunk
+      for (std::int64_t i = begin; i < end; ++i) {
+        const T* row = px + i * c;
+        const T m = kernels::row_max(row, c);
+        double z = 0.0, sum_x = 0.0;
+        for (std::int64_t j = 0; j < c; j += kChunk) {
+          const std::int64_t len = std::min(kChunk, c - j);
+          kernels::exp_shifted(row + j, m, e, len);
+          z += static_cast<double>(kernels::block_sum(e, len));
+          sum_x += static_cast<double>(kernels::block_sum(row + j, len));
+        }
+        const double lse = static_cast<double>(m) + std::log(z);
+        const double mean_x = sum_x / static_cast<double>(c);
+        po[i] = static_cast<T>(lse - (1.0 - s) * static_cast<double>(row[pt[i]]) - s * mean_x);
+      }
+    });
+    return out;
+  });
+}
+
+std::vector<Tensor> cross_entropy_backward(const BackwardContext& ctx, const Tensor& g) {
+  const Tensor& x = ctx.saved(0);
+  const Tensor q =
+      smoothed_one_hot(ctx.saved(1), x.size(1), ctx.attrs<CrossEntropyAttrs>().label_smoothing, x.dtype());
+  return {mul(sub(softmax(x, 1), q), unsqueeze(g, 1)), Tensor()};
+}
+
+Tensor cross_entropy_composition(std::span<const Tensor> in, const CrossEntropyAttrs& a) {
+  const Tensor& x = in[0];
+  const double s = a.label_smoothing;
+  const Tensor q = compose::one_hot(in[1], x.size(1), x.dtype()) * (1.0 - s) + s / static_cast<double>(x.size(1));
+  return -sum(q * log_softmax(x, 1), {1});
+}
+
+std::vector<OpSample> cross_entropy_samples() {
+  Generator gen(samples::kSeed + 400);
+  const auto labels = [](std::vector<std::int64_t> v) {
+    const auto n = static_cast<std::int64_t>(v.size());
+    return from_vector(v, {n});
+  };
+  return {
+      {"[4, 5]", {samples::arg({4, 5}, gen, -2.0, 2.0), labels({0, 4, 2, 2})}, CrossEntropyAttrs{}},
+      {"[3, 4], label smoothing 0.1", {samples::arg({3, 4}, gen, -2.0, 2.0), labels({3, 1, 0})}, CrossEntropyAttrs{0.1}},
+      {"[1, 6], label smoothing 1 (uniform)", {samples::arg({1, 6}, gen, -2.0, 2.0), labels({5})}, CrossEntropyAttrs{1.0}},
+      {"[0, 3] (empty batch)", {samples::arg({0, 3}, gen), labels({})}, CrossEntropyAttrs{0.1}},
+      // As in PyTorch: no classes, and a label out of range, are errors.
+      {.label = "[2, 0] (no classes)",
+       .inputs = {samples::arg({2, 0}, gen), labels({0, 0})},
+       .attrs = CrossEntropyAttrs{},
+       .rejects = &typeid(ShapeError)},
+      {.label = "[2, 3], label 3 out of range",
+       .inputs = {samples::arg({2, 3}, gen), labels({1, 3})},
+       .attrs = CrossEntropyAttrs{},
+       .rejects = &typeid(IndexError)},
+  };
+}
+
+}  // namespace
+
+OpDef make_cross_entropy_op() {
+  return {
+      .name = "cross_entropy",
+      .arity = 2,
+      .forward = cross_entropy_forward,
+      .backward = cross_entropy_backward,
+      .reference = [](std::span<const Tensor> in, const std::any& a) { return cross_entropy_composition(in, std::any_cast<const CrossEntropyAttrs&>(a)); },
+      .samples = cross_entropy_samples,
+      .summary = "per-sample cross-entropy of logits and class labels (label smoothing)",
+  };
+}
+
+Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, double label_smoothing) {
+  static const OpDef& op = registry().get("cross_entropy");
+  return call(op, {logits, target}, CrossEntropyAttrs{label_smoothing});
+}
+
+}  // namespace tg
