@@ -47,13 +47,13 @@ void print_table(const tg::RegistryReport& report) {
   fmt::print("\n{} ops, {} passed, {} failed\n", report.ops.size(), report.ops.size() - failed, failed);
 }
 
-nlohmann::json to_json(const tg::CheckResult& check) {
+nlohmann::ordered_json to_json(const tg::CheckResult& check) {
   return {{"status", tg::to_string(check.status)}, {"max_error", check.max_error}};
 }
 
-// The same report as the table, for programs.
-nlohmann::json to_json(const tg::RegistryReport& report) {
-  nlohmann::json ops = nlohmann::json::array();
+// The same report as the table, for programs; keys in the order of the columns.
+nlohmann::ordered_json to_json(const tg::RegistryReport& report) {
+  nlohmann::ordered_json ops = nlohmann::ordered_json::array();
   for (const tg::OpReport& op : report.ops) {
     const tg::OpDef* def = tg::registry().find(op.name);
     ops.push_back({{"name", op.name},
