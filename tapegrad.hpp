@@ -7,6 +7,7 @@
 #include "tensor/error.hpp"
 #include "tensor/factories.hpp"
 #include "tensor/format.hpp"
+#include "tensor/image.hpp"
 #include "tensor/npy.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/random.hpp"

@@ -1,10 +1,11 @@
 // A convolutional autoencoder on Fashion-MNIST: two stride-2 convolutions encode a 28x28
 // image into 32 maps of 7x7, two transposed convolutions decode it. Prints the
-// reconstruction loss (it falls) and writes a PGM grid: originals on top, reconstructions below.
+// reconstruction loss (it falls) and writes a PNG grid: originals on top, reconstructions below.
 //
 //   conv_autoencoder --epochs 2 --out-dir ae-run
 #include <filesystem>
-#include <fstream>
+
+#include <CLI/CLI.hpp>
 
 #include "nn_example_util.hpp"
 #include "tapegrad.hpp"
@@ -32,53 +33,37 @@ struct AutoEncoder : Module {
   Tensor forward(const Tensor& x) override { return decoder->forward(encoder->forward(x)); }
 };
 
-// Binary PGM (P5): row 0 the originals, row 1 their reconstructions, 2-pixel gaps.
-void write_pgm(const std::string& path, const Tensor& originals, const Tensor& reconstructions) {
-  const std::int64_t n = originals.size(0), s = 28, gap = 2;
-  const std::int64_t width = n * (s + gap) + gap, height = 2 * (s + gap) + gap;
-  std::vector<unsigned char> img(static_cast<std::size_t>(width * height), 255);
-  const Tensor rows[2] = {raw::contiguous(originals), raw::contiguous(reconstructions)};
-  for (int r = 0; r < 2; ++r) {
-    const float* p = rows[r].data<float>();
-    for (std::int64_t k = 0; k < n; ++k)
-      for (std::int64_t i = 0; i < s; ++i)
-        for (std::int64_t j = 0; j < s; ++j) {
-          const float v = std::clamp(p[(k * s + i) * s + j], 0.0f, 1.0f);
-          img[static_cast<std::size_t>((gap + r * (s + gap) + i) * width + gap + k * (s + gap) + j)] =
-              static_cast<unsigned char>(255.0f * (1.0f - v) + 0.5f);  // dark garments on white
-        }
-  }
-  std::ofstream f(path, std::ios::binary);
-  f << "P5\n" << width << " " << height << "\n255\n";
-  f.write(reinterpret_cast<const char*>(img.data()), static_cast<std::streamsize>(img.size()));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Flags flags(argc, argv,
-                       {{"epochs", "2"}, {"batch-size", "64"}, {"lr", "0.002"}, {"threads", "0"}, {"seed", "1"},
-                        {"data-dir", default_fashion_mnist_dir()}, {"out-dir", "autoencoder-run"}, {"limit", "0"},
-                        {"images", "12"}},
-                       {});
-  if (flags.help()) {
-    fmt::print("usage: conv_autoencoder [flags]\n{}", flags.usage());
-    return 0;
-  }
+  CLI::App app{"A convolutional autoencoder on Fashion-MNIST; writes a PNG of originals and reconstructions."};
+  std::int64_t epochs = 2, batch_size = 64, limit = 0, images = 12;
+  double lr = 0.002;
+  int threads = 0;
+  std::uint64_t seed = 1;
+  std::string data_dir = default_fashion_mnist_dir(), out_dir = "autoencoder-run";
+  app.add_option("--epochs", epochs, "passes over the training set")->capture_default_str();
+  app.add_option("--batch-size", batch_size, "training images per step")->capture_default_str();
+  app.add_option("--lr", lr, "Adam's learning rate")->capture_default_str();
+  app.add_option("--threads", threads, "threads for the kernels (0: the machine's cores)")->capture_default_str();
+  app.add_option("--seed", seed, "seed of the weights and of the shuffling")->capture_default_str();
+  app.add_option("--data-dir", data_dir, "folder of the Fashion-MNIST IDX files")->capture_default_str();
+  app.add_option("--out-dir", out_dir, "folder for the picture and the weights")->capture_default_str();
+  app.add_option("--limit", limit, "train on the first N images only (0: all)")->capture_default_str();
+  app.add_option("--images", images, "test images shown in the picture")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   try {
-    if (flags.integer("threads") > 0) set_num_threads(static_cast<int>(flags.integer("threads")));
-    const std::string out_dir = flags.str("out-dir");
+    if (threads > 0) set_num_threads(threads);
     std::filesystem::create_directories(out_dir);
-    const std::uint64_t seed = static_cast<std::uint64_t>(flags.integer("seed"));
-    const TensorDataset train_set = load_mnist(flags.str("data-dir"), {.train = true, .limit = flags.integer("limit")});
-    const TensorDataset test_set = load_mnist(flags.str("data-dir"), {.train = false});
-    DataLoader loader(train_set, {.batch_size = flags.integer("batch-size"), .shuffle = true, .seed = seed});
+    const TensorDataset train_set = load_mnist(data_dir, {.train = true, .limit = limit});
+    const TensorDataset test_set = load_mnist(data_dir, {.train = false});
+    DataLoader loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = seed});
     manual_seed(seed);
     AutoEncoder model;
-    Adam optimizer(model.parameters(), {.lr = flags.real("lr")});
+    Adam optimizer(model.parameters(), {.lr = lr});
     fmt::print("{}", model.to_string());
 
-    const std::int64_t shown = std::min<std::int64_t>(flags.integer("images"), test_set.size());
+    const std::int64_t shown = std::min<std::int64_t>(images, test_set.size());
     std::vector<std::int64_t> idx(static_cast<std::size_t>(shown));
     for (std::int64_t i = 0; i < shown; ++i) idx[static_cast<std::size_t>(i)] = i;
     const Tensor originals = test_set.get(idx).data;
@@ -87,8 +72,8 @@ int main(int argc, char** argv) {
       return mse_loss(model(originals), originals).item();
     };
     fmt::print("reconstruction loss (MSE) on {} test images before training: {:.5f}\n", shown, test_loss());
-    for (std::int64_t epoch = 0; epoch < flags.integer("epochs"); ++epoch) {
-      example::ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, flags.integer("epochs")), loader.num_batches());
+    for (std::int64_t epoch = 0; epoch < epochs; ++epoch) {
+      example::ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, epochs), loader.num_batches());
       double loss_sum = 0;
       std::int64_t seen = 0, step = 0;
       for (const Batch& b : loader) {
@@ -109,10 +94,11 @@ int main(int argc, char** argv) {
       NoGradGuard no_grad;
       reconstructions = model(originals);
     }
-    const std::string pgm = out_dir + "/reconstructions.pgm";
-    write_pgm(pgm, originals, reconstructions);
+    // One row of originals, one of their reconstructions; dark garments on white, as printed.
+    const std::string png = out_dir + "/reconstructions.png";
+    save_image(1.0 - cat({originals, reconstructions}, 0), png, {.nrow = shown, .pad_value = 1.0});
     save_module(model, out_dir + "/autoencoder.safetensors");
-    fmt::print("wrote {} (top: originals, bottom: reconstructions) and {}/autoencoder.safetensors\n", pgm, out_dir);
+    fmt::print("wrote {} (top: originals, bottom: reconstructions) and {}/autoencoder.safetensors\n", png, out_dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

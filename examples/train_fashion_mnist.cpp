@@ -14,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
 #include "nn_example_util.hpp"
 #include "tapegrad.hpp"
 
@@ -43,24 +46,19 @@ struct EpochStats {
   double train_loss, train_acc, test_acc, seconds;
 };
 
-json::Value history_to_json(const std::vector<EpochStats>& h) {
-  json::Array a;
-  for (const auto& e : h) {
-    json::Value v{json::Object{}};
-    v.set("train_loss", e.train_loss);
-    v.set("train_acc", e.train_acc);
-    v.set("test_acc", e.test_acc);
-    v.set("seconds", e.seconds);
-    a.push_back(v);
-  }
-  return json::Value(a);
+// The history travels in the checkpoint's metadata as JSON, so a resumed run can plot it.
+nlohmann::json history_to_json(const std::vector<EpochStats>& h) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& e : h)
+    a.push_back({{"train_loss", e.train_loss}, {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"seconds", e.seconds}});
+  return a;
 }
 
-std::vector<EpochStats> history_from_json(const json::Value& v) {
+std::vector<EpochStats> history_from_json(const nlohmann::json& v) {
   std::vector<EpochStats> h;
-  for (const auto& e : v.as_array())
-    h.push_back({e.at("train_loss").as_double(), e.at("train_acc").as_double(), e.at("test_acc").as_double(),
-                 e.at("seconds").as_double()});
+  for (const auto& e : v)
+    h.push_back({e.at("train_loss").get<double>(), e.at("train_acc").get<double>(), e.at("test_acc").get<double>(),
+                 e.at("seconds").get<double>()});
   return h;
 }
 
@@ -136,45 +134,52 @@ void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  example::Flags flags(argc, argv,
-                       {{"epochs", "4"}, {"batch-size", "64"}, {"lr", "0.002"}, {"threads", "0"}, {"seed", "1"},
-                        {"data-dir", default_fashion_mnist_dir()}, {"out-dir", "fashion-mnist-run"}, {"conv1", "6"},
-                        {"conv2", "16"}, {"limit", "0"}},
-                       {"resume", "detect-anomaly"});
-  if (flags.help()) {
-    fmt::print("usage: train_fashion_mnist [flags]\n{}", flags.usage());
-    fmt::print("--detect-anomaly checks every op's output and every gradient for NaN / infinity and stops at the\n"
-               "first one, naming the op and its layer (e.g. classifier.4); training runs slower meanwhile.\n");
-    return 0;
-  }
-  set_detect_anomaly(flags.on("detect-anomaly"));
+  CLI::App app{"Trains a LeNet-5-style CNN on Fashion-MNIST, with checkpoints and a training-curve plot."};
+  std::int64_t epochs = 4, batch_size = 64, conv1 = 6, conv2 = 16, limit = 0;
+  double lr = 0.002;
+  int threads = 0;
+  std::uint64_t seed = 1;
+  std::string data_dir = default_fashion_mnist_dir(), out_dir = "fashion-mnist-run";
+  bool resume = false, detect_anomaly = false;
+  app.add_option("--epochs", epochs, "epochs in all (a resumed run continues up to this many)")->capture_default_str();
+  app.add_option("--batch-size", batch_size, "training images per step")->capture_default_str();
+  app.add_option("--lr", lr, "Adam's learning rate at the start of the cosine schedule")->capture_default_str();
+  app.add_option("--threads", threads, "threads for the kernels (0: the machine's cores)")->capture_default_str();
+  app.add_option("--seed", seed, "seed of the weights and of the shuffling")->capture_default_str();
+  app.add_option("--data-dir", data_dir, "folder of the Fashion-MNIST IDX files")->capture_default_str();
+  app.add_option("--out-dir", out_dir, "folder for the checkpoint and the plot")->capture_default_str();
+  app.add_option("--conv1", conv1, "filters of the first convolution")->capture_default_str();
+  app.add_option("--conv2", conv2, "filters of the second convolution")->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N images of each set (0: all)")->capture_default_str();
+  app.add_flag("--resume", resume, "continue from the checkpoint in --out-dir");
+  app.add_flag("--detect-anomaly", detect_anomaly,
+               "check every op's output and every gradient for NaN / infinity and stop at the first one, naming the "
+               "op and its layer (e.g. classifier.4); training runs slower meanwhile");
+  CLI11_PARSE(app, argc, argv);
+  set_detect_anomaly(detect_anomaly);
   try {
-    const std::int64_t epochs = flags.integer("epochs"), batch_size = flags.integer("batch-size");
-    const std::uint64_t seed = static_cast<std::uint64_t>(flags.integer("seed"));
-    const std::string out_dir = flags.str("out-dir");
-    if (flags.integer("threads") > 0) set_num_threads(static_cast<int>(flags.integer("threads")));
+    if (threads > 0) set_num_threads(threads);
     std::filesystem::create_directories(out_dir);
 
-    const std::string dir = flags.str("data-dir");
-    const TensorDataset train_set = load_mnist(dir, {.train = true, .limit = flags.integer("limit")});
-    const TensorDataset test_set = load_mnist(dir, {.train = false, .limit = flags.integer("limit")});
+    const TensorDataset train_set = load_mnist(data_dir, {.train = true, .limit = limit});
+    const TensorDataset test_set = load_mnist(data_dir, {.train = false, .limit = limit});
     // Fashion-MNIST pixel statistics (of the training set, scaled to [0, 1]).
     const Normalize normalize{.mean = 0.2860, .std = 0.3530};
     DataLoader train_loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = seed, .transform = normalize});
     DataLoader test_loader(test_set, {.batch_size = 1000, .transform = normalize});
 
     manual_seed(seed);
-    LeNet5 model(flags.integer("conv1"), flags.integer("conv2"));
-    Adam optimizer(model.parameters(), {.lr = flags.real("lr")});
+    LeNet5 model(conv1, conv2);
+    Adam optimizer(model.parameters(), {.lr = lr});
     CosineAnnealingLR schedule(optimizer, epochs);
     fmt::print("{}data: {} training / {} test images from {}; {} threads\n", model.to_string(), train_set.size(),
-               test_set.size(), dir, get_num_threads());
+               test_set.size(), data_dir, get_num_threads());
 
     // Model, optimizer, progress and random streams in one file, so they always match.
     const std::string state_path = out_dir + "/training_state.safetensors";
     std::vector<EpochStats> history;
     std::int64_t steps_done = 0;
-    if (flags.on("resume")) {
+    if (resume) {
       TG_CHECK(std::filesystem::exists(state_path) || !std::filesystem::exists(out_dir + "/model.safetensors"),
                ValueError,
                "--resume: {} holds an old two-file checkpoint (model.safetensors, optimizer.safetensors) whose parts "
@@ -182,7 +187,7 @@ int main(int argc, char** argv) {
                out_dir);
       const LoadedTrainingState loaded = load_training_state(state_path, model, optimizer);
       for (const auto& [k, v] : loaded.metadata)
-        if (k == "history") history = history_from_json(json::parse(v));
+        if (k == "history") history = history_from_json(nlohmann::json::parse(v));
       TG_CHECK(static_cast<std::int64_t>(history.size()) == loaded.progress.epoch, ValueError,
                "--resume: {} records {} epochs of history but {} epochs done", state_path, history.size(),
                loaded.progress.epoch);
@@ -222,7 +227,7 @@ int main(int argc, char** argv) {
       fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n", epoch + 1,
                  epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
       std::fflush(stdout);  // keep the log in order with the progress bar on stderr
-      const Metadata meta{{"history", json::dump(history_to_json(history))}, {"seed", std::to_string(seed)}};
+      const Metadata meta{{"history", history_to_json(history).dump()}, {"seed", std::to_string(seed)}};
       save_training_state(state_path, model, optimizer, {.epoch = epoch + 1, .step = steps_done}, meta);
       write_svg(out_dir + "/training_curve.svg", history);
     }

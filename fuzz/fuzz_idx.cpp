@@ -7,7 +7,7 @@
 #include <cstdlib>
 
 #include "fuzz/input_file.hpp"
-#include "nn/idx.hpp"
+#include "nn/data/idx.hpp"
 #include "tensor/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

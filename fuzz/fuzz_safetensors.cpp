@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "nn/safetensors.hpp"
+#include "nn/io/safetensors.hpp"
 
 namespace {
 

@@ -60,13 +60,6 @@ def main():
     write("safetensors", "empty_tensor_no_crc.safetensors", safetensors([("e", "F32", [0, 3], b"")], crc=False))
     write("safetensors", "no_tensors.safetensors", safetensors([], crc=False))
 
-    write("json", "object.json", b'{"a":[1,-2,3.5e-3,true,false,null],"b":{"c":"d"},"e":[]}')
-    write("json", "escapes.json", b'["\\"\\\\\\/\\b\\f\\n\\r\\t","\\u00e9\\u20ac\\ud83d\\ude00","\xc3\xa9"]')
-    write("json", "numbers.json", b"[0,-0,9223372036854775807,-9223372036854775808,9223372036854775808,1E+2,-0.0,1e-300]")
-    write("json", "nested.json", b' { "x" : [ [ [ { } ] ] ] , "y" : "" } ')
-    write("json", "header.json", b'{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},'
-                                 b'"__metadata__":{"tapegrad.crc32":"0a1b2c3d"}}')
-
     labels = idx((5,), bytes([0, 9, 3, 3, 7]))
     images = idx((2, 3, 3), bytes(range(18)))
     write("idx", "labels_5.idx.gz", gzip.compress(labels, mtime=0))

@@ -1,20 +1,23 @@
-// nn: modules, layers, losses, initialisation, optimizers, schedulers, data sets and
-// loaders, checkpoints (safetensors).
+// nn: the parts of a network and of its training, one folder each:
+//   modules/  Module (named parameters, submodules), Sequential, layers, init, functional
+//   losses/   loss functions
+//   optim/    optimizers and learning-rate schedulers
+//   data/     data sets, loaders, IDX files, (Fashion-)MNIST
+//   io/       safetensors files and training checkpoints
 #pragma once
 
-#include "nn/checkpoint.hpp"
-#include "nn/conv.hpp"
-#include "nn/data.hpp"
-#include "nn/functional.hpp"
-#include "nn/idx.hpp"
-#include "nn/init.hpp"
-#include "nn/json.hpp"
-#include "nn/layers.hpp"
-#include "nn/linear.hpp"
-#include "nn/loss.hpp"
-#include "nn/mnist.hpp"
-#include "nn/module.hpp"
-#include "nn/optimizer.hpp"
-#include "nn/safetensors.hpp"
-#include "nn/scheduler.hpp"
-#include "nn/sequential.hpp"
+#include "nn/data/data.hpp"
+#include "nn/data/idx.hpp"
+#include "nn/data/mnist.hpp"
+#include "nn/io/checkpoint.hpp"
+#include "nn/io/safetensors.hpp"
+#include "nn/losses/loss.hpp"
+#include "nn/modules/conv.hpp"
+#include "nn/modules/functional.hpp"
+#include "nn/modules/init.hpp"
+#include "nn/modules/layers.hpp"
+#include "nn/modules/linear.hpp"
+#include "nn/modules/module.hpp"
+#include "nn/modules/sequential.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/optim/scheduler.hpp"

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <string>
 
-#include "nn/json.hpp"
 #include "tapegrad.hpp"
 #include "test_nn_util.hpp"
 
@@ -73,18 +72,40 @@ TEST_CASE("file limits: load_safetensors refuses what is not a regular file inst
   CHECK_THROWS_WITH_AS(nn::load_safetensors("/dev/zero"), doctest::Contains("regular file"), IOError);
 }
 
-TEST_CASE("file limits: JSON objects with many keys parse in O(n log n), duplicates still found") {
+TEST_CASE("file limits: safetensors headers with many keys parse in O(n log n), duplicates still found") {
   constexpr int kKeys = 40000;
-  std::string text = "{";
-  for (int i = 0; i < kKeys; ++i) text += fmt::format("{}\"key{}\":{}", i ? "," : "", i, i);
-  const json::Value v = json::parse(text + "}");
-  REQUIRE(v.as_object().size() == kKeys);
-  CHECK(v.as_object()[12345].first == "key12345");
-  CHECK(v.as_object()[12345].second.as_int() == 12345);
-  // A duplicate at the end, and one in a nested object.
-  CHECK_THROWS_WITH_AS(json::parse(text + ",\"key777\":1}"), doctest::Contains("duplicate key 'key777'"), json::ParseError);
-  CHECK_THROWS_AS(json::parse(R"({"a":{"x":1,"y":2,"x":3}})"), json::ParseError);
-  CHECK(json::parse(R"({"a":{"x":1},"b":{"x":2}})").at("b").at("x").as_int() == 2);  // same key, other objects
+  std::string meta = R"({"__metadata__":{)";
+  for (int i = 0; i < kKeys; ++i) meta += fmt::format(R"({}"key{}":"{}")", i ? "," : "", i, i);
+  const auto contents = nn::decode_safetensors(safetensors_file(meta + "}}", ""), "many.safetensors");
+  REQUIRE(contents.metadata.size() == kKeys);
+  CHECK(contents.metadata[12345] == std::pair<std::string, std::string>{"key12345", "12345"});  // file order kept
+  // A duplicate at the end, and one inside a tensor entry.
+  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(meta + R"(,"key777":"x"}})", ""), "dup.safetensors"),
+                       doctest::Contains("duplicate key 'key777'"), IOError);
+  CHECK_THROWS_WITH_AS(
+      nn::decode_safetensors(
+          safetensors_file(R"({"a":{"dtype":"F32","shape":[0],"dtype":"F64","data_offsets":[0,0]}})", ""), "dup"),
+      doctest::Contains("duplicate key 'dtype'"), IOError);
+  // The same key in two objects is no duplicate.
+  const auto two = nn::decode_safetensors(
+      safetensors_file(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                       R"("b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                       std::string(8, '\0')),
+      "two.safetensors");
+  CHECK(two.tensors.size() == 2);
+}
+
+TEST_CASE("file limits: safetensors headers nest at most 64 levels") {
+  auto nested = [](int levels) {
+    return R"({"__metadata__":{},"x":)" + std::string(static_cast<std::size_t>(levels - 1), '[') +
+           std::string(static_cast<std::size_t>(levels - 1), ']') + "}";
+  };
+  // 64 levels parse (and are then refused as a tensor entry that is not an object);
+  // 65 are refused by the parser.
+  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(nested(64), ""), "deep"), doctest::Contains("no 'dtype'"),
+                       IOError);
+  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(nested(65), ""), "deeper"),
+                       doctest::Contains("deeper than 64"), IOError);
 }
 
 TEST_CASE("file limits: an IDX header claiming gigabytes does not make the reader allocate them") {

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "nn/idx.hpp"
-#include "nn/safetensors.hpp"
+#include "nn/data/idx.hpp"
+#include "nn/io/safetensors.hpp"
 #include "tensor/npy.hpp"
 #include "test_nn_util.hpp"
 

@@ -1,4 +1,4 @@
-// JSON, safetensors and module / optimizer checkpoints: round trips and corruption.
+// safetensors and module / optimizer checkpoints: round trips and corruption.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "test_nn_util.hpp"
 #include "tapegrad.hpp"
@@ -34,23 +36,31 @@ std::vector<std::vector<double>> snapshot(const Module& m) {
 
 }  // namespace
 
-TEST_CASE("nn json: parse, dump and strictness") {
-  const auto v = json::parse(R"( {"a": [1, -2, 3.5e1, true, null], "s": "x\"\\\n\u00e9\ud83d\ude00", "o": {}} )");
-  CHECK(v.at("a").as_array()[0].as_int() == 1);
-  CHECK(v.at("a").as_array()[1].as_int() == -2);
-  CHECK(v.at("a").as_array()[2].as_double() == 35.0);
-  CHECK(v.at("a").as_array()[3].as_bool());
-  CHECK(v.at("a").as_array()[4].is_null());
-  CHECK(v.at("s").as_string() == "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
-  CHECK(json::dump(v) == R"({"a":[1,-2,35.0,true,null],"s":"x\"\\\n)" "\xc3\xa9\xf0\x9f\x98\x80" R"(","o":{}})");
-  CHECK(json::parse(json::dump(v)).at("s").as_string() == v.at("s").as_string());
-  CHECK(json::parse("9007199254740993").as_int() == 9007199254740993LL);
-  CHECK(json::parse("0.1").as_double() == 0.1);
+TEST_CASE("nn safetensors: the JSON header is read strictly, its strings unescaped") {
+  auto file = [](std::string header) {
+    header.append((8 - header.size() % 8) % 8, ' ');
+    std::string bytes(8, '\0');
+    const std::uint64_t n = header.size();
+    std::memcpy(bytes.data(), &n, 8);
+    return bytes + header;
+  };
+  const auto ok = decode_safetensors(file(R"( {"__metadata__": {"s": "x\"\\\n\u00e9\ud83d\ude00", "t": ""}} )"), "ok");
+  CHECK(ok.metadata == Metadata{{"s", "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80"}, {"t", ""}});
   for (const char* bad : {"", "{", "[1,]", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "01", "1.", "-", "\"abc", "tru",
-                          "{\"a\":1,\"a\":2}", "[1] x", "\"\\x\"", "\"\\ud800\"", "{1:2}", "nan"})
-    CHECK_THROWS_AS(json::parse(bad), json::ParseError);
-  CHECK_THROWS_AS(json::parse("[1]").at("x"), ValueError);
-  CHECK_THROWS_AS(json::parse("\"s\"").as_int(), ValueError);
+                          "{\"a\":1,\"a\":2}", "{} x", "\"\\x\"", "\"\\ud800\"", "{1:2}", "nan", "{\"\xff\":1}"}) {
+    const std::string msg = nn_test::error_of<IOError>([&] { decode_safetensors(file(bad), "bad.safetensors"); });
+    CHECK_MESSAGE(msg.find("bad.safetensors: bad JSON header") != std::string::npos, msg);
+  }
+  // Valid JSON of the wrong shape.
+  CHECK_THROWS_WITH_AS(decode_safetensors(file("[1]"), "f"), doctest::Contains("not an object"), IOError);
+  CHECK_THROWS_WITH_AS(decode_safetensors(file(R"({"__metadata__":{"k":1}})"), "f"),
+                       doctest::Contains("metadata value of 'k' is not a string"), IOError);
+  CHECK_THROWS_WITH_AS(
+      decode_safetensors(file(R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,0]}})"), "f"),
+      doctest::Contains("bad shape"), IOError);
+  // Names and metadata are written as JSON strings, so they must be UTF-8.
+  CHECK_THROWS_WITH_AS(encode_safetensors({{"w\xff", zeros({1})}}), doctest::Contains("not valid UTF-8"), ValueError);
+  CHECK_THROWS_WITH_AS(encode_safetensors({}, {{"k", "\xc3"}}), doctest::Contains("not valid UTF-8"), ValueError);
 }
 
 TEST_CASE("nn safetensors: layout matches the format byte for byte") {
@@ -61,13 +71,21 @@ TEST_CASE("nn safetensors: layout matches the format byte for byte") {
   std::memcpy(&n, bytes.data(), 8);
   CHECK(n % 8 == 0);
   CHECK(bytes.size() == 8 + n + 8 + 8);
-  const auto header = json::parse(bytes.substr(8, n));
-  CHECK(header.at("a").at("dtype").as_string() == "F32");
-  CHECK(json::dump(header.at("a").at("data_offsets")) == "[0,8]");
-  CHECK(json::dump(header.at("b").at("shape")) == "[1,1]");
-  CHECK(header.at("b").at("dtype").as_string() == "I64");
-  CHECK(json::dump(header.at("b").at("data_offsets")) == "[8,16]");
-  CHECK(header.at("__metadata__").at("note").as_string() == "hi");
+  // The header as the format lays it out: tensors in order, then the metadata; keys in the
+  // order dtype, shape, data_offsets; no spaces but the padding.
+  const std::string header = bytes.substr(8, n);
+  const std::string expected_start =
+      R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]},)"
+      R"("__metadata__":{"note":"hi","tapegrad.crc32":")";
+  CHECK(header.substr(0, expected_start.size()) == expected_start);
+  const std::string tail = header.substr(expected_start.size());
+  CHECK(tail.find_first_not_of("0123456789abcdef") == 8);  // 8 hex digits of CRC-32
+  CHECK(tail.substr(8, 3) == "\"}}");
+  CHECK(tail.find_first_not_of(' ', 11) == std::string::npos);
+  // And as an independent JSON reader sees it.
+  const auto parsed = nlohmann::json::parse(header);
+  CHECK(parsed["a"]["data_offsets"] == nlohmann::json::array({0, 8}));
+  CHECK(parsed["__metadata__"]["note"] == "hi");
   float f[2];
   std::memcpy(f, bytes.data() + 8 + n, 8);
   CHECK(f[0] == 1.0f);

@@ -34,7 +34,7 @@ limits=(-rss_limit_mb=2048 -malloc_limit_mb=64 -timeout=10)
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"  # where the undefined behaviour happened
 failed=()
 summary=()
-for target in npy safetensors json idx; do
+for target in npy safetensors idx; do
   echo "=== fuzz_$target: ${seconds}s"
   cp -r "fuzz/corpus/$target" "$work/$target"
   log="$work/$target.log"

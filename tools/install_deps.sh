@@ -2,7 +2,7 @@
 # Installs the Debian packages tapegrad needs, skipping those already present.
 # Usage: tools/install_deps.sh [extra-package ...]
 set -euo pipefail
-packages=(cmake ninja-build g++ libfmt-dev doctest-dev libtbb-dev zlib1g-dev "$@")
+packages=(cmake ninja-build g++ libfmt-dev doctest-dev libtbb-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libpng-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

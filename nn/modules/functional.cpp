@@ -1,0 +1,83 @@
+#include "nn/modules/functional.hpp"
+
+#include "autograd/grad_mode.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/reduction.hpp"
+#include "ops/shape_ops.hpp"
+
+namespace tg::nn::functional {
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return where(gt(x, scalar_like(x, 0.0)), x, mul(x, scalar_like(x, negative_slope)));
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  TG_CHECK(p >= 0.0 && p <= 1.0, ValueError, "dropout: p must be in [0, 1], got {}", p);
+  if (!training || p == 0.0) return x;
+  if (p == 1.0) return mul(x, zeros_like(x));
+  TG_CHECK(x.is_floating_point(), DTypeError, "dropout: input must be floating point, got {}", x.dtype());
+  Tensor mask = empty(x.shape(), {.dtype = DType::Float64});
+  double* m = mask.data<double>();
+  const double keep_scale = 1.0 / (1.0 - p);
+  for (std::int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.uniform() < p ? 0.0 : keep_scale;
+  return mul(x, x.dtype() == DType::Float64 ? mask : mask.clone_as(x.dtype()));
+}
+
+Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
+  const std::int64_t d = x.dim();
+  const std::int64_t s = start_dim < 0 ? start_dim + d : start_dim;
+  const std::int64_t e = end_dim < 0 ? end_dim + d : end_dim;
+  TG_CHECK(s >= 0 && e < d && s <= e, IndexError, "flatten: dims [{}, {}] out of range for shape {}", start_dim,
+           end_dim, x.shape());
+  Shape shape(x.shape().begin(), x.shape().begin() + s);
+  std::int64_t n = 1;
+  for (std::int64_t i = s; i <= e; ++i) n *= x.size(i);
+  shape.push_back(n);
+  shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
+  return reshape(x, shape);
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, BatchNormOptions options) {
+  TG_CHECK(x.dim() >= 2, ShapeError, "batch_norm: input must have >= 2 dims, got shape {}", x.shape());
+  const std::int64_t c = x.size(1);
+  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
+    TG_CHECK(!t->defined() || t->shape() == Shape{c}, ShapeError,
+             "batch_norm: per-channel tensors must have shape [{}] for input {}, got {}", c, x.shape(), t->shape());
+  Shape channel_shape(static_cast<std::size_t>(x.dim()), 1);
+  channel_shape[1] = c;
+  Dims reduce_dims{0};
+  for (std::int64_t d = 2; d < x.dim(); ++d) reduce_dims.push_back(d);
+  const std::int64_t count = x.numel() / c;
+
+  Tensor y;
+  if (training) {
+    TG_CHECK(count > 1, ValueError, "batch_norm: need more than 1 value per channel when training, got shape {}",
+             x.shape());
+    const Tensor mu = mean(x, reduce_dims, true);
+    const Tensor centered = sub(x, mu);
+    const Tensor var = mean(mul(centered, centered), reduce_dims, true);
+    y = div(centered, sqrt(add(var, scalar_like(var, options.eps))));
+    if (running_mean.defined() && running_var.defined()) {
+      NoGradGuard no_grad;
+      const std::vector<double> m = mu.to_vector(), v = var.to_vector();
+      const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+      const double k = options.momentum;
+      for (std::int64_t i = 0; i < c; ++i) {
+        running_mean.set_value({i}, (1.0 - k) * running_mean.value({i}) + k * m[static_cast<std::size_t>(i)]);
+        running_var.set_value({i}, (1.0 - k) * running_var.value({i}) + k * v[static_cast<std::size_t>(i)] * unbias);
+      }
+    }
+  } else {
+    TG_CHECK(running_mean.defined() && running_var.defined(), ValueError,
+             "batch_norm: evaluation needs running statistics");
+    const Tensor rm = reshape(running_mean.detach(), channel_shape).clone_as(x.dtype());
+    const Tensor rv = reshape(running_var.detach(), channel_shape).clone_as(x.dtype());
+    y = div(sub(x, rm), sqrt(add(rv, scalar_like(rv, options.eps))));
+  }
+  if (weight.defined()) y = mul(y, reshape(weight, channel_shape));
+  if (bias.defined()) y = add(y, reshape(bias, channel_shape));
+  return y;
+}
+
+}  // namespace tg::nn::functional
