@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs missing packages, then builds twice — optimized with
+# The whole test suite: installs missing packages, checks the formatting (tools/format.sh
+# --check), then builds twice — optimized with
 # warnings as errors, and under AddressSanitizer + UndefinedBehaviorSanitizer — and runs
 # every test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512,
 # avx2, portable): a user's CPU may pick a path this host would not pick by itself. Then it
 # builds with clang as well (warnings as errors) and runs the suite there once, and fuzzes
 # the file readers for 30 s each, from a fixed seed, under clang's libFuzzer (tools/fuzz.sh).
-# Usage: tools/test.sh [release|sanitize|clang|fuzz]... (default: all four)
+# Usage: tools/test.sh [format|release|sanitize|clang|fuzz]... (default: all five)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 tools/install_deps.sh
 jobs="$(nproc)"
 builds=("$@")
-if ((${#builds[@]} == 0)); then builds=(release sanitize clang fuzz); fi
+if ((${#builds[@]} == 0)); then builds=(format release sanitize clang fuzz); fi
 
 # The kernel paths this CPU can run, widest first (the same test the library makes at run time).
 simd_paths=()
@@ -30,8 +31,9 @@ for kind in "${builds[@]}"; do
     clang)
       tools/install_deps.sh clang-16
       flags=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16 -DTAPEGRAD_BUILD_EXAMPLES=OFF) ;;
+    format) tools/format.sh --check; continue ;;
     fuzz) tools/fuzz.sh 30 1; continue ;;
-    *) echo "usage: tools/test.sh [release|sanitize|clang|fuzz]..." >&2; exit 2 ;;
+    *) echo "usage: tools/test.sh [format|release|sanitize|clang|fuzz]..." >&2; exit 2 ;;
   esac
   echo "=== tapegrad tests: $kind build"
   cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON "${flags[@]}" > /dev/null
