@@ -29,17 +29,17 @@ struct CrossEntropyAttrs {
   double label_smoothing = 0.0;
 };
 
-const OpDef& cross_entropy_op() {
-  static const OpDef op{
+const OpHandle<CrossEntropyAttrs>& cross_entropy_op() {
+  static const OpHandle<CrossEntropyAttrs> op = make_op(OpDef<CrossEntropyAttrs>{
       .name = "cross_entropy",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const CrossEntropyAttrs& attrs) {
         const Tensor x = raw::contiguous(ctx.input(0));
         const Tensor t = raw::contiguous(ctx.input(1));
-        const double s = ctx.attrs<CrossEntropyAttrs>().label_smoothing;
+        const double s = attrs.label_smoothing;
         if (ctx.recording()) {
-          ctx.save(ctx.input(0));
-          ctx.save(ctx.input(1));
+          ctx.save("logits", ctx.input(0));
+          ctx.save("target", ctx.input(1));
         }
         const std::int64_t n = x.size(0), c = x.size(1);
         const std::int64_t* pt = t.data<std::int64_t>();
@@ -71,25 +71,24 @@ const OpDef& cross_entropy_op() {
           return out;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& x = ctx.saved(0);
-        const Tensor q = smoothed_one_hot(ctx.saved(1), x.size(1), ctx.attrs<CrossEntropyAttrs>().label_smoothing,
-                                          x.dtype());
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const CrossEntropyAttrs& attrs) -> std::vector<Tensor> {
+        const Tensor& x = ctx.saved("logits");
+        const Tensor q = smoothed_one_hot(ctx.saved("target"), x.size(1), attrs.label_smoothing, x.dtype());
         return {mul(sub(softmax(x, 1), q), unsqueeze(g, 1)), Tensor()};
       },
       .summary = "per-sample cross-entropy of logits and class labels",
-  };
+  });
   return op;
 }
 
-const OpDef& bce_with_logits_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& bce_with_logits_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "binary_cross_entropy_with_logits",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         if (ctx.recording()) {
-          ctx.save(ctx.input(0));
-          ctx.save(ctx.input(1));
+          ctx.save("x", ctx.input(0));
+          ctx.save("y", ctx.input(1));
         }
         const Tensor x = raw::contiguous(ctx.input(0));
         const Tensor y = raw::contiguous(ctx.input(1).clone_as(x.dtype()));
@@ -108,14 +107,14 @@ const OpDef& bce_with_logits_op() {
           return out;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& x = ctx.saved(0);
-        const Tensor& y = ctx.saved(1);
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& x = ctx.saved("x");
+        const Tensor& y = ctx.saved("y");
         return {ctx.needs_input_grad(0) ? mul(sub(sigmoid(x), y), g) : Tensor(),
                 ctx.needs_input_grad(1) ? mul(neg(x), g) : Tensor()};
       },
       .summary = "elementwise binary cross-entropy of logits and targets",
-  };
+  });
   return op;
 }
 

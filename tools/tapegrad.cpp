@@ -48,7 +48,7 @@ int run_ops(int argc, char** argv) {
   }
   tg::RegistryReport report;
   if (argc == 3) {
-    const tg::OpDef* op = tg::registry().find(argv[2]);
+    const tg::Op* op = tg::registry().find(argv[2]);
     if (op == nullptr) {
       fmt::print(stderr, "tapegrad ops: no op named '{}' (run `tapegrad ops` to list them)\n", argv[2]);
       return 2;

@@ -2,6 +2,7 @@
 // clipped to the padded input (count_include_pad) or the number of input elements in it.
 // Linear in x: dx = avg_pool2d_backward(dy), each input element receiving dy / divisor from
 // every window that contains it; the gradient of that map is avg_pool2d again.
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -10,9 +11,11 @@ namespace tg {
 
 namespace {
 
-std::vector<OpSample> avg_pool_samples() {
+std::vector<OpSample<Pool2dOptions>> avg_pool_samples() {
   Generator gen(samples::kSeed + 350);
-  auto sample = [&](std::string label, Shape xs, Pool2dOptions o) { return OpSample{std::move(label), {samples::arg(xs, gen)}, o}; };
+  auto sample = [&](std::string label, Shape xs, Pool2dOptions o) {
+    return OpSample<Pool2dOptions>{std::move(label), {samples::arg(xs, gen)}, o};
+  };
   return {
       sample("2x2", {2, 3, 6, 4}, {}),
       sample("3x3, stride 2, padding 1, count_include_pad", {1, 2, 8, 7}, {.kernel_size = 3, .stride = 2, .padding = 1}),
@@ -26,13 +29,13 @@ std::vector<OpSample> avg_pool_samples() {
 
 }  // namespace
 
-OpDef make_avg_pool2d_op() {
+OpDef<Pool2dOptions> make_avg_pool2d_op() {
   return {
       .name = "avg_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pool2dOptions& attrs) {
         const Tensor& x = ctx.input(0);
-        const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, ctx.attrs<Pool2dOptions>(), false);
+        const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, attrs, false);
         return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
           using T = decltype(tag);
           const Tensor xc = raw::contiguous(x);
@@ -41,9 +44,9 @@ OpDef make_avg_pool2d_op() {
           return y;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Pool2dOptions& attrs) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
-        return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, ctx.attrs<Pool2dOptions>())};
+        return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, attrs)};
       },
       .samples = avg_pool_samples,
       .summary = "2-D average pooling (count_include_pad, ceil_mode)",
@@ -51,8 +54,7 @@ OpDef make_avg_pool2d_op() {
 }
 
 Tensor avg_pool2d(const Tensor& x, Pool2dOptions options) {
-  static const OpDef& op = registry().get("avg_pool2d");
-  return call(op, {x}, options);
+  return call(builtin_ops().avg_pool2d, {x}, options);
 }
 
 }  // namespace tg

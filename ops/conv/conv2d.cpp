@@ -8,6 +8,7 @@
 //                                   summed over the batch;
 //   db = sum of dy over n, i, j     one bias per filter, shared by every position.
 // Reference: the same function from pad, strided slice, stack, reshape, matmul and cat.
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
@@ -20,14 +21,13 @@ namespace tg {
 
 namespace {
 
-Tensor conv2d_forward(ForwardContext& ctx) {
+Tensor conv2d_forward(ForwardContext& ctx, const Conv2dOptions& options) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  const auto& options = ctx.attrs<Conv2dOptions>();
   const kernels::ConvLoopGeometry g = detail::conv2d_geometry(ctx.op_name(), x, w, b, options);
-  if (ctx.needs_input_grad(1)) ctx.save(x);  // dw needs x
-  if (ctx.needs_input_grad(0)) ctx.save(w);  // dx needs w
+  if (ctx.needs_input_grad(1)) ctx.save("x", x);  // dw needs x
+  if (ctx.needs_input_grad(0)) ctx.save("w", w);  // dx needs w
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
@@ -39,11 +39,9 @@ Tensor conv2d_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy) {
-  const auto& options = ctx.attrs<Conv2dOptions>();
-  std::size_t next = 0;
-  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy, const Conv2dOptions& options) {
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
+  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& xs = ctx.input_shape(0);
   const Shape& ws = ctx.input_shape(1);
   return {
@@ -55,11 +53,10 @@ std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy
 
 // conv2d from elementary ops: gather every kernel tap (u, v) as a strided slice of the padded
 // input, stack the taps into columns, and multiply by the flattened kernel of each group.
-Tensor conv2d_composition(std::span<const Tensor> in, const std::any& attrs) {
+Tensor conv2d_composition(std::span<const Tensor> in, const Conv2dOptions& o) {
   const Tensor& x = in[0];
   const Tensor& w = in[1];
   const Tensor& b = in[2];
-  const auto& o = std::any_cast<const Conv2dOptions&>(attrs);
   const kernels::ConvLoopGeometry g = detail::conv2d_geometry("conv2d reference", x, w, b, o);
   const Tensor xp = pad(x, {g.pad_left, g.pad_left, g.pad_top, g.pad_top});
   std::vector<Tensor> taps;
@@ -86,11 +83,11 @@ Tensor conv2d_composition(std::span<const Tensor> in, const std::any& attrs) {
   return y;
 }
 
-std::vector<OpSample> conv2d_samples() {
+std::vector<OpSample<Conv2dOptions>> conv2d_samples() {
   Generator gen(samples::kSeed + 300);
   // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_gradients.cpp covers no bias).
   auto sample = [&](std::string label, Shape xs, Shape ws, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
+    return OpSample<Conv2dOptions>{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
   };
   return {
       sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {4, 3, 3, 2}, {}),
@@ -110,7 +107,7 @@ std::vector<OpSample> conv2d_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_op() {
+OpDef<Conv2dOptions> make_conv2d_op() {
   return {
       .name = "conv2d",
       .arity = 3,
@@ -123,8 +120,7 @@ OpDef make_conv2d_op() {
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d");
-  return call(op, {x, weight, bias}, options);
+  return call(builtin_ops().conv2d, {x, weight, bias}, options);
 }
 
 }  // namespace tg

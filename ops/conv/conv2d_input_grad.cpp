@@ -5,6 +5,7 @@
 // incoming gradient G of dx:
 //   d dy = conv2d(G, w)              (the adjoint of the adjoint)
 //   d w  = conv2d_weight_grad(G, dy) (<input_grad(dy, w), G> = <conv2d(G, w), dy>)
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -13,10 +14,9 @@ namespace tg {
 
 namespace {
 
-Tensor input_grad_forward(ForwardContext& ctx) {
+Tensor input_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) {
   const Tensor& dy = ctx.input(0);
   const Tensor& w = ctx.input(1);
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
   detail::check_conv_tensor(ctx.op_name(), "output gradient", dy);
   detail::check_conv_tensor(ctx.op_name(), "weight", w);
   detail::check_same_dtype(ctx.op_name(), dy, w);
@@ -25,8 +25,8 @@ Tensor input_grad_forward(ForwardContext& ctx) {
   const Shape x_shape{dy.size(0), w.size(1) * a.options.groups, a.size.h, a.size.w};
   const kernels::ConvLoopGeometry g =
       detail::conv2d_geometry_from_shapes(ctx.op_name(), x_shape, w.shape(), dy.shape(), a.options);
-  if (ctx.needs_input_grad(1)) ctx.save(dy);
-  if (ctx.needs_input_grad(0)) ctx.save(w);
+  if (ctx.needs_input_grad(1)) ctx.save("dy", dy);
+  if (ctx.needs_input_grad(0)) ctx.save("w", w);
   return visit_floating(dy.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor dyc = raw::contiguous(dy);
@@ -37,11 +37,9 @@ Tensor input_grad_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad) {
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
-  std::size_t next = 0;
-  const Tensor dy = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+  const Tensor dy = ctx.needs_input_grad(1) ? ctx.saved("dy") : Tensor();
+  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& ws = ctx.input_shape(1);
   return {
       ctx.needs_input_grad(0) ? conv2d(grad, w, Tensor(), a.options) : Tensor(),
@@ -49,10 +47,11 @@ std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor
   };
 }
 
-std::vector<OpSample> input_grad_samples() {
+std::vector<OpSample<detail::ConvGradAttrs>> input_grad_samples() {
   Generator gen(samples::kSeed + 310);
   auto sample = [&](std::string label, Shape dys, Shape ws, Pair2 size, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(dys, gen), samples::arg(ws, gen)}, detail::ConvGradAttrs{o, size}};
+    return OpSample<detail::ConvGradAttrs>{
+        std::move(label), {samples::arg(dys, gen), samples::arg(ws, gen)}, detail::ConvGradAttrs{o, size}};
   };
   return {
       sample("3x2 kernel into 6x5", {2, 4, 4, 4}, {4, 3, 3, 2}, {6, 5}, {}),
@@ -71,7 +70,7 @@ std::vector<OpSample> input_grad_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_input_grad_op() {
+OpDef<detail::ConvGradAttrs> make_conv2d_input_grad_op() {
   return {
       .name = "conv2d_input_grad",
       .arity = 2,
@@ -83,8 +82,7 @@ OpDef make_conv2d_input_grad_op() {
 }
 
 Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, Pair2 input_size, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d_input_grad");
-  return call(op, {grad_output, weight}, detail::ConvGradAttrs{options, input_size});
+  return call(builtin_ops().conv2d_input_grad, {grad_output, weight}, detail::ConvGradAttrs{options, input_size});
 }
 
 }  // namespace tg

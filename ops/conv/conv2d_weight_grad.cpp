@@ -4,6 +4,7 @@
 // over the batch. Bilinear in (x, dy); for an incoming gradient G of dw:
 //   d x  = conv2d_input_grad(dy, G)  (<weight_grad(x, dy), G> = <conv2d(x, G), dy> = <x, input_grad(dy, G)>)
 //   d dy = conv2d(x, G)
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -12,10 +13,9 @@ namespace tg {
 
 namespace {
 
-Tensor weight_grad_forward(ForwardContext& ctx) {
+Tensor weight_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) {
   const Tensor& x = ctx.input(0);
   const Tensor& dy = ctx.input(1);
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
   detail::check_conv_tensor(ctx.op_name(), "input", x);
   detail::check_conv_tensor(ctx.op_name(), "output gradient", dy);
   detail::check_same_dtype(ctx.op_name(), x, dy);
@@ -26,8 +26,8 @@ Tensor weight_grad_forward(ForwardContext& ctx) {
   const Shape w_shape{dy.size(1), x.size(1) / a.options.groups, a.size.h, a.size.w};
   const kernels::ConvLoopGeometry g =
       detail::conv2d_geometry_from_shapes(ctx.op_name(), x.shape(), w_shape, dy.shape(), a.options);
-  if (ctx.needs_input_grad(1)) ctx.save(x);
-  if (ctx.needs_input_grad(0)) ctx.save(dy);
+  if (ctx.needs_input_grad(1)) ctx.save("x", x);
+  if (ctx.needs_input_grad(0)) ctx.save("dy", dy);
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
@@ -38,11 +38,9 @@ Tensor weight_grad_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad) {
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
-  std::size_t next = 0;
-  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
+  const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved("dy") : Tensor();
   const Shape& xs = ctx.input_shape(0);
   return {
       ctx.needs_input_grad(0) ? conv2d_input_grad(dy, grad, {xs[2], xs[3]}, a.options) : Tensor(),
@@ -50,10 +48,11 @@ std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tenso
   };
 }
 
-std::vector<OpSample> weight_grad_samples() {
+std::vector<OpSample<detail::ConvGradAttrs>> weight_grad_samples() {
   Generator gen(samples::kSeed + 320);
   auto sample = [&](std::string label, Shape xs, Shape dys, Pair2 size, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(dys, gen)}, detail::ConvGradAttrs{o, size}};
+    return OpSample<detail::ConvGradAttrs>{
+        std::move(label), {samples::arg(xs, gen), samples::arg(dys, gen)}, detail::ConvGradAttrs{o, size}};
   };
   return {
       sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {2, 4, 4, 4}, {3, 2}, {}),
@@ -75,7 +74,7 @@ std::vector<OpSample> weight_grad_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_weight_grad_op() {
+OpDef<detail::ConvGradAttrs> make_conv2d_weight_grad_op() {
   return {
       .name = "conv2d_weight_grad",
       .arity = 2,
@@ -87,8 +86,7 @@ OpDef make_conv2d_weight_grad_op() {
 }
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_output, Pair2 kernel_size, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d_weight_grad");
-  return call(op, {x, grad_output}, detail::ConvGradAttrs{options, kernel_size});
+  return call(builtin_ops().conv2d_weight_grad, {x, grad_output}, detail::ConvGradAttrs{options, kernel_size});
 }
 
 }  // namespace tg

@@ -1,17 +1,18 @@
 // sigmoid: y = 1 / (1 + e^-x).  dx = g * y * (1 - y) (the saved output).
 #include <cmath>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
 
-OpDef make_sigmoid_op() {
+OpDef<NoAttrs> make_sigmoid_op() {
   return {
       .name = "sigmoid",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         ctx.save_output();
         return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) {
           using T = decltype(v);
@@ -21,7 +22,7 @@ OpDef make_sigmoid_op() {
           return e / (T(1) + e);
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
         return {g * y * (1.0 - y)};
       },
@@ -31,8 +32,7 @@ OpDef make_sigmoid_op() {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  static const OpDef& op = registry().get("sigmoid");
-  return call(op, {x});
+  return call(builtin_ops().sigmoid, {x});
 }
 
 }  // namespace tg

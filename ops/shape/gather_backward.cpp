@@ -2,6 +2,7 @@
 // y = zeros(input_shape); y[i0, .., index[i0, .., in], .., in] += g[i0, .., in] along dim,
 // accumulated serially in row-major order of g (deterministic).
 // dg = gather(gg, dim, index); the index gets no gradient.
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
@@ -9,14 +10,13 @@
 
 namespace tg {
 
-OpDef make_gather_backward_op() {
+OpDef<detail::IndexBackwardAttrs> make_gather_backward_op() {
   return {
       .name = "gather_backward",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::IndexBackwardAttrs& a) {
         const Tensor& g = ctx.input(0);
         const Tensor& index = ctx.input(1);
-        const auto& a = ctx.attrs<detail::IndexBackwardAttrs>();
         TG_CHECK(a.dim >= 0 && a.dim < static_cast<std::int64_t>(a.input_shape.size()), IndexError,
                  "{}: dim {} is out of range for shape {}", ctx.op_name(), a.dim, a.input_shape);
         TG_CHECK(g.shape() == index.shape(), ShapeError, "{}: gradient {} and index {} differ in shape", ctx.op_name(),
@@ -41,15 +41,15 @@ OpDef make_gather_backward_op() {
               },
               detail::kSerialGrain);
         });
-        ctx.save(index);
+        ctx.save("index", index);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
-        return {gather(gg, ctx.attrs<detail::IndexBackwardAttrs>().dim, ctx.saved(0)), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& gg, const detail::IndexBackwardAttrs& attrs) -> std::vector<Tensor> {
+        return {gather(gg, attrs.dim, ctx.saved("index")), Tensor()};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 33);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::IndexBackwardAttrs>>{
             {"[3, 2] into [3, 4] dim 1", {samples::arg({3, 2}, gen), from_vector(std::vector<std::int64_t>{3, 0, 1, 1, 2, 0}, {3, 2})},
              detail::IndexBackwardAttrs{.input_shape = {3, 4}, .dim = 1}},
             {"[2, 3] into [3, 3] dim 0 (repeats)",
@@ -66,8 +66,7 @@ OpDef make_gather_backward_op() {
 }
 
 Tensor gather_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, const Tensor& index) {
-  static const OpDef& op = registry().get("gather_backward");
-  return call(op, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
+  return call(builtin_ops().gather_backward, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
 }
 
 }  // namespace tg

@@ -1,6 +1,7 @@
 // slice_backward: the adjoint of slice. y = zeros(input_shape) with
 // y[..., start + i*step, ...] = g[..., i, ...] along dim (the rest stays 0).
 // dg = slice(gg, dim, start, start + len*step, step), len = g.shape[dim].
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -8,13 +9,6 @@
 namespace tg {
 
 namespace {
-
-struct SliceBackwardAttrs {
-  Shape input_shape;
-  std::int64_t dim = 0;
-  std::int64_t start = 0;
-  std::int64_t step = 1;
-};
 
 // The strided view of a tensor of `a.input_shape` that the slice selected.
 Tensor sliced_view(const Tensor& full, const SliceBackwardAttrs& a, std::int64_t length) {
@@ -29,13 +23,12 @@ Tensor sliced_view(const Tensor& full, const SliceBackwardAttrs& a, std::int64_t
 
 }  // namespace
 
-OpDef make_slice_backward_op() {
+OpDef<SliceBackwardAttrs> make_slice_backward_op() {
   return {
       .name = "slice_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const SliceBackwardAttrs& a) {
         const Tensor& g = ctx.input(0);
-        const auto& a = ctx.attrs<SliceBackwardAttrs>();
         const auto rank = static_cast<std::int64_t>(a.input_shape.size());
         TG_CHECK(a.dim >= 0 && a.dim < rank && a.step >= 1 && g.dim() == rank, ShapeError,
                  "{}: invalid dim {} / step {} for gradient {} and input shape {}", ctx.op_name(), a.dim, a.step, g.shape(),
@@ -54,8 +47,7 @@ OpDef make_slice_backward_op() {
         raw::copy_into(sliced_view(out, a, length), g);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
-        const auto& a = ctx.attrs<SliceBackwardAttrs>();
+      .backward = [](const BackwardContext& ctx, const Tensor& gg, const SliceBackwardAttrs& a) -> std::vector<Tensor> {
         const std::int64_t length = ctx.input_shape(0)[static_cast<std::size_t>(a.dim)];
         // stop just past the last index (which is < size, so this cannot overflow)
         const std::int64_t stop = length == 0 ? a.start : a.start + (length - 1) * a.step + 1;
@@ -63,7 +55,7 @@ OpDef make_slice_backward_op() {
       },
       .samples = [] {
         Generator gen(samples::kSeed + 26);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<SliceBackwardAttrs>>{
             {"[3, 3] into [5, 3] at 1", {samples::arg({3, 3}, gen)},
              SliceBackwardAttrs{.input_shape = {5, 3}, .dim = 0, .start = 1, .step = 1}},
             {"[4, 2] into [4, 7] at 2::3", {samples::arg({4, 2}, gen)},
@@ -76,8 +68,7 @@ OpDef make_slice_backward_op() {
 }
 
 Tensor slice_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, std::int64_t start, std::int64_t step) {
-  static const OpDef& op = registry().get("slice_backward");
-  return call(op, {g}, SliceBackwardAttrs{.input_shape = input_shape, .dim = dim, .start = start, .step = step});
+  return call(builtin_ops().slice_backward, {g}, SliceBackwardAttrs{.input_shape = input_shape, .dim = dim, .start = start, .step = step});
 }
 
 }  // namespace tg
