@@ -26,11 +26,13 @@ const tg::OpHandle<tg::NoAttrs> softplus_op = tg::register_op({
     .backward = [](const tg::BackwardContext& ctx, const tg::Tensor& g, const tg::NoAttrs&) -> std::vector<tg::Tensor> {
       return {g * tg::sigmoid(ctx.saved("x"))};
     },
-    // Sample inputs let tg::verify_op (and `tapegrad ops`) check the op like a built-in.
+    // Sample inputs let tg::verify_op (and `tapegrad ops`) check the op like a built-in;
+    // every op needs one with an empty input too.
     .samples = [] {
       tg::Generator gen(7);
       return std::vector<tg::OpSample<tg::NoAttrs>>{
-          {"[4, 3] in [-4, 4)", {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})}, {}}};
+          {"[4, 3] in [-4, 4)", {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})}, {}},
+          {"[0] (empty)", {tg::zeros({0}, {.dtype = tg::f64, .requires_grad = true})}, {}}};
     },
     .summary = "log(1 + e^x), computed stably",
 });
@@ -69,7 +71,7 @@ int main() {
 
   // 4. Or verify it the way `tapegrad ops` verifies every built-in op, on its samples.
   const tg::OpReport report = tg::verify_op(*softplus_op);
-  fmt::print("verify_op:     {} ({} sample, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL", report.num_samples,
+  fmt::print("verify_op:     {} ({} samples, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL", report.num_samples,
              report.max_error);
   return first.passed && second.passed && report.passed() ? 0 : 1;
 }
