@@ -145,14 +145,15 @@ void check_gradients_from(const Node& node, std::span<const Tensor> grads) {
     std::string cause = fmt::format(
         "the gradient of its output and its saved tensors were finite, so the backward rule of '{}' produced it",
         node.name);
-    for (std::size_t k = 0; k <= ctx.num_saved(); ++k) {
-      const bool is_output = k == ctx.num_saved();
-      const Tensor saved = is_output ? node.output_data : ctx.saved(k);
+    for (std::size_t k = 0; k <= node.saved.size(); ++k) {
+      const bool is_output = k == node.saved.size();
+      const Tensor saved = is_output ? node.output_data : ctx.saved(node.saved[k].name);
       const NonFinite in = scan(saved);
       if (!in.any()) continue;
       cause = fmt::format("its saved {} already held {}: the forward produced it (run the forward in anomaly mode too "
                           "to find where)",
-                          is_output ? std::string("output") : fmt::format("tensor {}", k), summary(in, saved));
+                          is_output ? std::string("output") : fmt::format("tensor '{}'", node.saved[k].name),
+                          summary(in, saved));
       break;
     }
     fail<AnomalyError>("anomaly: the backward of {} returned a non-finite gradient for input {}: {}; {}.\n{}",

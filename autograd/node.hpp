@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tensor/tensor.hpp"
@@ -35,16 +36,18 @@ struct InputInfo {
   bool needs_grad = false;
 };
 
-// What a backward rule sees: attributes, explicitly saved tensors, the output (if the
-// forward asked to keep it), and which inputs need a gradient.
+// What a backward rule sees: the tensors the forward saved by name, the output (if the
+// forward asked to keep it), and which inputs need a gradient. (The attributes reach the
+// rule typed, as an argument: see OpDef in ops/registry.hpp.)
 class BackwardContext {
  public:
   explicit BackwardContext(const Node& node) : node_(node) {}
   const std::string& op_name() const;
-  template <class Attrs>
-  const Attrs& attrs() const;
-  const Tensor& saved(std::size_t i) const;
-  std::size_t num_saved() const;
+  // The tensor the forward saved under `name`; throws AutogradError for a name it did not
+  // save, and when the tensor was written in place since.
+  const Tensor& saved(std::string_view name) const;
+  // The attributes, type-erased: only OpDef's typed wrapper reads them.
+  const std::any& erased_attrs() const;
   Tensor output() const;  // requires the forward to have called save_output()
   std::size_t num_inputs() const;
   bool needs_input_grad(std::size_t i) const;
@@ -59,6 +62,7 @@ class BackwardContext {
 // version of its data when the node was recorded. An intermediate the forward computed has
 // no autograd history, so a backward that uses it treats it as a constant.
 struct SavedTensor {
+  std::string name;  // as the forward saved it, for BackwardContext::saved(name)
   Tensor tensor;
   std::optional<std::size_t> input;  // empty for an intermediate
   std::uint64_t version = 0;
@@ -82,12 +86,5 @@ struct Node : std::enable_shared_from_this<Node> {
   bool released = false;  // saved tensors freed by a backward without retain_graph
   std::string label;      // the AnomalyLabel scope it was recorded in, kept in anomaly mode only
 };
-
-template <class Attrs>
-const Attrs& BackwardContext::attrs() const {
-  const Attrs* a = std::any_cast<Attrs>(&node_.attrs);
-  TG_CHECK(a != nullptr, AutogradError, "{}: backward requested attributes of the wrong type", node_.name);
-  return *a;
-}
 
 }  // namespace tg

@@ -98,16 +98,16 @@ void check_unmodified(const Node& node, const Tensor& t, std::uint64_t saved_ver
 }  // namespace
 
 const std::string& BackwardContext::op_name() const { return node_.name; }
-const Tensor& BackwardContext::saved(std::size_t i) const {
-  TG_CHECK(i < node_.saved.size(), AutogradError, "{}: backward asked for saved tensor {} of {}", node_.name, i,
-           node_.saved.size());
-  const SavedTensor& s = node_.saved[i];
-  check_unmodified(node_, s.tensor, s.version, [&] {
-    return s.input ? fmt::format("input {}", *s.input) : fmt::format("saved tensor {}, an intermediate", i);
+const Tensor& BackwardContext::saved(std::string_view name) const {
+  const auto s = std::find_if(node_.saved.begin(), node_.saved.end(), [&](const SavedTensor& t) { return t.name == name; });
+  TG_CHECK(s != node_.saved.end(), AutogradError, "{}: backward asked for a saved tensor '{}' the forward did not save",
+           node_.name, name);
+  check_unmodified(node_, s->tensor, s->version, [&] {
+    return s->input ? fmt::format("input {}", *s->input) : fmt::format("saved tensor '{}', an intermediate", name);
   });
-  return s.tensor;
+  return s->tensor;
 }
-std::size_t BackwardContext::num_saved() const { return node_.saved.size(); }
+const std::any& BackwardContext::erased_attrs() const { return node_.attrs; }
 Tensor BackwardContext::output() const {
   TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
   if (auto impl = node_.output.lock()) {

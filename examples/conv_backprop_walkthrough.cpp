@@ -64,7 +64,7 @@ int main() {
              delta[0] * wv[0], delta[0] * wv[3] + delta[1] * wv[2] + delta[2] * wv[1] + delta[3] * wv[0]);
 
   // 2. Autograd through conv2d composed of elementary ops (pad, strided slices, stack, matmul).
-  const tg::OpDef& conv = tg::registry().get("conv2d");
+  const tg::Op& conv = tg::registry().get("conv2d");
   const Tensor z_ref = conv.reference(std::vector<Tensor>{x, w, b}, std::any(tg::Conv2dOptions{}));
   const Tensor delta_t = image(delta, 2, 2);
   const auto composed = tg::grad({z_ref}, {x}, {delta_t});

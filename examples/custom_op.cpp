@@ -1,5 +1,7 @@
 // A custom op, start to finish: softplus(x) = log(1 + e^x) with a hand-written backward,
-// registered, called like a built-in, trained through and gradient-checked.
+// registered, called like a built-in, trained through and gradient-checked. It takes no
+// attributes (tg::NoAttrs); an op with attributes is a tg::OpDef<MyAttrs>, and its handle's
+// `call` then takes a MyAttrs.
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -13,22 +15,24 @@
 // intermediate instead (sigmoid(x) computed in the forward) would keep the first derivative
 // right but make second derivatives wrong: an intermediate has no autograd history, so the
 // backward would treat it as a constant. verify_op (step 4) catches that and names it.
-const tg::OpDef& softplus_op = tg::register_op({
+const tg::OpHandle<tg::NoAttrs> softplus_op = tg::register_op({
     .name = "softplus",
     .arity = 1,
-    .forward = [](tg::ForwardContext& ctx) {
+    .forward = [](tg::ForwardContext& ctx, const tg::NoAttrs&) {
       const tg::Tensor& x = ctx.input(0);
-      if (ctx.needs_input_grad(0)) ctx.save(x);  // the input, not an intermediate
+      if (ctx.needs_input_grad(0)) ctx.save("x", x);  // the input, not an intermediate
       return tg::relu(x) + tg::log(1.0 + tg::exp(-tg::abs(x)));
     },
-    .backward = [](const tg::BackwardContext& ctx, const tg::Tensor& g) -> std::vector<tg::Tensor> {
-      return {g * tg::sigmoid(ctx.saved(0))};
+    .backward = [](const tg::BackwardContext& ctx, const tg::Tensor& g, const tg::NoAttrs&) -> std::vector<tg::Tensor> {
+      return {g * tg::sigmoid(ctx.saved("x"))};
     },
-    // Sample inputs let tg::verify_op (and `tapegrad ops`) check the op like a built-in.
+    // Sample inputs let tg::verify_op (and `tapegrad ops`) check the op like a built-in;
+    // every op needs one with an empty input too.
     .samples = [] {
       tg::Generator gen(7);
-      return std::vector<tg::OpSample>{
-          {"[4, 3] in [-4, 4)", {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})}, {}}};
+      return std::vector<tg::OpSample<tg::NoAttrs>>{
+          {"[4, 3] in [-4, 4)", {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})}, {}},
+          {"[0] (empty)", {tg::zeros({0}, {.dtype = tg::f64, .requires_grad = true})}, {}}};
     },
     .summary = "log(1 + e^x), computed stably",
 });
@@ -66,8 +70,8 @@ int main() {
   fmt::print("gradcheck:     {}\ngradgradcheck: {}\n", first.summary(), second.summary());
 
   // 4. Or verify it the way `tapegrad ops` verifies every built-in op, on its samples.
-  const tg::OpReport report = tg::verify_op(softplus_op);
-  fmt::print("verify_op:     {} ({} sample, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL", report.num_samples,
+  const tg::OpReport report = tg::verify_op(*softplus_op);
+  fmt::print("verify_op:     {} ({} samples, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL", report.num_samples,
              report.max_error);
   return first.passed && second.passed && report.passed() ? 0 : 1;
 }

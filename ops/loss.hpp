@@ -9,6 +9,11 @@
 
 namespace tg {
 
+// The attributes of the cross_entropy op.
+struct CrossEntropyAttrs {
+  double label_smoothing = 0.0;
+};
+
 // logits [N, C] float, target [N] int64 in [0, C), label_smoothing s in [0, 1]. With
 // q = (1 - s) onehot(t) + s / C:
 //   loss_i = logsumexp_c(x_ic) - sum_c q_ic x_ic        (= -sum_c q_ic log_softmax(x)_ic)

@@ -1,7 +1,6 @@
 #include "ops/registry.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <mutex>
 #include <shared_mutex>
 
@@ -13,8 +12,8 @@ namespace tg {
 
 // ---- ForwardContext ----
 
-ForwardContext::ForwardContext(const OpDef& op, std::span<const Tensor> inputs, const std::any& attrs, bool recording)
-    : op_(op), inputs_(inputs), attrs_(attrs), recording_(recording) {}
+ForwardContext::ForwardContext(const Op& op, std::span<const Tensor> inputs, bool recording)
+    : op_(op), inputs_(inputs), recording_(recording) {}
 
 const std::string& ForwardContext::op_name() const { return op_.name; }
 
@@ -27,17 +26,20 @@ bool ForwardContext::needs_input_grad(std::size_t i) const {
   return recording_ && i < inputs_.size() && inputs_[i].defined() && inputs_[i].requires_grad();
 }
 
-void ForwardContext::save(const Tensor& t) {
+void ForwardContext::save(std::string_view name, const Tensor& t) {
   if (!recording_) return;
+  const bool taken = std::any_of(saved_.begin(), saved_.end(), [&](const SavedTensor& s) { return s.name == name; });
+  TG_CHECK(!taken, AutogradError, "{}: the forward saves a tensor named '{}' twice", op_.name, name);
   const auto input = std::find_if(inputs_.begin(), inputs_.end(), [&](const Tensor& in) { return in.is_same(t); });
-  saved_.push_back({.tensor = t,
+  saved_.push_back({.name = std::string(name),
+                    .tensor = t,
                     .input = input == inputs_.end() ? std::nullopt
                                                     : std::optional(static_cast<std::size_t>(input - inputs_.begin()))});
 }
 
 // ---- OpSample ----
 
-bool OpSample::zero_size() const {
+bool detail::any_empty(std::span<const Tensor> inputs) {
   return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.defined() && t.numel() == 0; });
 }
 
@@ -45,66 +47,59 @@ bool OpSample::zero_size() const {
 
 struct OpRegistry::State {
   mutable std::shared_mutex mutex;
-  std::deque<OpDef> ops;  // deque: references stay valid as ops are added
+  std::vector<std::shared_ptr<const Op>> ops;  // shared with the handles
 };
 
 OpRegistry::OpRegistry() : state_(std::make_unique<State>()) {}
 OpRegistry::~OpRegistry() = default;
 
-const OpDef& OpRegistry::add(OpDef def) {
-  TG_CHECK(!def.name.empty(), ValueError, "register_op: an op needs a name");
-  TG_CHECK(static_cast<bool>(def.forward), ValueError, "register_op: op '{}' has no forward", def.name);
-  std::unique_lock lock(state_->mutex);
-  const bool duplicate =
-      std::any_of(state_->ops.begin(), state_->ops.end(), [&](const OpDef& op) { return op.name == def.name; });
-  TG_CHECK(!duplicate, ValueError, "register_op: an op named '{}' is already registered", def.name);
-  state_->ops.push_back(std::move(def));
-  return state_->ops.back();
+void check_op_definition(const Op& op) {
+  TG_CHECK(!op.name.empty(), ValueError, "register_op: an op needs a name");
+  TG_CHECK(static_cast<bool>(op.forward), ValueError, "register_op: op '{}' has no forward", op.name);
 }
 
-const OpDef* OpRegistry::find(std::string_view name) const {
+std::shared_ptr<const Op> OpRegistry::add(std::shared_ptr<const Op> op) {
+  check_op_definition(*op);
+  std::unique_lock lock(state_->mutex);
+  const bool duplicate = std::any_of(state_->ops.begin(), state_->ops.end(),
+                                     [&](const std::shared_ptr<const Op>& other) { return other->name == op->name; });
+  TG_CHECK(!duplicate, ValueError, "register_op: an op named '{}' is already registered", op->name);
+  state_->ops.push_back(op);
+  return op;
+}
+
+const Op* OpRegistry::find(std::string_view name) const {
   std::shared_lock lock(state_->mutex);
-  for (const OpDef& op : state_->ops) {
-    if (op.name == name) return &op;
+  for (const std::shared_ptr<const Op>& op : state_->ops) {
+    if (op->name == name) return op.get();
   }
   return nullptr;
 }
 
-const OpDef& OpRegistry::get(std::string_view name) const {
-  const OpDef* op = find(name);
+const Op& OpRegistry::get(std::string_view name) const {
+  const Op* op = find(name);
   TG_CHECK(op != nullptr, ValueError, "registry: no op named '{}'", name);
   return *op;
 }
 
-std::vector<const OpDef*> OpRegistry::ops() const {
+std::vector<const Op*> OpRegistry::ops() const {
   std::shared_lock lock(state_->mutex);
-  std::vector<const OpDef*> out;
-  for (const OpDef& op : state_->ops) out.push_back(&op);
+  std::vector<const Op*> out;
+  for (const std::shared_ptr<const Op>& op : state_->ops) out.push_back(op.get());
   return out;
 }
 
-OpRegistry& registry() {
-  static OpRegistry* instance = [] {
-    auto* r = new OpRegistry();  // never destroyed: ops may run during static destruction
-    register_builtin_ops(*r);
-    return r;
-  }();
-  return *instance;
-}
-
-const OpDef& register_op(OpDef def) { return registry().add(std::move(def)); }
-
 // ---- dispatch ----
 
-Tensor call(const OpDef& op, std::vector<Tensor> inputs, std::any attrs) {
+Tensor call(const Op& op, std::vector<Tensor> inputs, std::any attrs) {
   TG_CHECK(op.arity < 0 || static_cast<int>(inputs.size()) == op.arity, ValueError, "{}: expected {} inputs, got {}",
            op.name, op.arity, inputs.size());
   const bool recording = op.backward && is_grad_enabled() && autograd::any_requires_grad(inputs);
-  ForwardContext ctx(op, inputs, attrs, recording);
+  ForwardContext ctx(op, inputs, recording);
   Tensor output;
   {
     NoGradGuard no_grad;  // the forward's internal ops are not recorded; the op is one node
-    output = op.forward(ctx);
+    output = op.forward(ctx, attrs);
   }
   TG_CHECK(output.defined(), ValueError, "{}: forward returned an undefined tensor", op.name);
   if (recording && output.is_floating_point()) {
@@ -114,10 +109,6 @@ Tensor call(const OpDef& op, std::vector<Tensor> inputs, std::any attrs) {
     output = raw::alias(output);  // e.g. a forward that returned an input unchanged
   }
   return output;
-}
-
-Tensor call(std::string_view name, std::vector<Tensor> inputs, std::any attrs) {
-  return call(registry().get(name), std::move(inputs), std::move(attrs));
 }
 
 }  // namespace tg

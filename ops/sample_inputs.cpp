@@ -28,22 +28,22 @@ std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes() {
   return {{{3, 4}, {3, 4}}, {{2, 3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3}, {}}, {{0, 4}, {4}}, {{2, 0, 1}, {1, 3}}};
 }
 
-std::vector<OpSample> binary_broadcast(double low, double high) {
+std::vector<OpSample<NoAttrs>> binary_broadcast(double low, double high) {
   Generator gen(kSeed);
-  std::vector<OpSample> out;
+  std::vector<OpSample<NoAttrs>> out;
   for (const auto& [sa, sb] : binary_broadcast_shapes()) {
     out.push_back({fmt::format("{} with {}", sa, sb), {arg(sa, gen, low, high), arg(sb, gen, low, high)}, {}});
   }
   return out;
 }
 
-std::vector<OpSample> unary(double low, double high, bool distinct) {
+std::vector<OpSample<NoAttrs>> unary(double low, double high, bool distinct) {
   Generator gen(kSeed + 1);
   auto make = [&](const Shape& s) {
     const double gap = (high - low) / (2.0 * static_cast<double>(std::max<std::int64_t>(numel(s), 1)));
     return distinct ? distinct_arg(s, gen, gap) : arg(s, gen, low, high);
   };
-  std::vector<OpSample> out;
+  std::vector<OpSample<NoAttrs>> out;
   out.push_back({"0-d", {make({})}, {}});
   out.push_back({"[5]", {make({5})}, {}});
   out.push_back({"[3, 4]", {make({3, 4})}, {}});

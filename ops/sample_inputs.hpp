@@ -27,9 +27,9 @@ Tensor constant(const Shape& shape, Generator& gen, double low = -1.0, double hi
 // ranges per operand).
 std::vector<std::pair<Shape, Shape>> binary_broadcast_shapes();
 // The standard broadcasting pairs for binary ops (binary_broadcast_shapes). Values in [low, high).
-std::vector<OpSample> binary_broadcast(double low = -1.0, double high = 1.0);
+std::vector<OpSample<NoAttrs>> binary_broadcast(double low = -1.0, double high = 1.0);
 // Same-shape unary samples: 0-d, 1-D, 2-D, a non-contiguous (transposed) 3-D input, and
 // the zero-size [0] and [2, 0, 3].
-std::vector<OpSample> unary(double low = -1.0, double high = 1.0, bool distinct = false);
+std::vector<OpSample<NoAttrs>> unary(double low = -1.0, double high = 1.0, bool distinct = false);
 
 }  // namespace tg::samples

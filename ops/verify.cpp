@@ -51,7 +51,7 @@ std::string error_name(const std::type_info& type) {
 
 class SampleChecker {
  public:
-  SampleChecker(const OpDef& op, const OpSample& sample, const VerifyOptions& options, OpReport& report)
+  SampleChecker(const Op& op, const OpSample<std::any>& sample, const VerifyOptions& options, OpReport& report)
       : op_(op), sample_(sample), options_(options), report_(report) {}
 
   // `message` says which check failed and how ("gradcheck: gradient mismatch ...").
@@ -126,8 +126,8 @@ class SampleChecker {
     if (!y.requires_grad() || y.is_leaf()) return "";
     std::vector<std::string> intermediates;
     const std::vector<SavedTensor>& saved = y.impl().autograd->grad_fn->saved;
-    for (std::size_t i = 0; i < saved.size(); ++i) {
-      if (!saved[i].input) intermediates.push_back(fmt::format("saved tensor {} (shape {})", i, saved[i].tensor.shape()));
+    for (const SavedTensor& s : saved) {
+      if (!s.input) intermediates.push_back(fmt::format("saved tensor '{}' (shape {})", s.name, s.tensor.shape()));
     }
     if (intermediates.empty()) return "";
     return fmt::format(
@@ -200,8 +200,8 @@ class SampleChecker {
                           single ? options_.reference_float32_atol : options_.reference_atol);
   }
 
-  const OpDef& op_;
-  const OpSample& sample_;
+  const Op& op_;
+  const OpSample<std::any>& sample_;
   const VerifyOptions& options_;
   OpReport& report_;
 };
@@ -210,7 +210,7 @@ CheckStatus initial(bool applies) { return applies ? CheckStatus::Passed : Check
 
 }  // namespace
 
-OpReport verify_op(const OpDef& op, VerifyOptions options) {
+OpReport verify_op(const Op& op, VerifyOptions options) {
   OpReport report{.name = op.name};
   const bool differentiable = static_cast<bool>(op.backward);
   report.forward.status = CheckStatus::Passed;
@@ -219,7 +219,7 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   report.reference.status = initial(static_cast<bool>(op.reference));
   report.zero_size.status = CheckStatus::Passed;
 
-  std::vector<OpSample> samples;
+  std::vector<OpSample<std::any>> samples;
   try {
     if (op.samples) samples = op.samples();
   } catch (const std::exception& e) {
@@ -240,7 +240,7 @@ OpReport verify_op(const OpDef& op, VerifyOptions options) {
   }
 
   bool any_gradchecked = false;
-  for (const OpSample& sample : samples) {
+  for (const OpSample<std::any>& sample : samples) {
     SampleChecker checker(op, sample, options, report);
     const std::size_t failures_before = report.failures.size();
     if (sample.zero_size() || sample.rejects != nullptr) ++report.num_zero_size_samples;
@@ -292,7 +292,7 @@ std::size_t RegistryReport::num_failed() const {
 
 RegistryReport verify_registry(const OpRegistry& registry, VerifyOptions options) {
   RegistryReport report;
-  for (const OpDef* op : registry.ops()) report.ops.push_back(verify_op(*op, options));
+  for (const Op* op : registry.ops()) report.ops.push_back(verify_op(*op, options));
   return report;
 }
 

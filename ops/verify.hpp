@@ -62,7 +62,11 @@ struct VerifyOptions {
   double reference_float32_atol = 1e-5;
 };
 
-OpReport verify_op(const OpDef& op, VerifyOptions options = {});
+OpReport verify_op(const Op& op, VerifyOptions options = {});
+template <class Attrs = NoAttrs>
+OpReport verify_op(OpDef<Attrs> def, VerifyOptions options = {}) {
+  return verify_op(Op(std::move(def)), options);
+}
 RegistryReport verify_registry(const OpRegistry& registry = tg::registry(), VerifyOptions options = {});
 
 std::string_view to_string(CheckStatus status);  // "PASS", "FAIL", "n/a"

@@ -132,7 +132,7 @@ TEST_CASE("many channels: the input gradient sums over output channels through t
 }
 
 TEST_CASE("exactness: with small integers the hand-derived gradients equal the reference composition bit for bit") {
-  const OpDef& op = registry().get("conv2d");
+  const Op& op = registry().get("conv2d");
   REQUIRE(static_cast<bool>(op.reference));
   Generator gen(31);
   const std::vector<ConvCase> cases = {

@@ -63,7 +63,7 @@ TEST_CASE("conv_transpose2d rejects output_padding >= max(stride, dilation), nam
 
 TEST_CASE("conv_transpose2d's registry samples cover output_padding >= stride") {
   bool covered = false;
-  for (const OpSample& s : registry().get("conv_transpose2d").samples()) {
+  for (const OpSample<std::any>& s : registry().get("conv_transpose2d").samples()) {
     const auto& o = std::any_cast<const ConvTranspose2dOptions&>(s.attrs);
     covered = covered || o.output_padding.h >= o.stride.h || o.output_padding.w >= o.stride.w;
   }

@@ -207,23 +207,23 @@ TEST_CASE("every elementwise op is registered with samples that run and differen
                                                    "sqrt", "abs", "relu", "sigmoid",  "tanh",    "clamp",   "where"};
   const std::vector<std::string> comparisons = {"eq", "ne", "lt", "le", "gt", "ge"};
   for (const auto& name : differentiable) {
-    const OpDef& op = registry().get(name);
+    const Op& op = registry().get(name);
     REQUIRE(op.samples);
     REQUIRE(op.backward);
     const auto list = op.samples();
     CHECK_MESSAGE(!list.empty(), name);
-    for (const OpSample& s : list) {
+    for (const OpSample<std::any>& s : list) {
       const Fn fn = [&](const std::vector<Tensor>& v) { return call(op, v, s.attrs); };
       check_fd(name + " sample " + s.label, fn, s.inputs);
     }
   }
   for (const auto& name : comparisons) {
-    const OpDef& op = registry().get(name);
+    const Op& op = registry().get(name);
     CHECK_FALSE(static_cast<bool>(op.backward));
     const auto list = op.samples();
     REQUIRE(!list.empty());
     bool tie = false;
-    for (const OpSample& s : list) {
+    for (const OpSample<std::any>& s : list) {
       const Tensor y = call(op, s.inputs, s.attrs);
       CHECK(y.dtype() == DType::Bool);
       CHECK_FALSE(y.requires_grad());

@@ -24,100 +24,100 @@ Tensor raw_cube(const Tensor& x) {
 }
 
 // cube with the correct backward written with ops: dx = g * 3 x^2 (differentiable again).
-const OpDef& cube_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& cube_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("x", ctx.input(0));
         return raw_cube(ctx.input(0));
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& x = ctx.saved(0);
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& x = ctx.saved("x");
         return {g * (x * x * 3.0)};
       },
-  };
+  });
   return op;
 }
 
 // cube whose backward is right to first order but computed with raw loops: its result is
 // not recorded, so every second derivative through it is silently zero.
-const OpDef& raw_backward_cube_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& raw_backward_cube_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube_raw_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("x", ctx.input(0));
         return raw_cube(ctx.input(0));
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         Tensor dx = g.clone_as(f64);
-        const Tensor x = ctx.saved(0).clone_as(f64);
+        const Tensor x = ctx.saved("x").clone_as(f64);
         double* d = dx.data<double>();
         const double* px = x.data<double>();
         for (std::int64_t i = 0; i < dx.numel(); ++i) d[i] *= 3.0 * px[i] * px[i];
         return {dx};
       },
-  };
+  });
   return op;
 }
 
 // cube with a backward that is twice the right one.
-const OpDef& doubled_cube_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& doubled_cube_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube_doubled",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("x", ctx.input(0));
         return raw_cube(ctx.input(0));
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& x = ctx.saved(0);
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& x = ctx.saved("x");
         return {g * (x * x * 6.0)};
       },
-  };
+  });
   return op;
 }
 
 // A constant forward whose backward returns zeros: gradients agree (both zero) and prove nothing.
-const OpDef& constant_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& constant_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "test_constant",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) { return full(ctx.input(0).shape(), 7.0, {.dtype = f64}); },
-      .backward = [](const BackwardContext& ctx, const Tensor&) -> std::vector<Tensor> {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) { return full(ctx.input(0).shape(), 7.0, {.dtype = f64}); },
+      .backward = [](const BackwardContext& ctx, const Tensor&, const NoAttrs&) -> std::vector<Tensor> {
         return {zeros(ctx.input_shape(0), {.dtype = f64})};
       },
-  };
+  });
   return op;
 }
 
 // y = a * b (raw forward) whose backward adds a known error: 1e-4 at a's element 2 and 0.5
 // at b's element 4. The errors are not multiplied by g, so analytic - numeric is exact.
-const OpDef& offset_mul_op() {
-  static const OpDef op{
+const OpHandle<NoAttrs>& offset_mul_op() {
+  static const OpHandle<NoAttrs> op = make_op({
       .name = "test_offset_mul",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(0));
-        ctx.save(ctx.input(1));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("a", ctx.input(0));
+        ctx.save("b", ctx.input(1));
         Tensor y = ctx.input(0).clone_as(f64);
         const Tensor b = ctx.input(1).clone_as(f64);
         for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= b.data<double>()[i];
         return y;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         Tensor da_error = zeros({2, 3}, {.dtype = f64});
         Tensor db_error = zeros({2, 3}, {.dtype = f64});
         da_error.data<double>()[2] = 1e-4;
         db_error.data<double>()[4] = 0.5;
-        return {g * ctx.saved(1) + da_error, g * ctx.saved(0) + db_error};
+        return {g * ctx.saved("b") + da_error, g * ctx.saved("a") + db_error};
       },
-  };
+  });
   return op;
 }
 
-TensorFn unary(const OpDef& op) {
+TensorFn unary(const OpHandle<NoAttrs>& op) {
   return [&op](const std::vector<Tensor>& in) { return call(op, in); };
 }
 

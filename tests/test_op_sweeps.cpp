@@ -46,7 +46,7 @@ Tensor output_gradient(const Tensor& y) {
   return g.to(y.dtype());
 }
 
-Run run(const OpDef& op, const OpSample& sample, const std::vector<Tensor>& inputs) {
+Run run(const Op& op, const OpSample<std::any>& sample, const std::vector<Tensor>& inputs) {
   Run r;
   r.output = call(op, inputs, sample.attrs);
   std::vector<Tensor> wrt;
@@ -121,8 +121,8 @@ bool has_size_one_dim(const Tensor& t) {
 // Calls fn(op, sample, label) for every sample the op runs (not the ones it rejects).
 template <class Fn>
 void for_each_sample(Fn&& fn) {
-  for (const OpDef* op : registry().ops()) {
-    for (const OpSample& sample : op->samples()) {
+  for (const Op* op : registry().ops()) {
+    for (const OpSample<std::any>& sample : op->samples()) {
       if (sample.rejects != nullptr) continue;
       INFO("op ", op->name, ", sample \"", sample.label, "\"");
       fn(*op, sample);
@@ -188,7 +188,7 @@ void require_close_in_float32(const Tensor& a, const Tensor& b, const std::strin
 
 TEST_CASE("every op gives the same bits for transposed, sliced and expanded input layouts") {
   std::size_t relaid_inputs = 0;
-  for_each_sample([&](const OpDef& op, const OpSample& sample) {
+  for_each_sample([&](const Op& op, const OpSample<std::any>& sample) {
     const Run plain = run(op, sample, sample.inputs);
     const auto check_layout = [&](const char* name, auto layout, auto applies) {
       for (std::size_t i = 0; i < sample.inputs.size(); ++i) {
@@ -208,7 +208,7 @@ TEST_CASE("every op gives the same bits for transposed, sliced and expanded inpu
 
 TEST_CASE("every op runs in float32 and agrees with float64 on the same inputs") {
   std::size_t compared = 0;
-  for_each_sample([&](const OpDef& op, const OpSample& sample) {
+  for_each_sample([&](const Op& op, const OpSample<std::any>& sample) {
     if (std::ranges::none_of(sample.inputs, [](const Tensor& t) { return t.defined() && t.dtype() == f64; })) return;
     const auto [as64, as32] = float32_rounded(sample.inputs);
     const Run wide = run(op, sample, as64);
@@ -226,7 +226,7 @@ TEST_CASE("every op runs in float32 and agrees with float64 on the same inputs")
 }
 
 TEST_CASE("every op gives the same bits on 1 and 2 threads, and run after run") {
-  for_each_sample([&](const OpDef& op, const OpSample& sample) {
+  for_each_sample([&](const Op& op, const OpSample<std::any>& sample) {
     set_num_threads(1);
     const Run one = run(op, sample, sample.inputs);
     set_num_threads(2);

@@ -16,22 +16,22 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 std::string joined(const std::vector<std::string>& lines) { return fmt::format("{}", fmt::join(lines, "\n")); }
 
 // y = x^2 with a raw forward; backward g * 2x times `factor` (1 is correct).
-OpDef square_op(std::string name, double factor) {
+OpDef<> square_op(std::string name, double factor) {
   return {
       .name = std::move(name),
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("x", ctx.input(0));
         Tensor y = ctx.input(0).clone_as(f64);
         for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= y.data<double>()[i];
         return y;
       },
-      .backward = [factor](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {g * ctx.saved(0) * (2.0 * factor)};
+      .backward = [factor](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {g * ctx.saved("x") * (2.0 * factor)};
       },
       .samples = [] {
         Generator gen(samples::kSeed);
-        return std::vector<OpSample>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}},
+        return std::vector<OpSample<NoAttrs>>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}},
                                      {"0-d", {samples::arg({}, gen)}, {}},
                                      {"[0, 2]", {samples::arg({0, 2}, gen)}, {}}};
       },
@@ -49,7 +49,7 @@ TEST_CASE("every registered op has samples and passes verification") {
     CHECK(op.num_samples > 0);
     CHECK(op.passed());
     CHECK(op.forward.status == CheckStatus::Passed);
-    const OpDef& def = registry().get(op.name);
+    const Op& def = registry().get(op.name);
     CHECK((op.gradcheck.status == CheckStatus::NotApplicable) == !def.backward);
     CHECK((op.reference.status == CheckStatus::NotApplicable) == !def.reference);
   }
@@ -59,11 +59,11 @@ TEST_CASE("every registered op has samples and passes verification") {
 
 TEST_CASE("an op without samples fails verification") {
   OpRegistry local;
-  OpDef op = square_op("square_without_samples", 1.0);
+  OpDef<> op = square_op("square_without_samples", 1.0);
   op.samples = nullptr;
   local.add(op);
-  OpDef empty = square_op("square_with_no_sample", 1.0);
-  empty.samples = [] { return std::vector<OpSample>{}; };
+  OpDef<> empty = square_op("square_with_no_sample", 1.0);
+  empty.samples = [] { return std::vector<OpSample<NoAttrs>>{}; };
   local.add(empty);
   local.add(square_op("square", 1.0));
   const RegistryReport report = verify_registry(local);
@@ -100,15 +100,15 @@ TEST_CASE("verify_op reports a wrong backward, naming the sample") {
 }
 
 TEST_CASE("verify_op compares against the reference composition") {
-  OpDef op = square_op("square_with_reference", 1.0);
-  op.reference = [](std::span<const Tensor> in, const std::any&) { return in[0] * in[0]; };
+  OpDef<> op = square_op("square_with_reference", 1.0);
+  op.reference = [](std::span<const Tensor> in, const NoAttrs&) { return in[0] * in[0]; };
   const OpReport good = verify_op(op);
   CHECK_MESSAGE(good.passed(), joined(good.failures));
   CHECK(good.reference.status == CheckStatus::Passed);
 
   // A reference that differs in value.
   op.name = "square_with_wrong_reference";
-  op.reference = [](std::span<const Tensor> in, const std::any&) { return in[0] * in[0] * 1.001; };
+  op.reference = [](std::span<const Tensor> in, const NoAttrs&) { return in[0] * in[0] * 1.001; };
   const OpReport wrong = verify_op(op);
   CHECK(wrong.reference.status == CheckStatus::Failed);
   CHECK(wrong.gradcheck.status == CheckStatus::Passed);
@@ -117,7 +117,7 @@ TEST_CASE("verify_op compares against the reference composition") {
 
   // Same values, different gradient: the reference detaches its second factor.
   op.name = "square_with_half_gradient_reference";
-  op.reference = [](std::span<const Tensor> in, const std::any&) { return in[0] * in[0].detach(); };
+  op.reference = [](std::span<const Tensor> in, const NoAttrs&) { return in[0] * in[0].detach(); };
   const OpReport half = verify_op(op);
   CHECK(half.reference.status == CheckStatus::Failed);
   REQUIRE(!half.failures.empty());
@@ -125,17 +125,17 @@ TEST_CASE("verify_op compares against the reference composition") {
 }
 
 TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
-  OpDef positive{
+  OpDef<> positive{
       .name = "is_positive",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         Tensor x = ctx.input(0).clone_as(f64);
         Tensor y = zeros(x.shape(), {.dtype = boolean});
         for (std::int64_t i = 0; i < x.numel(); ++i) y.data<bool>()[i] = x.data<double>()[i] > 0;
         return y;
       },
       .samples = [] {
-        return std::vector<OpSample>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}}, {"[0]", {zeros({0})}, {}}};
+        return std::vector<OpSample<NoAttrs>>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}}, {"[0]", {zeros({0})}, {}}};
       },
   };
   const OpReport report = verify_op(positive);
@@ -147,7 +147,7 @@ TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
 
   // A forward that throws on a sample fails, naming it.
   positive.name = "throws";
-  positive.forward = [](ForwardContext&) -> Tensor { fail<ShapeError>("throws: bad shape"); };
+  positive.forward = [](ForwardContext&, const NoAttrs&) -> Tensor { fail<ShapeError>("throws: bad shape"); };
   const OpReport thrown = verify_op(positive);
   CHECK_FALSE(thrown.passed());
   CHECK(thrown.forward.status == CheckStatus::Failed);
@@ -156,7 +156,7 @@ TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
 }
 
 TEST_CASE("gradgradcheck is skipped for ops that are not twice differentiable") {
-  OpDef op = square_op("square_first_order_only", 1.0);
+  OpDef<> op = square_op("square_first_order_only", 1.0);
   op.twice_differentiable = false;
   const OpReport report = verify_op(op);
   CHECK(report.passed());
@@ -167,8 +167,8 @@ TEST_CASE("gradgradcheck is skipped for ops that are not twice differentiable") 
   CHECK(to_string(CheckStatus::Failed) == "FAIL");
 
   // A differentiable op none of whose samples has an input requiring grad checks nothing.
-  OpDef constants = square_op("square_on_constants", 1.0);
-  constants.samples = [] { return std::vector<OpSample>{{"constant", {tensor({1.0, 2.0}, {.dtype = f64})}, {}}}; };
+  OpDef<> constants = square_op("square_on_constants", 1.0);
+  constants.samples = [] { return std::vector<OpSample<NoAttrs>>{{"constant", {tensor({1.0, 2.0}, {.dtype = f64})}, {}}}; };
   const OpReport none = verify_op(constants);
   CHECK_FALSE(none.passed());
   CHECK(none.gradcheck.status == CheckStatus::Failed);
@@ -176,13 +176,13 @@ TEST_CASE("gradgradcheck is skipped for ops that are not twice differentiable") 
 
 TEST_CASE("a sample with zero gradients fails unless it allows it") {
   // y = x * 0 (raw forward), backward g * 0: every check compares zeros with zeros.
-  OpDef zero_op{
+  OpDef<> zero_op{
       .name = "times_zero",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) { return zeros(ctx.input(0).shape(), {.dtype = f64}); },
-      .backward = [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> { return {g * 0.0}; },
+      .forward = [](ForwardContext& ctx, const NoAttrs&) { return zeros(ctx.input(0).shape(), {.dtype = f64}); },
+      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> { return {g * 0.0}; },
       .samples = [] {
-        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}},
+        return std::vector<OpSample<NoAttrs>>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}},
                                      {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
       },
   };
@@ -193,7 +193,7 @@ TEST_CASE("a sample with zero gradients fails unless it allows it") {
   CHECK(contains(strict.failures[0], "times_zero: sample '[3]': gradcheck: input 0 (shape [3]) requires grad but"));
 
   zero_op.samples = [] {
-    return std::vector<OpSample>{
+    return std::vector<OpSample<NoAttrs>>{
         {.label = "[3]",
          .inputs = {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})},
          .allow_vacuous = true},

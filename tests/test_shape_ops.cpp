@@ -352,11 +352,11 @@ TEST_CASE("shape ops satisfy the adjoint identity on their samples (first and se
                                        "gather_backward", "contiguous"};
   Generator gen(7);
   for (const std::string& name : names) {
-    const OpDef& op = registry().get(name);
+    const Op& op = registry().get(name);
     REQUIRE(op.samples);
     const auto samples = op.samples();
     CHECK(!samples.empty());
-    for (const OpSample& sample : samples) {
+    for (const OpSample<std::any>& sample : samples) {
       CAPTURE(name);
       CAPTURE(sample.label);
       std::vector<Tensor> diff;

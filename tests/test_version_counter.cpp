@@ -112,17 +112,17 @@ TEST_CASE("changing the index after index_select throws instead of moving the gr
 }
 
 TEST_CASE("a custom op's tensor saved through ctx.save is checked too") {
-  const OpDef scale_by = {
+  const auto scale_by = make_op({
       .name = "scale_by",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(1));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("factor", ctx.input(1));
         return (ctx.input(0) * ctx.input(1)).detach();
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {g * ctx.saved(0), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {g * ctx.saved("factor"), Tensor()};
       },
-  };
+  });
   const Tensor w = leaf({1, 2});
   Tensor factor = constant({3, 4});
   const Tensor y = sum(call(scale_by, {w, factor}));
@@ -133,17 +133,17 @@ TEST_CASE("a custom op's tensor saved through ctx.save is checked too") {
 }
 
 TEST_CASE("a custom op may save an undefined tensor (an absent optional input)") {
-  const OpDef maybe_scale = {
+  const auto maybe_scale = make_op({
       .name = "maybe_scale",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
-        ctx.save(ctx.input(1));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        ctx.save("factor", ctx.input(1));
         return (ctx.input(1).defined() ? ctx.input(0) * ctx.input(1) : ctx.input(0) * 1.0).detach();
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {ctx.saved(0).defined() ? g * ctx.saved(0) : g, Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {ctx.saved("factor").defined() ? g * ctx.saved("factor") : g, Tensor()};
       },
-  };
+  });
   const Tensor w = leaf({1, 2});
   sum(call(maybe_scale, {w, Tensor()})).backward();
   CHECK(w.grad().to_vector() == Values{1, 1});
@@ -195,24 +195,24 @@ TEST_CASE("the ordinary training loop does not trip the version check") {
 }
 
 TEST_CASE("an intermediate sharing the input's data is named as such when the input is written") {
-  const OpDef first_half_times = {
+  const auto first_half_times = make_op({
       .name = "first_half_times",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         const Tensor half = ctx.input(1).slice(0, 0, 2);  // a view: an intermediate on the same storage
-        ctx.save(half);
+        ctx.save("half", half);
         return (ctx.input(0) * half).detach();
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {g * ctx.saved(0), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {g * ctx.saved("half"), Tensor()};
       },
-  };
+  });
   const Tensor w = leaf({1, 2});
   Tensor factor = constant({3, 4, 5, 6});
   const Tensor y = sum(call(first_half_times, {w, factor}));
   factor.zero_();
   CHECK(autograd_error([&] { y.backward(); }) ==
-        "first_half_times: a tensor saved for backward (saved tensor 0, an intermediate, shape [2]) was modified in "
+        "first_half_times: a tensor saved for backward (saved tensor 'half', an intermediate, shape [2]) was modified in "
         "place: saved at version 0, now version 1");
 }
 
@@ -265,23 +265,27 @@ namespace {
 
 // Huber loss with delta 1, elementwise: 0.5 c^2 + |x| - |c| with c = clamp(x, -1, 1);
 // derivative c, second derivative 1 where |x| < 1 and 0 elsewhere.
-OpDef huber_op(bool saves_intermediate) {
+OpDef<> huber_op(bool saves_intermediate) {
   return {
       .name = saves_intermediate ? "huber_saving_clamp" : "huber",
       .arity = 1,
-      .forward = [saves_intermediate](ForwardContext& ctx) {
+      .forward = [saves_intermediate](ForwardContext& ctx, const NoAttrs&) {
         const Tensor& x = ctx.input(0);
         const Tensor c = clamp(x, -1.0, 1.0);
-        ctx.save(saves_intermediate ? c : x);
+        if (saves_intermediate) {
+          ctx.save("c", c);
+        } else {
+          ctx.save("x", x);
+        }
         return c * c * 0.5 + (abs(x) - abs(c));
       },
-      .backward = [saves_intermediate](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [saves_intermediate](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         // Wrong variant: c is a constant to the graph. Right: recompute c from the saved input.
-        return {g * (saves_intermediate ? ctx.saved(0) : clamp(ctx.saved(0), -1.0, 1.0))};
+        return {g * (saves_intermediate ? ctx.saved("c") : clamp(ctx.saved("x"), -1.0, 1.0))};
       },
       .samples = [] {
         Generator gen(samples::kSeed);
-        return std::vector<OpSample>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}},
+        return std::vector<OpSample<NoAttrs>>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}},
                                      {"[0] (empty)", {samples::arg({0}, gen)}, {}}};
       },
   };
@@ -292,7 +296,7 @@ OpDef huber_op(bool saves_intermediate) {
 TEST_CASE("a custom op that saves an intermediate has a wrong second derivative, and verify_op says why") {
   for (const bool saves_intermediate : {false, true}) {
     CAPTURE(saves_intermediate);
-    const OpDef op = huber_op(saves_intermediate);
+    const auto op = make_op(huber_op(saves_intermediate));
     const Tensor x = tensor({0.5, 2.0, -0.3, -1.5}, {.dtype = f64, .requires_grad = true});
     // loss = sum(huber(x) + x^2): d/dx = c + 2x, d2/dx2 = 1{|x| < 1} + 2.
     const Tensor dx = grad({sum(call(op, {x}) + x * x)}, {x}, {}, {.create_graph = true})[0];
@@ -310,6 +314,6 @@ TEST_CASE("a custom op that saves an intermediate has a wrong second derivative,
   REQUIRE(wrong.failures.size() == 1);
   const std::string& message = wrong.failures[0];
   CHECK(contains(message, "huber_saving_clamp: sample '[8] on a grid': gradgradcheck: gradient mismatch"));
-  CHECK(contains(message, "the forward saves an intermediate (saved tensor 0 (shape [8])) with ctx.save()"));
+  CHECK(contains(message, "the forward saves an intermediate (saved tensor 'c' (shape [8])) with ctx.save()"));
   CHECK(contains(message, "Save the inputs and recompute it in backward"));
 }

@@ -223,29 +223,29 @@ namespace {
 // total(x) = the sum of x's elements as a 0-d float64 tensor, by a raw loop; `empty_value`
 // is what it gives for an empty x (the right value is 0), or it throws ValueError when
 // `reject_empty` is set.
-OpDef total_op(std::string name, double empty_value = 0.0, bool reject_empty = false) {
+OpDef<> total_op(std::string name, double empty_value = 0.0, bool reject_empty = false) {
   return {
       .name = std::move(name),
       .arity = 1,
-      .forward = [empty_value, reject_empty](ForwardContext& ctx) {
+      .forward = [empty_value, reject_empty](ForwardContext& ctx, const NoAttrs&) {
         const Tensor& x = ctx.input(0);
         TG_CHECK(!(reject_empty && x.numel() == 0), ValueError, "{}: empty input {}", ctx.op_name(), x.shape());
         double s = x.numel() == 0 ? empty_value : 0.0;
         for (double v : x.to_vector()) s += v;
-        ctx.save(x);
+        ctx.save("x", x);
         return scalar_tensor(s, {.dtype = f64});
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {expand(g, ctx.saved(0).shape())};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {expand(g, ctx.saved("x").shape())};
       },
       .samples = [] {
-        return std::vector<OpSample>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
+        return std::vector<OpSample<NoAttrs>>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
       },
   };
 }
 
-std::vector<OpSample> with_sample(OpSample extra) {
-  std::vector<OpSample> out = total_op("unused").samples();
+std::vector<OpSample<NoAttrs>> with_sample(OpSample<NoAttrs> extra) {
+  std::vector<OpSample<NoAttrs>> out = total_op("unused").samples();
   out.push_back(std::move(extra));
   return out;
 }
@@ -271,7 +271,7 @@ TEST_CASE("verification fails an op without a zero-size sample") {
   CHECK(report.forward.status == CheckStatus::Passed);
   CHECK(report.gradcheck.status == CheckStatus::Passed);
 
-  OpDef op = total_op("total_with_empty_sample");
+  OpDef<> op = total_op("total_with_empty_sample");
   op.samples = [] { return with_sample({"[0, 2]", {empty_input()}, {}}); };
   const OpReport covered = verify_op(op);
   CHECK_MESSAGE(covered.passed(), fmt::format("{}", fmt::join(covered.failures, "\n")));
@@ -280,7 +280,7 @@ TEST_CASE("verification fails an op without a zero-size sample") {
 }
 
 TEST_CASE("verification checks a zero-size sample's declared value") {
-  OpDef op = total_op("total_of_nothing_is_one", /*empty_value=*/1.0);
+  OpDef<> op = total_op("total_of_nothing_is_one", /*empty_value=*/1.0);
   op.samples = [] {
     return with_sample({.label = "[0, 2]", .inputs = {empty_input()}, .expected = zeros({}, {.dtype = f64})});
   };
@@ -300,7 +300,7 @@ TEST_CASE("verification checks a zero-size sample's declared value") {
 
 TEST_CASE("verification of a rejected zero-size sample wants exactly the declared tg:: error") {
   const auto rejecting = [](std::string name, const std::type_info& error, bool rejects) {
-    OpDef op = total_op(std::move(name), 0.0, rejects);
+    OpDef<> op = total_op(std::move(name), 0.0, rejects);
     op.samples = [&error] {
       return with_sample({.label = "[0, 2] rejected", .inputs = {empty_input()}, .rejects = &error});
     };
@@ -324,7 +324,7 @@ TEST_CASE("verification of a rejected zero-size sample wants exactly the declare
 }
 
 TEST_CASE("verification fails a zero-size sample whose forward throws") {
-  OpDef op = total_op("total_throws_on_empty", 0.0, /*reject_empty=*/true);
+  OpDef<> op = total_op("total_throws_on_empty", 0.0, /*reject_empty=*/true);
   op.samples = [] { return with_sample({"[0, 2]", {empty_input()}, {}}); };
   const OpReport report = verify_op(op);
   CHECK_FALSE(report.passed());

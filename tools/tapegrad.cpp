@@ -55,7 +55,7 @@ nlohmann::ordered_json to_json(const tg::CheckResult& check) {
 nlohmann::ordered_json to_json(const tg::RegistryReport& report) {
   nlohmann::ordered_json ops = nlohmann::ordered_json::array();
   for (const tg::OpReport& op : report.ops) {
-    const tg::OpDef* def = tg::registry().find(op.name);
+    const tg::Op* def = tg::registry().find(op.name);
     ops.push_back({{"name", op.name},
                    {"summary", def != nullptr ? def->summary : ""},
                    {"samples", op.num_samples},
@@ -76,7 +76,7 @@ nlohmann::ordered_json to_json(const tg::RegistryReport& report) {
 int run_ops(const std::string& name, bool json) {
   tg::RegistryReport report;
   if (!name.empty()) {
-    const tg::OpDef* op = tg::registry().find(name);
+    const tg::Op* op = tg::registry().find(name);
     if (op == nullptr) {
       fmt::print(stderr, "tapegrad ops: no op named '{}' (run `tapegrad ops` to list them)\n", name);
       return 2;

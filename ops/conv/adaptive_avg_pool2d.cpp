@@ -4,6 +4,7 @@
 // gradient of that map is adaptive_avg_pool2d again.
 // Reference: A_h x A_w^T by matmul, A the (constant) matrices averaging each axis's windows.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/linalg.hpp"
 #include "ops/registry.hpp"
@@ -23,14 +24,14 @@ Tensor adaptive_avg_pool_composition(std::span<const Tensor> in, const Pair2& ou
 
 }  // namespace
 
-OpDef make_adaptive_avg_pool2d_op() {
+OpDef<Pair2> make_adaptive_avg_pool2d_op() {
   return {
       .name = "adaptive_avg_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pair2& output_size) {
         const Tensor& x = ctx.input(0);
         detail::check_conv_tensor(ctx.op_name(), "input", x);
-        const kernels::PoolGeometry g = detail::adaptive_pool2d_geometry(ctx.op_name(), x.shape(), ctx.attrs<Pair2>());
+        const kernels::PoolGeometry g = detail::adaptive_pool2d_geometry(ctx.op_name(), x.shape(), output_size);
         return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
           using T = decltype(tag);
           const Tensor xc = raw::contiguous(x);
@@ -39,14 +40,14 @@ OpDef make_adaptive_avg_pool2d_op() {
           return y;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Pair2&) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
         return {detail::adaptive_avg_pool2d_backward(g, {xs[2], xs[3]})};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return adaptive_avg_pool_composition(in, std::any_cast<const Pair2&>(a)); },
+      .reference = adaptive_avg_pool_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 360);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<Pair2>>{
             {"7x5 -> 3x2 (overlapping windows)", {samples::arg({2, 3, 7, 5}, gen)}, Pair2{3, 2}},
             {"4x6 -> 1x1 (global)", {samples::arg({1, 2, 4, 6}, gen)}, Pair2{1, 1}},
             {"3x3 -> 5x4 (upsampling)", {samples::arg({1, 1, 3, 3}, gen)}, Pair2{5, 4}},
@@ -58,8 +59,7 @@ OpDef make_adaptive_avg_pool2d_op() {
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size) {
-  static const OpDef& op = registry().get("adaptive_avg_pool2d");
-  return call(op, {x}, output_size);
+  return call(builtin_ops().adaptive_avg_pool2d, {x}, output_size);
 }
 
 }  // namespace tg

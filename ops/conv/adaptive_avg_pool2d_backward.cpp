@@ -3,6 +3,7 @@
 // its own gradient is adaptive_avg_pool2d(G) to g's size.
 // Reference: A_h^T g A_w by matmul, A the (constant) matrices averaging each axis's windows.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/linalg.hpp"
 #include "ops/registry.hpp"
@@ -22,14 +23,13 @@ Tensor adaptive_avg_pool_backward_composition(std::span<const Tensor> in, const 
 
 }  // namespace
 
-OpDef make_adaptive_avg_pool2d_backward_op() {
+OpDef<Pair2> make_adaptive_avg_pool2d_backward_op() {
   return {
       .name = "adaptive_avg_pool2d_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pair2& size) {
         const Tensor& g = ctx.input(0);
         detail::check_conv_tensor(ctx.op_name(), "output gradient", g);
-        const Pair2 size = ctx.attrs<Pair2>();
         const Shape xs{g.size(0), g.size(1), size.h, size.w};
         const kernels::PoolGeometry geo = detail::adaptive_pool2d_geometry(ctx.op_name(), xs, {g.size(2), g.size(3)});
         return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
@@ -40,14 +40,14 @@ OpDef make_adaptive_avg_pool2d_backward_op() {
           return dx;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& grad) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& grad, const Pair2&) -> std::vector<Tensor> {
         const Shape& gs = ctx.input_shape(0);
         return {adaptive_avg_pool2d(grad, {gs[2], gs[3]})};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return adaptive_avg_pool_backward_composition(in, std::any_cast<const Pair2&>(a)); },
+      .reference = adaptive_avg_pool_backward_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 361);
-        return std::vector<OpSample>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},
+        return std::vector<OpSample<Pair2>>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},
                                      {"batch 0, 3x2 -> 7x5", {samples::arg({0, 3, 3, 2}, gen)}, Pair2{7, 5}}};
       },
       .summary = "adaptive_avg_pool2d's gradient (its transpose)",
@@ -56,8 +56,7 @@ OpDef make_adaptive_avg_pool2d_backward_op() {
 
 namespace detail {
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad, Pair2 input_size) {
-  static const OpDef& op = registry().get("adaptive_avg_pool2d_backward");
-  return call(op, {grad}, input_size);
+  return call(builtin_ops().adaptive_avg_pool2d_backward, {grad}, input_size);
 }
 }  // namespace detail
 

@@ -5,6 +5,7 @@
 // Reference: the sum of the window taps (strided slices of the zero-padded x) divided by
 // the same taps summed over a mask of what counts (compose::window_counts).
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
@@ -24,9 +25,11 @@ Tensor avg_pool_composition(std::span<const Tensor> in, const Pool2dOptions& o) 
   return window_sums / compose::window_counts({g.in_h, g.in_w}, win, g.count_include_pad, x.dtype());
 }
 
-std::vector<OpSample> avg_pool_samples() {
+std::vector<OpSample<Pool2dOptions>> avg_pool_samples() {
   Generator gen(samples::kSeed + 350);
-  auto sample = [&](std::string label, Shape xs, Pool2dOptions o) { return OpSample{std::move(label), {samples::arg(xs, gen)}, o}; };
+  auto sample = [&](std::string label, Shape xs, Pool2dOptions o) {
+    return OpSample<Pool2dOptions>{std::move(label), {samples::arg(xs, gen)}, o};
+  };
   return {
       sample("2x2", {2, 3, 6, 4}, {}),
       sample("3x3, stride 2, padding 1, count_include_pad", {1, 2, 8, 7}, {.kernel_size = 3, .stride = 2, .padding = 1}),
@@ -40,13 +43,13 @@ std::vector<OpSample> avg_pool_samples() {
 
 }  // namespace
 
-OpDef make_avg_pool2d_op() {
+OpDef<Pool2dOptions> make_avg_pool2d_op() {
   return {
       .name = "avg_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pool2dOptions& attrs) {
         const Tensor& x = ctx.input(0);
-        const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, ctx.attrs<Pool2dOptions>(), false);
+        const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, attrs, false);
         return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
           using T = decltype(tag);
           const Tensor xc = raw::contiguous(x);
@@ -55,19 +58,18 @@ OpDef make_avg_pool2d_op() {
           return y;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Pool2dOptions& attrs) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
-        return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, ctx.attrs<Pool2dOptions>())};
+        return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, attrs)};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return avg_pool_composition(in, std::any_cast<const Pool2dOptions&>(a)); },
+      .reference = avg_pool_composition,
       .samples = avg_pool_samples,
       .summary = "2-D average pooling (count_include_pad, ceil_mode)",
   };
 }
 
 Tensor avg_pool2d(const Tensor& x, Pool2dOptions options) {
-  static const OpDef& op = registry().get("avg_pool2d");
-  return call(op, {x}, options);
+  return call(builtin_ops().avg_pool2d, {x}, options);
 }
 
 }  // namespace tg

@@ -4,6 +4,7 @@
 // Reference: g / divisor (compose::window_counts) placed at every tap's strided positions
 // of a zero padded input (dilate, pad) and summed, the padding then cropped.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/registry.hpp"
@@ -25,13 +26,12 @@ Tensor avg_pool_backward_composition(std::span<const Tensor> in, const detail::P
 
 }  // namespace
 
-OpDef make_avg_pool2d_backward_op() {
+OpDef<detail::PoolGradAttrs> make_avg_pool2d_backward_op() {
   return {
       .name = "avg_pool2d_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::PoolGradAttrs& a) {
         const Tensor& g = ctx.input(0);
-        const auto& a = ctx.attrs<detail::PoolGradAttrs>();
         detail::check_conv_tensor(ctx.op_name(), "output gradient", g);
         const Shape xs{g.size(0), g.size(1), a.input_size.h, a.input_size.w};
         const kernels::PoolGeometry geo = detail::pool2d_geometry_from_shape(ctx.op_name(), xs, a.options, false);
@@ -46,16 +46,17 @@ OpDef make_avg_pool2d_backward_op() {
           return dx;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& grad) -> std::vector<Tensor> {
-        return {avg_pool2d(grad, ctx.attrs<detail::PoolGradAttrs>().options)};
+      .backward = [](const BackwardContext&, const Tensor& grad, const detail::PoolGradAttrs& attrs) -> std::vector<Tensor> {
+        return {avg_pool2d(grad, attrs.options)};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return avg_pool_backward_composition(in, std::any_cast<const detail::PoolGradAttrs&>(a)); },
+      .reference = avg_pool_backward_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 351);
         const Pool2dOptions o{.kernel_size = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false};
-        return std::vector<OpSample>{{"3x3, stride 2, padding 1, ceil_mode, exclude pad", {samples::arg({2, 2, 4, 4}, gen)},
-                                      detail::PoolGradAttrs{o, {7, 7}}},
-                                     {"batch 0, same options", {samples::arg({0, 2, 4, 4}, gen)}, detail::PoolGradAttrs{o, {7, 7}}}};
+        return std::vector<OpSample<detail::PoolGradAttrs>>{
+            {"3x3, stride 2, padding 1, ceil_mode, exclude pad", {samples::arg({2, 2, 4, 4}, gen)},
+             detail::PoolGradAttrs{o, {7, 7}}},
+            {"batch 0, same options", {samples::arg({0, 2, 4, 4}, gen)}, detail::PoolGradAttrs{o, {7, 7}}}};
       },
       .summary = "avg_pool2d's gradient (its transpose)",
   };
@@ -63,8 +64,7 @@ OpDef make_avg_pool2d_backward_op() {
 
 namespace detail {
 Tensor avg_pool2d_backward(const Tensor& grad, Pair2 input_size, const Pool2dOptions& options) {
-  static const OpDef& op = registry().get("avg_pool2d_backward");
-  return call(op, {grad}, PoolGradAttrs{options, input_size});
+  return call(builtin_ops().avg_pool2d_backward, {grad}, PoolGradAttrs{options, input_size});
 }
 }  // namespace detail
 

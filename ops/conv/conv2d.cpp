@@ -9,6 +9,7 @@
 //   db = sum of dy over n, i, j     one bias per filter, shared by every position.
 // Reference: the same function from pad, strided slice, stack, reshape, matmul and cat.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
@@ -21,14 +22,13 @@ namespace tg {
 
 namespace {
 
-Tensor conv2d_forward(ForwardContext& ctx) {
+Tensor conv2d_forward(ForwardContext& ctx, const Conv2dOptions& options) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  const auto& options = ctx.attrs<Conv2dOptions>();
   const kernels::ConvLoopGeometry g = detail::conv2d_geometry(ctx.op_name(), x, w, b, options);
-  if (ctx.needs_input_grad(1)) ctx.save(x);  // dw needs x
-  if (ctx.needs_input_grad(0)) ctx.save(w);  // dx needs w
+  if (ctx.needs_input_grad(1)) ctx.save("x", x);  // dw needs x
+  if (ctx.needs_input_grad(0)) ctx.save("w", w);  // dx needs w
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
@@ -40,11 +40,9 @@ Tensor conv2d_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy) {
-  const auto& options = ctx.attrs<Conv2dOptions>();
-  std::size_t next = 0;
-  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> conv2d_backward(const BackwardContext& ctx, const Tensor& dy, const Conv2dOptions& options) {
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
+  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& xs = ctx.input_shape(0);
   const Shape& ws = ctx.input_shape(1);
   return {
@@ -78,11 +76,11 @@ Tensor conv2d_composition(std::span<const Tensor> in, const Conv2dOptions& o) {
   return y;
 }
 
-std::vector<OpSample> conv2d_samples() {
+std::vector<OpSample<Conv2dOptions>> conv2d_samples() {
   Generator gen(samples::kSeed + 300);
   // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_gradients.cpp covers no bias).
   auto sample = [&](std::string label, Shape xs, Shape ws, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
+    return OpSample<Conv2dOptions>{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
   };
   return {
       sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {4, 3, 3, 2}, {}),
@@ -102,21 +100,20 @@ std::vector<OpSample> conv2d_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_op() {
+OpDef<Conv2dOptions> make_conv2d_op() {
   return {
       .name = "conv2d",
       .arity = 3,
       .forward = conv2d_forward,
       .backward = conv2d_backward,
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return conv2d_composition(in, std::any_cast<const Conv2dOptions&>(a)); },
+      .reference = conv2d_composition,
       .samples = conv2d_samples,
       .summary = "2-D cross-correlation, NCHW (stride, padding, dilation, groups)",
   };
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d");
-  return call(op, {x, weight, bias}, options);
+  return call(builtin_ops().conv2d, {x, weight, bias}, options);
 }
 
 }  // namespace tg

@@ -8,6 +8,7 @@
 // Reference: the ROT180 rule spelled out with ops: dy dilated (pad of an inserted dim,
 // reshape, slice), padded, and conv2d with the flipped, per-group permuted kernel.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -16,10 +17,9 @@ namespace tg {
 
 namespace {
 
-Tensor input_grad_forward(ForwardContext& ctx) {
+Tensor input_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) {
   const Tensor& dy = ctx.input(0);
   const Tensor& w = ctx.input(1);
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
   detail::check_conv_tensor(ctx.op_name(), "output gradient", dy);
   detail::check_conv_tensor(ctx.op_name(), "weight", w);
   detail::check_same_dtype(ctx.op_name(), dy, w);
@@ -28,8 +28,8 @@ Tensor input_grad_forward(ForwardContext& ctx) {
   const Shape x_shape{dy.size(0), w.size(1) * a.options.groups, a.size.h, a.size.w};
   const kernels::ConvLoopGeometry g =
       detail::conv2d_geometry_from_shapes(ctx.op_name(), x_shape, w.shape(), dy.shape(), a.options);
-  if (ctx.needs_input_grad(1)) ctx.save(dy);
-  if (ctx.needs_input_grad(0)) ctx.save(w);
+  if (ctx.needs_input_grad(1)) ctx.save("dy", dy);
+  if (ctx.needs_input_grad(0)) ctx.save("w", w);
   return visit_floating(dy.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor dyc = raw::contiguous(dy);
@@ -40,11 +40,9 @@ Tensor input_grad_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad) {
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
-  std::size_t next = 0;
-  const Tensor dy = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+  const Tensor dy = ctx.needs_input_grad(1) ? ctx.saved("dy") : Tensor();
+  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& ws = ctx.input_shape(1);
   return {
       ctx.needs_input_grad(0) ? conv2d(grad, w, Tensor(), a.options) : Tensor(),
@@ -56,10 +54,11 @@ Tensor input_grad_composition(std::span<const Tensor> in, const detail::ConvGrad
   return compose::rot180_input_grad(in[0], in[1], a.size, a.options);
 }
 
-std::vector<OpSample> input_grad_samples() {
+std::vector<OpSample<detail::ConvGradAttrs>> input_grad_samples() {
   Generator gen(samples::kSeed + 310);
   auto sample = [&](std::string label, Shape dys, Shape ws, Pair2 size, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(dys, gen), samples::arg(ws, gen)}, detail::ConvGradAttrs{o, size}};
+    return OpSample<detail::ConvGradAttrs>{
+        std::move(label), {samples::arg(dys, gen), samples::arg(ws, gen)}, detail::ConvGradAttrs{o, size}};
   };
   return {
       sample("3x2 kernel into 6x5", {2, 4, 4, 4}, {4, 3, 3, 2}, {6, 5}, {}),
@@ -78,21 +77,20 @@ std::vector<OpSample> input_grad_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_input_grad_op() {
+OpDef<detail::ConvGradAttrs> make_conv2d_input_grad_op() {
   return {
       .name = "conv2d_input_grad",
       .arity = 2,
       .forward = input_grad_forward,
       .backward = input_grad_backward,
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return input_grad_composition(in, std::any_cast<const detail::ConvGradAttrs&>(a)); },
+      .reference = input_grad_composition,
       .samples = input_grad_samples,
       .summary = "conv2d's input gradient: dilated dy (*) rot180(w), channels swapped",
   };
 }
 
 Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, Pair2 input_size, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d_input_grad");
-  return call(op, {grad_output, weight}, detail::ConvGradAttrs{options, input_size});
+  return call(builtin_ops().conv2d_input_grad, {grad_output, weight}, detail::ConvGradAttrs{options, input_size});
 }
 
 }  // namespace tg

@@ -7,6 +7,7 @@
 // Reference: the windows of the padded x as strided slices (one per tap), and per group a
 // matmul of dy with those columns, summed over the batch.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduction.hpp"
@@ -18,10 +19,9 @@ namespace tg {
 
 namespace {
 
-Tensor weight_grad_forward(ForwardContext& ctx) {
+Tensor weight_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) {
   const Tensor& x = ctx.input(0);
   const Tensor& dy = ctx.input(1);
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
   detail::check_conv_tensor(ctx.op_name(), "input", x);
   detail::check_conv_tensor(ctx.op_name(), "output gradient", dy);
   detail::check_same_dtype(ctx.op_name(), x, dy);
@@ -32,8 +32,8 @@ Tensor weight_grad_forward(ForwardContext& ctx) {
   const Shape w_shape{dy.size(1), x.size(1) / a.options.groups, a.size.h, a.size.w};
   const kernels::ConvLoopGeometry g =
       detail::conv2d_geometry_from_shapes(ctx.op_name(), x.shape(), w_shape, dy.shape(), a.options);
-  if (ctx.needs_input_grad(1)) ctx.save(x);
-  if (ctx.needs_input_grad(0)) ctx.save(dy);
+  if (ctx.needs_input_grad(1)) ctx.save("x", x);
+  if (ctx.needs_input_grad(0)) ctx.save("dy", dy);
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
@@ -44,11 +44,9 @@ Tensor weight_grad_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad) {
-  const auto& a = ctx.attrs<detail::ConvGradAttrs>();
-  std::size_t next = 0;
-  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
+  const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved("dy") : Tensor();
   const Shape& xs = ctx.input_shape(0);
   return {
       ctx.needs_input_grad(0) ? conv2d_input_grad(dy, grad, {xs[2], xs[3]}, a.options) : Tensor(),
@@ -77,10 +75,11 @@ Tensor weight_grad_composition(std::span<const Tensor> in, const detail::ConvGra
   return cat(per_group, 0);
 }
 
-std::vector<OpSample> weight_grad_samples() {
+std::vector<OpSample<detail::ConvGradAttrs>> weight_grad_samples() {
   Generator gen(samples::kSeed + 320);
   auto sample = [&](std::string label, Shape xs, Shape dys, Pair2 size, Conv2dOptions o) {
-    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(dys, gen)}, detail::ConvGradAttrs{o, size}};
+    return OpSample<detail::ConvGradAttrs>{
+        std::move(label), {samples::arg(xs, gen), samples::arg(dys, gen)}, detail::ConvGradAttrs{o, size}};
   };
   return {
       sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {2, 4, 4, 4}, {3, 2}, {}),
@@ -102,21 +101,20 @@ std::vector<OpSample> weight_grad_samples() {
 
 }  // namespace
 
-OpDef make_conv2d_weight_grad_op() {
+OpDef<detail::ConvGradAttrs> make_conv2d_weight_grad_op() {
   return {
       .name = "conv2d_weight_grad",
       .arity = 2,
       .forward = weight_grad_forward,
       .backward = weight_grad_backward,
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return weight_grad_composition(in, std::any_cast<const detail::ConvGradAttrs&>(a)); },
+      .reference = weight_grad_composition,
       .samples = weight_grad_samples,
       .summary = "conv2d's weight gradient: padded x (*) dilated dy, summed over the batch",
   };
 }
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_output, Pair2 kernel_size, Conv2dOptions options) {
-  static const OpDef& op = registry().get("conv2d_weight_grad");
-  return call(op, {x, grad_output}, detail::ConvGradAttrs{options, kernel_size});
+  return call(builtin_ops().conv2d_weight_grad, {x, grad_output}, detail::ConvGradAttrs{options, kernel_size});
 }
 
 }  // namespace tg

@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
@@ -91,16 +92,16 @@ Tensor crop_to_input(const Tensor& conv_out, const ConvTranspose2dOptions& o) {
   return extra == Pair2(0) ? conv_out : pad(conv_out, {0, -extra.w, 0, -extra.h});
 }
 
-Tensor transpose_forward(ForwardContext& ctx) {
+Tensor transpose_forward(ForwardContext& ctx, const ConvTranspose2dOptions& options) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
   const Tensor& b = ctx.input(2);
-  const kernels::ConvLoopGeometry g = transpose_geometry(ctx.op_name(), x, w, b, ctx.attrs<ConvTranspose2dOptions>());
-  if (ctx.needs_input_grad(1)) ctx.save(x);
-  if (ctx.needs_input_grad(0)) ctx.save(w);
+  const kernels::ConvLoopGeometry g = transpose_geometry(ctx.op_name(), x, w, b, options);
+  if (ctx.needs_input_grad(1)) ctx.save("x", x);
+  if (ctx.needs_input_grad(0)) ctx.save("w", w);
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
-    const Tensor xc = raw::contiguous(extend_input(x, ctx.attrs<ConvTranspose2dOptions>()));
+    const Tensor xc = raw::contiguous(extend_input(x, options));
     const Tensor wc = raw::contiguous(w);
     Tensor y = empty({g.batch, g.in_channels, g.in_h, g.in_w}, {.dtype = x.dtype()});
     kernels::conv2d_input_grad_fast<T>(xc.data<T>(), wc.data<T>(), y.data<T>(), g);
@@ -117,12 +118,10 @@ Tensor transpose_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor& dy) {
-  const ConvTranspose2dOptions& o = ctx.attrs<ConvTranspose2dOptions>();
+std::vector<Tensor> transpose_backward(const BackwardContext& ctx, const Tensor& dy, const ConvTranspose2dOptions& o) {
   const Conv2dOptions conv = as_conv_options(o);
-  std::size_t next = 0;
-  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+  const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
+  const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& ws = ctx.input_shape(1);
   return {
       ctx.needs_input_grad(0) ? crop_to_input(conv2d(dy, w, Tensor(), conv), o) : Tensor(),
@@ -143,12 +142,12 @@ Tensor transpose_composition(std::span<const Tensor> in, const ConvTranspose2dOp
   return b.defined() ? y + reshape(b, {1, b.size(0), 1, 1}) : y;
 }
 
-std::vector<OpSample> transpose_samples() {
+std::vector<OpSample<ConvTranspose2dOptions>> transpose_samples() {
   Generator gen(samples::kSeed + 330);
   // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_transpose.cpp covers no bias).
   auto sample = [&](std::string label, Shape xs, Shape ws, ConvTranspose2dOptions o) {
     Tensor b = samples::arg({ws[1] * o.groups}, gen);
-    return OpSample{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), b}, o};
+    return OpSample<ConvTranspose2dOptions>{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), b}, o};
   };
   return {
       sample("3x2 kernel", {2, 3, 4, 4}, {3, 2, 3, 2}, {}),
@@ -168,21 +167,20 @@ std::vector<OpSample> transpose_samples() {
 
 }  // namespace
 
-OpDef make_conv_transpose2d_op() {
+OpDef<ConvTranspose2dOptions> make_conv_transpose2d_op() {
   return {
       .name = "conv_transpose2d",
       .arity = 3,
       .forward = transpose_forward,
       .backward = transpose_backward,
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return transpose_composition(in, std::any_cast<const ConvTranspose2dOptions&>(a)); },
+      .reference = transpose_composition,
       .samples = transpose_samples,
       .summary = "transposed convolution (conv2d's input-gradient map as a forward op)",
   };
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, ConvTranspose2dOptions options) {
-  static const OpDef& op = registry().get("conv_transpose2d");
-  return call(op, {x, weight, bias}, options);
+  return call(builtin_ops().conv_transpose2d, {x, weight, bias}, options);
 }
 
 }  // namespace tg

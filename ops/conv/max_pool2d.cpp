@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
@@ -38,10 +39,10 @@ Tensor max_pool_composition(std::span<const Tensor> in, const Pool2dOptions& o) 
   return max(stack(compose::taps(padded, win), 4), {4});
 }
 
-std::vector<OpSample> max_pool_samples() {
+std::vector<OpSample<Pool2dOptions>> max_pool_samples() {
   Generator gen(samples::kSeed + 340);
   auto sample = [&](std::string label, Shape xs, Pool2dOptions o) {
-    return OpSample{std::move(label), {samples::distinct_arg(xs, gen)}, o};
+    return OpSample<Pool2dOptions>{std::move(label), {samples::distinct_arg(xs, gen)}, o};
   };
   return {
       sample("2x2", {2, 3, 6, 4}, {}),
@@ -54,29 +55,28 @@ std::vector<OpSample> max_pool_samples() {
 
 }  // namespace
 
-OpDef make_max_pool2d_op() {
+OpDef<Pool2dOptions> make_max_pool2d_op() {
   return {
       .name = "max_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pool2dOptions& attrs) {
         detail::MaxPoolResult r =
-            detail::max_pool2d_with_indices(ctx.op_name(), ctx.input(0), ctx.attrs<Pool2dOptions>());
-        ctx.save(r.indices);
+            detail::max_pool2d_with_indices(ctx.op_name(), ctx.input(0), attrs);
+        ctx.save("indices", r.indices);
         return r.values;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Pool2dOptions&) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
-        return {detail::max_pool2d_scatter(g, ctx.saved(0), {xs[2], xs[3]})};
+        return {detail::max_pool2d_scatter(g, ctx.saved("indices"), {xs[2], xs[3]})};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return max_pool_composition(in, std::any_cast<const Pool2dOptions&>(a)); },
+      .reference = max_pool_composition,
       .samples = max_pool_samples,
       .summary = "2-D max pooling (gradient to the first arg-max; padding is -inf)",
   };
 }
 
 Tensor max_pool2d(const Tensor& x, Pool2dOptions options) {
-  static const OpDef& op = registry().get("max_pool2d");
-  return call(op, {x}, options);
+  return call(builtin_ops().max_pool2d, {x}, options);
 }
 
 }  // namespace tg

@@ -1,6 +1,7 @@
 // max_pool2d_scatter: max_pool2d's input gradient. For g [N, C, Ho, Wo] and arg-max indices
 // (flat within each H x W plane), dx[n, c, idx] += g[n, c, i, j] (-1 indices are skipped).
 // Linear in g; its gradient is the gather at the same indices: dg = max_pool2d_select(G, idx).
+#include "ops/builtin_ops.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -24,16 +25,15 @@ void check_indices(std::string_view op, const Tensor& values, const Tensor& indi
 
 }  // namespace
 
-OpDef make_max_pool2d_scatter_op() {
+OpDef<Pair2> make_max_pool2d_scatter_op() {
   return {
       .name = "max_pool2d_scatter",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Pair2& size) {
         const Tensor& g = ctx.input(0);
         const Tensor& idx = ctx.input(1);
-        const Pair2 size = ctx.attrs<Pair2>();
         check_indices(ctx.op_name(), g, idx, size);
-        ctx.save(idx);
+        ctx.save("indices", idx);
         kernels::PoolGeometry geo;
         geo.planes = g.size(0) * g.size(1);
         geo.in_h = size.h;
@@ -49,25 +49,25 @@ OpDef make_max_pool2d_scatter_op() {
           return dx;
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& grad) -> std::vector<Tensor> {
-        return {detail::max_pool2d_select(grad, ctx.saved(0)), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& grad, const Pair2&) -> std::vector<Tensor> {
+        return {detail::max_pool2d_select(grad, ctx.saved("indices")), Tensor()};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 341);
         const Tensor x = samples::distinct_arg({2, 2, 5, 6}, gen).detach();
         const Tensor idx = detail::max_pool2d_with_indices("max_pool2d", x, {.kernel_size = 3, .stride = 2, .padding = 1}).indices;
         const Tensor no_idx = zeros({0, 2, 3, 3}, {.dtype = DType::Int64});
-        return std::vector<OpSample>{{"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}},
+        return std::vector<OpSample<Pair2>>{{"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}},
                                      {"batch 0", {samples::arg({0, 2, 3, 3}, gen), no_idx}, Pair2{5, 6}}};
       },
+      .elementary = true,
       .summary = "max_pool2d's gradient: scatter-add to the arg-max indices",
   };
 }
 
 namespace detail {
 Tensor max_pool2d_scatter(const Tensor& grad, const Tensor& indices, Pair2 input_size) {
-  static const OpDef& op = registry().get("max_pool2d_scatter");
-  return call(op, {grad, indices}, input_size);
+  return call(builtin_ops().max_pool2d_scatter, {grad, indices}, input_size);
 }
 }  // namespace detail
 

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -9,12 +10,12 @@
 
 namespace tg {
 
-OpDef make_abs_op() {
+OpDef<NoAttrs> make_abs_op() {
   return {
       .name = "abs",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
+        if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
         return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
           if constexpr (std::is_integral_v<decltype(v)>) {
             return v < 0 ? wrapping_neg(v) : v;
@@ -23,22 +24,22 @@ OpDef make_abs_op() {
           }
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         // sign(x) is piecewise constant: a raw tensor, no gradient of its own.
-        const Tensor sign = detail::map_floating("abs backward", ctx.saved(0), [](auto v) {
+        const Tensor sign = detail::map_floating("abs backward", ctx.saved("x"), [](auto v) {
           using T = decltype(v);
           return v > 0 ? T(1) : v < 0 ? T(-1) : T(0);
         });
         return {g * sign};
       },
       .samples = [] { return samples::unary(-1.0, 1.0, /*distinct=*/true); },  // away from the kink at 0
+      .elementary = true,
       .summary = "|x|; gradient 0 at 0",
   };
 }
 
 Tensor abs(const Tensor& x) {
-  static const OpDef& op = registry().get("abs");
-  return call(op, {x});
+  return call(builtin_ops().abs, {x});
 }
 
 }  // namespace tg

@@ -8,17 +8,13 @@
 #include <type_traits>
 
 #include "ops/elementwise.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
 namespace {
-
-struct ClampAttrs {
-  std::optional<double> min;
-  std::optional<double> max;
-};
 
 double lower(const ClampAttrs& a) { return a.min.value_or(-std::numeric_limits<double>::infinity()); }
 double upper(const ClampAttrs& a) { return a.max.value_or(std::numeric_limits<double>::infinity()); }
@@ -49,13 +45,12 @@ Tensor clamp_composition(std::span<const Tensor> in, const ClampAttrs& a) {
 
 }  // namespace
 
-OpDef make_clamp_op() {
+OpDef<ClampAttrs> make_clamp_op() {
   return {
       .name = "clamp",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
-        const ClampAttrs& attrs = ctx.attrs<ClampAttrs>();
+      .forward = [](ForwardContext& ctx, const ClampAttrs& attrs) {
+        if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
         Tensor x = ctx.input(0);
         if (x.dtype() == DType::Int64 && !(integral(attrs.min) && integral(attrs.max))) x = x.clone_as(DType::Float32);
         const double lo = lower(attrs);
@@ -71,24 +66,23 @@ OpDef make_clamp_op() {
           });
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const ClampAttrs& attrs = ctx.attrs<ClampAttrs>();
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const ClampAttrs& attrs) -> std::vector<Tensor> {
         const double lo = lower(attrs);
         const double hi = upper(attrs);
         // The mask is piecewise constant: a raw tensor, no gradient of its own.
-        const Tensor mask = visit_floating(ctx.saved(0).dtype(), "clamp backward", [&](auto tag) {
+        const Tensor mask = visit_floating(ctx.saved("x").dtype(), "clamp backward", [&](auto tag) {
           using T = decltype(tag);
           const T lo_t = saturate<T>(lo);
           const T hi_t = saturate<T>(hi);
-          return kernels::unary_map<T, T>(ctx.saved(0), [lo_t, hi_t](T v) { return v >= lo_t && v <= hi_t ? T(1) : T(0); });
+          return kernels::unary_map<T, T>(ctx.saved("x"), [lo_t, hi_t](T v) { return v >= lo_t && v <= hi_t ? T(1) : T(0); });
         });
         return {g * mask};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return clamp_composition(in, std::any_cast<const ClampAttrs&>(a)); },
+      .reference = clamp_composition,
       .samples = [] {
         // Distinct values on a 0.1 grid offset by 0.05; bounds on the grid, between values.
         Generator gen(samples::kSeed + 44);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<ClampAttrs>>{
             {"[3, 4] in [-0.3, 0.2]", {samples::distinct_arg({3, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
             {"[10] min -0.2", {samples::distinct_arg({10}, gen, 0.1)}, ClampAttrs{-0.2, std::nullopt}},
             {"[2, 4] max 0.1", {samples::distinct_arg({2, 4}, gen, 0.1)}, ClampAttrs{std::nullopt, 0.1}},
@@ -100,11 +94,10 @@ OpDef make_clamp_op() {
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
-  static const OpDef& op = registry().get("clamp");
   TG_CHECK(min || max, ValueError, "clamp: at least one of min and max must be given");
   TG_CHECK(!(min && std::isnan(*min)) && !(max && std::isnan(*max)), ValueError, "clamp: bounds must not be NaN (min {}, max {})",
            min.value_or(0.0), max.value_or(0.0));
-  return call(op, {x}, ClampAttrs{min, max});
+  return call(builtin_ops().clamp, {x}, ClampAttrs{min, max});
 }
 
 }  // namespace tg

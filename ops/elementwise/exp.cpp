@@ -1,5 +1,6 @@
 // exp: y = e^x.  dx = g * y (the saved output).
 // float32 goes through the SIMD kernel (within 1 ulp of the exact value), float64 through libm.
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/kernels/vec_exp.hpp"
 #include "ops/kernels/vec_math.hpp"
@@ -22,23 +23,23 @@ Tensor exp_forward(std::string_view op, const Tensor& x) {
 }
 }  // namespace
 
-OpDef make_exp_op() {
+OpDef<NoAttrs> make_exp_op() {
   return {
       .name = "exp",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         ctx.save_output();
         return exp_forward(ctx.op_name(), ctx.input(0));
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> { return {g * ctx.output()}; },
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> { return {g * ctx.output()}; },
       .samples = [] { return samples::unary(-2.0, 2.0); },
+      .elementary = true,
       .summary = "e^x",
   };
 }
 
 Tensor exp(const Tensor& x) {
-  static const OpDef& op = registry().get("exp");
-  return call(op, {x});
+  return call(builtin_ops().exp, {x});
 }
 
 }  // namespace tg

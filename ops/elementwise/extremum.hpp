@@ -15,14 +15,14 @@ namespace tg::detail {
 
 // `better(x, y)`: x strictly beats y (x > y for maximum, x < y for minimum).
 template <class Better>
-OpDef make_extremum_op(std::string name, std::string summary, std::uint64_t seed, Better better) {
+OpDef<NoAttrs> make_extremum_op(std::string name, std::string summary, std::uint64_t seed, Better better) {
   return {
       .name = std::move(name),
       .arity = 2,
-      .forward = [better](ForwardContext& ctx) {
+      .forward = [better](ForwardContext& ctx, const NoAttrs&) {
         if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
-          ctx.save(ctx.input(0));
-          ctx.save(ctx.input(1));
+          ctx.save("a", ctx.input(0));
+          ctx.save("b", ctx.input(1));
         }
         return broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [better](auto x, auto y) {
           if (x != x) return x;  // NaN (never for int64)
@@ -30,9 +30,9 @@ OpDef make_extremum_op(std::string name, std::string summary, std::uint64_t seed
           return better(y, x) ? y : x;
         });
       },
-      .backward = [better](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& a = ctx.saved(0);
-        const Tensor& b = ctx.saved(1);
+      .backward = [better](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& a = ctx.saved("a");
+        const Tensor& b = ctx.saved("b");
         // Weights are constants of the graph (raw tensors): they carry no gradient.
         auto weight = [&](const Tensor& u, const Tensor& v) {
           return broadcast_binary("backward", u, v, [better](auto x, auto y) {
@@ -47,7 +47,7 @@ OpDef make_extremum_op(std::string name, std::string summary, std::uint64_t seed
         // Distinct values keep finite differences away from ties; a separate tie sample
         // is not gradient-checkable (the function has a kink there), tests cover it.
         Generator gen(seed);
-        std::vector<OpSample> out;
+        std::vector<OpSample<NoAttrs>> out;
         for (const auto& [sa, sb] : samples::binary_broadcast_shapes()) {
           // Interleave the grids of a and b (offset by half a gap) so no pair is equal.
           Tensor a = samples::distinct_arg(sa, gen, 0.1);
@@ -57,6 +57,7 @@ OpDef make_extremum_op(std::string name, std::string summary, std::uint64_t seed
         }
         return out;
       },
+      .elementary = true,
       .summary = std::move(summary),
   };
 }

@@ -1,17 +1,17 @@
 // maximum: y = max(a, b), broadcasting. da = g where a > b, g/2 on ties, 0 elsewhere;
 // db symmetric. (Shared with minimum: see extremum.hpp.)
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/extremum.hpp"
 
 namespace tg {
 
-OpDef make_maximum_op() {
+OpDef<NoAttrs> make_maximum_op() {
   return detail::make_extremum_op("maximum", "elementwise max(a, b), broadcasting; gradient split evenly on ties",
                                   samples::kSeed + 42, [](auto x, auto y) { return x > y; });
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  static const OpDef& op = registry().get("maximum");
-  return call(op, {a, b});
+  return call(builtin_ops().maximum, {a, b});
 }
 
 }  // namespace tg

@@ -1,4 +1,5 @@
 // neg: y = -x (int64 wraps around at INT64_MIN).  dx = -g.
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -6,22 +7,22 @@
 
 namespace tg {
 
-OpDef make_neg_op() {
+OpDef<NoAttrs> make_neg_op() {
   return {
       .name = "neg",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return wrapping_neg(v); });
       },
-      .backward = [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> { return {neg(g)}; },
+      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> { return {neg(g)}; },
       .samples = [] { return samples::unary(); },
+      .elementary = true,
       .summary = "-x",
   };
 }
 
 Tensor neg(const Tensor& x) {
-  static const OpDef& op = registry().get("neg");
-  return call(op, {x});
+  return call(builtin_ops().neg, {x});
 }
 
 }  // namespace tg

@@ -6,28 +6,29 @@
 // rather than masked afterwards, so the gradients of these gradients stay finite too.
 #include <cmath>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
 
-OpDef make_pow_op() {
+OpDef<NoAttrs> make_pow_op() {
   return {
       .name = "pow",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
-          ctx.save(ctx.input(0));
-          ctx.save(ctx.input(1));
+          ctx.save("a", ctx.input(0));
+          ctx.save("b", ctx.input(1));
         }
         if (ctx.needs_input_grad(1)) ctx.save_output();
         return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1),
                                         [](auto x, auto y) { return std::pow(x, y); }, /*to_float=*/true);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& a = ctx.saved(0);
-        const Tensor& b = ctx.saved(1);
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& a = ctx.saved("a");
+        const Tensor& b = ctx.saved("b");
         const Tensor base_is_zero = eq(a, scalar_like(a, 0.0));
         const Tensor no = scalar_tensor(0.0, {.dtype = DType::Bool});
         Tensor da, db;
@@ -46,13 +47,13 @@ OpDef make_pow_op() {
         return {da, db};
       },
       .samples = [] { return samples::binary_broadcast(0.5, 2.0); },  // positive bases: log(a) exists
+      .elementary = true,
       .summary = "a ^ b, broadcasting (float result)",
   };
 }
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
-  static const OpDef& op = registry().get("pow");
-  return call(op, {base, exponent});
+  return call(builtin_ops().pow, {base, exponent});
 }
 
 }  // namespace tg

@@ -2,27 +2,21 @@
 // dx = g * p * x^(p - 1); exactly 0 for p = 0 (no 0 * inf at x = 0).
 #include <cmath>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
-namespace {
 
-struct PowScalarAttrs {
-  double exponent = 1.0;
-};
-
-}  // namespace
-
-OpDef make_pow_scalar_op() {
+OpDef<PowScalarAttrs> make_pow_scalar_op() {
   return {
       .name = "pow_scalar",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
-        if (ctx.needs_input_grad(0)) ctx.save(ctx.input(0));
+      .forward = [](ForwardContext& ctx, const PowScalarAttrs& attrs) {
+        if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
         const Tensor& x = ctx.input(0);
-        const double p = ctx.attrs<PowScalarAttrs>().exponent;
+        const double p = attrs.exponent;
         TG_CHECK(x.dtype() != DType::Bool, DTypeError, "pow: expected a numeric tensor, got bool");
         const Tensor xf = is_floating(x.dtype()) ? x : x.clone_as(DType::Float32);
         return visit_floating(xf.dtype(), ctx.op_name(), [&](auto tag) {
@@ -31,14 +25,14 @@ OpDef make_pow_scalar_op() {
           return kernels::unary_map<T, T>(xf, [e](T v) { return static_cast<T>(std::pow(v, e)); });
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const double p = ctx.attrs<PowScalarAttrs>().exponent;
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const PowScalarAttrs& attrs) -> std::vector<Tensor> {
+        const double p = attrs.exponent;
         if (p == 0.0) return {g * 0.0};
-        return {g * (pow(ctx.saved(0), p - 1.0) * p)};
+        return {g * (pow(ctx.saved("x"), p - 1.0) * p)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 41);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<PowScalarAttrs>>{
             {"[3, 4] ^ 2", {samples::arg({3, 4}, gen)}, PowScalarAttrs{2.0}},
             {"[5] ^ 3", {samples::arg({5}, gen)}, PowScalarAttrs{3.0}},
             {"[2, 3] ^ 0.5 (positive)", {samples::arg({2, 3}, gen, 0.5, 2.0)}, PowScalarAttrs{0.5}},
@@ -47,13 +41,13 @@ OpDef make_pow_scalar_op() {
             {"[2, 0] ^ 2 (empty)", {samples::arg({2, 0}, gen)}, PowScalarAttrs{2.0}},
         };
       },
+      .elementary = true,
       .summary = "x ^ p for a constant exponent p",
   };
 }
 
 Tensor pow(const Tensor& base, double exponent) {
-  static const OpDef& op = registry().get("pow_scalar");
-  return call(op, {base}, PowScalarAttrs{exponent});
+  return call(builtin_ops().pow_scalar, {base}, PowScalarAttrs{exponent});
 }
 
 }  // namespace tg

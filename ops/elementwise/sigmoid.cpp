@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/elementwise.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -15,11 +16,11 @@ Tensor sigmoid_composition(std::span<const Tensor> in) { return 1.0 / (1.0 + exp
 
 }  // namespace
 
-OpDef make_sigmoid_op() {
+OpDef<NoAttrs> make_sigmoid_op() {
   return {
       .name = "sigmoid",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         ctx.save_output();
         return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) {
           using T = decltype(v);
@@ -29,19 +30,18 @@ OpDef make_sigmoid_op() {
           return e / (T(1) + e);
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
         return {g * y * (1.0 - y)};
       },
-      .reference = [](std::span<const Tensor> in, const std::any&) { return sigmoid_composition(in); },
+      .reference = [](std::span<const Tensor> in, const NoAttrs&) { return sigmoid_composition(in); },
       .samples = [] { return samples::unary(-3.0, 3.0); },
       .summary = "logistic function 1 / (1 + e^-x)",
   };
 }
 
 Tensor sigmoid(const Tensor& x) {
-  static const OpDef& op = registry().get("sigmoid");
-  return call(op, {x});
+  return call(builtin_ops().sigmoid, {x});
 }
 
 }  // namespace tg

@@ -1,4 +1,5 @@
 // sub: y = a - b (broadcasting; int64 wraps around).  da = g, db = -g, each summed back to its shape.
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -6,28 +7,28 @@
 
 namespace tg {
 
-OpDef make_sub_op() {
+OpDef<NoAttrs> make_sub_op() {
   return {
       .name = "sub",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) {
           // int64: wrap around on overflow instead of undefined behaviour.
           return wrapping_sub(x, y);
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? detail::reduce_grad(ctx, 0, g) : Tensor(),
                 ctx.needs_input_grad(1) ? detail::reduce_grad(ctx, 1, neg(g)) : Tensor()};
       },
       .samples = [] { return samples::binary_broadcast(); },
+      .elementary = true,
       .summary = "a - b, broadcasting",
   };
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  static const OpDef& op = registry().get("sub");
-  return call(op, {a, b});
+  return call(builtin_ops().sub, {a, b});
 }
 
 }  // namespace tg

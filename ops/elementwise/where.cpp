@@ -1,22 +1,23 @@
 // where: y = cond ? a : b, with cond (bool), a and b broadcast together; y has the
 // promoted dtype of a and b.  da = g where cond, 0 elsewhere; db = g where !cond, 0
 // elsewhere (each summed back to its shape); cond gets no gradient.
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise/binary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 
 namespace tg {
 
-OpDef make_where_op() {
+OpDef<NoAttrs> make_where_op() {
   return {
       .name = "where",
       .arity = 3,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         const Tensor& cond = ctx.input(0);
         const Tensor& a = ctx.input(1);
         const Tensor& b = ctx.input(2);
         TG_CHECK(cond.dtype() == DType::Bool, DTypeError, "where: condition must be bool, got {}", cond.dtype());
-        if (ctx.needs_input_grad(1) || ctx.needs_input_grad(2)) ctx.save(cond);
+        if (ctx.needs_input_grad(1) || ctx.needs_input_grad(2)) ctx.save("cond", cond);
         const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
         const DType dtype = promote_types(a.dtype(), b.dtype());
         const Tensor x = a.dtype() == dtype ? a : a.clone_as(dtype);
@@ -26,8 +27,8 @@ OpDef make_where_op() {
           return kernels::ternary_map<T, bool, T, T>(cond, x, y, shape, [](bool c, T u, T v) { return c ? u : v; });
         });
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const Tensor& cond = ctx.saved(0);
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        const Tensor& cond = ctx.saved("cond");
         const Tensor zero = scalar_tensor(0.0, {.dtype = g.dtype()});
         return {Tensor(),
                 ctx.needs_input_grad(1) ? detail::reduce_grad(ctx, 1, where(cond, g, zero)) : Tensor(),
@@ -41,20 +42,20 @@ OpDef make_where_op() {
           for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = (i * 7 + 3) % 5 < 2 ? 1.0 : 0.0;
           return from_vector(bits, shape, {.dtype = DType::Float64}).clone_as(DType::Bool);
         };
-        return std::vector<OpSample>{
+        return std::vector<OpSample<NoAttrs>>{
             {"[3, 4] everywhere", {condition({3, 4}), samples::arg({3, 4}, gen), samples::arg({3, 4}, gen)}, {}},
             {"cond [3, 1], a [1, 4], b [4]", {condition({3, 1}), samples::arg({1, 4}, gen), samples::arg({4}, gen)}, {}},
             {"cond [2, 3, 4], a [3, 4], b 0-d", {condition({2, 3, 4}), samples::arg({3, 4}, gen), samples::arg({}, gen)}, {}},
             {"cond [0, 4], a [4], b 0-d (empty)", {condition({0, 4}), samples::arg({4}, gen), samples::arg({}, gen)}, {}},
         };
       },
+      .elementary = true,
       .summary = "cond ? a : b, broadcasting all three",
   };
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  static const OpDef& op = registry().get("where");
-  return call(op, {cond, a, b});
+  return call(builtin_ops().where, {cond, a, b});
 }
 
 }  // namespace tg

@@ -3,6 +3,7 @@
 // removed from the result (1-D x 1-D is the dot product, a 0-d tensor).
 // dA = g @ B^T and dB = A^T @ g (on the promoted shapes), each summed back over the batch
 // dims its operand was broadcast along, then reshaped to the operand's shape.
+#include "ops/builtin_ops.hpp"
 #include "ops/kernels/gemm.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduction.hpp"
@@ -96,23 +97,22 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-OpDef make_matmul_op() {
+OpDef<NoAttrs> make_matmul_op() {
   return {
       .name = "matmul",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const NoAttrs&) {
         // Each gradient needs the other operand only.
-        if (ctx.needs_input_grad(1)) ctx.save(ctx.input(0));
-        if (ctx.needs_input_grad(0)) ctx.save(ctx.input(1));
+        if (ctx.needs_input_grad(1)) ctx.save("a", ctx.input(0));
+        if (ctx.needs_input_grad(0)) ctx.save("b", ctx.input(1));
         return matmul_forward(ctx.input(0), ctx.input(1));
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Shape& a_shape = ctx.input_shape(0);
         const Shape& b_shape = ctx.input_shape(1);
         const MatmulPlan p = plan_matmul(a_shape, b_shape);
-        std::size_t next = 0;
-        const Tensor a = ctx.needs_input_grad(1) ? ctx.saved(next++) : Tensor();
-        const Tensor b = ctx.needs_input_grad(0) ? ctx.saved(next++) : Tensor();
+        const Tensor a = ctx.needs_input_grad(1) ? ctx.saved("a") : Tensor();
+        const Tensor b = ctx.needs_input_grad(0) ? ctx.saved("b") : Tensor();
         const Tensor g2 = reshape(g, p.c2);
         Tensor da, db;
         if (ctx.needs_input_grad(0)) {
@@ -127,7 +127,7 @@ OpDef make_matmul_op() {
         Generator gen(samples::kSeed + 40);
         Tensor base = samples::arg({4, 3}, gen);
         Tensor transposed = raw::as_strided(base.detach(), {3, 4}, {1, 3}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<NoAttrs>>{
             {"[3] . [3]", {samples::arg({3}, gen), samples::arg({3}, gen)}, {}},
             {"[3] @ [3, 4]", {samples::arg({3}, gen), samples::arg({3, 4}, gen)}, {}},
             {"[3, 4] @ [4]", {samples::arg({3, 4}, gen), samples::arg({4}, gen)}, {}},
@@ -147,13 +147,13 @@ OpDef make_matmul_op() {
             {"[0, 2, 3] @ [3] (empty batch)", {samples::arg({0, 2, 3}, gen), samples::arg({3}, gen)}, {}},
         };
       },
+      .elementary = true,
       .summary = "matrix product, NumPy semantics (1-D promotion, batch broadcasting)",
   };
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  static const OpDef& op = registry().get("matmul");
-  return call(op, {a, b});
+  return call(builtin_ops().matmul, {a, b});
 }
 
 }  // namespace tg

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/loss.hpp"
 #include "ops/registry.hpp"
@@ -16,11 +17,11 @@ namespace tg {
 
 namespace {
 
-Tensor bce_forward(ForwardContext& ctx) {
+Tensor bce_forward(ForwardContext& ctx, const NoAttrs&) {
   check_same_float_shape(ctx.op_name(), ctx.input(0), ctx.input(1));
   if (ctx.recording()) {
-    ctx.save(ctx.input(0));
-    ctx.save(ctx.input(1));
+    ctx.save("x", ctx.input(0));
+    ctx.save("y", ctx.input(1));
   }
   const Tensor x = raw::contiguous(ctx.input(0));
   const Tensor y = raw::contiguous(ctx.input(1).clone_as(x.dtype()));
@@ -40,9 +41,9 @@ Tensor bce_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> bce_backward(const BackwardContext& ctx, const Tensor& g) {
-  const Tensor& x = ctx.saved(0);
-  const Tensor& y = ctx.saved(1);
+std::vector<Tensor> bce_backward(const BackwardContext& ctx, const Tensor& g, const NoAttrs&) {
+  const Tensor& x = ctx.saved("x");
+  const Tensor& y = ctx.saved("y");
   return {ctx.needs_input_grad(0) ? mul(sub(sigmoid(x), y), g) : Tensor(),
           ctx.needs_input_grad(1) ? mul(neg(x), g) : Tensor()};
 }
@@ -53,12 +54,12 @@ Tensor bce_composition(std::span<const Tensor> in) {
   return relu(x) - x * y + log(1.0 + exp(-abs(x)));
 }
 
-std::vector<OpSample> bce_samples() {
+std::vector<OpSample<NoAttrs>> bce_samples() {
   Generator gen(samples::kSeed + 410);
   // Logits away from 0, where relu and abs have their kinks (the sum of both is smooth,
   // but the reference differentiates each).
   const auto sample = [&](std::string label, const Shape& shape) {
-    return OpSample{std::move(label), {samples::distinct_arg(shape, gen, 0.5), samples::arg(shape, gen, 0.0, 1.0)}, {}};
+    return OpSample<NoAttrs>{std::move(label), {samples::distinct_arg(shape, gen, 0.5), samples::arg(shape, gen, 0.0, 1.0)}, {}};
   };
   return {sample("[6]", {6}), sample("[3, 4]", {3, 4}), sample("0-d", {}), sample("[0]", {0}),
           sample("[2, 0, 3]", {2, 0, 3})};
@@ -66,21 +67,20 @@ std::vector<OpSample> bce_samples() {
 
 }  // namespace
 
-OpDef make_bce_with_logits_op() {
+OpDef<NoAttrs> make_bce_with_logits_op() {
   return {
       .name = "binary_cross_entropy_with_logits",
       .arity = 2,
       .forward = bce_forward,
       .backward = bce_backward,
-      .reference = [](std::span<const Tensor> in, const std::any&) { return bce_composition(in); },
+      .reference = [](std::span<const Tensor> in, const NoAttrs&) { return bce_composition(in); },
       .samples = bce_samples,
       .summary = "elementwise binary cross-entropy of logits and targets",
   };
 }
 
 Tensor bce_with_logits_elementwise(const Tensor& x, const Tensor& y) {
-  static const OpDef& op = registry().get("binary_cross_entropy_with_logits");
-  return call(op, {x, y});
+  return call(builtin_ops().bce_with_logits, {x, y});
 }
 
 }  // namespace tg

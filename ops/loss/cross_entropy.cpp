@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/compose.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/kernels/softmax.hpp"
@@ -22,19 +23,15 @@ namespace tg {
 
 namespace {
 
-struct CrossEntropyAttrs {
-  double label_smoothing = 0.0;
-};
-
-Tensor cross_entropy_forward(ForwardContext& ctx) {
-  const double s = ctx.attrs<CrossEntropyAttrs>().label_smoothing;
+Tensor cross_entropy_forward(ForwardContext& ctx, const CrossEntropyAttrs& attrs) {
+  const double s = attrs.label_smoothing;
   check_class_target(ctx.op_name(), ctx.input(0), ctx.input(1));
   TG_CHECK(s >= 0.0 && s <= 1.0, ValueError, "{}: label_smoothing must be in [0, 1], got {}", ctx.op_name(), s);
   const Tensor x = raw::contiguous(ctx.input(0));
   const Tensor t = raw::contiguous(ctx.input(1));
   if (ctx.recording()) {
-    ctx.save(ctx.input(0));
-    ctx.save(ctx.input(1));
+    ctx.save("logits", ctx.input(0));
+    ctx.save("target", ctx.input(1));
   }
   const std::int64_t n = x.size(0), c = x.size(1);
   const std::int64_t* pt = t.data<std::int64_t>();
@@ -67,10 +64,9 @@ Tensor cross_entropy_forward(ForwardContext& ctx) {
   });
 }
 
-std::vector<Tensor> cross_entropy_backward(const BackwardContext& ctx, const Tensor& g) {
-  const Tensor& x = ctx.saved(0);
-  const Tensor q =
-      smoothed_one_hot(ctx.saved(1), x.size(1), ctx.attrs<CrossEntropyAttrs>().label_smoothing, x.dtype());
+std::vector<Tensor> cross_entropy_backward(const BackwardContext& ctx, const Tensor& g, const CrossEntropyAttrs& attrs) {
+  const Tensor& x = ctx.saved("logits");
+  const Tensor q = smoothed_one_hot(ctx.saved("target"), x.size(1), attrs.label_smoothing, x.dtype());
   return {mul(sub(softmax(x, 1), q), unsqueeze(g, 1)), Tensor()};
 }
 
@@ -81,7 +77,7 @@ Tensor cross_entropy_composition(std::span<const Tensor> in, const CrossEntropyA
   return -sum(q * log_softmax(x, 1), {1});
 }
 
-std::vector<OpSample> cross_entropy_samples() {
+std::vector<OpSample<CrossEntropyAttrs>> cross_entropy_samples() {
   Generator gen(samples::kSeed + 400);
   const auto labels = [](std::vector<std::int64_t> v) {
     const auto n = static_cast<std::int64_t>(v.size());
@@ -106,21 +102,20 @@ std::vector<OpSample> cross_entropy_samples() {
 
 }  // namespace
 
-OpDef make_cross_entropy_op() {
+OpDef<CrossEntropyAttrs> make_cross_entropy_op() {
   return {
       .name = "cross_entropy",
       .arity = 2,
       .forward = cross_entropy_forward,
       .backward = cross_entropy_backward,
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return cross_entropy_composition(in, std::any_cast<const CrossEntropyAttrs&>(a)); },
+      .reference = cross_entropy_composition,
       .samples = cross_entropy_samples,
       .summary = "per-sample cross-entropy of logits and class labels (label smoothing)",
   };
 }
 
 Tensor cross_entropy_per_sample(const Tensor& logits, const Tensor& target, double label_smoothing) {
-  static const OpDef& op = registry().get("cross_entropy");
-  return call(op, {logits, target}, CrossEntropyAttrs{label_smoothing});
+  return call(builtin_ops().cross_entropy, {logits, target}, CrossEntropyAttrs{label_smoothing});
 }
 
 }  // namespace tg

@@ -1,5 +1,6 @@
 // argmax: y = index along dim of the first maximal element (int64; NaN counts as maximal).
 // Piecewise constant in x, so not differentiable: registered without a backward.
+#include "ops/builtin_ops.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/extremum.hpp"
 #include "ops/registry.hpp"
@@ -7,13 +8,12 @@
 
 namespace tg {
 
-OpDef make_argmax_op() {
+OpDef<detail::ReduceAttrs> make_argmax_op() {
   return {
       .name = "argmax",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
         const Tensor& x = ctx.input(0);
-        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
         const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
         detail::check_nonempty_reduction(ctx.op_name(), x.shape(), dims);
         return visit_numeric(x.dtype(), ctx.op_name(), [&](auto tag) {
@@ -27,7 +27,7 @@ OpDef make_argmax_op() {
       },
       .samples = [] {
         Generator gen(samples::kSeed + 14);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::ReduceAttrs>>{
             {"dim 1", {samples::distinct_arg({3, 4}, gen).detach()}, detail::ReduceAttrs{{1}, false}},
             {"dim 0 keepdim", {samples::distinct_arg({3, 4}, gen).detach()}, detail::ReduceAttrs{{0}, true}},
             {"[0, 3] dim 1 (empty result)", {samples::distinct_arg({0, 3}, gen).detach()}, detail::ReduceAttrs{{1}, false}},
@@ -37,13 +37,13 @@ OpDef make_argmax_op() {
              .rejects = &typeid(ValueError)},
         };
       },
+      .elementary = true,
       .summary = "index of the first maximum along a dim (int64, not differentiable)",
   };
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
-  static const OpDef& op = registry().get("argmax");
-  return call(op, {x}, detail::ReduceAttrs{{dim}, keepdim});
+  return call(builtin_ops().argmax, {x}, detail::ReduceAttrs{{dim}, keepdim});
 }
 
 }  // namespace tg

@@ -87,8 +87,8 @@ Tensor row_mask(const Shape& input_shape, const std::vector<std::int64_t>& dims,
 
 // The zero-size samples of max and amax: an empty block has no maximum (PyTorch refuses
 // too), while other dims may be empty.
-inline std::vector<OpSample> empty_extremum_samples(Generator& gen) {
-  std::vector<OpSample> out;
+inline std::vector<OpSample<ReduceAttrs>> empty_extremum_samples(Generator& gen) {
+  std::vector<OpSample<ReduceAttrs>> out;
   out.push_back({"[3, 0] dim 0 (empty result)", {samples::distinct_arg({3, 0}, gen)}, ReduceAttrs{{0}, false}});
   out.push_back({.label = "[0, 3] dim 0 (rejected: empty block)",
                  .inputs = {samples::distinct_arg({0, 3}, gen)},

@@ -2,6 +2,7 @@
 // for large |x|, unlike log(softmax(x))).
 // dx = g - exp(y) * sum(g, dim, keepdim).
 // Reference: (x - amax(x, dim)) - log(sum(exp(x - amax(x, dim)), dim)).
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
@@ -19,23 +20,23 @@ Tensor log_softmax_composition(std::span<const Tensor> in, const std::int64_t& d
 
 }  // namespace
 
-OpDef make_log_softmax_op() {
+OpDef<std::int64_t> make_log_softmax_op() {
   return {
       .name = "log_softmax",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::int64_t& dim) {
         if (ctx.recording()) ctx.save_output();
-        return detail::softmax_forward(ctx.op_name(), ctx.input(0), ctx.attrs<std::int64_t>(), true);
+        return detail::softmax_forward(ctx.op_name(), ctx.input(0), dim, true);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {g - exp(ctx.output()) * sum(g, {ctx.attrs<std::int64_t>()}, true)};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
+        return {g - exp(ctx.output()) * sum(g, {dim}, true)};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return log_softmax_composition(in, std::any_cast<const std::int64_t&>(a)); },
+      .reference = log_softmax_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 16);
         Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);
         Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::int64_t>>{
             {"[3, 4] dim -1", {samples::arg({3, 4}, gen, -2.0, 2.0)}, std::int64_t{-1}},
             {"[2, 3, 4] dim 1", {samples::arg({2, 3, 4}, gen, -2.0, 2.0)}, std::int64_t{1}},
             {"non-contiguous dim 2", {strided}, std::int64_t{2}},
@@ -51,8 +52,7 @@ OpDef make_log_softmax_op() {
 }
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
-  static const OpDef& op = registry().get("log_softmax");
-  return call(op, {x}, dim);
+  return call(builtin_ops().log_softmax, {x}, dim);
 }
 
 }  // namespace tg

@@ -3,6 +3,7 @@
 // Reference: sum over the dims divided by the product of their sizes (0 / 0 = NaN when empty).
 #include <limits>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
@@ -22,20 +23,18 @@ Tensor mean_composition(std::span<const Tensor> in, const detail::ReduceAttrs& a
 
 }  // namespace
 
-OpDef make_mean_op() {
+OpDef<detail::ReduceAttrs> make_mean_op() {
   return {
       .name = "mean",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
         const Tensor& x = ctx.input(0);
-        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
         const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
         visit_floating(x.dtype(), ctx.op_name(), [](auto) {});  // integer means would truncate
         return detail::sum_forward(ctx.op_name(), x, dims, attrs.keepdim, true);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const detail::ReduceAttrs& attrs) -> std::vector<Tensor> {
         const Shape& shape = ctx.input_shape(0);
-        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
         const auto dims = wrap_dims(attrs.dims, static_cast<std::int64_t>(shape.size()), ctx.op_name());
         std::int64_t count = 1;
         for (auto d : dims) count *= shape[d];
@@ -43,12 +42,12 @@ OpDef make_mean_op() {
         const double scale = count == 0 ? 0.0 : 1.0 / static_cast<double>(count);
         return {detail::expand_reduced_grad(g, shape, attrs) * scale};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return mean_composition(in, std::any_cast<const detail::ReduceAttrs&>(a)); },
+      .reference = mean_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 11);
         Tensor base = samples::arg({4, 3, 2}, gen);
         Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::ReduceAttrs>>{
             {"all dims", {samples::arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
             {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
             {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
@@ -76,8 +75,7 @@ OpDef make_mean_op() {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
-  static const OpDef& op = registry().get("mean");
-  return call(op, {x}, detail::ReduceAttrs{dims, keepdim});
+  return call(builtin_ops().mean, {x}, detail::ReduceAttrs{dims, keepdim});
 }
 
 }  // namespace tg

@@ -2,6 +2,7 @@
 // keeps exp from overflowing and does not change y).
 // dx = y * (g - sum(g * y, dim, keepdim)).
 // Reference: exp(x - amax(x, dim)) / sum(exp(x - amax(x, dim)), dim).
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/kernels/softmax.hpp"
 #include "ops/reduction.hpp"
@@ -39,24 +40,24 @@ Tensor softmax_composition(std::span<const Tensor> in, const std::int64_t& dim) 
 
 }  // namespace
 
-OpDef make_softmax_op() {
+OpDef<std::int64_t> make_softmax_op() {
   return {
       .name = "softmax",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::int64_t& dim) {
         if (ctx.recording()) ctx.save_output();
-        return detail::softmax_forward(ctx.op_name(), ctx.input(0), ctx.attrs<std::int64_t>(), false);
+        return detail::softmax_forward(ctx.op_name(), ctx.input(0), dim, false);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
-        return {y * (g - sum(g * y, {ctx.attrs<std::int64_t>()}, true))};
+        return {y * (g - sum(g * y, {dim}, true))};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return softmax_composition(in, std::any_cast<const std::int64_t&>(a)); },
+      .reference = softmax_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 15);
         Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);
         Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::int64_t>>{
             {"[3, 4] dim 1", {samples::arg({3, 4}, gen, -2.0, 2.0)}, std::int64_t{1}},
             {"[2, 3, 4] dim 0", {samples::arg({2, 3, 4}, gen, -2.0, 2.0)}, std::int64_t{0}},
             {"non-contiguous dim -2", {strided}, std::int64_t{-2}},
@@ -72,8 +73,7 @@ OpDef make_softmax_op() {
 }
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {
-  static const OpDef& op = registry().get("softmax");
-  return call(op, {x}, dim);
+  return call(builtin_ops().softmax, {x}, dim);
 }
 
 }  // namespace tg

@@ -1,5 +1,6 @@
 // sum: y = sum of x over dims (int64 wraps around).  dx = g, broadcast back over the reduced dims
 // (reshape to the keepdim shape, then expand).
+#include "ops/builtin_ops.hpp"
 #include "ops/kernels/reduce.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
@@ -30,23 +31,22 @@ Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::
 }
 }  // namespace detail
 
-OpDef make_sum_op() {
+OpDef<detail::ReduceAttrs> make_sum_op() {
   return {
       .name = "sum",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
         const Tensor& x = ctx.input(0);
-        const auto& attrs = ctx.attrs<detail::ReduceAttrs>();
         const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
         const Tensor src = x.dtype() == DType::Bool ? x.clone_as(DType::Int64) : x;
         return detail::sum_forward(ctx.op_name(), src, dims, attrs.keepdim, false);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {detail::expand_reduced_grad(g, ctx.input_shape(0), ctx.attrs<detail::ReduceAttrs>())};
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const detail::ReduceAttrs& attrs) -> std::vector<Tensor> {
+        return {detail::expand_reduced_grad(g, ctx.input_shape(0), attrs)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 10);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::ReduceAttrs>>{
             {"all dims", {samples::arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
             {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
             {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
@@ -67,13 +67,13 @@ OpDef make_sum_op() {
              .expected = zeros({2, 3}, {.dtype = DType::Float64})},
         };
       },
+      .elementary = true,
       .summary = "sum over dims (empty = all), keepdim",
   };
 }
 
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
-  static const OpDef& op = registry().get("sum");
-  return call(op, {x}, detail::ReduceAttrs{dims, keepdim});
+  return call(builtin_ops().sum, {x}, detail::ReduceAttrs{dims, keepdim});
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {

@@ -1,6 +1,7 @@
 // cat: y = the inputs joined along `dim` (all other dims equal; dtypes promoted).
 // dx_i = slice(g, dim, o_i, o_i + n_i), o_i = n_0 + ... + n_{i-1}, cast back to x_i's dtype.
 // stack(xs, dim) = cat of each x unsqueezed at dim.
+#include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -35,13 +36,13 @@ std::int64_t cat_dim(std::span<const Tensor> tensors, std::int64_t dim, std::str
 
 }  // namespace
 
-OpDef make_cat_op() {
+OpDef<std::int64_t> make_cat_op() {
   return {
       .name = "cat",
       .arity = -1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::int64_t& dim) {
         const auto inputs = ctx.inputs();
-        const std::int64_t d = cat_dim(inputs, ctx.attrs<std::int64_t>(), ctx.op_name());
+        const std::int64_t d = cat_dim(inputs, dim, ctx.op_name());
         const auto di = static_cast<std::size_t>(d);
         Shape shape = inputs[0].shape();
         shape[di] = 0;
@@ -58,10 +59,10 @@ OpDef make_cat_op() {
         }
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
         std::vector<const Shape*> shapes;
         for (std::size_t i = 0; i < ctx.num_inputs(); ++i) shapes.push_back(&ctx.input_shape(i));
-        const std::int64_t d = checked_cat_dim(shapes, ctx.attrs<std::int64_t>(), ctx.op_name());
+        const std::int64_t d = checked_cat_dim(shapes, dim, ctx.op_name());
         std::vector<Tensor> grads(ctx.num_inputs());
         std::int64_t at = 0;
         for (std::size_t i = 0; i < ctx.num_inputs(); ++i) {
@@ -77,7 +78,7 @@ OpDef make_cat_op() {
       .samples = [] {
         Generator gen(samples::kSeed + 29);
         Tensor transposed = transpose(samples::arg({3, 2}, gen).detach(), 0, 1).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::int64_t>>{
             {"[2, 3] + [4, 3] dim 0", {samples::arg({2, 3}, gen), samples::arg({4, 3}, gen)}, std::int64_t{0}},
             {"[2, 1, 3] + [2, 2, 3] + [2, 3, 3] dim 1",
              {samples::arg({2, 1, 3}, gen), samples::arg({2, 2, 3}, gen), samples::arg({2, 3, 3}, gen)}, std::int64_t{1}},
@@ -87,13 +88,13 @@ OpDef make_cat_op() {
             {"single [2, 2]", {samples::arg({2, 2}, gen)}, std::int64_t{1}},
         };
       },
+      .elementary = true,
       .summary = "concatenate along a dim",
   };
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
-  static const OpDef& op = registry().get("cat");
-  return call(op, tensors, dim);
+  return call(builtin_ops().cat, tensors, dim);
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {

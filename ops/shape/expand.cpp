@@ -1,5 +1,6 @@
 // expand: broadcast x to a larger shape as a stride-0 view (-1 keeps a dim).
 // dx = sum_to(g, x.shape).
+#include "ops/builtin_ops.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -7,13 +8,13 @@
 
 namespace tg {
 
-OpDef make_expand_op() {
+OpDef<Shape> make_expand_op() {
   return {
       .name = "expand",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Shape& attrs) {
         const Tensor& x = ctx.input(0);
-        Shape target = ctx.attrs<Shape>();
+        Shape target = attrs;
         TG_CHECK(target.size() >= x.shape().size(), ShapeError, "{}: cannot expand shape {} to fewer dims {}", ctx.op_name(),
                  x.shape(), target);
         const std::size_t lead = target.size() - x.shape().size();
@@ -25,12 +26,12 @@ OpDef make_expand_op() {
         }
         return raw::as_strided(x, target, broadcast_strides(x.shape(), x.strides(), target, ctx.op_name()), x.offset());
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Shape&) -> std::vector<Tensor> {
         return {sum_to(g, ctx.input_shape(0))};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 21);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<Shape>>{
             {"[3, 1] -> [3, 4]", {samples::arg({3, 1}, gen)}, Shape{3, 4}},
             {"[4] -> [2, 3, 4]", {samples::arg({4}, gen)}, Shape{2, 3, 4}},
             {"[] -> [2, 2]", {samples::arg({}, gen)}, Shape{2, 2}},
@@ -39,13 +40,13 @@ OpDef make_expand_op() {
             {"[1, 3] -> [2, 0, 3] (to empty)", {samples::arg({1, 3}, gen)}, Shape{2, 0, 3}},
         };
       },
+      .elementary = true,
       .summary = "broadcast to a larger shape (stride-0 view)",
   };
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {
-  static const OpDef& op = registry().get("expand");
-  return call(op, {x}, shape);
+  return call(builtin_ops().expand, {x}, shape);
 }
 
 }  // namespace tg

@@ -1,18 +1,18 @@
 // flip: y = x reversed along each listed dim, y[..., i, ...] = x[..., n-1-i, ...] (a copy, as
 // in PyTorch). dx = flip(g, dims). An empty dims list flips nothing.
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace tg {
 
-OpDef make_flip_op() {
+OpDef<std::vector<std::int64_t>> make_flip_op() {
   return {
       .name = "flip",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::vector<std::int64_t>& dims) {
         const Tensor& x = ctx.input(0);
-        const auto& dims = ctx.attrs<std::vector<std::int64_t>>();
         const auto wrapped = dims.empty() ? std::vector<std::int64_t>{} : wrap_dims(dims, x.dim(), ctx.op_name());
         Strides strides = x.strides();
         std::int64_t offset = x.offset();
@@ -26,13 +26,13 @@ OpDef make_flip_op() {
         }
         return raw::as_strided(x, x.shape(), strides, offset).clone_as(x.dtype());
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        return {flip(g, ctx.attrs<std::vector<std::int64_t>>())};
+      .backward = [](const BackwardContext&, const Tensor& g, const std::vector<std::int64_t>& dims) -> std::vector<Tensor> {
+        return {flip(g, dims)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 28);
         Tensor transposed = transpose(samples::arg({4, 3}, gen).detach(), 0, 1).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::vector<std::int64_t>>>{
             {"[5] dim 0", {samples::arg({5}, gen)}, std::vector<std::int64_t>{0}},
             {"[2, 3, 4] dims (0, -1)", {samples::arg({2, 3, 4}, gen)}, std::vector<std::int64_t>{0, -1}},
             {"[3, 4] no dims", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{}},
@@ -40,13 +40,13 @@ OpDef make_flip_op() {
             {"[0, 3] dims (0, 1) (empty)", {samples::arg({0, 3}, gen)}, std::vector<std::int64_t>{0, 1}},
         };
       },
+      .elementary = true,
       .summary = "reverse along dims (copy)",
   };
 }
 
 Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims) {
-  static const OpDef& op = registry().get("flip");
-  return call(op, {x}, dims);
+  return call(builtin_ops().flip, {x}, dims);
 }
 
 }  // namespace tg

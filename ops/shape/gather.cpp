@@ -2,6 +2,7 @@
 // y[i0, .., id, .., in] = x[i0, .., index[i0, .., in], .., in] along dim (PyTorch semantics).
 // dx = gather_backward(g): zeros of x's shape with g scatter-added at the indexed places.
 // The index gets no gradient.
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
@@ -9,15 +10,15 @@
 
 namespace tg {
 
-OpDef make_gather_op() {
+OpDef<std::int64_t> make_gather_op() {
   return {
       .name = "gather",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::int64_t& attrs) {
         const Tensor& x = ctx.input(0);
         const Tensor& index = ctx.input(1);
         TG_CHECK(x.dim() >= 1, ShapeError, "{}: cannot gather from a 0-d tensor", ctx.op_name());
-        const std::int64_t d = wrap_dim(ctx.attrs<std::int64_t>(), x.dim(), ctx.op_name());
+        const std::int64_t d = wrap_dim(attrs, x.dim(), ctx.op_name());
         detail::check_gather_index(ctx.op_name(), x.shape(), d, index);
         Tensor out = empty(index.shape(), {.dtype = x.dtype()});
         // Walk the index's shape; x is addressed with its own strides except along dim,
@@ -37,18 +38,18 @@ OpDef make_gather_op() {
                             }
                           });
         });
-        ctx.save(index);
+        ctx.save("index", index);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
         const Shape& in = ctx.input_shape(0);
-        const std::int64_t d = wrap_dim(ctx.attrs<std::int64_t>(), static_cast<std::int64_t>(in.size()), ctx.op_name());
-        return {gather_backward(g, in, d, ctx.saved(0)), Tensor()};
+        const std::int64_t d = wrap_dim(dim, static_cast<std::int64_t>(in.size()), ctx.op_name());
+        return {gather_backward(g, in, d, ctx.saved("index")), Tensor()};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 32);
         const auto index = [](std::vector<std::int64_t> v, const Shape& shape) { return from_vector(v, shape); };
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::int64_t>>{
             {"[3, 4] dim 1 by [3, 2]", {samples::arg({3, 4}, gen), index({3, 0, 1, 1, 2, 0}, {3, 2})}, std::int64_t{1}},
             {"[3, 4] dim 0 by [2, 4] (repeats)", {samples::arg({3, 4}, gen), index({0, 2, 2, 1, 0, 0, 1, 2}, {2, 4})},
              std::int64_t{0}},
@@ -58,13 +59,13 @@ OpDef make_gather_op() {
             {"[0, 4] dim 1 by [0, 2] (empty)", {samples::arg({0, 4}, gen), index({}, {0, 2})}, std::int64_t{1}},
         };
       },
+      .elementary = true,
       .summary = "pick entries along a dim by an int64 index of the same rank",
   };
 }
 
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index) {
-  static const OpDef& op = registry().get("gather");
-  return call(op, {x, index}, dim);
+  return call(builtin_ops().gather, {x, index}, dim);
 }
 
 }  // namespace tg

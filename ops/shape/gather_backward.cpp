@@ -6,6 +6,7 @@
 // of index, by matmul; then zeros padded where index is shorter than input_shape.
 #include "ops/compose.hpp"
 #include "ops/linalg.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
@@ -31,14 +32,13 @@ Tensor gather_backward_composition(std::span<const Tensor> in, const detail::Ind
 
 }  // namespace
 
-OpDef make_gather_backward_op() {
+OpDef<detail::IndexBackwardAttrs> make_gather_backward_op() {
   return {
       .name = "gather_backward",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::IndexBackwardAttrs& a) {
         const Tensor& g = ctx.input(0);
         const Tensor& index = ctx.input(1);
-        const auto& a = ctx.attrs<detail::IndexBackwardAttrs>();
         TG_CHECK(a.dim >= 0 && a.dim < static_cast<std::int64_t>(a.input_shape.size()), IndexError,
                  "{}: dim {} is out of range for shape {}", ctx.op_name(), a.dim, a.input_shape);
         TG_CHECK(g.shape() == index.shape(), ShapeError, "{}: gradient {} and index {} differ in shape", ctx.op_name(),
@@ -63,16 +63,16 @@ OpDef make_gather_backward_op() {
               },
               detail::kSerialGrain);
         });
-        ctx.save(index);
+        ctx.save("index", index);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
-        return {gather(gg, ctx.attrs<detail::IndexBackwardAttrs>().dim, ctx.saved(0)), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& gg, const detail::IndexBackwardAttrs& attrs) -> std::vector<Tensor> {
+        return {gather(gg, attrs.dim, ctx.saved("index")), Tensor()};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return gather_backward_composition(in, std::any_cast<const detail::IndexBackwardAttrs&>(a)); },
+      .reference = gather_backward_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 33);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::IndexBackwardAttrs>>{
             {"[3, 2] into [3, 4] dim 1", {samples::arg({3, 2}, gen), from_vector(std::vector<std::int64_t>{3, 0, 1, 1, 2, 0}, {3, 2})},
              detail::IndexBackwardAttrs{.input_shape = {3, 4}, .dim = 1}},
             {"[2, 3] into [3, 3] dim 0 (repeats)",
@@ -89,8 +89,7 @@ OpDef make_gather_backward_op() {
 }
 
 Tensor gather_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, const Tensor& index) {
-  static const OpDef& op = registry().get("gather_backward");
-  return call(op, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
+  return call(builtin_ops().gather_backward, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
 }
 
 }  // namespace tg

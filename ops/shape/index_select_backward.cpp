@@ -4,6 +4,7 @@
 // Reference: g (dim moved last) times the one-hot matrix of index, [k, size], by matmul.
 #include "ops/compose.hpp"
 #include "ops/linalg.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape/indexing.hpp"
@@ -21,14 +22,13 @@ Tensor index_select_backward_composition(std::span<const Tensor> in, const detai
 
 }  // namespace
 
-OpDef make_index_select_backward_op() {
+OpDef<detail::IndexBackwardAttrs> make_index_select_backward_op() {
   return {
       .name = "index_select_backward",
       .arity = 2,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const detail::IndexBackwardAttrs& a) {
         const Tensor& g = ctx.input(0);
         const Tensor& index = ctx.input(1);
-        const auto& a = ctx.attrs<detail::IndexBackwardAttrs>();
         const auto rank = static_cast<std::int64_t>(a.input_shape.size());
         TG_CHECK(index.dim() == 1, ShapeError, "{}: index must be 1-D, got shape {}", ctx.op_name(), index.shape());
         TG_CHECK(a.dim >= 0 && a.dim < rank, IndexError, "{}: dim {} is out of range for shape {}", ctx.op_name(), a.dim,
@@ -43,16 +43,16 @@ OpDef make_index_select_backward_op() {
         for (std::size_t i = 0; i < idx.size(); ++i) {
           detail::accumulate_into(detail::select_view(out, a.dim, idx[i]), detail::select_view(g, a.dim, static_cast<std::int64_t>(i)));
         }
-        ctx.save(index);
+        ctx.save("index", index);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
-        return {index_select(gg, ctx.attrs<detail::IndexBackwardAttrs>().dim, ctx.saved(0)), Tensor()};
+      .backward = [](const BackwardContext& ctx, const Tensor& gg, const detail::IndexBackwardAttrs& attrs) -> std::vector<Tensor> {
+        return {index_select(gg, attrs.dim, ctx.saved("index")), Tensor()};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return index_select_backward_composition(in, std::any_cast<const detail::IndexBackwardAttrs&>(a)); },
+      .reference = index_select_backward_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 31);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<detail::IndexBackwardAttrs>>{
             {"[3, 2] into [4, 2] at (3, 0, 3)", {samples::arg({3, 2}, gen), from_vector(std::vector<std::int64_t>{3, 0, 3}, {3})},
              detail::IndexBackwardAttrs{.input_shape = {4, 2}, .dim = 0}},
             {"[2, 2, 3] into [2, 5, 3] at (1, 4)",
@@ -69,8 +69,7 @@ OpDef make_index_select_backward_op() {
 }
 
 Tensor index_select_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, const Tensor& index) {
-  static const OpDef& op = registry().get("index_select_backward");
-  return call(op, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
+  return call(builtin_ops().index_select_backward, {g, index}, detail::IndexBackwardAttrs{.input_shape = input_shape, .dim = dim});
 }
 
 }  // namespace tg

@@ -4,6 +4,7 @@
 // dx = pad(g, -pads): the part of g that holds x (crop what was added, zero-fill what was cut).
 #include <algorithm>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -11,22 +12,13 @@
 
 namespace tg {
 
-namespace {
-
-struct PadAttrs {
-  std::vector<std::int64_t> pads;
-  double value = 0.0;
-};
-
-}  // namespace
-
-OpDef make_pad_op() {
+OpDef<PadAttrs> make_pad_op() {
   return {
       .name = "pad",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const PadAttrs& attrs) {
         const Tensor& x = ctx.input(0);
-        const auto& pads = ctx.attrs<PadAttrs>().pads;
+        const auto& pads = attrs.pads;
         TG_CHECK(pads.size() % 2 == 0 && pads.size() <= 2 * x.shape().size(), ShapeError,
                  "{}: pads {} must hold a (before, after) pair for at most each of the {} dims of shape {}", ctx.op_name(),
                  pads, x.dim(), x.shape());
@@ -50,21 +42,21 @@ OpDef make_pad_op() {
           dst_start[d] = std::max<std::int64_t>(0, before);
           if (kept[d] > 0) src_offset += cut_before * x.strides()[d];
         }
-        Tensor out = full(out_shape, ctx.attrs<PadAttrs>().value, {.dtype = x.dtype()});
+        Tensor out = full(out_shape, attrs.value, {.dtype = x.dtype()});
         if (numel(kept) == 0) return out;
         std::int64_t dst_offset = 0;
         for (std::size_t d = 0; d < dst_start.size(); ++d) dst_offset += dst_start[d] * out.strides()[d];
         raw::copy_into(raw::as_strided(out, kept, out.strides(), dst_offset), raw::as_strided(x, kept, x.strides(), src_offset));
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        std::vector<std::int64_t> negated = ctx.attrs<PadAttrs>().pads;
+      .backward = [](const BackwardContext&, const Tensor& g, const PadAttrs& attrs) -> std::vector<Tensor> {
+        std::vector<std::int64_t> negated = attrs.pads;
         for (auto& p : negated) p = -p;
         return {pad(g, negated, 0.0)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 27);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<PadAttrs>>{
             {"[3, 4] last dim (1, 2)", {samples::arg({3, 4}, gen)}, PadAttrs{.pads = {1, 2}}},
             {"[2, 3, 4] (1, 0, -1, 2) crops", {samples::arg({2, 3, 4}, gen)}, PadAttrs{.pads = {1, 0, -1, 2}}},
             {"[3, 4] (-1, -1, 2, 1) value 0.5", {samples::arg({3, 4}, gen)}, PadAttrs{.pads = {-1, -1, 2, 1}, .value = 0.5}},
@@ -77,13 +69,13 @@ OpDef make_pad_op() {
              .expected = full({3, 3}, 0.5, {.dtype = DType::Float64})},
         };
       },
+      .elementary = true,
       .summary = "constant padding, PyTorch pad order; negative pads crop",
   };
 }
 
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, double value) {
-  static const OpDef& op = registry().get("pad");
-  return call(op, {x}, PadAttrs{.pads = pads, .value = value});
+  return call(builtin_ops().pad, {x}, PadAttrs{.pads = pads, .value = value});
 }
 
 }  // namespace tg

@@ -3,6 +3,7 @@
 // transpose(x, a, b) is the permutation that swaps a and b.
 #include <algorithm>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -30,13 +31,13 @@ std::vector<std::int64_t> checked_permutation(const Shape& shape, const std::vec
 
 }  // namespace
 
-OpDef make_permute_op() {
+OpDef<std::vector<std::int64_t>> make_permute_op() {
   return {
       .name = "permute",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const std::vector<std::int64_t>& dims) {
         const Tensor& x = ctx.input(0);
-        const auto perm = checked_permutation(x.shape(), ctx.attrs<std::vector<std::int64_t>>(), ctx.op_name());
+        const auto perm = checked_permutation(x.shape(), dims, ctx.op_name());
         Shape shape;
         Strides strides;
         for (const std::int64_t d : perm) {
@@ -45,8 +46,8 @@ OpDef make_permute_op() {
         }
         return raw::as_strided(x, shape, strides, x.offset());
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const auto perm = checked_permutation(ctx.input_shape(0), ctx.attrs<std::vector<std::int64_t>>(), ctx.op_name());
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::vector<std::int64_t>& dims) -> std::vector<Tensor> {
+        const auto perm = checked_permutation(ctx.input_shape(0), dims, ctx.op_name());
         std::vector<std::int64_t> inverse(perm.size());
         for (std::size_t i = 0; i < perm.size(); ++i) inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
         return {permute(g, inverse)};
@@ -54,7 +55,7 @@ OpDef make_permute_op() {
       .samples = [] {
         Generator gen(samples::kSeed + 22);
         Tensor transposed = transpose(samples::arg({4, 3, 2}, gen).detach(), 0, 2).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<std::vector<std::int64_t>>>{
             {"[2, 3, 4] by (2, 0, 1)", {samples::arg({2, 3, 4}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
             {"[3, 4] by (-1, 0)", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{-1, 0}},
             {"[] by ()", {samples::arg({}, gen)}, std::vector<std::int64_t>{}},
@@ -62,13 +63,13 @@ OpDef make_permute_op() {
             {"[2, 0, 3] by (2, 0, 1) (empty)", {samples::arg({2, 0, 3}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
         };
       },
+      .elementary = true,
       .summary = "reorder dims (strided view)",
   };
 }
 
 Tensor permute(const Tensor& x, const std::vector<std::int64_t>& dims) {
-  static const OpDef& op = registry().get("permute");
-  return call(op, {x}, dims);
+  return call(builtin_ops().permute, {x}, dims);
 }
 
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {

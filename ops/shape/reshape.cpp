@@ -1,18 +1,19 @@
 // reshape: a view with a new shape when the strides allow, else a contiguous copy.
 // dx = reshape(g, x.shape).
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
 
 namespace tg {
 
-OpDef make_reshape_op() {
+OpDef<Shape> make_reshape_op() {
   return {
       .name = "reshape",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const Shape& shape) {
         const Tensor& x = ctx.input(0);
-        const Shape target = infer_reshape(x.shape(), ctx.attrs<Shape>(), ctx.op_name());
+        const Shape target = infer_reshape(x.shape(), shape, ctx.op_name());
         Strides strides = view_strides(x.shape(), x.strides(), target);
         if (!strides.empty() || target.empty()) {
           if (target.empty()) strides = {};
@@ -21,13 +22,13 @@ OpDef make_reshape_op() {
         const Tensor copy = raw::contiguous(x);
         return raw::as_strided(copy, target, contiguous_strides(target), 0);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const Shape&) -> std::vector<Tensor> {
         return {reshape(g, ctx.input_shape(0))};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 20);
         Tensor strided = raw::as_strided(samples::arg({4, 3}, gen).detach(), {3, 4}, {1, 3}, 0).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<Shape>>{
             {"[2, 3, 4] -> [6, -1]", {samples::arg({2, 3, 4}, gen)}, Shape{6, -1}},
             {"[5] -> [1, 5, 1]", {samples::arg({5}, gen)}, Shape{1, 5, 1}},
             {"[] -> [1]", {samples::arg({}, gen)}, Shape{1}},
@@ -36,13 +37,13 @@ OpDef make_reshape_op() {
             {"[0, 3] -> [3, 0, 1] (empty)", {samples::arg({0, 3}, gen)}, Shape{3, 0, 1}},
         };
       },
+      .elementary = true,
       .summary = "new shape, view when strides allow (-1 infers a dim)",
   };
 }
 
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  static const OpDef& op = registry().get("reshape");
-  return call(op, {x}, shape);
+  return call(builtin_ops().reshape, {x}, shape);
 }
 
 }  // namespace tg

@@ -4,6 +4,7 @@
 // narrow(x, dim, start, length) is the slice start:start+length with strict bounds.
 #include <algorithm>
 
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -12,13 +13,6 @@
 namespace tg {
 
 namespace {
-
-struct SliceAttrs {
-  std::int64_t dim = 0;
-  std::int64_t start = 0;
-  std::int64_t stop = 0;
-  std::int64_t step = 1;
-};
 
 // The slice resolved against a shape: wrapped dim, first index and element count.
 struct SliceRange {
@@ -44,13 +38,13 @@ SliceRange resolve(const Shape& shape, const SliceAttrs& a, std::string_view op)
 
 }  // namespace
 
-OpDef make_slice_op() {
+OpDef<SliceAttrs> make_slice_op() {
   return {
       .name = "slice",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const SliceAttrs& attrs) {
         const Tensor& x = ctx.input(0);
-        const SliceRange r = resolve(x.shape(), ctx.attrs<SliceAttrs>(), ctx.op_name());
+        const SliceRange r = resolve(x.shape(), attrs, ctx.op_name());
         const auto d = static_cast<std::size_t>(r.dim);
         Shape shape = x.shape();
         Strides strides = x.strides();
@@ -61,14 +55,14 @@ OpDef make_slice_op() {
         if (r.length > 1) strides[d] = checked_mul<IndexError>(strides[d], r.step, ctx.op_name());
         return raw::as_strided(x, shape, strides, offset);
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-        const SliceRange r = resolve(ctx.input_shape(0), ctx.attrs<SliceAttrs>(), ctx.op_name());
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const SliceAttrs& attrs) -> std::vector<Tensor> {
+        const SliceRange r = resolve(ctx.input_shape(0), attrs, ctx.op_name());
         return {slice_backward(g, ctx.input_shape(0), r.dim, r.start, r.step)};
       },
       .samples = [] {
         Generator gen(samples::kSeed + 25);
         Tensor transposed = transpose(samples::arg({5, 4}, gen).detach(), 0, 1).set_requires_grad(true);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<SliceAttrs>>{
             {"[5, 3] rows 1:4", {samples::arg({5, 3}, gen)}, SliceAttrs{.dim = 0, .start = 1, .stop = 4, .step = 1}},
             {"[4, 7] cols -5:100:2", {samples::arg({4, 7}, gen)}, SliceAttrs{.dim = 1, .start = -5, .stop = 100, .step = 2}},
             {"[2, 6, 3] dim 1 ::3", {samples::arg({2, 6, 3}, gen)}, SliceAttrs{.dim = -2, .start = 0, .stop = 6, .step = 3}},
@@ -76,13 +70,13 @@ OpDef make_slice_op() {
             {"non-contiguous [4, 5] dim 1 1:5:2", {transposed}, SliceAttrs{.dim = 1, .start = 1, .stop = 5, .step = 2}},
         };
       },
+      .elementary = true,
       .summary = "x[start:stop:step] along a dim, Python semantics (strided view)",
   };
 }
 
 Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t stop, std::int64_t step) {
-  static const OpDef& op = registry().get("slice");
-  return call(op, {x}, SliceAttrs{.dim = dim, .start = start, .stop = stop, .step = step});
+  return call(builtin_ops().slice, {x}, SliceAttrs{.dim = dim, .start = start, .stop = stop, .step = step});
 }
 
 Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length) {

@@ -4,6 +4,7 @@
 // Reference: g dilated along dim by step (pad of an inserted dim, reshape, slice), then
 // padded with zeros: start before, the rest of input_shape after.
 #include "ops/compose.hpp"
+#include "ops/builtin_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -11,13 +12,6 @@
 namespace tg {
 
 namespace {
-
-struct SliceBackwardAttrs {
-  Shape input_shape;
-  std::int64_t dim = 0;
-  std::int64_t start = 0;
-  std::int64_t step = 1;
-};
 
 // The strided view of a tensor of `a.input_shape` that the slice selected.
 Tensor sliced_view(const Tensor& full, const SliceBackwardAttrs& a, std::int64_t length) {
@@ -38,13 +32,12 @@ Tensor slice_backward_composition(std::span<const Tensor> in, const SliceBackwar
 
 }  // namespace
 
-OpDef make_slice_backward_op() {
+OpDef<SliceBackwardAttrs> make_slice_backward_op() {
   return {
       .name = "slice_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx) {
+      .forward = [](ForwardContext& ctx, const SliceBackwardAttrs& a) {
         const Tensor& g = ctx.input(0);
-        const auto& a = ctx.attrs<SliceBackwardAttrs>();
         const auto rank = static_cast<std::int64_t>(a.input_shape.size());
         TG_CHECK(a.dim >= 0 && a.dim < rank && a.step >= 1 && g.dim() == rank, ShapeError,
                  "{}: invalid dim {} / step {} for gradient {} and input shape {}", ctx.op_name(), a.dim, a.step, g.shape(),
@@ -63,17 +56,16 @@ OpDef make_slice_backward_op() {
         raw::copy_into(sliced_view(out, a, length), g);
         return out;
       },
-      .backward = [](const BackwardContext& ctx, const Tensor& gg) -> std::vector<Tensor> {
-        const auto& a = ctx.attrs<SliceBackwardAttrs>();
+      .backward = [](const BackwardContext& ctx, const Tensor& gg, const SliceBackwardAttrs& a) -> std::vector<Tensor> {
         const std::int64_t length = ctx.input_shape(0)[static_cast<std::size_t>(a.dim)];
         // stop just past the last index (which is < size, so this cannot overflow)
         const std::int64_t stop = length == 0 ? a.start : a.start + (length - 1) * a.step + 1;
         return {slice(gg, a.dim, a.start, stop, a.step)};
       },
-      .reference = [](std::span<const Tensor> in, const std::any& a) { return slice_backward_composition(in, std::any_cast<const SliceBackwardAttrs&>(a)); },
+      .reference = slice_backward_composition,
       .samples = [] {
         Generator gen(samples::kSeed + 26);
-        return std::vector<OpSample>{
+        return std::vector<OpSample<SliceBackwardAttrs>>{
             {"[3, 3] into [5, 3] at 1", {samples::arg({3, 3}, gen)},
              SliceBackwardAttrs{.input_shape = {5, 3}, .dim = 0, .start = 1, .step = 1}},
             {"[4, 2] into [4, 7] at 2::3", {samples::arg({4, 2}, gen)},
@@ -86,8 +78,7 @@ OpDef make_slice_backward_op() {
 }
 
 Tensor slice_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, std::int64_t start, std::int64_t step) {
-  static const OpDef& op = registry().get("slice_backward");
-  return call(op, {g}, SliceBackwardAttrs{.input_shape = input_shape, .dim = dim, .start = start, .step = step});
+  return call(builtin_ops().slice_backward, {g}, SliceBackwardAttrs{.input_shape = input_shape, .dim = dim, .start = start, .step = step});
 }
 
 }  // namespace tg
