@@ -22,6 +22,7 @@
 #include "ops/conv.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
+#include "ops/pool.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/shape_ops.hpp"

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "ops/elementwise.hpp"
-#include "ops/kernels/softmax.hpp"
+#include "ops/kernels/math/softmax_kernels.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/shape_ops.hpp"

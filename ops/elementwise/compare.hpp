@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

@@ -1,8 +1,8 @@
 // exp: y = e^x.  dx = g * y (the saved output).
 // float32 goes through the SIMD kernel (within 1 ulp of the exact value), float64 through libm.
 #include "ops/elementwise/unary.hpp"
-#include "ops/kernels/vec_exp.hpp"
-#include "ops/kernels/vec_math.hpp"
+#include "ops/kernels/math/vec_exp.hpp"
+#include "ops/kernels/math/vec_math.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "ops/elementwise.hpp"
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

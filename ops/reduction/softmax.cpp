@@ -2,7 +2,7 @@
 // keeps exp from overflowing and does not change y).
 // dx = y * (g - sum(g * y, dim, keepdim)).
 #include "ops/elementwise.hpp"
-#include "ops/kernels/softmax.hpp"
+#include "ops/kernels/math/softmax_kernels.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/registry.hpp"
