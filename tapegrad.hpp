@@ -24,6 +24,7 @@
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
+#include "ops/pool.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/shape_ops.hpp"

@@ -23,7 +23,7 @@
 #include "bench/harness.hpp"
 #include "bench/table.hpp"
 #include "bench/torch_util.hpp"
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 #include "tensor/error.hpp"
 #include "tensor/parallel.hpp"
 
@@ -65,7 +65,7 @@ bool parse(int argc, char** argv, Flags& f) {
       f.filter = value;
     } else if (flag == "--simd") {
       using tg::kernels::SimdPath;
-      tg::kernels::set_gemm_simd_path(value == "portable" ? SimdPath::portable
+      tg::kernels::set_simd_path(value == "portable" ? SimdPath::portable
                                       : value == "avx2"   ? SimdPath::avx2
                                                           : SimdPath::avx512);
     } else {
@@ -103,7 +103,7 @@ std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& t
 void print_header(const Flags& f, const Peak& peak) {
   std::printf("cpu: %s (%u logical CPUs), load average %s\n", cpu_model().c_str(), std::thread::hardware_concurrency(),
               load_average().c_str());
-  std::printf("tapegrad gemm SIMD path: %s; threads:", std::string(tg::kernels::to_string(tg::kernels::gemm_simd_path())).c_str());
+  std::printf("tapegrad gemm SIMD path: %s; threads:", std::string(tg::kernels::to_string(tg::kernels::simd_path())).c_str());
   for (int t : f.threads) std::printf(" %d", t);
   std::printf("\n");
 #ifdef TAPEGRAD_BENCH_TORCH

@@ -6,7 +6,7 @@
 
 #include "bench/cases.hpp"
 #include "bench/torch_util.hpp"
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/gemm/gemm.hpp"
 #include "tensor/random.hpp"
 
 #ifdef TAPEGRAD_BENCH_OPENBLAS

@@ -6,11 +6,18 @@ include(CMakePackageConfigHelpers)
 
 install(TARGETS tapegrad EXPORT tapegradTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(FILES ${PROJECT_SOURCE_DIR}/tapegrad.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad)
-foreach(dir tensor autograd ops nn)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad
-    FILES_MATCHING PATTERN "*.hpp")
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The public headers: tapegrad.hpp, the headers at the top of each layer's folder, and every
+# header of nn/ (whose subfolders are its parts: modules/, losses/, optim/, data/, io/).
+# The op-family and kernel folders (ops/kernels/, ops/conv/, ...) are internal and are not
+# installed; no public header includes one (tests/consumer compiles every installed header).
+file(GLOB TAPEGRAD_PUBLIC_HEADERS RELATIVE ${PROJECT_SOURCE_DIR} CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/tapegrad.hpp ${PROJECT_SOURCE_DIR}/tensor/*.hpp ${PROJECT_SOURCE_DIR}/autograd/*.hpp
+  ${PROJECT_SOURCE_DIR}/ops/*.hpp ${PROJECT_SOURCE_DIR}/nn/*.hpp ${PROJECT_SOURCE_DIR}/nn/*/*.hpp)
+foreach(header ${TAPEGRAD_PUBLIC_HEADERS})
+  get_filename_component(dir ${header} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad/${dir})
 endforeach()
 if(TAPEGRAD_BUILD_TOOLS)
   install(TARGETS tapegrad_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -8,6 +8,7 @@
 #include "ops/conv.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/loss.hpp"
+#include "ops/pool/pool_common.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/shape/indexing.hpp"
 

@@ -1,21 +1,14 @@
-// Convolution and pooling over NCHW tensors (see docs/convolution.md).
+// Convolution over NCHW tensors (see docs/convolution.md); pooling is in ops/pool.hpp,
+// included here.
 #pragma once
 
 #include <cstdint>
 
+#include "ops/pair2.hpp"
+#include "ops/pool.hpp"
 #include "tensor/tensor.hpp"
 
 namespace tg {
-
-// A (height, width) pair; a single integer means both.
-struct Pair2 {
-  std::int64_t h = 0;
-  std::int64_t w = 0;
-  constexpr Pair2() = default;
-  constexpr Pair2(std::int64_t both) : h(both), w(both) {}  // NOLINT(google-explicit-constructor)
-  constexpr Pair2(std::int64_t height, std::int64_t width) : h(height), w(width) {}
-  friend constexpr bool operator==(const Pair2&, const Pair2&) = default;
-};
 
 struct Conv2dOptions {
   Pair2 stride = 1;
@@ -45,18 +38,5 @@ struct ConvTranspose2dOptions {
 // x [N, C_in, H, W], weight [C_in, C_out/groups, kH, kW], bias [C_out] or undefined.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
                         ConvTranspose2dOptions options = {});
-
-struct Pool2dOptions {
-  Pair2 kernel_size = 2;
-  Pair2 stride = 0;  // 0: equal to kernel_size
-  Pair2 padding = 0;
-  Pair2 dilation = 1;  // max_pool2d only
-  bool ceil_mode = false;
-  bool count_include_pad = true;  // avg_pool2d only
-};
-
-Tensor max_pool2d(const Tensor& x, Pool2dOptions options = {});
-Tensor avg_pool2d(const Tensor& x, Pool2dOptions options = {});
-Tensor adaptive_avg_pool2d(const Tensor& x, Pair2 output_size);
 
 }  // namespace tg

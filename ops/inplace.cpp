@@ -8,7 +8,7 @@
 #include <type_traits>
 
 #include "autograd/grad_mode.hpp"
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 #include "tensor/checked_math.hpp"
 
 namespace tg {

@@ -48,15 +48,15 @@ bool any_empty(std::span<const Tensor> inputs);
 
 template <class Attrs>
 struct OpSample {
-  std::string label;           // e.g. "stride 2, padding 1"
-  std::vector<Tensor> inputs;  // float64 for differentiable inputs; requires_grad marks what is checked
+  std::string label{};           // e.g. "stride 2, padding 1"
+  std::vector<Tensor> inputs{};  // float64 for differentiable inputs; requires_grad marks what is checked
   Attrs attrs{};               // the op's attributes, as `call` takes them
   // The sample's gradients are zero on purpose (e.g. x^0): gradcheck's vacuity rule, which
   // fails checks that compare only zeros, is waived for it.
   bool allow_vacuous = false;
   // The exact forward result, for a value that neither gradients nor a reference pin down:
   // an empty sum is 0, an empty mean NaN, a product over an empty inner dimension zeros.
-  Tensor expected;
+  Tensor expected{};
   // Set for inputs the op rejects as PyTorch does (max over an empty dim): the forward must
   // throw exactly this tg:: error type, e.g. &typeid(ValueError); nothing else is checked.
   const std::type_info* rejects = nullptr;
@@ -112,17 +112,17 @@ struct OpDef {
   using ReferenceFn = std::function<Tensor(std::span<const Tensor>, const Attrs&)>;
   using SamplesFn = std::function<std::vector<OpSample<Attrs>>()>;
 
-  std::string name;
+  std::string name{};
   int arity = -1;  // number of tensor inputs; -1 for variadic (cat, stack)
-  ForwardFn forward;
-  BackwardFn backward;                // empty: not differentiable
-  ReferenceFn reference;              // required unless elementary
-  SamplesFn samples;                  // required for registration checks
+  ForwardFn forward{};
+  BackwardFn backward{};                // empty: not differentiable
+  ReferenceFn reference{};              // required unless elementary
+  SamplesFn samples{};                  // required for registration checks
   bool twice_differentiable = true;   // false: gradgradcheck is skipped (say why in the op file)
   // Not composed from other registered ops (a primitive of the op set): the only kind of op
   // allowed to have no reference composition.
   bool elementary = false;
-  std::string summary;                // one line for `tapegrad ops`
+  std::string summary{};                // one line for `tapegrad ops`
 };
 
 namespace detail {

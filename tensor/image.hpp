@@ -22,7 +22,7 @@ struct SaveImageOptions {
   std::int64_t padding = 2;  // pixels between and around the images of a grid
   double pad_value = 0.0;    // value of the padding, in [0, 1] (after normalizing)
   bool normalize = false;    // map value_range (default: min and max of the tensor) onto [0, 1]
-  std::optional<std::pair<double, double>> value_range;
+  std::optional<std::pair<double, double>> value_range{};
 };
 
 // Written atomically (see write_file_atomically). Throws ValueError for a non-float dtype, a

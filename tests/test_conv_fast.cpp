@@ -9,10 +9,10 @@
 
 #include "conv_test_util.hpp"
 #include "ops/conv/conv_common.hpp"
-#include "ops/kernels/conv_direct.hpp"
-#include "ops/kernels/conv_fast.hpp"
-#include "ops/kernels/conv_winograd.hpp"
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/conv/conv_direct.hpp"
+#include "ops/kernels/conv/conv_dispatch.hpp"
+#include "ops/kernels/conv/conv_winograd.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg;
 using namespace tg::kernels;
@@ -139,14 +139,14 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
 
 std::vector<SimdPath> available_paths() {
   std::vector<SimdPath> paths{SimdPath::portable};
-  if (gemm_best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
-  if (gemm_best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
+  if (best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
+  if (best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
   return paths;
 }
 
 struct RestorePath {
-  SimdPath saved = gemm_simd_path();
-  ~RestorePath() { set_gemm_simd_path(saved); }
+  SimdPath saved = simd_path();
+  ~RestorePath() { set_simd_path(saved); }
 };
 
 }  // namespace
@@ -155,7 +155,7 @@ TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integer
   // Sums of small integers are exact in float64 in any order, so any difference is a bug.
   RestorePath restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       const Results oracle = run<double>(c, Path::oracle, true);
       for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::winograd}) {
@@ -173,7 +173,7 @@ TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integer
 TEST_CASE("fast conv kernels match the direct loops on random float32 and float64 inputs") {
   RestorePath restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       INFO("path " << std::string(to_string(path)) << ", " << describe(c));
       const Results f64 = run<double>(c, Path::fast, false), o64 = run<double>(c, Path::oracle, false);
@@ -223,7 +223,7 @@ TEST_CASE("every forward path writes a strided output layout in place and nothin
   // a plane twice the output's size, starting at (1, 1). Small integers: exact in any order.
   RestorePath restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       ConvLoopGeometry g = geometry(c);
       if (g.stride_w != 1) continue;  // the row-layout path needs unit column stride

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "conv_test_util.hpp"
-#include "ops/conv/conv_common.hpp"
+#include "ops/pool/pool_common.hpp"
 
 using namespace tg;
 using namespace conv_test;

@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/gemm/gemm.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 #include "tensor/error.hpp"
 #include "tensor/parallel.hpp"
 
@@ -21,16 +22,16 @@ namespace {
 
 std::vector<SimdPath> available_paths() {
   std::vector<SimdPath> paths{SimdPath::portable};
-  if (gemm_best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
-  if (gemm_best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
+  if (best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
+  if (best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
   return paths;
 }
 
 // Restores the path and thread count a test changed.
 struct Restore {
-  SimdPath path = gemm_simd_path();
+  SimdPath path = simd_path();
   ~Restore() {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     tg::set_num_threads(0);
   }
 };
@@ -173,8 +174,8 @@ template <class T>
 void sweep_all_paths() {
   Restore restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
-    REQUIRE(gemm_simd_path() == path);
+    set_simd_path(path);
+    REQUIRE(simd_path() == path);
     std::mt19937 rng(1234);
     for (const Case& cs : sweep_cases()) {
       INFO("path " << std::string(to_string(path)) << ", " << case_name(cs));
@@ -220,7 +221,7 @@ TEST_CASE("gemm float64 matches the reference on every SIMD path") { sweep_all_p
 TEST_CASE("gemm edge cases: k = 0, alpha = 0, beta = 0 ignores NaN, empty outputs") {
   Restore restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     INFO("path " << std::string(to_string(path)));
     const float nan = std::nanf("");
     std::vector<float> c{1, 2, 3, 4, 5, 6};
@@ -249,7 +250,7 @@ TEST_CASE("gemm edge cases: k = 0, alpha = 0, beta = 0 ignores NaN, empty output
 TEST_CASE("gemm gives the same bits for 1 and 2 threads on every path") {
   Restore restore;
   for (SimdPath path : available_paths()) {
-    set_gemm_simd_path(path);
+    set_simd_path(path);
     INFO("path " << std::string(to_string(path)));
     // Several row and column tiles and k-blocks; B transposed.
     CHECK(product<float>(389, 701, 777, 1, 1.0f) == product<float>(389, 701, 777, 2, 1.0f));
@@ -266,10 +267,10 @@ TEST_CASE("gemm SIMD path selection") {
   CHECK(to_string(SimdPath::portable) == "portable");
   CHECK(to_string(SimdPath::avx2) == "avx2");
   CHECK(to_string(SimdPath::avx512) == "avx512");
-  CHECK(gemm_simd_path() <= gemm_best_simd_path());
-  set_gemm_simd_path(SimdPath::portable);
-  CHECK(gemm_simd_path() == SimdPath::portable);
-  if (gemm_best_simd_path() < SimdPath::avx512) {
-    CHECK_THROWS_AS(set_gemm_simd_path(SimdPath::avx512), tg::ValueError);
+  CHECK(simd_path() <= best_simd_path());
+  set_simd_path(SimdPath::portable);
+  CHECK(simd_path() == SimdPath::portable);
+  if (best_simd_path() < SimdPath::avx512) {
+    CHECK_THROWS_AS(set_simd_path(SimdPath::avx512), tg::ValueError);
   }
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "conv_test_util.hpp"
-#include "ops/conv/conv_common.hpp"
+#include "ops/pool/pool_common.hpp"
 #include "pool_test_util.hpp"
 
 using namespace tg;

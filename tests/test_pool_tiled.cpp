@@ -1,4 +1,4 @@
-// max_pool2d's tiled SIMD kernels (ops/kernels/pool_tiled.hpp: no padding, stride_w ==
+// max_pool2d's tiled SIMD kernels (ops/kernels/pool/pool_tiled.hpp: no padding, stride_w ==
 // kernel_w of 2 or 3) on every SIMD path the CPU offers, against the naive scan of
 // pool_test_util.hpp: widths up to 40 (odd ones leave the last column out), LeNet's planes,
 // several planes per call, ties, NaNs, infinities and signed zeros, float32 and float64;
@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "conv_test_util.hpp"
-#include "ops/conv/conv_common.hpp"
-#include "ops/kernels/gemm.hpp"
-#include "ops/kernels/pool_tiled.hpp"
+#include "ops/pool/pool_common.hpp"
+#include "ops/kernels/pool/pool_tiled.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 #include "pool_test_util.hpp"
 
 using namespace tg;
@@ -27,14 +27,14 @@ namespace {
 
 std::vector<SimdPath> available_paths() {
   std::vector<SimdPath> paths{SimdPath::portable};
-  if (kernels::gemm_best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
-  if (kernels::gemm_best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
+  if (kernels::best_simd_path() >= SimdPath::avx2) paths.push_back(SimdPath::avx2);
+  if (kernels::best_simd_path() >= SimdPath::avx512) paths.push_back(SimdPath::avx512);
   return paths;
 }
 
 struct RestorePath {
-  SimdPath saved = kernels::gemm_simd_path();
-  ~RestorePath() { kernels::set_gemm_simd_path(saved); }
+  SimdPath saved = kernels::simd_path();
+  ~RestorePath() { kernels::set_simd_path(saved); }
 };
 
 // Values that exercise every rule of the scan: small integers (ties), -0.0 next to 0.0,
@@ -69,9 +69,9 @@ void check_identical(const std::vector<double>& got, const std::vector<double>& 
 // requires that the geometry takes the tiled kernels unless the path is portable.
 void check_max_pool(const Tensor& x, const Pool2dOptions& o) {
   INFO(describe(o), ", input ", fmt::format("{}", x.shape()), ", ", std::string(dtype_name(x.dtype())), ", path ",
-       std::string(kernels::to_string(kernels::gemm_simd_path())));
+       std::string(kernels::to_string(kernels::simd_path())));
   const kernels::PoolGeometry g = detail::pool2d_geometry("max_pool2d", x, o, /*allow_dilation=*/true);
-  REQUIRE(kernels::max_pool2d_tiled_applies(g) == (kernels::gemm_simd_path() != SimdPath::portable));
+  REQUIRE(kernels::max_pool2d_tiled_applies(g) == (kernels::simd_path() != SimdPath::portable));
   std::vector<double> want;
   std::vector<std::int64_t> want_idx;
   naive_max_pool(x.to_vector(), x.shape(), o, want, want_idx);
@@ -93,7 +93,7 @@ TEST_CASE("tiled max_pool2d matches a naive scan on every SIMD path: widths to 4
   RestorePath restore;
   Generator gen(2030);
   for (const SimdPath path : available_paths()) {
-    kernels::set_gemm_simd_path(path);
+    kernels::set_simd_path(path);
     for (const DType dtype : {f32, f64}) {
       for (const Window& win : kWindows) {
         for (std::int64_t w = win.kw; w <= 40; ++w) {
@@ -112,7 +112,7 @@ TEST_CASE("tiled max_pool2d matches a naive scan on LeNet's planes (10x10 -> 5x5
   RestorePath restore;
   Generator gen(2031);
   for (const SimdPath path : available_paths()) {
-    kernels::set_gemm_simd_path(path);
+    kernels::set_simd_path(path);
     for (const DType dtype : {f32, f64}) {
       for (const Shape& xs : {Shape{4, 16, 10, 10}, Shape{3, 6, 28, 28}, Shape{2, 5, 5, 5}, Shape{2, 5, 14, 14}}) {
         check_max_pool(hard_input(xs, dtype, gen), {.kernel_size = 2});
@@ -128,7 +128,7 @@ TEST_CASE("tiled max_pool2d kernels write only the planes they are given") {
   Generator gen(2032);
   for (const SimdPath path : available_paths()) {
     if (path == SimdPath::portable) continue;  // the tiled kernels have no portable path
-    kernels::set_gemm_simd_path(path);
+    kernels::set_simd_path(path);
     for (const auto& [xs, o] : {std::pair{Shape{1, 7, 10, 10}, Pool2dOptions{.kernel_size = 2}},
                                 std::pair{Shape{1, 7, 28, 28}, Pool2dOptions{.kernel_size = 2}},
                                 std::pair{Shape{1, 7, 9, 13}, Pool2dOptions{.kernel_size = {3, 2}, .stride = {1, 2}}},
@@ -171,7 +171,7 @@ TEST_CASE("max_pool2d's gradient on the tiled path goes to the naive arg-max on 
   RestorePath restore;
   Generator gen(2033);
   for (const SimdPath path : available_paths()) {
-    kernels::set_gemm_simd_path(path);
+    kernels::set_simd_path(path);
     for (const DType dtype : {f32, f64}) {
       for (const auto& [xs, o] :
            {std::pair{Shape{2, 3, 10, 10}, Pool2dOptions{.kernel_size = 2}},

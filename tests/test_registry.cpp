@@ -40,7 +40,7 @@ OpDef<> square_op(std::string name, double factor) {
 
 }  // namespace
 
-TEST_CASE("every registered op has samples and passes verification") {
+TEST_CASE("every registered op has samples, a reference unless elementary, and passes verification") {
   const RegistryReport report = verify_registry();
   REQUIRE(report.ops.size() == registry().ops().size());
   CHECK(report.ops.size() >= 6);
@@ -52,6 +52,9 @@ TEST_CASE("every registered op has samples and passes verification") {
     const Op& def = registry().get(op.name);
     CHECK((op.gradcheck.status == CheckStatus::NotApplicable) == !def.backward);
     CHECK((op.reference.status == CheckStatus::NotApplicable) == !def.reference);
+    // Only a primitive of the op set may go without a reference composition; a composite
+    // op is checked against one built from the others.
+    CHECK_MESSAGE((def.elementary || def.reference), op.name, " is composite but has no reference composition");
   }
   CHECK(report.passed());
   CHECK(report.num_failed() == 0);

@@ -5,22 +5,22 @@
 #include <cstdlib>
 #include <string>
 
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg::kernels;
 
 TEST_CASE("TAPEGRAD_SIMD selects the run-time SIMD path") {
   const char* env = std::getenv("TAPEGRAD_SIMD");
-  const SimdPath best = gemm_best_simd_path();
+  const SimdPath best = best_simd_path();
   INFO("best path on this CPU: ", std::string(to_string(best)), ", TAPEGRAD_SIMD=", env ? env : "(unset)");
   if (env == nullptr) {
-    CHECK(gemm_simd_path() == best);
+    CHECK(simd_path() == best);
     return;
   }
   const std::string want(env);
   SimdPath expected = best;
   if (want == "portable") expected = SimdPath::portable;
   if (want == "avx2" && best >= SimdPath::avx2) expected = SimdPath::avx2;
-  CHECK(gemm_simd_path() == expected);
-  MESSAGE("SIMD path under test: ", std::string(to_string(gemm_simd_path())));
+  CHECK(simd_path() == expected);
+  MESSAGE("SIMD path under test: ", std::string(to_string(simd_path())));
 }

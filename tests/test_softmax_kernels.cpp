@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "ops/kernels/gemm.hpp"
-#include "ops/kernels/vec_exp.hpp"
-#include "ops/kernels/vec_math.hpp"
+#include "ops/kernels/math/vec_exp.hpp"
+#include "ops/kernels/math/vec_math.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
@@ -186,10 +186,10 @@ TEST_CASE("float exp: within 1 ulp of the exact value, exact specials, the same 
   // Every supported path, on lengths that leave vector remainders.
   std::vector<float> scalar(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) scalar[i] = kernels::exp_float(x[i]);
-  const kernels::SimdPath saved = kernels::gemm_simd_path();
+  const kernels::SimdPath saved = kernels::simd_path();
   for (const kernels::SimdPath path : {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
-    if (path > kernels::gemm_best_simd_path()) continue;
-    kernels::set_gemm_simd_path(path);
+    if (path > kernels::best_simd_path()) continue;
+    kernels::set_simd_path(path);
     for (const std::size_t n : {x.size(), std::size_t{13}, std::size_t{1}}) {
       std::vector<float> y(n);
       kernels::exp_floats(x.data(), y.data(), static_cast<std::int64_t>(n));
@@ -199,5 +199,5 @@ TEST_CASE("float exp: within 1 ulp of the exact value, exact specials, the same 
     kernels::exp_floats(in_place.data(), in_place.data(), static_cast<std::int64_t>(in_place.size()));
     CHECK(std::memcmp(in_place.data(), scalar.data(), scalar.size() * sizeof(float)) == 0);
   }
-  kernels::set_gemm_simd_path(saved);
+  kernels::set_simd_path(saved);
 }

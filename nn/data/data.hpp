@@ -15,8 +15,8 @@
 namespace tg::nn {
 
 struct Batch {
-  Tensor data;
-  Tensor target;
+  Tensor data{};
+  Tensor target{};
 };
 
 // Rows of `data` [N, ...] paired with rows of `targets` [N, ...] (any dtypes).
@@ -45,7 +45,7 @@ struct DataLoaderOptions {
   bool drop_last = false;
   std::uint64_t seed = 0;  // shuffling order of epoch e depends only on (seed, e)
   bool prefetch = true;    // assemble batch i+1 on a background thread while i is used
-  std::function<Tensor(const Tensor&)> transform;  // applied to each batch's data
+  std::function<Tensor(const Tensor&)> transform{};  // applied to each batch's data
 };
 
 class DataLoader {

@@ -1,14 +1,15 @@
 // Shared shape rules and attributes of the convolution and pooling ops: the one place
-// that validates options and computes output sizes.
+// that validates options and computes output sizes (the pooling ops' own pieces are in
+// ops/pool/pool_common.hpp).
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
 #include "ops/conv.hpp"
-#include "ops/kernels/conv.hpp"
-#include "ops/kernels/conv_fast.hpp"
-#include "ops/kernels/pool.hpp"
+#include "ops/kernels/conv/conv_dispatch.hpp"
+#include "ops/kernels/conv/conv_reference_loops.hpp"
+#include "ops/kernels/pool/pool_loops.hpp"
 #include "tensor/tensor.hpp"
 
 namespace tg::detail {
@@ -62,27 +63,5 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
 
 // Adaptive pooling of an input of shape xs to an out.h x out.w output.
 kernels::PoolGeometry adaptive_pool2d_geometry(std::string_view op, const Shape& xs, Pair2 out);
-
-struct PoolGradAttrs {
-  Pool2dOptions options;
-  Pair2 input_size;
-};
-
-// max_pool2d's values and arg-max indices (flat r*W + q within each plane, -1 for a window
-// without input elements), unrecorded.
-struct MaxPoolResult {
-  Tensor values;   // [N, C, Ho, Wo]
-  Tensor indices;  // int64, same shape
-};
-MaxPoolResult max_pool2d_with_indices(std::string_view op, const Tensor& x, const Pool2dOptions& options);
-
-// The two index maps behind max_pool2d's backward (mutual adjoints, both differentiable):
-// scatter: dx [N, C, H, W] with dx[plane, indices] += g;   select: y = x[plane, indices].
-Tensor max_pool2d_scatter(const Tensor& grad, const Tensor& indices, Pair2 input_size);
-Tensor max_pool2d_select(const Tensor& x, const Tensor& indices);
-
-// The adjoints of avg_pool2d and adaptive_avg_pool2d (ops, so they can be differentiated).
-Tensor avg_pool2d_backward(const Tensor& grad, Pair2 input_size, const Pool2dOptions& options);
-Tensor adaptive_avg_pool2d_backward(const Tensor& grad, Pair2 input_size);
 
 }  // namespace tg::detail

@@ -4,9 +4,9 @@
 #include <string_view>
 
 #include "autograd/node.hpp"
-#include "ops/kernels/elementwise.hpp"
-#include "ops/reduction.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
+#include "ops/reduction.hpp"
 
 namespace tg::detail {
 

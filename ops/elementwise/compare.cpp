@@ -6,7 +6,7 @@
 #include <variant>
 
 #include "ops/builtin_ops.hpp"
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

@@ -2,8 +2,8 @@
 // float32 goes through the SIMD kernel (within 1 ulp of the exact value), float64 through libm.
 #include "ops/builtin_ops.hpp"
 #include "ops/elementwise/unary.hpp"
-#include "ops/kernels/vec_exp.hpp"
-#include "ops/kernels/vec_math.hpp"
+#include "ops/kernels/math/vec_exp.hpp"
+#include "ops/kernels/math/vec_math.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

@@ -1,7 +1,7 @@
 // maximum: y = max(a, b), broadcasting. da = g where a > b, g/2 on ties, 0 elsewhere;
-// db symmetric. (Shared with minimum: see extremum.hpp.)
+// db symmetric. (Shared with minimum: see maximum_minimum.hpp.)
 #include "ops/builtin_ops.hpp"
-#include "ops/elementwise/extremum.hpp"
+#include "ops/elementwise/maximum_minimum.hpp"
 
 namespace tg {
 

@@ -7,7 +7,7 @@
 
 #include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "autograd/node.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/kernels/elementwise.hpp"
+#include "ops/kernels/math/elementwise_map.hpp"
 
 namespace tg::detail {
 

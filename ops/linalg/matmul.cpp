@@ -4,7 +4,7 @@
 // dA = g @ B^T and dB = A^T @ g (on the promoted shapes), each summed back over the batch
 // dims its operand was broadcast along, then reshaped to the operand's shape.
 #include "ops/builtin_ops.hpp"
-#include "ops/kernels/gemm.hpp"
+#include "ops/kernels/gemm/gemm.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"

@@ -11,7 +11,7 @@
 #include "ops/builtin_ops.hpp"
 #include "ops/compose.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/kernels/softmax.hpp"
+#include "ops/kernels/math/softmax_kernels.hpp"
 #include "ops/loss.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"

@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "ops/kernels/reduce.hpp"
+#include "ops/kernels/math/reduce.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"

@@ -4,7 +4,7 @@
 // Reference: exp(x - amax(x, dim)) / sum(exp(x - amax(x, dim)), dim).
 #include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/kernels/softmax.hpp"
+#include "ops/kernels/math/softmax_kernels.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/registry.hpp"

@@ -1,7 +1,7 @@
 // sum: y = sum of x over dims (int64 wraps around).  dx = g, broadcast back over the reduced dims
 // (reshape to the keepdim shape, then expand).
 #include "ops/builtin_ops.hpp"
-#include "ops/kernels/reduce.hpp"
+#include "ops/kernels/math/reduce.hpp"
 #include "ops/reduction.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
 #include "ops/registry.hpp"

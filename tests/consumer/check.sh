@@ -6,7 +6,9 @@ build_dir="$1"
 source_dir="$(cd "$(dirname "$0")" && pwd)"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-cmake --install "$build_dir" --prefix "$scratch/prefix" > "$scratch/install.log"
-cmake -S "$source_dir" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release > "$scratch/configure.log"
-cmake --build "$scratch/build" > "$scratch/build.log"
+# Each step's log is shown only when the step fails.
+run() { local log="$1"; shift; "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }; }
+run "$scratch/install.log" cmake --install "$build_dir" --prefix "$scratch/prefix"
+run "$scratch/configure.log" cmake -S "$source_dir" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release
+run "$scratch/build.log" cmake --build "$scratch/build" --parallel 2
 "$scratch/build/consumer"

@@ -1,0 +1,226 @@
+// The im2col-GEMM path of convolution (see conv_dispatch.hpp for when it runs): per group,
+//   forward        y = W . X_col, a packed GEMM whose B panels are filled with im2col
+//                  patches on the fly (im2col.hpp) and whose A panels are the weights
+//                  (conv_weights.hpp, read rotated in place for the ROT180 rule);
+//   weight grad    dW = dY . X_col^T, with X_col^T packed panel by panel; the batch is
+//                  reduced over a fixed partition in a fixed order.
+#include "ops/kernels/conv/conv_im2col_gemm.hpp"
+
+#include <algorithm>
+
+#include "ops/kernels/conv/conv_direct.hpp"
+#include "ops/kernels/conv/im2col.hpp"
+#include "ops/kernels/gemm/gemm.hpp"
+#include "ops/kernels/int_math.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+
+namespace {
+
+constexpr std::int64_t kMaxColumns = 2048;      // output pixels per GEMM (gemm's block size)
+constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gradient partial sums
+constexpr std::int64_t kMaxPartials = 8;
+
+// The batch cut into equal chunks of whole images, each chunk one GEMM of at most
+// kMaxColumns columns. An image of a quarter of that or more is a GEMM of its own: wide
+// enough to keep the micro-kernel busy, and its GEMM reads and writes the NCHW planes in
+// place where several images side by side need a copy. Depends only on the shape, never on
+// the thread count.
+struct BatchChunks {
+  std::int64_t images_per_chunk, count;
+  BatchChunks(std::int64_t batch, std::int64_t plane) {
+    const std::int64_t most =
+        plane >= kMaxColumns / 4 ? 1 : std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
+    count = ceil_div(batch, most);
+    images_per_chunk = ceil_div(batch, count);
+  }
+  std::int64_t first(std::int64_t chunk) const { return chunk * images_per_chunk; }
+  std::int64_t size(std::int64_t chunk, std::int64_t batch) const {
+    return std::min(images_per_chunk, batch - first(chunk));
+  }
+};
+
+// Runs task(t, allow_parallel) for t < tasks: across threads when there are enough tasks
+// to keep every thread busy, otherwise one after another with each GEMM parallel inside.
+// Either way each task computes the same bits.
+template <class F>
+void run_tasks(std::int64_t tasks, F&& task) {
+  if (tasks >= 2 * get_num_threads() && get_num_threads() > 1) {
+    parallel_for(tasks, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t t = begin; t < end; ++t) task(t, false);
+    });
+  } else {
+    for (std::int64_t t = 0; t < tasks; ++t) task(t, true);
+  }
+}
+
+// dst[n, c, i, j] = x[n, c, i * stride_h, j * stride_w] for the out_h x out_w output
+// positions of g (zero where that lies past the input).
+template <class T>
+void subsample_planes(const T* x, const ConvLoopGeometry& g, T* dst) {
+  const std::int64_t rows = g.batch * g.in_channels * g.out_h;
+  parallel_for(rows, std::max<std::int64_t>(1, 8192 / g.out_w), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) {
+      const std::int64_t plane = row / g.out_h, r = row % g.out_h * g.stride_h;
+      T* out = dst + row * g.out_w;
+      const T* src = x + (plane * g.in_h + r) * g.in_w;
+      for (std::int64_t j = 0; j < g.out_w; ++j) {
+        out[j] = r < g.in_h && j * g.stride_w < g.in_w ? src[j * g.stride_w] : T(0);
+      }
+    }
+  });
+}
+
+// A strided 1x1 kernel without padding reads every s-th pixel. Gathered once, in order, they
+// are the input of a stride-1 pointwise convolution whose im2col panels are plain copies;
+// gathered panel by panel, each panel row would start a cold stream in another channel
+// plane. Runs run(x_sub, pointwise geometry) and returns true for such a g.
+template <class T, class Run>
+bool as_pointwise(const T* x, const ConvLoopGeometry& g, Run&& run) {
+  if (g.kernel_h != 1 || g.kernel_w != 1 || (g.stride_h == 1 && g.stride_w == 1) || g.pad_top != 0 || g.pad_left != 0) {
+    return false;
+  }
+  ScratchLease lease;
+  T* const x_sub = lease.array<T>(g.batch * g.in_channels * g.out_h * g.out_w);
+  ConvLoopGeometry pointwise = g;
+  pointwise.in_h = g.out_h;
+  pointwise.in_w = g.out_w;
+  pointwise.stride_h = pointwise.stride_w = 1;
+  subsample_planes(x, g, x_sub);
+  run(static_cast<const T*>(x_sub), pointwise);
+  return true;
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (as_pointwise(x, g, [&](const T* x_sub, const ConvLoopGeometry& pointwise) {
+        conv2d_im2col_gemm(x_sub, weights, b, y, pointwise);
+      })) {
+    return;
+  }
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
+  const std::int64_t plane = g.out_h * g.out_w;
+  const BatchChunks chunks(g.batch, plane);
+  run_tasks(g.groups * chunks.count, [&](std::int64_t task, bool allow_parallel) {
+    const std::int64_t grp = task / chunks.count;
+    const std::int64_t chunk = task % chunks.count;
+    const std::int64_t n0 = chunks.first(chunk);
+    const std::int64_t images = chunks.size(chunk, g.batch);
+    const std::int64_t cols = images * plane;
+    PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                               std::int64_t width) {
+      im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
+      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
+    };
+    if (images == 1 && pointwise(g)) {
+      // X_col is the image's own [C_in/groups, plane] matrix: packed by the GEMM's own
+      // (vectorised) packer.
+      pack_b = strided_b_panels(x + (n0 * g.in_channels + grp * g.cin_g()) * plane, plane, std::int64_t{1});
+    }
+    const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
+    const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
+    if (images == 1 && dense_output(g)) {
+      // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
+      T* y_g = y + (n0 * g.out_channels + grp * cout_g) * plane;
+      if (b_g != nullptr) {
+        for (std::int64_t k = 0; k < cout_g; ++k) std::fill(y_g + k * plane, y_g + (k + 1) * plane, b_g[k]);
+      }
+      gemm_panels<T>(cout_g, plane, kdim, T(1), pack_a, pack_b, b_g != nullptr ? T(1) : T(0), y_g, plane,
+                     allow_parallel);
+      return;
+    }
+    // Several small images side by side in one wider GEMM (or a strided output layout),
+    // then moved to their planes with the bias.
+    ScratchLease lease;
+    T* const c = lease.array<T>(cout_g * cols);
+    gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, pack_b, T(0), c, cols, allow_parallel);
+    for (std::int64_t i = 0; i < images; ++i) {
+      for (std::int64_t k = 0; k < cout_g; ++k) {
+        store_plane(c + k * cols + i * plane, b_g != nullptr ? b_g[k] : T(0),
+                    y + ((n0 + i) * g.out_channels + grp * cout_g + k) * y_plane_stride(g), g);
+      }
+    }
+  });
+}
+
+template <class T>
+void conv2d_im2col_gemm(const T* x, const T* w, const T* b, T* y, const ConvLoopGeometry& g) {
+  if (conv2d_forward_trivial(b, y, g)) return;
+  conv2d_im2col_gemm(x, ConvWeights<T>{w, false}, b, y, g);
+}
+
+template <class T>
+void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeometry& g) {
+  if (conv2d_weight_grad_trivial(dw, g)) return;
+  if (as_pointwise(x, g, [&](const T* x_sub, const ConvLoopGeometry& pointwise) {
+        conv2d_weight_grad_gemm(x_sub, dy, dw, pointwise);
+      })) {
+    return;
+  }
+  const std::int64_t cout_g = g.cout_g();
+  const std::int64_t kdim = g.kdim();
+  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t dw_g_size = cout_g * kdim;
+  const BatchChunks chunks(g.batch, plane);
+  // Chunks are split into `partials` fixed slices whose sums are added in slice order.
+  const std::int64_t partials =
+      std::clamp<std::int64_t>(std::min(kMaxPartialElems / dw_g_size, kMaxPartials), 1, chunks.count);
+  ScratchLease lease;
+  T* const partial_sums = lease.array<T>((partials - 1) * dw_g_size);
+
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    T* const dw_g = dw + grp * dw_g_size;
+    run_tasks(partials, [&](std::int64_t slice, bool allow_parallel) {
+      T* const out = slice == 0 ? dw_g : partial_sums + (slice - 1) * dw_g_size;
+      const std::int64_t chunk_begin = slice * chunks.count / partials;
+      const std::int64_t chunk_end = (slice + 1) * chunks.count / partials;
+      ScratchLease slice_lease;
+      for (std::int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+        const std::int64_t n0 = chunks.first(chunk);
+        const std::int64_t images = chunks.size(chunk, g.batch);
+        const std::int64_t cols = images * plane;
+        // A = dY of the chunk, [cout_g, cols]: a view for one image, else gathered.
+        const T* a = dy + (n0 * g.out_channels + grp * cout_g) * plane;
+        std::int64_t a_row = plane;
+        if (images > 1) {
+          T* const tile = slice_lease.array<T>(cout_g * cols);
+          for (std::int64_t k = 0; k < cout_g; ++k) {
+            for (std::int64_t i = 0; i < images; ++i) {
+              const T* src = dy + ((n0 + i) * g.out_channels + grp * cout_g + k) * plane;
+              std::copy(src, src + plane, tile + k * cols + i * plane);
+            }
+          }
+          a = tile;
+          a_row = cols;
+        }
+        // B = X_col^T, [cols, kdim]: each panel is an im2col block, transposed.
+        const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                         std::int64_t width) {
+          ScratchLease block_lease;
+          T* const block = block_lease.array<T>(width * kc);
+          im2col_block(x, g, grp, n0, j0, width, k0, kc, block, kc);
+          strided_b_panels(block, std::int64_t{1}, kc)(dst, nr, 0, kc, 0, width);  // B[p, j] = block[j * kc + p]
+        };
+        gemm_panels<T>(cout_g, kdim, cols, T(1), strided_panels(a, a_row, 1), pack_b,
+                       chunk == chunk_begin ? T(0) : T(1), out, kdim, allow_parallel);
+      }
+    });
+    conv_detail::add_partial_sums(dw_g, partial_sums, partials - 1, dw_g_size);
+  }
+}
+
+template void conv2d_im2col_gemm<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_im2col_gemm<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
+template void conv2d_im2col_gemm<float>(const float*, ConvWeights<float>, const float*, float*,
+                                        const ConvLoopGeometry&);
+template void conv2d_im2col_gemm<double>(const double*, ConvWeights<double>, const double*, double*,
+                                         const ConvLoopGeometry&);
+template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
+template void conv2d_weight_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
+
+}  // namespace tg::kernels

@@ -1,0 +1,118 @@
+#include "ops/kernels/conv/im2col.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tg::kernels {
+
+namespace {
+
+// dst[0, n) = src[0, n) for the short runs of a panel row (at most a panel's width; 7 to
+// 56 elements in ResNet's deep layers): 16-byte moves inline, where a library copy would
+// cost more in the call than in the copying.
+template <class T>
+void copy_short(const T* src, std::int64_t n, T* dst) {
+  constexpr std::int64_t kChunk = 16 / sizeof(T);
+  std::int64_t t = 0;
+  for (; t + kChunk <= n; t += kChunk) std::memcpy(dst + t, src + t, 16);
+  for (; t < n; ++t) dst[t] = src[t];
+}
+
+// The output columns [begin, end) whose tap column j * stride + offset lies in [0, width):
+// the same for every row of a tap, so it is found once per tap.
+struct ColumnRange {
+  std::int64_t begin, end;
+  ColumnRange(std::int64_t out_w, std::int64_t width, std::int64_t stride, std::int64_t offset)
+      : begin(std::clamp<std::int64_t>(offset >= 0 ? 0 : (-offset + stride - 1) / stride, 0, out_w)),
+        end(std::clamp<std::int64_t>(width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride, begin, out_w)) {}
+};
+
+// One output row segment of a tap: out[t] = x_row[(j0 + t) * stride + offset] for output
+// columns j0 + t in `live`, zero elsewhere; so the copy loop has no bounds checks.
+template <class T>
+void gather_run(const T* x_row, std::int64_t j0, std::int64_t run, std::int64_t stride, std::int64_t offset,
+                ColumnRange live, T* out) {
+  const std::int64_t lo = std::clamp<std::int64_t>(live.begin - j0, 0, run);
+  const std::int64_t hi = std::clamp<std::int64_t>(live.end - j0, lo, run);
+  const std::int64_t start = j0 * stride + offset;  // source column of t = 0
+  for (std::int64_t t = 0; t < lo; ++t) out[t] = T(0);
+  if (stride == 1) {
+    copy_short(x_row + start + lo, hi - lo, out + lo);
+  } else {
+    for (std::int64_t t = lo; t < hi; ++t) out[t] = x_row[start + t * stride];
+  }
+  for (std::int64_t t = hi; t < run; ++t) out[t] = T(0);
+}
+
+}  // namespace
+
+template <class T>
+void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
+                  std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t ld) {
+  const std::int64_t cin_g = g.cin_g();
+  const std::int64_t taps = g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  if (pointwise(g)) {
+    // Row q of X_col is input channel q, one whole plane per image.
+    for (std::int64_t p = 0; p < rows; ++p) {
+      const std::int64_t channel = group * cin_g + q0 + p;
+      T* out = dst + p * ld;
+      for (std::int64_t col = col0, end = col0 + cols; col < end;) {
+        const std::int64_t n = n0 + col / plane, e = col % plane;
+        const std::int64_t run = std::min(end - col, plane - e);
+        const T* src = x + (n * g.in_channels + channel) * plane + e;
+        copy_short(src, run, out);
+        out += run;
+        col += run;
+      }
+    }
+    return;
+  }
+  // Where the columns start (the same for every row), and the first row's tap.
+  const std::int64_t n_first = n0 + col0 / plane;
+  const std::int64_t i_first = col0 % plane / g.out_w;
+  const std::int64_t j_first = col0 % plane % g.out_w;
+  std::int64_t channel = group * cin_g + q0 / taps;
+  std::int64_t u = q0 % taps / g.kernel_w;
+  std::int64_t v = q0 % taps % g.kernel_w;
+  for (std::int64_t p = 0; p < rows; ++p) {
+    const std::int64_t row_offset = u * g.dilation_h - g.pad_top;
+    const std::int64_t col_offset = v * g.dilation_w - g.pad_left;
+    const ColumnRange live(g.out_w, g.in_w, g.stride_w, col_offset);
+    // Walk the columns one output row segment at a time.
+    std::int64_t n = n_first, i = i_first, j = j_first;
+    T* out = dst + p * ld;
+    for (std::int64_t left = cols; left > 0;) {
+      const std::int64_t run = std::min(left, g.out_w - j);
+      const std::int64_t r = i * g.stride_h + row_offset;
+      if (r >= 0 && r < g.in_h) {
+        const T* x_row = x + ((n * g.in_channels + channel) * g.in_h + r) * g.in_w;
+        gather_run(x_row, j, run, g.stride_w, col_offset, live, out);
+      } else {
+        for (std::int64_t t = 0; t < run; ++t) out[t] = T(0);
+      }
+      out += run;
+      left -= run;
+      j = 0;
+      if (++i == g.out_h) {
+        i = 0;
+        ++n;
+      }
+    }
+    // The next row's tap: (channel, u, v) in row-major order.
+    if (++v == g.kernel_w) {
+      v = 0;
+      if (++u == g.kernel_h) {
+        u = 0;
+        ++channel;
+      }
+    }
+  }
+}
+
+template void im2col_block<float>(const float*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,
+                                  std::int64_t, std::int64_t, std::int64_t, float*, std::int64_t);
+template void im2col_block<double>(const double*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,
+                                   std::int64_t, std::int64_t, std::int64_t, double*, std::int64_t);
+
+}  // namespace tg::kernels

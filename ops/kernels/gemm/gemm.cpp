@@ -1,0 +1,281 @@
+// gemm driver (Goto/BLIS design); the micro-kernel follows the SIMD path (simd_path.hpp).
+//
+// For each block of columns (<= kMaxBlock) and rows (<= kMaxBlock) of C and each k-block
+// of kc steps, in k order:
+//   1. pack the A block into mr-row panels and the B block into nr-column panels
+//      (in parallel; the buffers belong to the calling thread and are reused across calls);
+//   2. cut the C block into tiles (<= tile_rows x tile_cols, a multiple of mr x nr) and
+//      run the micro-kernel over each tile's mr x nr sub-tiles in parallel. A tile's B block
+//      stays in L2 while the A panels stream through it.
+// A C too small to share out by tiles under a deep k is first cut into fixed slices of k,
+// run in parallel and added in slice order (k_slices). All block sizes and slices depend
+// only on the shape and the path, so every element of C receives the same sequence of
+// operations whatever the thread count.
+#include "ops/kernels/gemm/gemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "ops/kernels/gemm/gemm_ukernel.hpp"
+#include "ops/kernels/int_math.hpp"
+#include "ops/kernels/scratch.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
+#include "tensor/parallel.hpp"
+
+namespace tg::kernels {
+namespace {
+
+using gemm_detail::MicroKernel;
+
+constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
+constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
+constexpr std::int64_t kMinTasks = 4;             // tiles per C block when parallel
+constexpr std::int64_t kMaxKSlices = 4;           // fixed slices of a deep k under a small C
+
+// Splits [0, n) into ceil(n / max_part) near-equal parts, each a multiple of `unit`.
+std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit) {
+  return round_up(ceil_div(n, ceil_div(n, max_part)), unit);
+}
+
+// [0, n) cut into `parts` near-equal ranges of whole units (<= max_part each when possible);
+// range t is [begin(t), begin(t + 1)) clipped to n.
+struct Split {
+  std::int64_t n, unit, units, parts;
+  Split(std::int64_t n_, std::int64_t max_part, std::int64_t unit_)
+      : n(n_), unit(unit_), units(ceil_div(n_, unit_)), parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
+  std::int64_t begin(std::int64_t t) const { return std::min(n, t * units / parts * unit); }
+};
+
+template <class T>
+const MicroKernel<T>& select_kernel() {
+  return *pick_by_simd_path(&gemm_detail::portable_kernel<T>(), &gemm_detail::avx2_kernel<T>(),
+                            &gemm_detail::avx512_kernel<T>());
+}
+
+// Runs body over [0, n) tasks: in parallel (fixed one-task chunks) when `parallel`.
+template <class F>
+void run_tasks(std::int64_t n, bool parallel, F&& body) {
+  if (parallel) {
+    parallel_for(n, 1, body);
+  } else {
+    body(0, n);
+  }
+}
+
+template <class T>
+void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    for (std::int64_t j = 0; j < n; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
+  }
+}
+
+// A as gemm_blocked reads it: packed panel by panel through `pack`, or, where `packed` is not
+// null, already packed there as strips [m / mr][k_stride][mr], columns from 0 (in place).
+template <class T>
+struct AOperand {
+  const PackAPanel<T>* pack;
+  const T* packed;
+  std::int64_t k_stride;
+};
+
+template <class T>
+void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+                  const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                  bool allow_parallel) {
+  const std::int64_t mr = uk.mr, nr = uk.nr;
+  const std::int64_t kc_max = part_size(k, uk.kc, 1);
+  const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
+  const std::int64_t nb_max = part_size(n, kMaxBlock, nr);
+  const bool parallel =
+      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+  ScratchLease lease;
+  const std::int64_t a_space = a.packed != nullptr ? 0 : mb_max * kc_max;
+  T* const ap = lease.array<T>(a_space + nb_max * kc_max);
+  T* const bp = ap + a_space;
+
+  for (std::int64_t jc = 0; jc < n; jc += nb_max) {
+    const std::int64_t nb = std::min(nb_max, n - jc);
+    const std::int64_t b_panels = ceil_div(nb, nr);
+    for (std::int64_t ic = 0; ic < m; ic += mb_max) {
+      const std::int64_t mb = std::min(mb_max, m - ic);
+      const std::int64_t a_panels = a.packed != nullptr ? 0 : ceil_div(mb, mr);
+      // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
+      // into about kMinTasks so that threads share it. Tiles only group whole register
+      // tiles, so every element still gets the same operations.
+      Split row_tiles(mb, uk.tile_rows, mr), col_tiles(nb, uk.tile_cols, nr);
+      if (parallel && row_tiles.parts * col_tiles.parts < kMinTasks) {
+        row_tiles = Split(mb, std::min(uk.tile_rows, round_up(ceil_div(mb, 2), mr)), mr);
+        col_tiles = Split(nb, std::min(uk.tile_cols, round_up(ceil_div(nb, 2), nr)), nr);
+      }
+      for (std::int64_t pc = 0; pc < k; pc += kc_max) {
+        const std::int64_t kc = std::min(kc_max, k - pc);
+        run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t t = begin; t < end; ++t) {
+            if (t < a_panels) {
+              const std::int64_t i = t * mr;
+              (*a.pack)(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
+            } else {
+              const std::int64_t j = (t - a_panels) * nr;
+              pack_b(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
+            }
+          }
+        });
+        const T beta_k = pc == 0 ? beta : T(1);
+        run_tasks(row_tiles.parts * col_tiles.parts, parallel, [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t t = begin; t < end; ++t) {
+            const std::int64_t ti = t / col_tiles.parts, tj = t % col_tiles.parts;
+            const std::int64_t i0 = row_tiles.begin(ti), i1 = row_tiles.begin(ti + 1);
+            const std::int64_t j0 = col_tiles.begin(tj), j1 = col_tiles.begin(tj + 1);
+            for (std::int64_t i = i0; i < i1; i += mr) {
+              for (std::int64_t j = j0; j < j1; j += nr) {
+                const T* a_panel = a.packed != nullptr ? a.packed + (ic + i) * a.k_stride + pc * mr : ap + i * kc;
+                uk.tile(kc, a_panel, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
+                        std::min(nr, j1 - j), alpha, beta_k);
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+// How many fixed slices of k a product is cut into: a C too small to share out by tiles
+// (a linear layer's 64 x 128) with a deep k (3136) would otherwise pay two parallel
+// regions per k-block for a few microseconds of work each. Depends only on the shape.
+template <class T>
+std::int64_t k_slices(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k) {
+  const std::int64_t tiles = Split(m, uk.tile_rows, uk.mr).parts * Split(n, uk.tile_cols, uk.nr).parts;
+  if (tiles >= kMinTasks) return 1;
+  return std::clamp<std::int64_t>(ceil_div(k, uk.kc), 1, kMaxKSlices);
+}
+
+template <class T>
+void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+                 const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
+                 bool allow_parallel) {
+  const std::int64_t slices = k_slices(uk, m, n, k);
+  if (slices == 1) {
+    gemm_blocked(uk, m, n, k, alpha, a, pack_b, beta, c, ldc, allow_parallel);
+    return;
+  }
+  // Slice 0 goes to C with beta, the others to partial products that are then added in
+  // slice order, so the bits do not depend on how many threads ran the slices.
+  ScratchLease lease;
+  T* const partials = lease.array<T>((slices - 1) * m * n);
+  const bool parallel =
+      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+  run_tasks(slices, parallel, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t s = begin; s < end; ++s) {
+      const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
+      const PackAPanel<T> pack_a_slice = [&](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t p0,
+                                             std::int64_t kc) { (*a.pack)(dst, mr, i0, h, k0 + p0, kc); };
+      const PackBPanel<T> pack_b_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
+                                             std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
+      const AOperand<T> a_slice{&pack_a_slice, a.packed != nullptr ? a.packed + k0 * uk.mr : nullptr, a.k_stride};
+      gemm_blocked(uk, m, n, k1 - k0, alpha, a_slice, pack_b_slice, s == 0 ? beta : T(0),
+                   s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
+    }
+  });
+  for (std::int64_t s = 1; s < slices; ++s) {
+    const T* part = partials + (s - 1) * m * n;
+    for (std::int64_t i = 0; i < m; ++i) {
+      T* row = c + i * ldc;
+      for (std::int64_t j = 0; j < n; ++j) row[j] += part[i * n + j];
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
+                 const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{&pack_a, nullptr, 0}, pack_b, beta, c, ldc,
+              allow_parallel);
+}
+
+template <class T>
+void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a_packed,
+                   const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{nullptr, a_packed, k}, pack_b, beta, c, ldc,
+              allow_parallel);
+}
+
+template <class T>
+PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  return [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
+                                std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
+}
+
+template <class T>
+PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  return [&uk, b, b_row, b_col](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+}
+
+template <class T>
+StridedPack<T> strided_pack() {
+  return select_kernel<T>().pack;
+}
+
+template <class T>
+std::int64_t gemm_panel_rows() {
+  return select_kernel<T>().mr;
+}
+
+template <class T>
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
+          const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
+  gemm_panels(m, n, k, alpha, strided_panels(a, a_row, a_col), strided_b_panels(b, b_row, b_col), beta, c, ldc,
+              /*allow_parallel=*/true);
+}
+
+template <class T>
+void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row,
+                    std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
+                    std::int64_t ldc) {
+  for (std::int64_t i = 0; i < m; ++i) {
+    T* crow = c + i * ldc;
+    for (std::int64_t j = 0; j < n; ++j) crow[j] = beta == T(0) ? T(0) : beta * crow[j];
+    for (std::int64_t p = 0; p < k; ++p) {
+      const T av = alpha * a[i * a_row + p * a_col];
+      const T* brow = b + p * b_row;
+      for (std::int64_t j = 0; j < n; ++j) crow[j] += av * brow[j * b_col];
+    }
+  }
+}
+
+#define TG_INSTANTIATE_GEMM(T)                                                                                      \
+  template void gemm<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, const T*, \
+                        std::int64_t, std::int64_t, T, T*, std::int64_t);                                          \
+  template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t,             \
+                                  std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
+  template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
+                               const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
+  template void gemm_packed_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, const PackBPanel<T>&, T, T*, \
+                                std::int64_t, bool);                                                            \
+  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
+  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                            \
+  template StridedPack<T> strided_pack<T>();                                                                  \
+  template std::int64_t gemm_panel_rows<T>();
+TG_INSTANTIATE_GEMM(float)
+TG_INSTANTIATE_GEMM(double)
+#undef TG_INSTANTIATE_GEMM
+
+}  // namespace tg::kernels

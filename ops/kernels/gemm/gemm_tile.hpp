@@ -1,0 +1,154 @@
+// The register-blocked micro-kernel and the panel packer, written once over a vector
+// traits type V and compiled by each instruction-set file under its own target options.
+//
+// Included only by gemm_{portable,avx2,avx512}.cpp, inside their TG_ISA_TARGET_BEGIN region.
+// Everything here has internal linkage on purpose: an inline function compiled for
+// AVX-512 must never be merged by the linker with the copy another file compiled for a
+// lower instruction set.
+//
+// V provides: T, Reg, W (lanes), zero(), load(p), store(p, r), bcast(x), fma(a, b, c)
+// (= a * b + c), mul(a, b), and kTranspose with transpose_block(src, ls, dst, ld) that
+// writes dst[q * ld + r] = src[r * ls + q] for an kTranspose x kTranspose block.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "ops/kernels/gemm/gemm_ukernel.hpp"
+
+namespace tg::kernels::gemm_detail {
+namespace {
+
+// C[0:R, 0:cols] = alpha * A * B + beta * C with R rows and NV vectors of columns.
+template <class V, int MR, int NR, int R, int NV>
+void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c,
+                std::int64_t ldc, std::int64_t cols, typename V::T alpha, typename V::T beta) {
+  using T = typename V::T;
+  using Reg = typename V::Reg;
+  constexpr int W = V::W;
+  Reg acc[R][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+#pragma GCC unroll 2
+  for (std::int64_t p = 0; p < kc; ++p) {
+    Reg bv[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) bv[v] = V::load(bp + v * W);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const Reg av = V::bcast(ap[i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(av, bv[v], acc[i][v]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  const Reg va = V::bcast(alpha);
+  if (cols == NV * W) {
+    const Reg vb = V::bcast(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      T* cr = c + i * ldc;
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        Reg out = V::mul(va, acc[i][v]);
+        if (beta != T(0)) out = V::fma(vb, V::load(cr + v * W), out);
+        V::store(cr + v * W, out);
+      }
+    }
+    return;
+  }
+  // Right edge: the last vector is partial; spill and update the valid columns only.
+  alignas(64) T buf[R][NV * W];
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < NV; ++v) V::store(&buf[i][v * W], V::mul(va, acc[i][v]));
+  for (int i = 0; i < R; ++i) {
+    T* cr = c + i * ldc;
+    for (std::int64_t j = 0; j < cols; ++j) cr[j] = beta == T(0) ? buf[i][j] : buf[i][j] + beta * cr[j];
+  }
+}
+
+template <class T>
+using TileFn = void (*)(std::int64_t, const T*, const T*, T*, std::int64_t, std::int64_t, T, T);
+
+// Entry I of the table handles R = I / (NR / W) + 1 rows and NV = I % (NR / W) + 1 vectors.
+template <class V, int MR, int NR, std::size_t... I>
+constexpr auto make_tile_table(std::index_sequence<I...>) {
+  constexpr int nv_max = NR / V::W;
+  return std::array<TileFn<typename V::T>, sizeof...(I)>{
+      &tile_fixed<V, MR, NR, static_cast<int>(I) / nv_max + 1, static_cast<int>(I) % nv_max + 1>...};
+}
+
+template <class V, int MR, int NR>
+void tile(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c, std::int64_t ldc,
+          std::int64_t rows, std::int64_t cols, typename V::T alpha, typename V::T beta) {
+  static_assert(NR % V::W == 0);
+  constexpr int nv_max = NR / V::W;
+  static constexpr auto table = make_tile_table<V, MR, NR>(std::make_index_sequence<MR * nv_max>{});
+  const std::int64_t nv = (cols + V::W - 1) / V::W;
+  table[static_cast<std::size_t>((rows - 1) * nv_max + nv - 1)](kc, ap, bp, c, ldc, cols, alpha, beta);
+}
+
+template <class V>
+void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std::int64_t si, std::int64_t sp,
+          std::int64_t w, std::int64_t kc) {
+  using T = typename V::T;
+  if (si == 1) {  // rows of the panel are contiguous in the source
+    for (std::int64_t p = 0; p < kc; ++p) {
+      const T* s = src + p * sp;
+      T* d = dst + p * width;
+      for (std::int64_t i = 0; i < w; ++i) d[i] = s[i];
+      for (std::int64_t i = w; i < width; ++i) d[i] = T(0);
+    }
+    return;
+  }
+  std::int64_t p0 = 0;
+  if constexpr (V::kTranspose > 1) {
+    // Source contiguous along k (row-major A, transposed B), forwards or backwards (the
+    // ROT180 rule's reversed taps): transpose square blocks.
+    constexpr std::int64_t blk = V::kTranspose;
+    if (sp == 1 || sp == -1) {
+      const std::int64_t full_i = w / blk * blk;
+      p0 = kc / blk * blk;
+      // Row strips inside chunks of columns: a strip's blk source rows sit a whole row apart,
+      // often in the same few cache sets (512 x 4608 weights: 48 rows in 2 sets), so they are
+      // used up before the next strip's rows evict them, while the chunk's destination, which
+      // every strip writes a part of, stays in L1.
+      constexpr std::int64_t kChunk = 64;
+      for (std::int64_t pc = 0; pc < p0; pc += kChunk) {
+        const std::int64_t p_end = std::min(p0, pc + kChunk);
+        for (std::int64_t i = 0; i < full_i; i += blk) {
+          for (std::int64_t p = pc; p < p_end; p += blk) {
+            if (sp == 1) {
+              V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
+            } else {  // columns p + blk - 1 .. p run forwards in memory: write the rows last to first
+              V::transpose_block(src + i * si - (p + blk - 1), si, dst + (p + blk - 1) * width + i, -width);
+            }
+          }
+        }
+      }
+      for (std::int64_t q = 0; q < p0; ++q) {
+        for (std::int64_t i = full_i; i < w; ++i) dst[q * width + i] = src[i * si + q * sp];
+        for (std::int64_t i = w; i < width; ++i) dst[q * width + i] = T(0);
+      }
+    }
+  }
+  for (std::int64_t p = p0; p < kc; ++p) {
+    T* d = dst + p * width;
+    for (std::int64_t i = 0; i < w; ++i) d[i] = src[i * si + p * sp];
+    for (std::int64_t i = w; i < width; ++i) d[i] = T(0);
+  }
+}
+
+template <class V, int MR, int NR>
+constexpr MicroKernel<typename V::T> make_kernel(std::int64_t kc, std::int64_t tile_rows, std::int64_t tile_cols) {
+  return {MR, NR, kc, tile_rows, tile_cols, &pack<V>, &tile<V, MR, NR>};
+}
+
+}  // namespace
+}  // namespace tg::kernels::gemm_detail
