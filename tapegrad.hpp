@@ -2,6 +2,21 @@
 // The one header users include.
 #pragma once
 
+#include "autograd/anomaly.hpp"
+#include "autograd/engine.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/gradcheck.hpp"
+#include "autograd/tape.hpp"
+#include "nn/nn.hpp"
+#include "ops/conv.hpp"
+#include "ops/elementwise.hpp"
+#include "ops/linalg.hpp"
+#include "ops/loss.hpp"
+#include "ops/pool.hpp"
+#include "ops/reduction.hpp"
+#include "ops/registry.hpp"
+#include "ops/shape_ops.hpp"
+#include "ops/verify.hpp"
 #include "tensor/compare.hpp"
 #include "tensor/dtype.hpp"
 #include "tensor/error.hpp"
@@ -13,21 +28,3 @@
 #include "tensor/random.hpp"
 #include "tensor/shape.hpp"
 #include "tensor/tensor.hpp"
-
-#include "autograd/anomaly.hpp"
-#include "autograd/engine.hpp"
-#include "autograd/gradcheck.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/tape.hpp"
-
-#include "ops/conv.hpp"
-#include "ops/elementwise.hpp"
-#include "ops/linalg.hpp"
-#include "ops/loss.hpp"
-#include "ops/pool.hpp"
-#include "ops/reduction.hpp"
-#include "ops/registry.hpp"
-#include "ops/shape_ops.hpp"
-#include "ops/verify.hpp"
-
-#include "nn/nn.hpp"

@@ -62,7 +62,8 @@ std::string describe(const Node& node) {
 
 // One line per input of `node`, then, indented, the inputs of its producer, a few levels
 // deep. `notes` (optional, one per input) is appended to the first level's lines.
-void append_producers(std::string& out, const Node& node, int depth, int& lines, std::span<const std::string> notes = {}) {
+void append_producers(std::string& out, const Node& node, int depth, int& lines,
+                      std::span<const std::string> notes = {}) {
   const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
   for (std::size_t i = 0; i < node.edges.size(); ++i) {
     if (lines >= kMaxLines) {
@@ -72,9 +73,9 @@ void append_producers(std::string& out, const Node& node, int depth, int& lines,
     ++lines;
     const auto& edge = node.edges[i];
     const Shape& shape = node.inputs[i].shape;
-    std::string what = !edge              ? fmt::format("not differentiated (data or a constant) of shape {}", shape)
+    std::string what = !edge            ? fmt::format("not differentiated (data or a constant) of shape {}", shape)
                        : !edge->grad_fn ? fmt::format("leaf of shape {}", shape)
-                                          : describe(*edge->grad_fn);
+                                        : describe(*edge->grad_fn);
     out += fmt::format("{}input {}: {}{}\n", indent, i, what, i < notes.size() ? notes[i] : "");
     if (edge && edge->grad_fn && depth < kMaxDepth) append_producers(out, *edge->grad_fn, depth + 1, lines);
   }
@@ -119,9 +120,10 @@ void check_forward_anomaly(std::span<const Tensor> inputs, const Tensor& output)
   }
   const std::string cause =
       held.empty() ? fmt::format("its inputs were all finite, so '{}' produced them", node.name)
-                   : fmt::format("input {} already held non-finite values: they come from outside the checked ops (a "
-                                 "leaf, data, or an op recorded before anomaly mode was on; see below)",
-                                 held);
+                   : fmt::format(
+                         "input {} already held non-finite values: they come from outside the checked ops (a "
+                         "leaf, data, or an op recorded before anomaly mode was on; see below)",
+                         held);
   fail<AnomalyError>("anomaly: {} produced {}; {}.\n{}", describe(node), summary(bad, output), cause,
                      producers(node, notes));
 }
@@ -150,10 +152,10 @@ void check_gradients_from(const Node& node, std::span<const Tensor> grads) {
       const Tensor saved = is_output ? node.output_data : ctx.saved(node.saved[k].name);
       const NonFinite in = scan(saved);
       if (!in.any()) continue;
-      cause = fmt::format("its saved {} already held {}: the forward produced it (run the forward in anomaly mode too "
-                          "to find where)",
-                          is_output ? std::string("output") : fmt::format("tensor '{}'", node.saved[k].name),
-                          summary(in, saved));
+      cause = fmt::format(
+          "its saved {} already held {}: the forward produced it (run the forward in anomaly mode too "
+          "to find where)",
+          is_output ? std::string("output") : fmt::format("tensor '{}'", node.saved[k].name), summary(in, saved));
       break;
     }
     fail<AnomalyError>("anomaly: the backward of {} returned a non-finite gradient for input {}: {}; {}.\n{}",
@@ -165,11 +167,12 @@ void check_leaf_gradient(const Tensor& earlier, const Tensor& sum) {
   const NonFinite bad = scan(sum);
   if (!bad.any()) return;
   const NonFinite before = scan(earlier);
-  fail<AnomalyError>("anomaly: backward: the gradient of a leaf of shape {} holds {}; every gradient of this backward "
-                     "summed into it was finite, {}",
-                     sum.shape(), summary(bad, sum),
-                     before.any() ? fmt::format("but its .grad() already held {}", summary(before, earlier))
-                                  : std::string("and so was its earlier .grad(): the sum overflowed"));
+  fail<AnomalyError>(
+      "anomaly: backward: the gradient of a leaf of shape {} holds {}; every gradient of this backward "
+      "summed into it was finite, {}",
+      sum.shape(), summary(bad, sum),
+      before.any() ? fmt::format("but its .grad() already held {}", summary(before, earlier))
+                   : std::string("and so was its earlier .grad(): the sum overflowed"));
 }
 
 void check_root_gradient(std::size_t index, const Tensor& grad) {

@@ -60,8 +60,8 @@ struct Replay {
 
 Tensor default_root_grad(const Tensor& root, const Tensor& given, std::size_t i) {
   if (given.defined()) {
-    TG_CHECK(given.shape() == root.shape(), ShapeError, "backward: grad_output {} has shape {} but output has shape {}", i,
-             given.shape(), root.shape());
+    TG_CHECK(given.shape() == root.shape(), ShapeError, "backward: grad_output {} has shape {} but output has shape {}",
+             i, given.shape(), root.shape());
     return given;
   }
   TG_CHECK(root.numel() == 1, AutogradError,
@@ -80,7 +80,8 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     TG_CHECK(root.defined() && root.requires_grad(), AutogradError,
-             "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)", i);
+             "backward: output {} does not require grad (no input requires grad, or it was computed under NoGradGuard)",
+             i);
     Tensor g = default_root_grad(root, grad_roots.empty() ? Tensor() : grad_roots[i], i);
     if (!replay.options.create_graph) g = g.requires_grad() ? g.detach() : g;
     if (anomaly) autograd::check_root_gradient(i, g);
@@ -93,10 +94,12 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
     const Tensor grad_output = std::move(newest->second.grad_output);
     const bool summed = newest->second.contributions > 1;
     replay.pending.erase(newest);
-    if (auto captured = replay.captured.find(node.get()); captured != replay.captured.end()) captured->second = grad_output;
-    TG_CHECK(!node->released, AutogradError,
-             "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
-             node->name);
+    if (auto captured = replay.captured.find(node.get()); captured != replay.captured.end())
+      captured->second = grad_output;
+    TG_CHECK(
+        !node->released, AutogradError,
+        "backward: the graph through '{}' was already freed by an earlier backward; pass retain_graph = true to it",
+        node->name);
     if (anomaly && summed) autograd::check_gradient_into(*node, grad_output);  // each term was checked
     std::vector<Tensor> grads = node->backward(BackwardContext(*node), grad_output);
     TG_CHECK(grads.size() == node->edges.size(), AutogradError, "{}: backward returned {} gradients for {} inputs",
@@ -108,7 +111,8 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
                "{}: backward returned a gradient of shape {} for input {} of shape {}", node->name, grads[i].shape(), i,
                node->inputs[i].shape);
       TG_CHECK(grads[i].dtype() == node->inputs[i].dtype, AutogradError,
-               "{}: backward returned a {} gradient for {} input {}", node->name, grads[i].dtype(), node->inputs[i].dtype, i);
+               "{}: backward returned a {} gradient for {} input {}", node->name, grads[i].dtype(),
+               node->inputs[i].dtype, i);
       replay.send(node->edges[i], grads[i]);
     }
     if (!replay.options.retain_graph) {
@@ -140,10 +144,12 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, GradOptions options) {
-  BackwardOptions bo{.retain_graph = options.retain_graph || options.create_graph, .create_graph = options.create_graph};
+  BackwardOptions bo{.retain_graph = options.retain_graph || options.create_graph,
+                     .create_graph = options.create_graph};
   Replay replay{.options = bo};
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    TG_CHECK(inputs[i].defined() && inputs[i].requires_grad(), AutogradError, "grad: input {} does not require grad", i);
+    TG_CHECK(inputs[i].defined() && inputs[i].requires_grad(), AutogradError, "grad: input {} does not require grad",
+             i);
     const auto& meta = inputs[i].impl().autograd;
     if (meta->grad_fn) replay.captured[meta->grad_fn.get()] = Tensor();
   }
@@ -158,7 +164,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
       g = replay.leaves[idx->second].second;
     }
     TG_CHECK(g.defined() || options.allow_unused, AutogradError,
-             "grad: input {} (shape {}) is not reachable from the outputs; pass allow_unused = true", i, inputs[i].shape());
+             "grad: input {} (shape {}) is not reachable from the outputs; pass allow_unused = true", i,
+             inputs[i].shape());
     if (g.defined() && !options.create_graph && g.requires_grad()) g = g.detach();
     result.push_back(g);
   }

@@ -9,7 +9,8 @@ namespace tg {
 
 // Accumulates d(sum_i <roots[i], grad_roots[i]>)/d(leaf) into each reachable leaf's .grad().
 // grad_roots may be empty (or hold undefined tensors) for one-element roots.
-void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots = {}, BackwardOptions options = {});
+void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots = {},
+              BackwardOptions options = {});
 
 struct GradOptions {
   bool retain_graph = false;  // forced on when create_graph is set

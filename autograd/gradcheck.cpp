@@ -200,7 +200,8 @@ GradcheckReport check(std::string_view what, const MultiFn& fn, const std::vecto
       max_numeric = std::max(max_numeric, std::abs(numeric));
     }
     const bool empty_jacobian = inputs[i].numel() == 0 || output_elements == 0;
-    if (vacuity_applies[i] && !options.allow_vacuous && !empty_jacobian && max_analytic <= zero && max_numeric <= zero) {
+    if (vacuity_applies[i] && !options.allow_vacuous && !empty_jacobian && max_analytic <= zero &&
+        max_numeric <= zero) {
       report.vacuous_inputs.push_back(i);
     }
   }

@@ -48,7 +48,7 @@ struct GradcheckReport {
   double worst_analytic = 0.0;
   double worst_numeric = 0.0;
   std::vector<std::size_t> vacuous_inputs;  // inputs whose analytic and numeric Jacobians are all zero
-  std::string message;  // empty when passed; otherwise says what failed, where
+  std::string message;                      // empty when passed; otherwise says what failed, where
 
   // One line: "passed (max abs error ..., max rel error ...)" or "FAILED: <message>".
   std::string summary() const;

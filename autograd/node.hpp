@@ -83,8 +83,8 @@ struct Node : std::enable_shared_from_this<Node> {
   std::any attrs;
   BackwardFn backward;
   std::uint64_t sequence = 0;  // recording order, over all threads (see tape.hpp)
-  bool released = false;  // saved tensors freed by a backward without retain_graph
-  std::string label;      // the AnomalyLabel scope it was recorded in, kept in anomaly mode only
+  bool released = false;       // saved tensors freed by a backward without retain_graph
+  std::string label;           // the AnomalyLabel scope it was recorded in, kept in anomaly mode only
 };
 
 }  // namespace tg

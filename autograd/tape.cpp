@@ -1,11 +1,11 @@
 #include "autograd/tape.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 
 #include "autograd/anomaly.hpp"
-
-#include <fmt/format.h>
 
 namespace tg {
 namespace {
@@ -99,7 +99,8 @@ void check_unmodified(const Node& node, const Tensor& t, std::uint64_t saved_ver
 
 const std::string& BackwardContext::op_name() const { return node_.name; }
 const Tensor& BackwardContext::saved(std::string_view name) const {
-  const auto s = std::find_if(node_.saved.begin(), node_.saved.end(), [&](const SavedTensor& t) { return t.name == name; });
+  const auto s =
+      std::find_if(node_.saved.begin(), node_.saved.end(), [&](const SavedTensor& t) { return t.name == name; });
   TG_CHECK(s != node_.saved.end(), AutogradError, "{}: backward asked for a saved tensor '{}' the forward did not save",
            node_.name, name);
   check_unmodified(node_, s->tensor, s->version, [&] {
@@ -109,7 +110,8 @@ const Tensor& BackwardContext::saved(std::string_view name) const {
 }
 const std::any& BackwardContext::erased_attrs() const { return node_.attrs; }
 Tensor BackwardContext::output() const {
-  TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it", node_.name);
+  TG_CHECK(node_.saves_output, AutogradError, "{}: backward uses the output but the forward did not save it",
+           node_.name);
   if (auto impl = node_.output.lock()) {
     Tensor out(std::move(impl));
     check_unmodified(node_, out, node_.output_version, [] { return "the output"; });
@@ -127,7 +129,9 @@ Tensor BackwardContext::output() const {
   return Tensor(std::move(impl));
 }
 std::size_t BackwardContext::num_inputs() const { return node_.inputs.size(); }
-bool BackwardContext::needs_input_grad(std::size_t i) const { return i < node_.inputs.size() && node_.inputs[i].needs_grad; }
+bool BackwardContext::needs_input_grad(std::size_t i) const {
+  return i < node_.inputs.size() && node_.inputs[i].needs_grad;
+}
 const Shape& BackwardContext::input_shape(std::size_t i) const { return node_.inputs.at(i).shape; }
 DType BackwardContext::input_dtype(std::size_t i) const { return node_.inputs.at(i).dtype; }
 

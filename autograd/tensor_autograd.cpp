@@ -13,11 +13,12 @@ Tensor& Tensor::set_requires_grad(bool required) {
   auto& meta = impl().autograd;
   if (meta && meta->grad_fn) {
     TG_CHECK(required, AutogradError,
-             "set_requires_grad: cannot turn off requires_grad of a non-leaf tensor of shape {}; use detach()", shape());
+             "set_requires_grad: cannot turn off requires_grad of a non-leaf tensor of shape {}; use detach()",
+             shape());
     return *this;
   }
-  TG_CHECK(!required || is_floating_point(), DTypeError, "set_requires_grad: only floating-point tensors can require grad, got {}",
-           dtype());
+  TG_CHECK(!required || is_floating_point(), DTypeError,
+           "set_requires_grad: only floating-point tensors can require grad, got {}", dtype());
   if (!meta) meta = std::make_shared<AutogradMeta>();
   meta->requires_grad = required;
   return *this;
@@ -31,10 +32,10 @@ Tensor Tensor::grad() const {
 void Tensor::set_grad(const Tensor& grad) const {
   auto& meta = impl().autograd;
   if (grad.defined()) {
-    TG_CHECK(grad.shape() == shape(), ShapeError, "set_grad: gradient shape {} differs from tensor shape {}", grad.shape(),
-             shape());
-    TG_CHECK(grad.dtype() == dtype(), DTypeError, "set_grad: gradient dtype {} differs from tensor dtype {}", grad.dtype(),
-             dtype());
+    TG_CHECK(grad.shape() == shape(), ShapeError, "set_grad: gradient shape {} differs from tensor shape {}",
+             grad.shape(), shape());
+    TG_CHECK(grad.dtype() == dtype(), DTypeError, "set_grad: gradient dtype {} differs from tensor dtype {}",
+             grad.dtype(), dtype());
   }
   if (!meta) meta = std::make_shared<AutogradMeta>();
   meta->grad = grad;

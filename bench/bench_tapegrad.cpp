@@ -66,8 +66,8 @@ bool parse(int argc, char** argv, Flags& f) {
     } else if (flag == "--simd") {
       using tg::kernels::SimdPath;
       tg::kernels::set_simd_path(value == "portable" ? SimdPath::portable
-                                      : value == "avx2"   ? SimdPath::avx2
-                                                          : SimdPath::avx512);
+                                 : value == "avx2"   ? SimdPath::avx2
+                                                     : SimdPath::avx512);
     } else {
       return false;
     }
@@ -92,7 +92,8 @@ std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& t
   if (auto* f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     f(blas_threads > 0 ? blas_threads : threads);
   const auto [tbb_ok, tbb_seen] = tbb_flush.probe();
-  std::string s = "FTZ/DAZ set on " + std::to_string(tbb_ok) + "/" + std::to_string(tbb_seen) + " tapegrad (oneTBB) threads";
+  std::string s =
+      "FTZ/DAZ set on " + std::to_string(tbb_ok) + "/" + std::to_string(tbb_seen) + " tapegrad (oneTBB) threads";
 #ifdef TAPEGRAD_BENCH_TORCH
   const int torch_ok = set_torch_threads(threads, &flush_denormals_this_thread, &denormals_flushed);
   s += ", " + std::to_string(torch_ok) + "/" + std::to_string(threads) + " libtorch (OpenMP) threads";
@@ -103,7 +104,8 @@ std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& t
 void print_header(const Flags& f, const Peak& peak) {
   std::printf("cpu: %s (%u logical CPUs), load average %s\n", cpu_model().c_str(), std::thread::hardware_concurrency(),
               load_average().c_str());
-  std::printf("tapegrad gemm SIMD path: %s; threads:", std::string(tg::kernels::to_string(tg::kernels::simd_path())).c_str());
+  std::printf("tapegrad gemm SIMD path: %s; threads:",
+              std::string(tg::kernels::to_string(tg::kernels::simd_path())).c_str());
   for (int t : f.threads) std::printf(" %d", t);
   std::printf("\n");
 #ifdef TAPEGRAD_BENCH_TORCH

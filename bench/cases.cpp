@@ -1,9 +1,9 @@
 #include "bench/cases.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace tg::bench {
 

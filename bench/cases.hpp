@@ -26,8 +26,8 @@ struct Variant {
 };
 
 struct CaseGroup {
-  std::vector<std::string> names;               // of the variants make() returns, for --filter
-  std::function<std::vector<Variant>()> make;   // allocates the shared data
+  std::vector<std::string> names;              // of the variants make() returns, for --filter
+  std::function<std::vector<Variant>()> make;  // allocates the shared data
 };
 
 std::vector<CaseGroup> conv_cases();

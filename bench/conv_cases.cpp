@@ -1,11 +1,11 @@
 // Convolution cases: forward, input gradient, weight gradient, and all three with the
 // bias gradient ("fwd+bwd"), through tapegrad's public ops and libtorch's
 // torch::conv2d / at::convolution_backward.
+#include <fmt/format.h>
+
 #include <array>
 #include <memory>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "autograd/grad_mode.hpp"
 #include "bench/cases.hpp"
@@ -26,8 +26,8 @@ struct ConvSpec {
     return 2.0 * static_cast<double>(n * c_out * out() * out()) * static_cast<double>(c_in * k * k);
   }
   std::string name() const {
-    return fmt::format("conv {} {}->{} {}x{}{}@{} b{}", label, c_in, c_out, k, k, stride > 1 ? fmt::format("/{}", stride) : "", h,
-                       n);
+    return fmt::format("conv {} {}->{} {}x{}{}@{} b{}", label, c_in, c_out, k, k,
+                       stride > 1 ? fmt::format("/{}", stride) : "", h, n);
   }
 };
 
@@ -81,8 +81,8 @@ struct ConvData {
   std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> torch_backward(std::array<bool, 3> mask) const {
     torch::NoGradGuard no_grad;
     const std::vector<std::int64_t> bias_sizes{spec.c_out};
-    return at::convolution_backward(tdy, tx, tw, at::OptionalIntArrayRef(bias_sizes), stride(), padding(), {1, 1}, false,
-                                    {0, 0}, 1, mask);
+    return at::convolution_backward(tdy, tx, tw, at::OptionalIntArrayRef(bias_sizes), stride(), padding(), {1, 1},
+                                    false, {0, 0}, 1, mask);
   }
 #endif
 

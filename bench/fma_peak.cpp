@@ -5,25 +5,36 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <vector>
 
 namespace tg::bench {
 namespace {
 
-#define TG_FMA12(reg)                                                                            \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "0\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "1\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "2\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "3\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "4\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "5\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "6\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "7\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "8\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "9\n\t"                                         \
-  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "10\n\t"                                        \
+#define TG_FMA12(reg)                            \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "0\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "1\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "2\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "3\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "4\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "5\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "6\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "7\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "8\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "9\n\t"                                        \
+  "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg \
+  "10\n\t"                                       \
   "vfmadd231ps %%" reg "12, %%" reg "13, %%" reg "11\n\t"
 
 __attribute__((target("avx512f"))) void fma_loop_avx512(std::int64_t iters) {

@@ -1,8 +1,8 @@
 // GEMM cases: C = A B (fp32, row-major, beta = 0) through tg::kernels::gemm, torch::mm_out
 // and OpenBLAS's cblas_sgemm, on the same operands.
-#include <memory>
-
 #include <fmt/format.h>
+
+#include <memory>
 
 #include "bench/cases.hpp"
 #include "bench/torch_util.hpp"
@@ -39,13 +39,14 @@ struct GemmData {
 #endif
   }
   void tapegrad() const {
-    tg::kernels::gemm<float>(s.m, s.n, s.k, 1.0f, a.data<float>(), s.k, 1, b.data<float>(), s.n, 1, 0.0f, c.data<float>(), s.n);
+    tg::kernels::gemm<float>(s.m, s.n, s.k, 1.0f, a.data<float>(), s.k, 1, b.data<float>(), s.n, 1, 0.0f,
+                             c.data<float>(), s.n);
   }
 #ifdef TAPEGRAD_BENCH_OPENBLAS
   void blas(float* out) const {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.m), static_cast<int>(s.n),
-                static_cast<int>(s.k), 1.0f, a.data<float>(), static_cast<int>(s.k), b.data<float>(), static_cast<int>(s.n),
-                0.0f, out, static_cast<int>(s.n));
+                static_cast<int>(s.k), 1.0f, a.data<float>(), static_cast<int>(s.k), b.data<float>(),
+                static_cast<int>(s.n), 0.0f, out, static_cast<int>(s.n));
   }
 #endif
   std::string check() {
@@ -85,8 +86,8 @@ CaseGroup gemm_group(const GemmSpec& spec) {
 
 std::vector<CaseGroup> gemm_cases() {
   // m x k x n; the last two are fully connected layers (batch x in x out).
-  const GemmSpec specs[] = {{"", 256, 256, 256},       {"", 512, 512, 512},           {"", 1024, 1024, 1024},
-                            {"", 2048, 2048, 2048},    {"fc ", 64, 400, 120},         {"fc ", 64, 3136, 128}};
+  const GemmSpec specs[] = {{"", 256, 256, 256},    {"", 512, 512, 512},   {"", 1024, 1024, 1024},
+                            {"", 2048, 2048, 2048}, {"fc ", 64, 400, 120}, {"fc ", 64, 3136, 128}};
   std::vector<CaseGroup> groups;
   for (const GemmSpec& s : specs) groups.push_back(gemm_group(s));
   return groups;

@@ -1,6 +1,7 @@
 #include "bench/harness.hpp"
 
 #include <pmmintrin.h>
+#include <tbb/task_scheduler_observer.h>
 #include <xmmintrin.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <tbb/task_scheduler_observer.h>
 
 #include "tensor/parallel.hpp"
 
@@ -131,8 +130,8 @@ Bandwidth measure_bandwidth(double min_time) {
       [&] {
         tg::parallel_for(kChunks, 1, [&](std::int64_t lo, std::int64_t hi) {
           for (std::int64_t i = lo; i < hi; ++i)
-            std::memcpy(a.data() + static_cast<std::size_t>(i) * kChunk, b.data() + static_cast<std::size_t>(i) * kChunk,
-                        kChunk * sizeof(float));
+            std::memcpy(a.data() + static_cast<std::size_t>(i) * kChunk,
+                        b.data() + static_cast<std::size_t>(i) * kChunk, kChunk * sizeof(float));
         });
       },
       min_time, 7);

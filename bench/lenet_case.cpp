@@ -5,9 +5,9 @@
 #include <cmath>
 #include <memory>
 
+#include "autograd/anomaly.hpp"
 #include "bench/cases.hpp"
 #include "bench/torch_util.hpp"
-#include "autograd/anomaly.hpp"
 #include "nn/nn.hpp"
 #include "tensor/random.hpp"
 

@@ -42,7 +42,8 @@ struct MemoryOp {
 #endif
 
 const MemoryOp kOps[] = {
-    {"add", 3, Bound::stream, [](const MemoryData& d) { return tg::add(d.a, d.b); } TG_TORCH_OP(torch::add(d.ta, d.tb))},
+    {"add", 3, Bound::stream,
+     [](const MemoryData& d) { return tg::add(d.a, d.b); } TG_TORCH_OP(torch::add(d.ta, d.tb))},
     {"mul-scalar", 2, Bound::memcpy, [](const MemoryData& d) { return d.a * 2.0; } TG_TORCH_OP(d.ta * 2.0)},
     {"relu", 2, Bound::memcpy, [](const MemoryData& d) { return tg::relu(d.a); } TG_TORCH_OP(torch::relu(d.ta))},
     {"exp", 2, Bound::memcpy, [](const MemoryData& d) { return tg::exp(d.a); } TG_TORCH_OP(torch::exp(d.ta))},

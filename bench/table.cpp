@@ -1,10 +1,10 @@
 #include "bench/table.hpp"
 
-#include <algorithm>
-#include <cstdio>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cstdio>
 
 namespace tg::bench {
 namespace {
@@ -16,9 +16,12 @@ std::string ms(double seconds) {
 
 const char* bound_name(Bound b) {
   switch (b) {
-    case Bound::flops: return "peak";
-    case Bound::memcpy: return "memcpy";
-    case Bound::stream: return "stream";
+    case Bound::flops:
+      return "peak";
+    case Bound::memcpy:
+      return "memcpy";
+    case Bound::stream:
+      return "stream";
   }
   return "";
 }

@@ -3,9 +3,8 @@
 // reconstruction loss (it falls) and writes a PNG grid: originals on top, reconstructions below.
 //
 //   conv_autoencoder --epochs 2 --out-dir ae-run
-#include <filesystem>
-
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 #include "nn_example_util.hpp"
 #include "tapegrad.hpp"
@@ -19,16 +18,16 @@ struct AutoEncoder : Module {
   std::shared_ptr<Sequential> encoder, decoder;
   AutoEncoder() : Module("AutoEncoder") {
     encoder = register_module(
-        "encoder", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                       std::make_shared<Conv2d>(1, 16, 3, Conv2dLayerOptions{.stride = 2, .padding = 1}),
-                       std::make_shared<ReLU>(),
-                       std::make_shared<Conv2d>(16, 32, 3, Conv2dLayerOptions{.stride = 2, .padding = 1}),
-                       std::make_shared<ReLU>()}));
+        "encoder",
+        std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+            std::make_shared<Conv2d>(1, 16, 3, Conv2dLayerOptions{.stride = 2, .padding = 1}), std::make_shared<ReLU>(),
+            std::make_shared<Conv2d>(16, 32, 3, Conv2dLayerOptions{.stride = 2, .padding = 1}),
+            std::make_shared<ReLU>()}));
     const ConvTranspose2dLayerOptions up{.stride = 2, .padding = 1, .output_padding = 1};
-    decoder = register_module("decoder", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                                             std::make_shared<ConvTranspose2d>(32, 16, 3, up), std::make_shared<ReLU>(),
-                                             std::make_shared<ConvTranspose2d>(16, 1, 3, up),
-                                             std::make_shared<Sigmoid>()}));
+    decoder =
+        register_module("decoder", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+                                       std::make_shared<ConvTranspose2d>(32, 16, 3, up), std::make_shared<ReLU>(),
+                                       std::make_shared<ConvTranspose2d>(16, 1, 3, up), std::make_shared<Sigmoid>()}));
   }
   Tensor forward(const Tensor& x) override { return decoder->forward(encoder->forward(x)); }
 };

@@ -48,7 +48,8 @@ int main() {
   const std::vector<double> w_rot{wv[3], wv[2], wv[1], wv[0]};
   std::vector<double> padded(16, 0.0);
   for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) padded[static_cast<std::size_t>((i + 1) * 4 + j + 1)] = delta[static_cast<std::size_t>(i * 2 + j)];
+    for (int j = 0; j < 2; ++j)
+      padded[static_cast<std::size_t>((i + 1) * 4 + j + 1)] = delta[static_cast<std::size_t>(i * 2 + j)];
   std::vector<double> by_hand(9, 0.0);
   for (int r = 0; r < 3; ++r)
     for (int q = 0; q < 3; ++q)

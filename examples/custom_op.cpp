@@ -18,22 +18,26 @@
 const tg::OpHandle<tg::NoAttrs> softplus_op = tg::register_op({
     .name = "softplus",
     .arity = 1,
-    .forward = [](tg::ForwardContext& ctx, const tg::NoAttrs&) {
-      const tg::Tensor& x = ctx.input(0);
-      if (ctx.needs_input_grad(0)) ctx.save("x", x);  // the input, not an intermediate
-      return tg::relu(x) + tg::log(1.0 + tg::exp(-tg::abs(x)));
-    },
+    .forward =
+        [](tg::ForwardContext& ctx, const tg::NoAttrs&) {
+          const tg::Tensor& x = ctx.input(0);
+          if (ctx.needs_input_grad(0)) ctx.save("x", x);  // the input, not an intermediate
+          return tg::relu(x) + tg::log(1.0 + tg::exp(-tg::abs(x)));
+        },
     .backward = [](const tg::BackwardContext& ctx, const tg::Tensor& g, const tg::NoAttrs&) -> std::vector<tg::Tensor> {
       return {g * tg::sigmoid(ctx.saved("x"))};
     },
     // Sample inputs let tg::verify_op (and `tapegrad ops`) check the op like a built-in;
     // every op needs one with an empty input too.
-    .samples = [] {
-      tg::Generator gen(7);
-      return std::vector<tg::OpSample<tg::NoAttrs>>{
-          {"[4, 3] in [-4, 4)", {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})}, {}},
-          {"[0] (empty)", {tg::zeros({0}, {.dtype = tg::f64, .requires_grad = true})}, {}}};
-    },
+    .samples =
+        [] {
+          tg::Generator gen(7);
+          return std::vector<tg::OpSample<tg::NoAttrs>>{
+              {"[4, 3] in [-4, 4)",
+               {tg::uniform({4, 3}, -4.0, 4.0, gen, {.dtype = tg::f64, .requires_grad = true})},
+               {}},
+              {"[0] (empty)", {tg::zeros({0}, {.dtype = tg::f64, .requires_grad = true})}, {}}};
+        },
     .summary = "log(1 + e^x), computed stably",
 });
 
@@ -53,7 +57,8 @@ int main() {
   for (int step = 0; step <= 200; ++step) {
     const tg::Tensor error = softplus(w * inputs + b) - targets;
     const tg::Tensor loss = tg::sum(error * error) / 32.0;  // mean squared error
-    if (step % 40 == 0) fmt::print("step {:3d}  loss {:.3e}  w {:.4f}  b {:.4f}\n", step, loss.item(), w.item(), b.item());
+    if (step % 40 == 0)
+      fmt::print("step {:3d}  loss {:.3e}  w {:.4f}  b {:.4f}\n", step, loss.item(), w.item(), b.item());
     loss.backward();
     tg::NoGradGuard no_grad;  // the update itself is not part of the model
     w.sub_(w.grad() * 0.5);
@@ -71,7 +76,7 @@ int main() {
 
   // 4. Or verify it the way `tapegrad ops` verifies every built-in op, on its samples.
   const tg::OpReport report = tg::verify_op(*softplus_op);
-  fmt::print("verify_op:     {} ({} samples, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL", report.num_samples,
-             report.max_error);
+  fmt::print("verify_op:     {} ({} samples, max error {:.1e})\n", report.passed() ? "PASS" : "FAIL",
+             report.num_samples, report.max_error);
   return first.passed && second.passed && report.passed() ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // The README's first network: a two-layer MLP fitted by plain gradient descent.
-#include <tapegrad.hpp>
 #include <fmt/core.h>
+
+#include <tapegrad.hpp>
 
 int main() {
   tg::Generator gen(42);
@@ -14,7 +15,10 @@ int main() {
     tg::Tensor loss = tg::mean(tg::pow(tg::matmul(tg::tanh(tg::matmul(x, w1)), w2) - target, 2.0));
     loss.backward();  // fills w1.grad() and w2.grad()
     tg::NoGradGuard no_grad;
-    for (tg::Tensor* w : {&w1, &w2}) { w->sub_(w->grad() * 0.1); w->zero_grad(); }
+    for (tg::Tensor* w : {&w1, &w2}) {
+      w->sub_(w->grad() * 0.1);
+      w->zero_grad();
+    }
     if (step % 50 == 0) fmt::print("step {:3d}  loss {:.5f}\n", step, loss.item());
   }
 }

@@ -1,18 +1,19 @@
 // Small helpers shared by the examples: a progress bar, formatting. (Flags: CLI11.)
 #pragma once
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 namespace example {
 
 inline std::string format_duration(double seconds) {
   const long long s = static_cast<long long>(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
 // A one-line progress bar on stderr, redrawn at most 10 times a second on a terminal
@@ -38,9 +39,9 @@ class ProgressBar {
     const double rate = elapsed > 0 ? static_cast<double>(items) / elapsed : 0.0;
     const double eta = done > 0 ? elapsed * static_cast<double>(total_ - done) / static_cast<double>(done) : 0.0;
     fmt::print(stderr, "{}{} [{}{}] {}/{} {} | {:.0f} img/s | {} {}{}", tty_ ? "\r" : "", label_,
-               std::string(static_cast<std::size_t>(filled), '='), std::string(static_cast<std::size_t>(width - filled), ' '),
-               done, total_, stats, rate, last ? "took" : "ETA", format_duration(last ? elapsed : eta),
-               tty_ ? "\x1b[K" : "\n");
+               std::string(static_cast<std::size_t>(filled), '='),
+               std::string(static_cast<std::size_t>(width - filled), ' '), done, total_, stats, rate,
+               last ? "took" : "ETA", format_duration(last ? elapsed : eta), tty_ ? "\x1b[K" : "\n");
     if (last && tty_) fmt::print(stderr, "\n");
   }
 

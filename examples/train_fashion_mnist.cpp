@@ -11,10 +11,9 @@
 //
 // The data come from the Debian package dataset-fashion-mnist (or --data-dir /
 // TAPEGRAD_DATA_DIR). Same seed and thread count give the same result, bit for bit.
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "nn_example_util.hpp"
@@ -35,9 +34,10 @@ struct LeNet5 : Module {
                         std::make_shared<MaxPool2d>(), std::make_shared<Conv2d>(c1, c2, 5), std::make_shared<ReLU>(),
                         std::make_shared<MaxPool2d>(), std::make_shared<Flatten>()}));
     classifier = register_module(
-        "classifier", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                          std::make_shared<Linear>(c2 * 5 * 5, 120), std::make_shared<ReLU>(),
-                          std::make_shared<Linear>(120, 84), std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)}));
+        "classifier",
+        std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+            std::make_shared<Linear>(c2 * 5 * 5, 120), std::make_shared<ReLU>(), std::make_shared<Linear>(120, 84),
+            std::make_shared<ReLU>(), std::make_shared<Linear>(84, 10)}));
   }
   Tensor forward(const Tensor& x) override { return (*classifier)((*features)(x)); }
 };
@@ -50,7 +50,8 @@ struct EpochStats {
 nlohmann::json history_to_json(const std::vector<EpochStats>& h) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& e : h)
-    a.push_back({{"train_loss", e.train_loss}, {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"seconds", e.seconds}});
+    a.push_back(
+        {{"train_loss", e.train_loss}, {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"seconds", e.seconds}});
   return a;
 }
 
@@ -88,7 +89,8 @@ void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
       "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       2 * W, H);
-  auto panel = [&](double x0, const std::string& title, const std::vector<std::pair<std::string, std::vector<double>>>& series,
+  auto panel = [&](double x0, const std::string& title,
+                   const std::vector<std::pair<std::string, std::vector<double>>>& series,
                    const std::vector<std::string>& colors) {
     double lo = 1e300, hi = -1e300;
     for (const auto& [n, s] : series)
@@ -98,25 +100,31 @@ void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
     lo -= pad;
     hi += pad;
     const std::size_t n = h.size();
-    auto px = [&](std::size_t i) { return x0 + L + (n > 1 ? (W - L - R) * static_cast<double>(i) / static_cast<double>(n - 1) : (W - L - R) / 2); };
+    auto px = [&](std::size_t i) {
+      return x0 + L + (n > 1 ? (W - L - R) * static_cast<double>(i) / static_cast<double>(n - 1) : (W - L - R) / 2);
+    };
     auto py = [&](double v) { return T + (H - T - B) * (hi - v) / (hi - lo); };
-    svg += fmt::format("<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n", x0 + W / 2, title);
-    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", x0 + L, T,
-                       W - L - R, H - T - B);
+    svg +=
+        fmt::format("<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n", x0 + W / 2, title);
+    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", x0 + L,
+                       T, W - L - R, H - T - B);
     for (int k = 0; k <= 4; ++k) {
       const double v = lo + (hi - lo) * k / 4.0;
       svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.3f}</text>\n", x0 + L - 4, py(v) + 4, v);
     }
     for (std::size_t i = 0; i < n; ++i)
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(i), H - B + 15, i + 1);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>\n", x0 + L + (W - L - R) / 2, H - 8);
+    svg +=
+        fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>\n", x0 + L + (W - L - R) / 2, H - 8);
     for (std::size_t s = 0; s < series.size(); ++s) {
       std::string pts;
       for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", px(i), py(series[s].second[i]));
       svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n", colors[s], pts);
       for (std::size_t i = 0; i < n; ++i)
-        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(i), py(series[s].second[i]), colors[s]);
-      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", x0 + L + 8, T + 14 + 14 * s, colors[s], series[s].first);
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(i),
+                           py(series[s].second[i]), colors[s]);
+      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", x0 + L + 8, T + 14 + 14 * s, colors[s],
+                         series[s].first);
     }
   };
   std::vector<double> loss, tr, te;
@@ -165,7 +173,8 @@ int main(int argc, char** argv) {
     const TensorDataset test_set = load_mnist(data_dir, {.train = false, .limit = limit});
     // Fashion-MNIST pixel statistics (of the training set, scaled to [0, 1]).
     const Normalize normalize{.mean = 0.2860, .std = 0.3530};
-    DataLoader train_loader(train_set, {.batch_size = batch_size, .shuffle = true, .seed = seed, .transform = normalize});
+    DataLoader train_loader(train_set,
+                            {.batch_size = batch_size, .shuffle = true, .seed = seed, .transform = normalize});
     DataLoader test_loader(test_set, {.batch_size = 1000, .transform = normalize});
 
     manual_seed(seed);
@@ -224,8 +233,8 @@ int main(int argc, char** argv) {
       const double test_acc = evaluate(model, test_loader);
       history.push_back({loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen),
                          test_acc, seconds});
-      fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n", epoch + 1,
-                 epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
+      fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n",
+                 epoch + 1, epochs, history.back().train_loss, 100 * history.back().train_acc, 100 * test_acc, seconds);
       std::fflush(stdout);  // keep the log in order with the progress bar on stderr
       const Metadata meta{{"history", history_to_json(history).dump()}, {"seed", std::to_string(seed)}};
       save_training_state(state_path, model, optimizer, {.epoch = epoch + 1, .step = steps_done}, meta);

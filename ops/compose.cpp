@@ -36,7 +36,8 @@ Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype) {
 
 Windows windows(Pair2 input_size, Pair2 kernel, Pair2 stride, Pair2 padding, Pair2 dilation, Pair2 out) {
   // Past the padding, the rows the last window still reaches (only ceil_mode has any).
-  const auto beyond = [](std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d, std::int64_t o) {
+  const auto beyond = [](std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d,
+                         std::int64_t o) {
     return std::max<std::int64_t>(0, (o - 1) * s + d * (k - 1) + 1 - (in + 2 * p));
   };
   const Pair2 extra{beyond(input_size.h, kernel.h, stride.h, padding.h, dilation.h, out.h),
@@ -77,7 +78,8 @@ Tensor taps_adjoint(const Tensor& g, const Windows& w, Pair2 padded_size) {
     for (std::int64_t v = 0; v < w.kernel.w; ++v) {
       const std::int64_t r0 = u * w.dilation.h;
       const std::int64_t q0 = v * w.dilation.w;
-      const Tensor placed = pad(spread, {q0, padded_size.w - q0 - spread.size(3), r0, padded_size.h - r0 - spread.size(2)});
+      const Tensor placed =
+          pad(spread, {q0, padded_size.w - q0 - spread.size(3), r0, padded_size.h - r0 - spread.size(2)});
       sum = sum.defined() ? sum + placed : placed;
     }
   }
@@ -87,8 +89,8 @@ Tensor taps_adjoint(const Tensor& g, const Windows& w, Pair2 padded_size) {
 Tensor window_counts(Pair2 input_size, const Windows& w, bool count_padding, DType dtype) {
   // Ones over what counts, zeros over the rest of the padded input; each window sums them.
   const Pair2 begin = count_padding ? Pair2{0, 0} : w.pad_begin;
-  const Pair2 ones_size = count_padding ? Pair2{input_size.h + 2 * w.pad_begin.h, input_size.w + 2 * w.pad_begin.w}
-                                        : input_size;
+  const Pair2 ones_size =
+      count_padding ? Pair2{input_size.h + 2 * w.pad_begin.h, input_size.w + 2 * w.pad_begin.w} : input_size;
   const Pair2 end{w.pad_begin.h + w.pad_end.h + input_size.h - begin.h - ones_size.h,
                   w.pad_begin.w + w.pad_end.w + input_size.w - begin.w - ones_size.w};
   const Tensor mask = pad(ones({1, 1, ones_size.h, ones_size.w}, {.dtype = dtype}), {begin.w, end.w, begin.h, end.h});
@@ -102,7 +104,8 @@ Tensor adaptive_average_matrix(std::int64_t in, std::int64_t out, DType dtype) {
   for (std::int64_t i = 0; i < out; ++i) {
     const std::int64_t start = i * in / out;
     const std::int64_t stop = ((i + 1) * in + out - 1) / out;
-    for (std::int64_t r = start; r < stop; ++r) m[static_cast<std::size_t>(i * in + r)] = 1.0 / static_cast<double>(stop - start);
+    for (std::int64_t r = start; r < stop; ++r)
+      m[static_cast<std::size_t>(i * in + r)] = 1.0 / static_cast<double>(stop - start);
   }
   return from_vector(m, {out, in}, {.dtype = dtype});
 }

@@ -21,7 +21,7 @@ Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
-Tensor abs(const Tensor& x);  // gradient 0 at 0
+Tensor abs(const Tensor& x);   // gradient 0 at 0
 Tensor relu(const Tensor& x);  // gradient 0 at 0
 // relu's gradient map: grad where output > 0, else 0 (output = relu(x)).
 Tensor relu_backward(const Tensor& grad, const Tensor& output);

@@ -31,13 +31,14 @@ void update(const Tensor& self, const Tensor& other, std::string_view op, F f) {
     const Strides ss = src.is_same(other) ? so : broadcast_strides(src.shape(), src.strides(), self.shape(), op);
     T* d = static_cast<T*>(self.impl().storage->data());
     const T* s = static_cast<const T*>(src.impl().storage->data());
-    for_each_row<2>(self.shape(), {self.strides(), ss}, {self.offset(), src.offset()},
-                    [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                      for (std::int64_t i = 0; i < n; ++i) {
-                        T& x = d[off[0] + i * inc[0]];
-                        x = f(x, s[off[1] + i * inc[1]]);
-                      }
-                    });
+    for_each_row<2>(
+        self.shape(), {self.strides(), ss}, {self.offset(), src.offset()},
+        [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
+          for (std::int64_t i = 0; i < n; ++i) {
+            T& x = d[off[0] + i * inc[0]];
+            x = f(x, s[off[1] + i * inc[1]]);
+          }
+        });
   });
   self.bump_version();
 }
@@ -52,7 +53,8 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   // An int64 tensor takes an integral alpha (as in PyTorch) and stays in integer arithmetic.
   std::int64_t alpha_int = 0;
   if (dtype() == DType::Int64) {
-    TG_CHECK(std::trunc(alpha) == alpha, ValueError, "add_: alpha {} is not an integer, as an int64 tensor needs", alpha);
+    TG_CHECK(std::trunc(alpha) == alpha, ValueError, "add_: alpha {} is not an integer, as an int64 tensor needs",
+             alpha);
     alpha_int = convert_element<std::int64_t>(alpha, "add_");
   }
   update(*this, other, "add_", [alpha, alpha_int](auto x, auto y) {
@@ -66,7 +68,8 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   return *this;
 }
 Tensor& Tensor::sub_(const Tensor& other) {
-  update(*this, other, "sub_", [](auto x, auto y) { return static_cast<decltype(x)>(wrapping_sub(x, y)); });  // bool: x != y
+  update(*this, other, "sub_",
+         [](auto x, auto y) { return static_cast<decltype(x)>(wrapping_sub(x, y)); });  // bool: x != y
   return *this;
 }
 Tensor& Tensor::mul_(const Tensor& other) {

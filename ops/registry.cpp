@@ -33,8 +33,9 @@ void ForwardContext::save(std::string_view name, const Tensor& t) {
   const auto input = std::find_if(inputs_.begin(), inputs_.end(), [&](const Tensor& in) { return in.is_same(t); });
   saved_.push_back({.name = std::string(name),
                     .tensor = t,
-                    .input = input == inputs_.end() ? std::nullopt
-                                                    : std::optional(static_cast<std::size_t>(input - inputs_.begin()))});
+                    .input = input == inputs_.end()
+                                 ? std::nullopt
+                                 : std::optional(static_cast<std::size_t>(input - inputs_.begin()))});
 }
 
 // ---- OpSample ----

@@ -50,7 +50,7 @@ template <class Attrs>
 struct OpSample {
   std::string label{};           // e.g. "stride 2, padding 1"
   std::vector<Tensor> inputs{};  // float64 for differentiable inputs; requires_grad marks what is checked
-  Attrs attrs{};               // the op's attributes, as `call` takes them
+  Attrs attrs{};                 // the op's attributes, as `call` takes them
   // The sample's gradients are zero on purpose (e.g. x^0): gradcheck's vacuity rule, which
   // fails checks that compare only zeros, is waived for it.
   bool allow_vacuous = false;
@@ -115,14 +115,14 @@ struct OpDef {
   std::string name{};
   int arity = -1;  // number of tensor inputs; -1 for variadic (cat, stack)
   ForwardFn forward{};
-  BackwardFn backward{};                // empty: not differentiable
-  ReferenceFn reference{};              // required unless elementary
-  SamplesFn samples{};                  // required for registration checks
-  bool twice_differentiable = true;   // false: gradgradcheck is skipped (say why in the op file)
+  BackwardFn backward{};             // empty: not differentiable
+  ReferenceFn reference{};           // required unless elementary
+  SamplesFn samples{};               // required for registration checks
+  bool twice_differentiable = true;  // false: gradgradcheck is skipped (say why in the op file)
   // Not composed from other registered ops (a primitive of the op set): the only kind of op
   // allowed to have no reference composition.
   bool elementary = false;
-  std::string summary{};                // one line for `tapegrad ops`
+  std::string summary{};  // one line for `tapegrad ops`
 };
 
 namespace detail {
@@ -146,7 +146,7 @@ struct Op {
   bool twice_differentiable = true;
   bool elementary = false;
   std::function<Tensor(ForwardContext&, const std::any&)> forward;
-  BackwardFn backward;  // empty: not differentiable
+  BackwardFn backward;                                                        // empty: not differentiable
   std::function<Tensor(std::span<const Tensor>, const std::any&)> reference;  // may be empty
   std::function<std::vector<OpSample<std::any>>()> samples;                   // may be empty
 
@@ -215,7 +215,7 @@ class OpRegistry {
   }
   const Op* find(std::string_view name) const;
   const Op& get(std::string_view name) const;  // throws ValueError naming the op
-  std::vector<const Op*> ops() const;           // in registration order
+  std::vector<const Op*> ops() const;          // in registration order
 
  private:
   std::shared_ptr<const Op> add(std::shared_ptr<const Op> op);

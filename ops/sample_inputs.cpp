@@ -16,8 +16,9 @@ Tensor constant(const Shape& shape, Generator& gen, double low, double high) {
 Tensor distinct_arg(const Shape& shape, Generator& gen, double gap) {
   const auto n = static_cast<std::size_t>(numel(shape));
   std::vector<double> values(n);
-  for (std::size_t i = 0; i < n; ++i) values[i] = (static_cast<double>(i) - static_cast<double>(n / 2) + 0.5) * gap;  // never exactly 0, also for odd n
-  for (std::size_t i = n; i > 1; --i) {  // Fisher-Yates with our generator
+  for (std::size_t i = 0; i < n; ++i)
+    values[i] = (static_cast<double>(i) - static_cast<double>(n / 2) + 0.5) * gap;  // never exactly 0, also for odd n
+  for (std::size_t i = n; i > 1; --i) {                                             // Fisher-Yates with our generator
     std::swap(values[i - 1], values[static_cast<std::size_t>(gen.integer(0, static_cast<std::int64_t>(i)))]);
   }
   return from_vector(values, shape, {.dtype = DType::Float64, .requires_grad = true});

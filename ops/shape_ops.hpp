@@ -27,14 +27,15 @@ Tensor flip(const Tensor& x, const std::vector<std::int64_t>& dims);
 Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
 Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);  // index: 1-D int64
-Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);  // index: int64, same rank
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);        // index: int64, same rank
 Tensor contiguous(const Tensor& x);  // x itself if already contiguous, else a recorded copy
 
 // Adjoints of the indexing ops, used by their backward rules (each is a registered,
 // differentiable op). `input_shape` is the shape of the tensor that was indexed.
 // slice_backward: zeros(input_shape) with g written at start, start + step, ... along dim
 // (dim wrapped, start resolved, as slice computes them).
-Tensor slice_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, std::int64_t start, std::int64_t step);
+Tensor slice_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, std::int64_t start,
+                      std::int64_t step);
 // index_select_backward: zeros(input_shape) with g's slices added at index[i] along dim.
 Tensor index_select_backward(const Tensor& g, const Shape& input_shape, std::int64_t dim, const Tensor& index);
 // gather_backward: zeros(input_shape) with g scatter-added where gather read (scatter_add).

@@ -12,11 +12,13 @@ Tensor Tensor::reshape(const Shape& shape) const { return tg::reshape(*this, sha
 Tensor Tensor::view(const Shape& shape) const {
   const Shape target = infer_reshape(this->shape(), shape, "view");
   TG_CHECK(!view_strides(this->shape(), strides(), target).empty() || target.empty(), ShapeError,
-           "view: a tensor of shape {} and strides {} cannot be viewed as {} without a copy; use reshape", this->shape(),
-           strides(), target);
+           "view: a tensor of shape {} and strides {} cannot be viewed as {} without a copy; use reshape",
+           this->shape(), strides(), target);
   return tg::reshape(*this, target);
 }
-Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const { return tg::flatten(*this, start_dim, end_dim); }
+Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+  return tg::flatten(*this, start_dim, end_dim);
+}
 Tensor Tensor::permute(const std::vector<std::int64_t>& dims) const { return tg::permute(*this, dims); }
 Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const { return tg::transpose(*this, dim0, dim1); }
 Tensor Tensor::t() const {
@@ -33,6 +35,8 @@ Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length)
   return tg::narrow(*this, dim, start, length);
 }
 Tensor Tensor::sum(const std::vector<std::int64_t>& dims, bool keepdim) const { return tg::sum(*this, dims, keepdim); }
-Tensor Tensor::mean(const std::vector<std::int64_t>& dims, bool keepdim) const { return tg::mean(*this, dims, keepdim); }
+Tensor Tensor::mean(const std::vector<std::int64_t>& dims, bool keepdim) const {
+  return tg::mean(*this, dims, keepdim);
+}
 
 }  // namespace tg

@@ -38,11 +38,13 @@ Agreement compare_values(const Tensor& a, const Tensor& b, double rtol, double a
 
 // The name of a tg:: error type, for messages.
 std::string error_name(const std::type_info& type) {
-  const std::pair<const std::type_info*, const char*> names[] = {
-      {&typeid(Error), "tg::Error"},           {&typeid(ShapeError), "tg::ShapeError"},
-      {&typeid(DTypeError), "tg::DTypeError"}, {&typeid(IndexError), "tg::IndexError"},
-      {&typeid(ValueError), "tg::ValueError"}, {&typeid(IOError), "tg::IOError"},
-      {&typeid(AutogradError), "tg::AutogradError"}};
+  const std::pair<const std::type_info*, const char*> names[] = {{&typeid(Error), "tg::Error"},
+                                                                 {&typeid(ShapeError), "tg::ShapeError"},
+                                                                 {&typeid(DTypeError), "tg::DTypeError"},
+                                                                 {&typeid(IndexError), "tg::IndexError"},
+                                                                 {&typeid(ValueError), "tg::ValueError"},
+                                                                 {&typeid(IOError), "tg::IOError"},
+                                                                 {&typeid(AutogradError), "tg::AutogradError"}};
   for (const auto& [t, name] : names) {
     if (*t == type) return name;
   }
@@ -74,8 +76,8 @@ class SampleChecker {
       (void)run();
     } catch (const Error& e) {
       if (typeid(e) == *sample_.rejects) return;
-      return fail(report_.zero_size, fmt::format("expected a {} but the forward threw a {}: {}", want,
-                                                 error_name(typeid(e)), e.what()));
+      return fail(report_.zero_size,
+                  fmt::format("expected a {} but the forward threw a {}: {}", want, error_name(typeid(e)), e.what()));
     } catch (const std::exception& e) {
       return fail(report_.zero_size,
                   fmt::format("expected a {} but the forward threw an untyped exception: {}", want, e.what()));
@@ -92,8 +94,8 @@ class SampleChecker {
     }
     const Agreement values = compare_values(y, e, 0.0, 0.0);
     if (!values.ok) {
-      fail(report_.forward, fmt::format("value {} is {:.17g}, expected {:.17g}", values.worst, values.actual,
-                                        values.expected));
+      fail(report_.forward,
+           fmt::format("value {} is {:.17g}, expected {:.17g}", values.worst, values.actual, values.expected));
     }
   }
 
@@ -298,9 +300,12 @@ RegistryReport verify_registry(const OpRegistry& registry, VerifyOptions options
 
 std::string_view to_string(CheckStatus status) {
   switch (status) {
-    case CheckStatus::Passed: return "PASS";
-    case CheckStatus::Failed: return "FAIL";
-    case CheckStatus::NotApplicable: return "n/a";
+    case CheckStatus::Passed:
+      return "PASS";
+    case CheckStatus::Failed:
+      return "FAIL";
+    case CheckStatus::NotApplicable:
+      return "n/a";
   }
   return "?";
 }

@@ -31,13 +31,13 @@ struct CheckResult {
 struct OpReport {
   std::string name{};
   std::size_t num_samples = 0;
-  CheckResult forward{};              // every sample ran without error
-  CheckResult gradcheck{};            // n/a for ops without a backward
-  CheckResult gradgradcheck{};        // n/a without a backward or when not twice differentiable
-  CheckResult reference{};            // n/a without a reference composition
-  CheckResult zero_size{};            // failed without a zero-size sample, or when one fails
+  CheckResult forward{};        // every sample ran without error
+  CheckResult gradcheck{};      // n/a for ops without a backward
+  CheckResult gradgradcheck{};  // n/a without a backward or when not twice differentiable
+  CheckResult reference{};      // n/a without a reference composition
+  CheckResult zero_size{};      // failed without a zero-size sample, or when one fails
   std::size_t num_zero_size_samples = 0;
-  double max_error = 0.0;             // largest error seen in any check
+  double max_error = 0.0;               // largest error seen in any check
   std::vector<std::string> failures{};  // each names the sample label
 
   bool passed() const { return failures.empty(); }

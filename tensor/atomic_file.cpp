@@ -1,5 +1,9 @@
 #include "tensor/atomic_file.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -7,11 +11,6 @@
 #include <random>
 #include <system_error>
 #include <utility>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "tensor/error.hpp"
 

@@ -24,9 +24,8 @@ void zip_rows(const Tensor& a, const Tensor& b, const Shape& shape, std::string_
       const A* x = static_cast<const A*>(a.impl().storage->data());
       const B* y = static_cast<const B*>(b.impl().storage->data());
       for_each_row<2>(shape, {sa, sb}, {a.offset(), b.offset()},
-                      [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                        row(x + off[0], inc[0], y + off[1], inc[1], n);
-                      });
+                      [&](const std::array<std::int64_t, 2>& off, std::int64_t n,
+                          const std::array<std::int64_t, 2>& inc) { row(x + off[0], inc[0], y + off[1], inc[1], n); });
     });
   });
 }
@@ -50,8 +49,8 @@ bool all_pairs(const Tensor& a, const Tensor& b, const Shape& shape, std::string
 }  // namespace
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  TG_CHECK(rtol >= 0.0 && atol >= 0.0, ValueError, "allclose: tolerances must be non-negative, got rtol {} atol {}", rtol,
-           atol);
+  TG_CHECK(rtol >= 0.0 && atol >= 0.0, ValueError, "allclose: tolerances must be non-negative, got rtol {} atol {}",
+           rtol, atol);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), "allclose");
   return all_pairs(a, b, shape, "allclose", [&](auto xv, auto yv) {
     const auto x = static_cast<double>(xv);

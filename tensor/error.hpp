@@ -2,12 +2,12 @@
 // these with a message that names the op and the offending shapes or values.
 #pragma once
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <stdexcept>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace tg {
 
@@ -50,7 +50,7 @@ template <class E = Error, class... Args>
 }  // namespace tg
 
 // TG_CHECK(cond, tg::ShapeError, "matmul: shapes {} and {} ...", a, b)
-#define TG_CHECK(cond, ExceptionType, ...)             \
-  do {                                                 \
+#define TG_CHECK(cond, ExceptionType, ...)               \
+  do {                                                   \
     if (!(cond)) ::tg::fail<ExceptionType>(__VA_ARGS__); \
   } while (0)

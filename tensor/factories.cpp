@@ -34,13 +34,13 @@ constexpr double kMaxCount = 0x1p52;
 }  // namespace
 
 Tensor arange(double start, double stop, double step, TensorOptions options) {
-  TG_CHECK(std::isfinite(start) && std::isfinite(stop), ValueError, "arange: bounds must be finite, got start {} stop {}",
-           start, stop);
+  TG_CHECK(std::isfinite(start) && std::isfinite(stop), ValueError,
+           "arange: bounds must be finite, got start {} stop {}", start, stop);
   TG_CHECK(std::isfinite(step) && step != 0.0, ValueError, "arange: step must be finite and non-zero, got {}", step);
   TG_CHECK(options.dtype != DType::Bool, DTypeError, "arange: bool is not a numeric dtype");
   const double span = std::ceil((stop - start) / step);
-  TG_CHECK(span <= kMaxCount, ValueError, "arange: [{}, {}) in steps of {} gives too many values ({})", start, stop, step,
-           span);
+  TG_CHECK(span <= kMaxCount, ValueError, "arange: [{}, {}) in steps of {} gives too many values ({})", start, stop,
+           step, span);
   const auto count = span > 0.0 ? static_cast<std::int64_t>(span) : std::int64_t{0};
   if (count > 0) {
     check_fits(start, options.dtype, "arange");
@@ -53,8 +53,8 @@ Tensor arange(double stop, TensorOptions options) { return arange(0.0, stop, 1.0
 
 Tensor linspace(double start, double stop, std::int64_t steps, TensorOptions options) {
   TG_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got {}", steps);
-  TG_CHECK(std::isfinite(start) && std::isfinite(stop), ValueError, "linspace: bounds must be finite, got start {} stop {}",
-           start, stop);
+  TG_CHECK(std::isfinite(start) && std::isfinite(stop), ValueError,
+           "linspace: bounds must be finite, got start {} stop {}", start, stop);
   TG_CHECK(options.dtype != DType::Bool, DTypeError, "linspace: bool is not a numeric dtype");
   if (steps > 0) {
     check_fits(start, options.dtype, "linspace");

@@ -63,7 +63,8 @@ Parts scientific(T v, int precision) {
   }
   const std::string mantissa = s.substr(0, e);
   const auto mdot = mantissa.find('.');
-  Parts p{mantissa.substr(0, mdot), mdot == std::string::npos ? "" : mantissa.substr(mdot + 1), s.substr(e + 2), s[e + 1]};
+  Parts p{mantissa.substr(0, mdot), mdot == std::string::npos ? "" : mantissa.substr(mdot + 1), s.substr(e + 2),
+          s[e + 1]};
   trim_zeros(p.fraction);
   return p;
 }
@@ -150,7 +151,8 @@ std::vector<std::string> format_bools(const std::vector<bool>& values, bool scal
 
 // Visits the storage offsets of the displayed elements in row-major order.
 template <class Visit>
-void walk_displayed(const Tensor& t, std::size_t axis, std::int64_t offset, bool summarise, std::int64_t edge, Visit& visit) {
+void walk_displayed(const Tensor& t, std::size_t axis, std::int64_t offset, bool summarise, std::int64_t edge,
+                    Visit& visit) {
   if (axis == t.shape().size()) {
     visit(offset);
     return;
@@ -229,7 +231,8 @@ class Layout {
 
   // Appends a word to the current line, starting a new line when it would pass `width`
   // (unless the line holds nothing yet, where wrapping would not help).
-  static void extend(std::string& s, std::string& line, const std::string& word, std::int64_t width, const std::string& indent) {
+  static void extend(std::string& s, std::string& line, const std::string& word, std::int64_t width,
+                     const std::string& indent) {
     const bool wrap = static_cast<std::int64_t>(line.size() + word.size()) > width && line.size() > indent.size();
     if (wrap) {
       while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -250,8 +253,8 @@ class Layout {
 
 std::string to_string(const Tensor& t, const PrintOptions& options) {
   if (!t.defined()) return "tensor(undefined)";
-  TG_CHECK(options.precision >= 0 && options.precision <= 40, ValueError, "to_string: precision must be in [0, 40], got {}",
-           options.precision);
+  TG_CHECK(options.precision >= 0 && options.precision <= 40, ValueError,
+           "to_string: precision must be in [0, 40], got {}", options.precision);
   TG_CHECK(options.edgeitems >= 1 && options.threshold >= 0 && options.linewidth >= 1, ValueError,
            "to_string: invalid print options (threshold {}, edgeitems {}, linewidth {})", options.threshold,
            options.edgeitems, options.linewidth);

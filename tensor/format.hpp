@@ -11,19 +11,19 @@
 // Shapes print through fmt/ranges as [2, 3].
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "tensor/tensor.hpp"
 
 namespace tg {
 
 struct PrintOptions {
-  int precision = 8;             // at most this many digits after the point (0..40)
+  int precision = 8;              // at most this many digits after the point (0..40)
   std::int64_t threshold = 1000;  // summarise tensors with more elements than this
   std::int64_t edgeitems = 3;     // items shown at each end of a summarised dim
   std::int64_t linewidth = 75;    // wrap rows longer than this
@@ -44,7 +44,8 @@ struct fmt::formatter<tg::Tensor> {
       ++it;
       precision = 0;
       if (it == ctx.end() || *it < '0' || *it > '9') throw fmt::format_error("tg::Tensor: expected digits after '.'");
-      while (it != ctx.end() && *it >= '0' && *it <= '9' && precision < 1000) precision = precision * 10 + (*it++ - '0');
+      while (it != ctx.end() && *it >= '0' && *it <= '9' && precision < 1000)
+        precision = precision * 10 + (*it++ - '0');
     }
     if (it != ctx.end() && *it != '}') throw fmt::format_error("tg::Tensor: the only format spec is .precision");
     return it;

@@ -1,12 +1,12 @@
 #include "tensor/image.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <vector>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <png.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "tensor/atomic_file.hpp"
 #include "tensor/checked_math.hpp"
@@ -33,8 +33,8 @@ Batch as_batch(const Tensor& image) {
   TG_CHECK(s.size() >= 2 && s.size() <= 4, ValueError,
            "save_image: needs a shape [H, W], [C, H, W] or [N, C, H, W], got {}", s);
   s.insert(s.begin(), 4 - s.size(), 1);
-  TG_CHECK(s[1] == 1 || s[1] == 3, ValueError, "save_image: needs 1 (grey) or 3 (RGB) channels, got {} in shape {}", s[1],
-           image.shape());
+  TG_CHECK(s[1] == 1 || s[1] == 3, ValueError, "save_image: needs 1 (grey) or 3 (RGB) channels, got {} in shape {}",
+           s[1], image.shape());
   TG_CHECK(image.numel() > 0, ValueError, "save_image: an empty image (shape {}) has no pixel to write", image.shape());
   Batch b{s[0], s[1], s[2], s[3], image.to_vector()};
   const auto bad = std::find_if(b.values.begin(), b.values.end(), [](double v) { return !std::isfinite(v); });
@@ -93,7 +93,8 @@ std::string encode_png(const Tensor& image, const SaveImageOptions& options) {
   std::string out;
   for (int pass = 0; pass < 2; ++pass) {  // the first pass measures, the second writes
     if (pass == 1) out.resize(size);
-    const int ok = png_image_write_to_memory(&png, pass == 0 ? nullptr : out.data(), &size, 0, pixels.data(), 0, nullptr);
+    const int ok =
+        png_image_write_to_memory(&png, pass == 0 ? nullptr : out.data(), &size, 0, pixels.data(), 0, nullptr);
     TG_CHECK(ok != 0, IOError, "save_image: libpng: {}", png.message);
   }
   out.resize(size);

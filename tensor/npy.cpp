@@ -49,10 +49,14 @@ void to_or_from_little_endian(void* data, std::size_t count, std::size_t size) {
 
 std::string_view descr_of(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return "<f4";
-    case DType::Float64: return "<f8";
-    case DType::Int64: return "<i8";
-    case DType::Bool: return "|b1";
+    case DType::Float32:
+      return "<f4";
+    case DType::Float64:
+      return "<f8";
+    case DType::Int64:
+      return "<i8";
+    case DType::Bool:
+      return "|b1";
   }
   return "?";
 }
@@ -83,7 +87,8 @@ class HeaderParser {
       expect(':', "':' after a key");
       skip_space();
       if (key == "descr" && !descr) {
-        if (peek() != '\'' && peek() != '"') error("unsupported dtype descr (only simple little-endian dtypes are supported)");
+        if (peek() != '\'' && peek() != '"')
+          error("unsupported dtype descr (only simple little-endian dtypes are supported)");
         descr = parse_string("a dtype string");
       } else if (key == "fortran_order" && !fortran_order) {
         fortran_order = parse_bool();
@@ -122,7 +127,8 @@ class HeaderParser {
     if (!consume(c)) error(fmt::format("expected {}", what));
   }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
   std::string parse_string(std::string_view what) {
@@ -162,7 +168,8 @@ class HeaderParser {
         break;
       }
     }
-    if (shape.size() == 1 && !trailing_comma) error("'shape' is not a tuple (a 1-element tuple needs a trailing comma)");
+    if (shape.size() == 1 && !trailing_comma)
+      error("'shape' is not a tuple (a 1-element tuple needs a trailing comma)");
     return shape;
   }
   DType parse_descr(const std::string& descr) const {
@@ -178,7 +185,8 @@ class HeaderParser {
     }
     const bool big = descr[0] == '>' || (descr[0] == '=' && std::endian::native == std::endian::big);
     if (big && itemsize(*dtype) > 1) io_fail("load_npy", path_, "big-endian data ('{}') is not supported", descr);
-    if (descr[0] == '|' && itemsize(*dtype) > 1) io_fail("load_npy", path_, "invalid dtype '{}' ('|' needs a 1-byte type)", descr);
+    if (descr[0] == '|' && itemsize(*dtype) > 1)
+      io_fail("load_npy", path_, "invalid dtype '{}' ('|' needs a 1-byte type)", descr);
     return *dtype;
   }
 
@@ -192,7 +200,8 @@ std::string make_preamble(const Tensor& t) {
   std::string shape = "(";
   for (std::size_t i = 0; i < t.shape().size(); ++i) shape += fmt::format("{}{}", i ? ", " : "", t.shape()[i]);
   shape += t.shape().size() == 1 ? ",)" : ")";
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr_of(t.dtype()), shape);
+  std::string header =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr_of(t.dtype()), shape);
   const bool v1 = header.size() + 1 + kMagicLength + 4 + kAlign <= 0xffff;  // fits a 16-bit length with any padding
   const std::size_t length_bytes = v1 ? 2 : 4;
   const std::size_t used = kMagicLength + 2 + length_bytes + header.size() + 1;
@@ -238,7 +247,8 @@ Tensor load_npy(const std::filesystem::path& path) {
   if (std::memcmp(start, kMagic, kMagicLength) != 0) io_fail("load_npy", path, "not a .npy file (bad magic string)");
   const int major = start[kMagicLength];
   const int minor = start[kMagicLength + 1];
-  if ((major < 1 || major > 3) || minor != 0) io_fail("load_npy", path, "unsupported format version {}.{}", major, minor);
+  if ((major < 1 || major > 3) || minor != 0)
+    io_fail("load_npy", path, "unsupported format version {}.{}", major, minor);
   const std::size_t length_bytes = major == 1 ? 2 : 4;
   unsigned char length_le[4] = {};
   read(length_le, length_bytes, "the header length");

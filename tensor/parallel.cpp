@@ -1,13 +1,13 @@
 #include "tensor/parallel.hpp"
 
-#include <memory>
-#include <mutex>
-
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
+
+#include <memory>
+#include <mutex>
 
 #include "tensor/error.hpp"
 
@@ -36,9 +36,9 @@ void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(s
     return;
   }
   // simple_partitioner splits down to exactly `grain`-sized ranges, independent of threads.
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, grain),
-                    [&](const tbb::blocked_range<std::int64_t>& r) { body(r.begin(), r.end()); },
-                    tbb::simple_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<std::int64_t>(0, n, grain),
+      [&](const tbb::blocked_range<std::int64_t>& r) { body(r.begin(), r.end()); }, tbb::simple_partitioner());
 }
 
 }  // namespace tg

@@ -34,8 +34,8 @@ class Generator {
 
   std::uint32_t next_u32();
   std::uint64_t next_u64();
-  double uniform();  // [0, 1), 53 random bits
-  double normal();   // standard normal
+  double uniform();                                           // [0, 1), 53 random bits
+  double normal();                                            // standard normal
   std::int64_t integer(std::int64_t low, std::int64_t high);  // [low, high), unbiased
 
  private:
@@ -60,6 +60,7 @@ Tensor randn(const Shape& shape, TensorOptions options = {});
 // Integers in [low, high); dtype defaults to int64.
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen,
                TensorOptions options = {.dtype = DType::Int64});
-Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, TensorOptions options = {.dtype = DType::Int64});
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape,
+               TensorOptions options = {.dtype = DType::Int64});
 
 }  // namespace tg

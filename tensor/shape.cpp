@@ -23,8 +23,8 @@ bool is_valid_shape(const Shape& shape) {
 
 void check_shape(const Shape& shape, std::string_view op) {
   for (auto s : shape) TG_CHECK(s >= 0, ShapeError, "{}: negative dimension in shape {}", op, shape);
-  TG_CHECK(is_valid_shape(shape), ShapeError,
-           "{}: shape {} is too large (its element count or strides overflow int64)", op, shape);
+  TG_CHECK(is_valid_shape(shape), ShapeError, "{}: shape {} is too large (its element count or strides overflow int64)",
+           op, shape);
 }
 
 std::int64_t numel(const Shape& shape) {
@@ -137,8 +137,8 @@ Shape infer_reshape(const Shape& from, Shape to, std::string_view op) {
     to[infer_at] = total / known_count;
   }
   check_shape(to, op);
-  TG_CHECK(numel(to) == total, ShapeError, "{}: cannot reshape {} ({} elements) into {} ({} elements)", op, from, total, to,
-           numel(to));
+  TG_CHECK(numel(to) == total, ShapeError, "{}: cannot reshape {} ({} elements) into {} ({} elements)", op, from, total,
+           to, numel(to));
   return to;
 }
 
@@ -155,8 +155,9 @@ Strides view_strides(const Shape& shape, const Strides& strides, const Shape& ta
     tensor_numel *= shape[d];
     // Products that overflow cannot be strides of this view: the chunk ends, or no view exists.
     std::int64_t chunk_stride = 0;
-    const bool chunk_ends = d == 0 || (shape[d - 1] != 1 && (mul_overflows(tensor_numel, chunk_base_stride, chunk_stride) ||
-                                                             strides[d - 1] != chunk_stride));
+    const bool chunk_ends =
+        d == 0 || (shape[d - 1] != 1 &&
+                   (mul_overflows(tensor_numel, chunk_base_stride, chunk_stride) || strides[d - 1] != chunk_stride));
     if (!chunk_ends) continue;
     while (view_d >= 0 && (view_numel < tensor_numel || target[view_d] == 1)) {
       if (mul_overflows(view_numel, chunk_base_stride, out[view_d])) return {};

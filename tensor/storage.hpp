@@ -44,9 +44,9 @@ class Storage {
 
 // Live tensor memory (for leak tests and diagnostics) and the allocator's cache.
 struct MemoryStats {
-  std::int64_t live_bytes = 0;     // bytes requested by live storages
+  std::int64_t live_bytes = 0;  // bytes requested by live storages
   std::int64_t live_storages = 0;
-  std::int64_t cached_bytes = 0;   // freed blocks kept for reuse (whole size classes)
+  std::int64_t cached_bytes = 0;  // freed blocks kept for reuse (whole size classes)
   std::int64_t cached_blocks = 0;
 };
 MemoryStats memory_stats();

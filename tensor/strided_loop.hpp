@@ -14,7 +14,7 @@ namespace tg {
 
 template <std::size_t K>
 struct StridedGeometry {
-  Shape shape;                   // coalesced shape (at least 1-D)
+  Shape shape;                     // coalesced shape (at least 1-D)
   std::array<Strides, K> strides;  // per operand, per dim
 };
 

@@ -33,8 +33,8 @@ void* Tensor::raw_data() const {
 
 namespace {
 std::int64_t element_offset(const Tensor& t, std::span<const std::int64_t> index, std::string_view op) {
-  TG_CHECK(static_cast<std::int64_t>(index.size()) == t.dim(), IndexError, "{}: {} indices given for a tensor of shape {}", op,
-           index.size(), t.shape());
+  TG_CHECK(static_cast<std::int64_t>(index.size()) == t.dim(), IndexError,
+           "{}: {} indices given for a tensor of shape {}", op, index.size(), t.shape());
   std::int64_t off = 0;
   for (std::size_t d = 0; d < index.size(); ++d) {
     std::int64_t i = index[d];
@@ -54,7 +54,9 @@ double Tensor::value(std::span<const std::int64_t> index) const {
     return static_cast<double>(static_cast<const T*>(impl().storage->data())[impl().offset + off]);
   });
 }
-double Tensor::value(std::initializer_list<std::int64_t> index) const { return value(std::span(index.begin(), index.size())); }
+double Tensor::value(std::initializer_list<std::int64_t> index) const {
+  return value(std::span(index.begin(), index.size()));
+}
 
 void Tensor::set_value(std::span<const std::int64_t> index, double v) const {
   const std::int64_t off = element_offset(*this, index, "set_value");
@@ -125,9 +127,13 @@ Tensor allocate(std::string_view op, const Shape& shape, TensorOptions options, 
 }
 }  // namespace
 
-Tensor empty(const Shape& shape, TensorOptions options) { return allocate("empty", shape, options, Storage::Fill::none); }
+Tensor empty(const Shape& shape, TensorOptions options) {
+  return allocate("empty", shape, options, Storage::Fill::none);
+}
 
-Tensor zeros(const Shape& shape, TensorOptions options) { return allocate("zeros", shape, options, Storage::Fill::zeros); }
+Tensor zeros(const Shape& shape, TensorOptions options) {
+  return allocate("zeros", shape, options, Storage::Fill::zeros);
+}
 
 namespace {
 Tensor filled(std::string_view op, const Shape& shape, double value, TensorOptions options) {
@@ -152,7 +158,8 @@ Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, 
 namespace {
 template <class V>
 Tensor from_values(const std::vector<V>& values, const Shape& shape_in, TensorOptions options) {
-  const Shape shape = shape_in.empty() && values.size() != 1 ? Shape{static_cast<std::int64_t>(values.size())} : shape_in;
+  const Shape shape =
+      shape_in.empty() && values.size() != 1 ? Shape{static_cast<std::int64_t>(values.size())} : shape_in;
   TG_CHECK(numel(shape) == static_cast<std::int64_t>(values.size()), ShapeError,
            "from_vector: {} values do not fill shape {} ({} elements)", values.size(), shape, numel(shape));
   Tensor t = empty(shape, {.dtype = options.dtype});
@@ -195,7 +202,8 @@ Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorO
 namespace raw {
 
 Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, std::int64_t offset) {
-  TG_CHECK(shape.size() == strides.size(), ShapeError, "as_strided: shape {} and strides {} differ in rank", shape, strides);
+  TG_CHECK(shape.size() == strides.size(), ShapeError, "as_strided: shape {} and strides {} differ in rank", shape,
+           strides);
   check_shape(shape, "as_strided");
   const auto capacity = static_cast<std::int64_t>(t.impl().storage->nbytes() / itemsize(t.dtype()));
   // The lowest and highest element the view reaches; an overflow in between reaches outside
@@ -216,8 +224,9 @@ Tensor as_strided(const Tensor& t, const Shape& shape, const Strides& strides, s
     }
     inside = inside && lo >= 0 && hi < capacity;
   }
-  TG_CHECK(inside, IndexError, "as_strided: view (shape {}, strides {}, offset {}) reaches outside storage of {} elements",
-           shape, strides, offset, capacity);
+  TG_CHECK(inside, IndexError,
+           "as_strided: view (shape {}, strides {}, offset {}) reaches outside storage of {} elements", shape, strides,
+           offset, capacity);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = t.impl().storage;
   impl->shape = shape;
@@ -232,24 +241,25 @@ Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : t.clone_as(t
 Tensor alias(const Tensor& t) { return as_strided(t, t.shape(), t.strides(), t.offset()); }
 
 void copy_into(const Tensor& dst, const Tensor& src, std::string_view op) {
-  TG_CHECK(dst.shape() == src.shape(), ShapeError, "copy: destination shape {} differs from source shape {}", dst.shape(),
-           src.shape());
+  TG_CHECK(dst.shape() == src.shape(), ShapeError, "copy: destination shape {} differs from source shape {}",
+           dst.shape(), src.shape());
   visit_dtype(dst.dtype(), [&](auto dtag) {
     using D = decltype(dtag);
     visit_dtype(src.dtype(), [&](auto stag) {
       using S = decltype(stag);
       D* d = static_cast<D*>(dst.impl().storage->data());
       const S* s = static_cast<const S*>(src.impl().storage->data());
-      for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
-                      [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                        D* dp = d + off[0];
-                        const S* sp = s + off[1];
-                        if (inc[0] == 1 && inc[1] == 1) {
-                          for (std::int64_t i = 0; i < n; ++i) dp[i] = convert_element<D>(sp[i], op);
-                        } else {
-                          for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = convert_element<D>(sp[i * inc[1]], op);
-                        }
-                      });
+      for_each_row<2>(
+          dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
+          [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
+            D* dp = d + off[0];
+            const S* sp = s + off[1];
+            if (inc[0] == 1 && inc[1] == 1) {
+              for (std::int64_t i = 0; i < n; ++i) dp[i] = convert_element<D>(sp[i], op);
+            } else {
+              for (std::int64_t i = 0; i < n; ++i) dp[i * inc[0]] = convert_element<D>(sp[i * inc[1]], op);
+            }
+          });
     });
   });
 }
@@ -265,10 +275,12 @@ Tensor add(const Tensor& a, const Tensor& b) {
     T* o = out.data<T>();
     const T* xs = static_cast<const T*>(x.impl().storage->data());
     const T* ys = static_cast<const T*>(y.impl().storage->data());
-    for_each_row<3>(out.shape(), {out.strides(), x.strides(), y.strides()}, {0, x.offset(), y.offset()},
-                    [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
-                      for (std::int64_t i = 0; i < n; ++i) o[off[0] + i * inc[0]] = wrapping_add(xs[off[1] + i * inc[1]], ys[off[2] + i * inc[2]]);
-                    });
+    for_each_row<3>(
+        out.shape(), {out.strides(), x.strides(), y.strides()}, {0, x.offset(), y.offset()},
+        [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
+          for (std::int64_t i = 0; i < n; ++i)
+            o[off[0] + i * inc[0]] = wrapping_add(xs[off[1] + i * inc[1]], ys[off[2] + i * inc[2]]);
+        });
   });
   return out;
 }

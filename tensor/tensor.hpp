@@ -68,7 +68,7 @@ class Tensor {
   void* raw_data() const;  // first element, as bytes
 
   // Element access by multi-index (negative indices count from the end). Values are converted
-// as convert_element does: set_value and item<int64_t> refuse NaN, inf and out-of-range floats.
+  // as convert_element does: set_value and item<int64_t> refuse NaN, inf and out-of-range floats.
   double value(std::initializer_list<std::int64_t> index) const;
   double value(std::span<const std::int64_t> index) const;
   void set_value(std::initializer_list<std::int64_t> index, double v) const;
@@ -102,8 +102,8 @@ class Tensor {
   void backward(const Tensor& grad_output = Tensor(), BackwardOptions options = {}) const;
 
   // Differentiable copies, views and common ops as members (defined in ops/).
-  Tensor contiguous() const;    // *this if already contiguous, else a recorded copy
-  Tensor clone() const;         // recorded contiguous copy
+  Tensor contiguous() const;     // *this if already contiguous, else a recorded copy
+  Tensor clone() const;          // recorded contiguous copy
   Tensor to(DType dtype) const;  // recorded conversion (gradients flow between float types)
   Tensor reshape(const Shape& shape) const;
   Tensor view(const Shape& shape) const;  // like reshape, but throws if a copy would be needed
@@ -150,8 +150,10 @@ Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, double value);
 // From values, row-major; shape defaults to 1-D. Values are converted to options.dtype.
 Tensor from_vector(const std::vector<double>& values, const Shape& shape = {}, TensorOptions options = {});
-Tensor from_vector(const std::vector<float>& values, const Shape& shape = {}, TensorOptions options = {.dtype = DType::Float32});
-Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape = {}, TensorOptions options = {.dtype = DType::Int64});
+Tensor from_vector(const std::vector<float>& values, const Shape& shape = {},
+                   TensorOptions options = {.dtype = DType::Float32});
+Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape = {},
+                   TensorOptions options = {.dtype = DType::Int64});
 Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, TensorOptions options = {});
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cmath>
-#include <string>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ops/sample_inputs.hpp"
@@ -51,31 +51,33 @@ inline const std::vector<ConvCase>& conv_sweep() {
   static const std::vector<ConvCase> cases = {
       {1, 1, 5, 5, 1, 3, 3, {}, true},
       {3, 2, 6, 5, 3, 2, 3, {.stride = {2, 1}, .padding = {1, 0}}, false},
-      {1, 2, 8, 7, 4, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},      // last row not reached
-      {1, 3, 6, 6, 3, 3, 3, {.padding = 2, .dilation = 2, .groups = 3}, true},     // depthwise
-      {3, 1, 9, 8, 2, 5, 5, {.stride = 3, .padding = 2}, true},                    // last rows/cols not reached
-      {1, 4, 5, 6, 2, 1, 1, {.stride = 2, .groups = 2}, false},                    // 1x1
+      {1, 2, 8, 7, 4, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},    // last row not reached
+      {1, 3, 6, 6, 3, 3, 3, {.padding = 2, .dilation = 2, .groups = 3}, true},  // depthwise
+      {3, 1, 9, 8, 2, 5, 5, {.stride = 3, .padding = 2}, true},                 // last rows/cols not reached
+      {1, 4, 5, 6, 2, 1, 1, {.stride = 2, .groups = 2}, false},                 // 1x1
       {1, 2, 7, 6, 2, 2, 4, {.stride = {1, 3}, .padding = {0, 2}, .dilation = {2, 1}}, true},
       {3, 2, 5, 4, 4, 4, 2, {.padding = {2, 1}}, false},
       {1, 3, 10, 9, 6, 3, 2, {.stride = 3, .padding = 1, .dilation = 2, .groups = 3}, true},  // depthwise x2
-      {1, 1, 4, 4, 1, 4, 4, {}, true},                                             // kernel = input: 1x1 output
+      {1, 1, 4, 4, 1, 4, 4, {}, true},  // kernel = input: 1x1 output
   };
   return cases;
 }
 
 inline std::string describe(const ConvCase& c) {
   const auto& o = c.options;
-  return fmt::format("x [{}, {}, {}, {}], w [{}, {}, {}, {}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
-                     "groups {}, bias {}",
-                     c.n, c.c_in, c.h, c.w, c.c_out, c.c_in / o.groups, c.kh, c.kw, o.stride.h, o.stride.w, o.padding.h,
-                     o.padding.w, o.dilation.h, o.dilation.w, o.groups, c.bias);
+  return fmt::format(
+      "x [{}, {}, {}, {}], w [{}, {}, {}, {}], stride ({}, {}), padding ({}, {}), dilation ({}, {}), "
+      "groups {}, bias {}",
+      c.n, c.c_in, c.h, c.w, c.c_out, c.c_in / o.groups, c.kh, c.kw, o.stride.h, o.stride.w, o.padding.h, o.padding.w,
+      o.dilation.h, o.dilation.w, o.groups, c.bias);
 }
 
 inline std::string describe(const tg::Pool2dOptions& o) {
-  return fmt::format("kernel ({}, {}), stride ({}, {}), padding ({}, {}), dilation ({}, {}), ceil_mode {}, "
-                     "count_include_pad {}",
-                     o.kernel_size.h, o.kernel_size.w, o.stride.h, o.stride.w, o.padding.h, o.padding.w, o.dilation.h,
-                     o.dilation.w, o.ceil_mode, o.count_include_pad);
+  return fmt::format(
+      "kernel ({}, {}), stride ({}, {}), padding ({}, {}), dilation ({}, {}), ceil_mode {}, "
+      "count_include_pad {}",
+      o.kernel_size.h, o.kernel_size.w, o.stride.h, o.stride.w, o.padding.h, o.padding.w, o.dilation.h, o.dilation.w,
+      o.ceil_mode, o.count_include_pad);
 }
 
 inline std::int64_t out_size(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t d) {
@@ -115,7 +117,8 @@ inline std::vector<double> naive_conv2d(const std::vector<double>& x, const std:
 namespace conv_test {
 
 // y by the textbook scatter: every input element spreads x * w over a dilated k x k patch.
-inline Tensor naive_conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, const tg::ConvTranspose2dOptions& o) {
+inline Tensor naive_conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b,
+                                     const tg::ConvTranspose2dOptions& o) {
   const std::int64_t n = x.size(0), cin = x.size(1), h = x.size(2), wd = x.size(3);
   const std::int64_t cout_g = w.size(1), cin_g = cin / o.groups, kh = w.size(2), kw = w.size(3);
   const std::int64_t ho = (h - 1) * o.stride.h - 2 * o.padding.h + o.dilation.h * (kh - 1) + o.output_padding.h + 1;
@@ -143,7 +146,8 @@ inline Tensor naive_conv_transpose2d(const Tensor& x, const Tensor& w, const Ten
 }
 
 // Runs tg::gradcheck and tg::gradgradcheck on fn at inputs; INFO carries the report.
-inline bool grad_and_gradgrad_pass(const tg::TensorFn& fn, const std::vector<Tensor>& inputs, bool second_order = true) {
+inline bool grad_and_gradgrad_pass(const tg::TensorFn& fn, const std::vector<Tensor>& inputs,
+                                   bool second_order = true) {
   const tg::GradcheckReport first = tg::gradcheck(fn, inputs);
   INFO("gradcheck: " << first.message);
   CHECK(first.passed);

@@ -18,9 +18,12 @@ enum class Layout { Contiguous, Transposed, Sliced };
 
 inline const char* layout_name(Layout l) {
   switch (l) {
-    case Layout::Contiguous: return "contiguous";
-    case Layout::Transposed: return "transposed";
-    case Layout::Sliced: return "sliced";
+    case Layout::Contiguous:
+      return "contiguous";
+    case Layout::Transposed:
+      return "transposed";
+    case Layout::Sliced:
+      return "sliced";
   }
   return "?";
 }
@@ -36,7 +39,8 @@ inline Strides row_major_strides(const Shape& s) {
 inline Tensor make_operand(const Shape& shape, Layout layout, DType dtype, Generator& gen, double low, double high,
                            bool integers = false) {
   Shape base_shape = shape;
-  if (layout == Layout::Transposed && shape.size() >= 2) std::swap(base_shape[shape.size() - 1], base_shape[shape.size() - 2]);
+  if (layout == Layout::Transposed && shape.size() >= 2)
+    std::swap(base_shape[shape.size() - 1], base_shape[shape.size() - 2]);
   if (layout == Layout::Sliced && !shape.empty()) base_shape.back() = 2 * shape.back() + 1;
   Tensor base;
   if (integers || dtype == DType::Int64) {
@@ -108,8 +112,8 @@ inline void check_values(const Tensor& got, DType dtype, const std::vector<doubl
     } else if (std::isinf(want[i])) {
       CHECK_MESSAGE(g[i] == want[i], "element ", i);
     } else {
-      CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", g[i], ", want ",
-                    want[i]);
+      CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", g[i],
+                    ", want ", want[i]);
     }
   }
 }
@@ -135,12 +139,13 @@ std::vector<double> numeric_grad(Fn fn, std::vector<Tensor> inputs, std::size_t 
   return out;
 }
 
-inline void check_near(const std::vector<double>& got, const std::vector<double>& want, double tol, const std::string& what) {
+inline void check_near(const std::vector<double>& got, const std::vector<double>& want, double tol,
+                       const std::string& what) {
   INFO(what);
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", got[i], ", want ",
-                  want[i]);
+    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])), "element ", i, ": got ", got[i],
+                  ", want ", want[i]);
   }
 }
 

@@ -34,8 +34,7 @@ struct Planes {
 inline Planes planes_of(const Shape& xs, const Pool2dOptions& o) {
   const std::int64_t sh = o.stride.h == 0 ? o.kernel_size.h : o.stride.h;
   const std::int64_t sw = o.stride.w == 0 ? o.kernel_size.w : o.stride.w;
-  return {xs[0] * xs[1], xs[2], xs[3],
-          pooled_size(xs[2], o.kernel_size.h, sh, o.padding.h, o.dilation.h, o.ceil_mode),
+  return {xs[0] * xs[1], xs[2], xs[3], pooled_size(xs[2], o.kernel_size.h, sh, o.padding.h, o.dilation.h, o.ceil_mode),
           pooled_size(xs[3], o.kernel_size.w, sw, o.padding.w, o.dilation.w, o.ceil_mode)};
 }
 

@@ -102,8 +102,8 @@ TEST_CASE("anomaly labels nest with '.' and are restored on scope exit") {
 TEST_CASE("forward: log of a negative names 'log' and the recorded ops that led to it") {
   DetectAnomalyGuard anomaly;
   const Tensor x = leaf({2.0, 1.0});
-  const Tensor scaled = x * 2.0;           // {4, 2}
-  const Tensor shifted = scaled + -3.0;   // {1, -1}
+  const Tensor scaled = x * 2.0;         // {4, 2}
+  const Tensor shifted = scaled + -3.0;  // {1, -1}
   const std::string message = anomaly_message([&] { (void)log(shifted); });
   INFO(message);
   CHECK(message.find("'log' (#") != std::string::npos);
@@ -172,8 +172,9 @@ TEST_CASE("backward: sqrt at 0 gives an infinite gradient from finite inputs; na
     }
     const std::string message = anomaly_message([&] { sum(y).backward(); });
     INFO(message);
-    CHECK(message.find(fmt::format("the backward of 'sqrt' (#{}, in features.3) returned a non-finite gradient for input 0",
-                                   sequence_of(y))) != std::string::npos);
+    CHECK(message.find(
+              fmt::format("the backward of 'sqrt' (#{}, in features.3) returned a non-finite gradient for input 0",
+                          sequence_of(y))) != std::string::npos);
     CHECK(message.find("0 NaN and 1 infinite value among 2 (the first at flat index 0") != std::string::npos);
     CHECK(message.find("so the backward rule of 'sqrt' produced it") != std::string::npos);
     CHECK_FALSE(x.grad().defined());  // nothing half-written
@@ -207,7 +208,8 @@ TEST_CASE("backward: a non-finite root gradient, and finite gradients whose sum 
   DetectAnomalyGuard anomaly;
   const Tensor x = leaf({1.0});
   const Tensor y = x * 3.0;
-  const std::string given = anomaly_message([&] { y.backward(tensor({kNaN}, {.dtype = f64}), {.retain_graph = true}); });
+  const std::string given =
+      anomaly_message([&] { y.backward(tensor({kNaN}, {.dtype = f64}), {.retain_graph = true}); });
   CHECK(given.find("the gradient given for output 0 holds 1 NaN") != std::string::npos);
   // y + y sends 1e308 to y twice: each is finite, the sum is not.
   const Tensor twice = y + y;
@@ -255,8 +257,9 @@ TEST_CASE("the Adam scenario: a NaN reaches the parameters silently; anomaly mod
     const std::string message = anomaly_message([&] { adam_step(net, adam); });
     INFO(message);
     CHECK(message.find("the backward of 'sqrt' (#") != std::string::npos);
-    CHECK(message.find(", in body.1) returned a non-finite gradient for input 0: 0 NaN and 2 infinite values among 6")
-          != std::string::npos);
+    CHECK(
+        message.find(", in body.1) returned a non-finite gradient for input 0: 0 NaN and 2 infinite values among 6") !=
+        std::string::npos);
     // Its producer is the first Linear's op, labelled body.0.
     CHECK(message.find(", in body.0)") != std::string::npos);
     const Tensor after = net.parameters()[0];
@@ -294,7 +297,7 @@ TEST_CASE("the report of the ops that led to an anomaly stops after a few levels
     deepest = std::max(deepest, line.find_first_not_of(' ') / 2);
     begin = end + 1;
   }
-  CHECK(deepest == 3);    // log's input, its producer's inputs, theirs: three levels
-  CHECK(ellipses == 1);   // one "..." where the report stops
-  CHECK(lines == 24 + 1); // 24 input lines and the "..."
+  CHECK(deepest == 3);     // log's input, its producer's inputs, theirs: three levels
+  CHECK(ellipses == 1);    // one "..." where the report stops
+  CHECK(lines == 24 + 1);  // 24 input lines and the "..."
 }

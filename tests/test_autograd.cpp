@@ -108,7 +108,7 @@ TEST_CASE("views and broadcast inputs route gradients back to their shapes") {
   Tensor m = from_vector(Values{1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4}, {4, 3}, {.dtype = f64});
   sum(expand(s, {4, 3}) * m * k).backward();
   CHECK(s.grad().shape() == Shape{1, 3});
-  CHECK(s.grad().to_vector() == Values{20, 20, 20});   // k * column sums of m
+  CHECK(s.grad().to_vector() == Values{20, 20, 20});  // k * column sums of m
   CHECK(k.grad().shape() == Shape{});
   CHECK(k.grad().item() == 60.0);  // sum over (s broadcast) * m = (1+2+3) * (1+2+3+4)
 }
@@ -117,7 +117,7 @@ TEST_CASE("a freed graph cannot be replayed, retain_graph keeps it") {
   Tensor x = leaf({2.0});
   Tensor y = sum(x * x * x);
   y.backward(Tensor(), {.retain_graph = true});
-  y.backward();  // allowed once more: the first call kept the graph
+  y.backward();                    // allowed once more: the first call kept the graph
   CHECK(x.grad().item() == 24.0);  // 2 * 3x^2
   CHECK_THROWS_AS(y.backward(), AutogradError);
   CHECK_THROWS_AS(grad({y}, {x}), AutogradError);
@@ -196,7 +196,7 @@ TEST_CASE("create_graph gives second and third derivatives of x^3") {
   CHECK(d1[0].to_vector() == Values{3.0, 12.0, 27.0});  // 3 x^2
   CHECK(d1[0].requires_grad());
   auto d2 = grad({sum(d1[0])}, {x}, {}, {.create_graph = true});
-  CHECK(d2[0].to_vector() == Values{6.0, 12.0, -18.0});  // 6 x
+  CHECK(d2[0].to_vector() == Values{6.0, 12.0, -18.0});           // 6 x
   auto d3 = grad({sum(d2[0])}, {x}, {}, {.retain_graph = true});  // d2's graph runs through d1's
   CHECK(d3[0].to_vector() == Values{6.0, 6.0, 6.0});
   CHECK_FALSE(d3[0].requires_grad());

@@ -1,6 +1,8 @@
 // Checkpoints that cannot be lost or mixed: processes killed while saving always leave the
 // previous or the new complete state, concurrent savers to one path never fail.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdint>
@@ -8,9 +10,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tapegrad.hpp"
 #include "test_nn_util.hpp"

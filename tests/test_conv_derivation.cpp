@@ -12,8 +12,8 @@ namespace {
 
 // full_conv(delta, rot180(w)) for one channel, written out: pad delta by k-1 zeros on every
 // side and slide the rotated kernel over it (a "full" correlation), giving (m+k-1)^2 outputs.
-std::vector<double> full_correlation_rot180(const std::vector<double>& delta, std::int64_t m, const std::vector<double>& w,
-                                            std::int64_t k) {
+std::vector<double> full_correlation_rot180(const std::vector<double>& delta, std::int64_t m,
+                                            const std::vector<double>& w, std::int64_t k) {
   const std::int64_t size = m + k - 1;
   std::vector<double> out(static_cast<std::size_t>(size * size), 0.0);
   for (std::int64_t r = 0; r < size; ++r)
@@ -32,7 +32,8 @@ std::vector<double> full_correlation_rot180(const std::vector<double>& delta, st
 
 TEST_CASE("worked example: 3x3 input, 2x2 kernel, each input gradient is a sum of delta*weight terms") {
   // z = x (*) w + b (cross-correlation), a 2x2 output; delta = dL/dz is given.
-  const Tensor x = from_vector(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}, {.dtype = f64, .requires_grad = true});
+  const Tensor x =
+      from_vector(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}, {.dtype = f64, .requires_grad = true});
   const Tensor w = from_vector(std::vector<double>{1, -1, 2, 0.5}, {1, 1, 2, 2}, {.dtype = f64, .requires_grad = true});
   const Tensor b = from_vector(std::vector<double>{0.25}, {1}, {.dtype = f64, .requires_grad = true});
   const Tensor z = conv2d(x, w, b);
@@ -44,22 +45,23 @@ TEST_CASE("worked example: 3x3 input, 2x2 kernel, each input gradient is a sum o
   const double w11 = 1, w12 = -1, w21 = 2, w22 = 0.5;
   // Each x_rs feeds the outputs whose window covers it; the chain rule sums delta * weight.
   const std::vector<double> by_hand = {
-      d11 * w11,                                  // x11: only z11 sees it, through w11
-      d11 * w12 + d12 * w11,                      // x12
-      d12 * w12,                                  // x13
-      d11 * w21 + d21 * w11,                      // x21
+      d11 * w11,                                      // x11: only z11 sees it, through w11
+      d11 * w12 + d12 * w11,                          // x12
+      d12 * w12,                                      // x13
+      d11 * w21 + d21 * w11,                          // x21
       d11 * w22 + d12 * w21 + d21 * w12 + d22 * w11,  // x22: all four outputs
-      d12 * w22 + d22 * w12,                      // x23
-      d21 * w21,                                  // x31
-      d21 * w22 + d22 * w21,                      // x32
-      d22 * w22,                                  // x33
+      d12 * w22 + d22 * w12,                          // x23
+      d21 * w21,                                      // x31
+      d21 * w22 + d22 * w21,                          // x32
+      d22 * w22,                                      // x33
   };
   CHECK(x.grad().to_vector() == by_hand);
   // ... which is the full convolution of delta with the kernel rotated by 180 degrees.
   CHECK(full_correlation_rot180({d11, d12, d21, d22}, 2, {w11, w12, w21, w22}, 2) == by_hand);
   // Weight gradient: dL/dw_uv = sum_ij delta_ij x_{i+u, j+v} (a valid correlation of x with delta).
-  CHECK(w.grad().to_vector() == std::vector<double>{d11 * 1 + d12 * 2 + d21 * 4 + d22 * 5, d11 * 2 + d12 * 3 + d21 * 5 + d22 * 6,
-                                                    d11 * 4 + d12 * 5 + d21 * 7 + d22 * 8, d11 * 5 + d12 * 6 + d21 * 8 + d22 * 9});
+  CHECK(w.grad().to_vector() ==
+        std::vector<double>{d11 * 1 + d12 * 2 + d21 * 4 + d22 * 5, d11 * 2 + d12 * 3 + d21 * 5 + d22 * 6,
+                            d11 * 4 + d12 * 5 + d21 * 7 + d22 * 8, d11 * 5 + d12 * 6 + d21 * 8 + d22 * 9});
   // One bias shared by all four positions: its gradient is the sum of the deltas.
   CHECK(b.grad().item() == d11 + d12 + d21 + d22);
 }
@@ -103,7 +105,8 @@ TEST_CASE("convolution vs cross-correlation: the rotation moves to the forward p
       for (std::int64_t u = 0; u < 3; ++u)
         for (std::int64_t v = 0; v < 2; ++v) {
           const std::int64_t i = r - 2 + u, j = q - 1 + v;
-          if (i >= 0 && i < z.size(2) && j >= 0 && j < z.size(3)) corr += delta.value({0, 0, i, j}) * w.value({0, 0, u, v});
+          if (i >= 0 && i < z.size(2) && j >= 0 && j < z.size(3))
+            corr += delta.value({0, 0, i, j}) * w.value({0, 0, u, v});
         }
       CHECK(x.grad().value({0, 0, r, q}) == doctest::Approx(corr).epsilon(1e-13));
     }
@@ -127,7 +130,8 @@ TEST_CASE("many channels: the input gradient sums over output channels through t
       for (std::size_t e = 0; e < 16; ++e) expected[e] += part[e];
     }
     for (std::int64_t e = 0; e < 16; ++e)
-      CHECK(x.grad().value({0, c, e / 4, e % 4}) == doctest::Approx(expected[static_cast<std::size_t>(e)]).epsilon(1e-13));
+      CHECK(x.grad().value({0, c, e / 4, e % 4}) ==
+            doctest::Approx(expected[static_cast<std::size_t>(e)]).epsilon(1e-13));
   }
 }
 

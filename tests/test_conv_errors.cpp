@@ -27,11 +27,11 @@ TEST_CASE("conv2d errors: ranks, dtypes, groups, bias, options and kernel size")
   const Tensor x = z64({2, 4, 5, 5});
   const Tensor w = z64({6, 2, 3, 3});
   CHECK_NOTHROW((void)conv2d(x, w, z64({6}), {.groups = 2}));
-  CHECK_THROWS_AS((void)conv2d(z64({4, 5, 5}), w), ShapeError);                 // input rank
-  CHECK_THROWS_AS((void)conv2d(x, z64({6, 2, 3})), ShapeError);                 // weight rank
+  CHECK_THROWS_AS((void)conv2d(z64({4, 5, 5}), w), ShapeError);  // input rank
+  CHECK_THROWS_AS((void)conv2d(x, z64({6, 2, 3})), ShapeError);  // weight rank
   CHECK_THROWS_AS((void)conv2d(zeros({2, 4, 5, 5}, {.dtype = i64}), w), DTypeError);
-  CHECK_THROWS_AS((void)conv2d(x, zeros({6, 4, 3, 3})), DTypeError);            // float32 weight, float64 input
-  CHECK_THROWS_AS((void)conv2d(x, w, Tensor(), {.groups = 3}), ShapeError);    // 4 channels, 3 groups
+  CHECK_THROWS_AS((void)conv2d(x, zeros({6, 4, 3, 3})), DTypeError);         // float32 weight, float64 input
+  CHECK_THROWS_AS((void)conv2d(x, w, Tensor(), {.groups = 3}), ShapeError);  // 4 channels, 3 groups
   CHECK_THROWS_AS((void)conv2d(x, z64({5, 2, 3, 3}), Tensor(), {.groups = 2}), ShapeError);  // 5 filters, 2 groups
   CHECK_THROWS_AS((void)conv2d(x, w), ShapeError);                              // weight wants 2 channels, input has 4
   CHECK_THROWS_AS((void)conv2d(x, w, z64({5}), {.groups = 2}), ShapeError);     // bias size
@@ -51,7 +51,8 @@ TEST_CASE("conv2d errors: ranks, dtypes, groups, bias, options and kernel size")
   const std::string channels = message_of<ShapeError>([&] { (void)conv2d(x, w); });
   CHECK(channels.find("[6, 2, 3, 3]") != std::string::npos);
   CHECK(channels.find("[2, 4, 5, 5]") != std::string::npos);
-  const std::string kernel = message_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.dilation = 3, .groups = 2}); });
+  const std::string kernel =
+      message_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.dilation = 3, .groups = 2}); });
   CHECK(kernel.find("larger than the padded input") != std::string::npos);
 }
 

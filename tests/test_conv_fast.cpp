@@ -23,23 +23,23 @@ namespace {
 std::vector<ConvCase> fast_cases() {
   std::vector<ConvCase> cases = conv_sweep();
   const std::vector<ConvCase> blocking = {
-      {20, 1, 28, 28, 6, 5, 5, {.padding = 2}, true},                // LeNet C1: many chunks, 8 partial sums
-      {10, 6, 14, 14, 16, 5, 5, {}, true},                           // LeNet C2: 10 images in one GEMM
-      {5, 8, 7, 7, 40, 3, 3, {.padding = 1}, false},                 // 7x7 planes side by side
-      {2, 50, 9, 9, 10, 3, 3, {.padding = 1}, true},                 // k = 450: two k-blocks
-      {2, 3, 50, 47, 5, 3, 3, {.stride = 1, .padding = 1}, true},    // 2350 pixels: wider than a GEMM block
+      {20, 1, 28, 28, 6, 5, 5, {.padding = 2}, true},              // LeNet C1: many chunks, 8 partial sums
+      {10, 6, 14, 14, 16, 5, 5, {}, true},                         // LeNet C2: 10 images in one GEMM
+      {5, 8, 7, 7, 40, 3, 3, {.padding = 1}, false},               // 7x7 planes side by side
+      {2, 50, 9, 9, 10, 3, 3, {.padding = 1}, true},               // k = 450: two k-blocks
+      {2, 3, 50, 47, 5, 3, 3, {.stride = 1, .padding = 1}, true},  // 2350 pixels: wider than a GEMM block
       {6, 4, 10, 10, 8, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},
       {3, 6, 12, 11, 6, 3, 3, {.padding = 1, .dilation = 2, .groups = 6}, true},
-      {2, 16, 12, 12, 32, 1, 1, {.stride = 2}, false},               // 1x1 downsampling
-      {2, 32, 14, 14, 64, 3, 3, {.padding = 1}, true},               // two blocks of channel vectors
-      {3, 4, 9, 30, 24, 3, 3, {.padding = 1}, true},                 // a partial vector; rows in parts
+      {2, 16, 12, 12, 32, 1, 1, {.stride = 2}, false},                           // 1x1 downsampling
+      {2, 32, 14, 14, 64, 3, 3, {.padding = 1}, true},                           // two blocks of channel vectors
+      {3, 4, 9, 30, 24, 3, 3, {.padding = 1}, true},                             // a partial vector; rows in parts
       {2, 6, 11, 13, 40, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, true},  // 20 channels a group
-      {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // 7-pixel rows: one tile of 3 vectors
-      {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},              // 16 vectors of channels, input in blocks
-      {6, 32, 5, 6, 64, 3, 3, {.padding = 1, .groups = 2}, true},    // small planes: image slices under each weight block
-      {3, 64, 7, 7, 48, 3, 3, {.padding = 1}, true},                 // small planes: blocks follow the threads, input in blocks
-      {4, 64, 12, 13, 64, 3, 3, {.padding = 1}, true},               // Winograd: two chunks of images, an odd output width
-      {2, 4, 27, 31, 8, 3, 3, {.padding = 1}, true},                 // Winograd: images in bands of block rows, the last odd
+      {2, 24, 7, 7, 48, 3, 3, {.padding = 1}, true},                             // 7-pixel rows: one tile of 3 vectors
+      {1, 8, 14, 14, 128, 3, 3, {.padding = 1}, false},            // 16 vectors of channels, input in blocks
+      {6, 32, 5, 6, 64, 3, 3, {.padding = 1, .groups = 2}, true},  // small planes: image slices under each weight block
+      {3, 64, 7, 7, 48, 3, 3, {.padding = 1}, true},    // small planes: blocks follow the threads, input in blocks
+      {4, 64, 12, 13, 64, 3, 3, {.padding = 1}, true},  // Winograd: two chunks of images, an odd output width
+      {2, 4, 27, 31, 8, 3, 3, {.padding = 1}, true},    // Winograd: images in bands of block rows, the last odd
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;
@@ -49,8 +49,8 @@ ConvLoopGeometry geometry(const ConvCase& c) {
   const auto& o = c.options;
   const Shape y_shape{c.n, c.c_out, out_size(c.h, c.kh, o.stride.h, o.padding.h, o.dilation.h),
                       out_size(c.w, c.kw, o.stride.w, o.padding.w, o.dilation.w)};
-  return tg::detail::conv2d_geometry_from_shapes("test", {c.n, c.c_in, c.h, c.w}, {c.c_out, c.c_in / o.groups, c.kh, c.kw},
-                                                 y_shape, o);
+  return tg::detail::conv2d_geometry_from_shapes("test", {c.n, c.c_in, c.h, c.w},
+                                                 {c.c_out, c.c_in / o.groups, c.kh, c.kw}, y_shape, o);
 }
 
 template <class T>
@@ -87,7 +87,8 @@ Results run(const ConvCase& c, Path path, bool integers) {
   std::mt19937 rng(7);
   const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
   const std::vector<T> x = random_values<T>(sz(g.batch * g.in_channels * g.in_h * g.in_w), rng, integers);
-  const std::vector<T> w = random_values<T>(sz(g.out_channels * g.in_channels / g.groups * g.kernel_h * g.kernel_w), rng, integers);
+  const std::vector<T> w =
+      random_values<T>(sz(g.out_channels * g.in_channels / g.groups * g.kernel_h * g.kernel_w), rng, integers);
   const std::vector<T> b = random_values<T>(sz(g.out_channels), rng, integers);
   const std::vector<T> dy = random_values<T>(sz(g.batch * g.out_channels * g.out_h * g.out_w), rng, integers);
   std::vector<T> y(dy.size()), dx(x.size()), dw(w.size());
@@ -118,7 +119,8 @@ Results run(const ConvCase& c, Path path, bool integers) {
     if (path == Path::gemm) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::direct && g.stride_w == 1) conv2d_weight_grad_direct<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::channels) conv2d_weight_grad_direct_channels<T>(x.data(), dy.data(), dw.data(), g);
-    if (path == Path::winograd && runs_forward(path, g)) conv2d_weight_grad_winograd<T>(x.data(), dy.data(), dw.data(), g);
+    if (path == Path::winograd && runs_forward(path, g))
+      conv2d_weight_grad_winograd<T>(x.data(), dy.data(), dw.data(), g);
   }
   return {{y.begin(), y.end()}, {dx.begin(), dx.end()}, {dw.begin(), dw.end()}};
 }
@@ -230,7 +232,8 @@ TEST_CASE("every forward path writes a strided output layout in place and nothin
       std::mt19937 rng(11);
       const auto sz = [](std::int64_t n) { return static_cast<std::size_t>(n); };
       const std::vector<double> x = random_values<double>(sz(g.batch * g.in_channels * g.in_h * g.in_w), rng, true);
-      const std::vector<double> w = random_values<double>(sz(g.out_channels * g.cin_g() * g.kernel_h * g.kernel_w), rng, true);
+      const std::vector<double> w =
+          random_values<double>(sz(g.out_channels * g.cin_g() * g.kernel_h * g.kernel_w), rng, true);
       const std::vector<double> b = random_values<double>(sz(g.out_channels), rng, true);
       std::vector<double> dense(sz(g.batch * g.out_channels * g.out_h * g.out_w));
       conv2d_reference_loops<double>(x.data(), w.data(), b.data(), dense.data(), g);

@@ -120,13 +120,15 @@ TEST_CASE("conv2d input gradient equals the im2col / transposed-GEMM form dX = c
         for (std::int64_t row = 0; row < cols.rows(); ++row)
           for (std::int64_t k = 0; k < cout_g; ++k)
             for (std::int64_t p = 0; p < plane; ++p)
-              dcol[static_cast<std::size_t>(row * plane + p)] += w[static_cast<std::size_t>((grp * cout_g + k) * cols.rows() + row)] *
-                                                                 g[static_cast<std::size_t>((n * c.c_out + grp * cout_g + k) * plane + p)];
+              dcol[static_cast<std::size_t>(row * plane + p)] +=
+                  w[static_cast<std::size_t>((grp * cout_g + k) * cols.rows() + row)] *
+                  g[static_cast<std::size_t>((n * c.c_out + grp * cout_g + k) * plane + p)];
         cols.each(grp, [&](std::int64_t row, std::int64_t col, std::int64_t off) {
           dx[static_cast<std::size_t>(n * image + off)] += dcol[static_cast<std::size_t>(row * plane + col)];  // col2im
           for (std::int64_t k = 0; k < cout_g; ++k)
             fwd[static_cast<std::size_t>((n * c.c_out + grp * cout_g + k) * plane + col)] +=
-                w[static_cast<std::size_t>((grp * cout_g + k) * cols.rows() + row)] * xv[static_cast<std::size_t>(n * image + off)];
+                w[static_cast<std::size_t>((grp * cout_g + k) * cols.rows() + row)] *
+                xv[static_cast<std::size_t>(n * image + off)];
         });
       }
     }

@@ -18,9 +18,9 @@ Tensor plane(const std::vector<double>& v, std::int64_t h, std::int64_t w, bool 
 }  // namespace
 
 TEST_CASE("max_pool2d: values, arg-max gradient and ties going to the first element in window order") {
-  const Tensor x = plane({1, 5, 2, 0,   //
-                          3, 4, 7, 7,   //
-                          9, 9, 1, 2,   //
+  const Tensor x = plane({1, 5, 2, 0,  //
+                          3, 4, 7, 7,  //
+                          9, 9, 1, 2,  //
                           9, 8, 3, 2},
                          4, 4, true);
   const Tensor y = max_pool2d(x, {.kernel_size = 2});
@@ -64,9 +64,9 @@ TEST_CASE("adaptive_avg_pool2d: windows (floor(i*H/Ho), ceil((i+1)*H/Ho))") {
   const Tensor x = plane({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 5, 3, true);
   // Rows 5 -> 3: [0,2), [1,4), [3,5); columns 3 -> 2: [0,2), [1,3).
   const Tensor y = adaptive_avg_pool2d(x, {3, 2});
-  CHECK(y.to_vector() == std::vector<double>{(1 + 2 + 4 + 5) / 4.0, (2 + 3 + 5 + 6) / 4.0, (4 + 5 + 7 + 8 + 10 + 11) / 6.0,
-                                             (5 + 6 + 8 + 9 + 11 + 12) / 6.0, (10 + 11 + 13 + 14) / 4.0,
-                                             (11 + 12 + 14 + 15) / 4.0});
+  CHECK(y.to_vector() == std::vector<double>{(1 + 2 + 4 + 5) / 4.0, (2 + 3 + 5 + 6) / 4.0,
+                                             (4 + 5 + 7 + 8 + 10 + 11) / 6.0, (5 + 6 + 8 + 9 + 11 + 12) / 6.0,
+                                             (10 + 11 + 13 + 14) / 4.0, (11 + 12 + 14 + 15) / 4.0});
   CHECK(adaptive_avg_pool2d(x, {1, 1}).item() == doctest::Approx(8.0));
 }
 

@@ -19,7 +19,9 @@ TEST_CASE("conv_transpose2d accepts output_padding up to max(stride, dilation) -
   const std::vector<Case> cases = {
       // The issue's example: 4x4 input, 2x2 kernel, stride 1, dilation 2 -> 7x7 output.
       {{1, 1, 4, 4}, {1, 1, 2, 2}, {.output_padding = 1, .dilation = 2}, false},
-      {{2, 4, 3, 3}, {4, 1, 2, 2}, {.stride = {1, 2}, .padding = {1, 0}, .output_padding = {2, 2}, .dilation = 3, .groups = 2},
+      {{2, 4, 3, 3},
+       {4, 1, 2, 2},
+       {.stride = {1, 2}, .padding = {1, 0}, .output_padding = {2, 2}, .dilation = 3, .groups = 2},
        true},
       {{1, 2, 2, 3}, {2, 3, 3, 2}, {.stride = {2, 1}, .output_padding = {1, 1}, .dilation = {1, 2}}, true},
   };
@@ -38,7 +40,9 @@ TEST_CASE("conv_transpose2d accepts output_padding up to max(stride, dilation) -
     if (c.bias) inputs.push_back(b);
     const ConvTranspose2dOptions o = c.options;
     grad_and_gradgrad_pass(
-        [o](const std::vector<Tensor>& in) { return conv_transpose2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), o); },
+        [o](const std::vector<Tensor>& in) {
+          return conv_transpose2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), o);
+        },
         inputs);
   }
   const Tensor y = conv_transpose2d(rand64({1, 1, 4, 4}, gen), rand64({1, 1, 2, 2}, gen), Tensor(),

@@ -17,7 +17,7 @@ TEST_CASE("add and mul record and replay with broadcasting") {
 
 TEST_CASE("gradients accumulate across backward calls and in diamonds") {
   Tensor x = tensor({2.0}, {.dtype = f64, .requires_grad = true});
-  Tensor h = x * x;          // used twice below: diamond
+  Tensor h = x * x;           // used twice below: diamond
   Tensor y = sum(h * x + h);  // x^3 + x^2 -> 3x^2 + 2x = 16
   y.backward(Tensor(), {.retain_graph = true});
   CHECK(x.grad().item() == 16.0);

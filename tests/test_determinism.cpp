@@ -42,7 +42,9 @@ TEST_CASE("elementwise ops, reductions and softmax give the same bits for 1 and 
   const Tensor a = uniform({1537, 1031}, -3.0, 3.0, gen);  // not a multiple of any chunk size
   const Tensor b = uniform({1537, 1031}, -3.0, 3.0, gen);
   const Tensor long_row = uniform({3'000'001}, -1.0, 1.0, gen);
-  check_thread_independent("add", [&] { return std::vector<Tensor>{add(a, b), add(a, b.transpose(0, 1).transpose(0, 1))}; });
+  check_thread_independent("add", [&] {
+    return std::vector<Tensor>{add(a, b), add(a, b.transpose(0, 1).transpose(0, 1))};
+  });
   check_thread_independent("mul", [&] { return std::vector<Tensor>{mul(a, b), mul(a, slice(b, 0, 0, 1))}; });
   check_thread_independent("exp", [&] { return std::vector<Tensor>{exp(a), exp(a.transpose(0, 1))}; });
   check_thread_independent("sum", [&] {
@@ -114,11 +116,12 @@ TEST_CASE("sums down leading or middle dims give the same bits as sums along the
     std::vector<std::int64_t> dims;
   };
   // Lengths above a reduction block (16384) and not multiples of 8; widths above a column block.
-  for (const Case& c : {Case{{40003, 3}, {0}}, Case{{37, 300}, {0}}, Case{{3, 1001, 5}, {1}}, Case{{2, 3, 4, 5}, {1, 2}},
-                        Case{{20000, 2, 130}, {0, 1}}}) {
+  for (const Case& c : {Case{{40003, 3}, {0}}, Case{{37, 300}, {0}}, Case{{3, 1001, 5}, {1}},
+                        Case{{2, 3, 4, 5}, {1, 2}}, Case{{20000, 2, 130}, {0, 1}}}) {
     for (const DType dtype : {f32, f64, i64}) {
       INFO(fmt::format("{} dims {} {}", c.shape, c.dims, dtype_name(dtype)));
-      const Tensor x = dtype == i64 ? randint(-50, 50, c.shape, gen) : uniform(c.shape, -1.0, 1.0, gen, {.dtype = dtype});
+      const Tensor x =
+          dtype == i64 ? randint(-50, 50, c.shape, gen) : uniform(c.shape, -1.0, 1.0, gen, {.dtype = dtype});
       // Move the reduced dims last, copy, and reduce the trailing dims instead.
       std::vector<std::int64_t> order, last;
       for (std::int64_t d = 0; d < x.dim(); ++d) {

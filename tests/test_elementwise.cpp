@@ -24,7 +24,8 @@ const std::vector<Layout> kLayouts = {Layout::Contiguous, Layout::Transposed, La
 // Runs op on every shape pair x layout pair and compares with the naive loop in type T.
 // `result` is the expected dtype; values drawn from [low, high) (integers if `integers`).
 template <class T, class Op, class F>
-void check_binary(const char* name, Op op, F f, DType dtype, DType result, double low, double high, bool integers = false) {
+void check_binary(const char* name, Op op, F f, DType dtype, DType result, double low, double high,
+                  bool integers = false) {
   Generator gen(7);
   for (const auto& [sa, sb] : kBinaryShapes) {
     for (Layout la : kLayouts) {
@@ -85,10 +86,12 @@ TEST_CASE("sub, maximum, minimum match naive loops for float32, float64, int64")
 TEST_CASE("div is true division, int64 / int64 gives float32") {
   for_float_types([&](auto tag, DType dt) {
     using T = decltype(tag);
-    check_binary<T>("div", t_div, [](T x, T y) { return x / y; }, dt, dt, 0.5, 3.0);
+    check_binary<T>(
+        "div", t_div, [](T x, T y) { return x / y; }, dt, dt, 0.5, 3.0);
   });
   // Integers in [-4, 5): includes 0 divisors (+-inf, NaN for 0/0) as float division gives.
-  check_binary<float>("div", t_div, [](float x, float y) { return x / y; }, i64, f32, -4, 5);
+  check_binary<float>(
+      "div", t_div, [](float x, float y) { return x / y; }, i64, f32, -4, 5);
   CHECK(div(tensor({7.0}, {.dtype = i64}), tensor({2.0}, {.dtype = i64})).to_vector() == std::vector<double>{3.5});
   CHECK(div(tensor({-7.0}, {.dtype = i64}), tensor({2.0}, {.dtype = i64})).to_vector() == std::vector<double>{-3.5});
 }
@@ -96,43 +99,60 @@ TEST_CASE("div is true division, int64 / int64 gives float32") {
 TEST_CASE("pow with tensor and scalar exponents") {
   for_float_types([&](auto tag, DType dt) {
     using T = decltype(tag);
-    check_binary<T>("pow", t_pow, [](T x, T y) { return std::pow(x, y); }, dt, dt,
-                    0.1, 3.0);
+    check_binary<T>(
+        "pow", t_pow, [](T x, T y) { return std::pow(x, y); }, dt, dt, 0.1, 3.0);
     for (double p : {2.0, 3.0, 0.5, -1.5, 0.0}) {
-      check_unary<T>("pow_scalar", [p](const Tensor& x) { return pow(x, p); },
-                     [p](T x) { return std::pow(x, static_cast<T>(p)); }, dt, 0.1, 3.0);
+      check_unary<T>(
+          "pow_scalar", [p](const Tensor& x) { return pow(x, p); }, [p](T x) { return std::pow(x, static_cast<T>(p)); },
+          dt, 0.1, 3.0);
     }
     // Negative bases with integral exponents are fine; with fractional ones NaN.
-    check_unary<T>("pow_scalar neg base", [](const Tensor& x) { return pow(x, 3.0); },
-                   [](T x) { return std::pow(x, T(3)); }, dt, -2.0, 2.0);
+    check_unary<T>(
+        "pow_scalar neg base", [](const Tensor& x) { return pow(x, 3.0); }, [](T x) { return std::pow(x, T(3)); }, dt,
+        -2.0, 2.0);
     CHECK(std::isnan(pow(scalar_tensor(-2.0, {.dtype = dt}), 0.5).item()));
   });
   CHECK(pow(tensor({2.0, 3.0}, {.dtype = i64}), tensor({3.0, -1.0}, {.dtype = i64})).dtype() == f32);
-  check_values(pow(tensor({2.0, 3.0}, {.dtype = i64}), tensor({3.0, -1.0}, {.dtype = i64})), f32, {8.0, 1.0 / 3.0}, "int64 pow");
+  check_values(pow(tensor({2.0, 3.0}, {.dtype = i64}), tensor({3.0, -1.0}, {.dtype = i64})), f32, {8.0, 1.0 / 3.0},
+               "int64 pow");
   check_values(pow(tensor({2.0, -3.0}, {.dtype = i64}), 2.0), f32, {4.0, 9.0}, "int64 pow scalar");
 }
 
 TEST_CASE("unary float ops match std:: on every layout") {
   for_float_types([&](auto tag, DType dt) {
     using T = decltype(tag);
-    check_unary<T>("neg", t_neg, [](T x) { return -x; }, dt, -3.0, 3.0);
-    check_unary<T>("exp", t_exp, [](T x) { return std::exp(x); }, dt, -5.0, 5.0);
-    check_unary<T>("log", t_log, [](T x) { return std::log(x); }, dt, 0.01, 10.0);
-    check_unary<T>("sqrt", t_sqrt, [](T x) { return std::sqrt(x); }, dt, 0.0, 10.0);
-    check_unary<T>("abs", t_abs, [](T x) { return std::abs(x); }, dt, -3.0, 3.0);
-    check_unary<T>("relu", t_relu, [](T x) { return x > 0 ? x : T(0); }, dt, -3.0, 3.0);
-    check_unary<T>("sigmoid", t_sigmoid, [](T x) { return T(1) / (T(1) + std::exp(-x)); }, dt, -8.0, 8.0);
-    check_unary<T>("tanh", t_tanh, [](T x) { return std::tanh(x); }, dt, -4.0, 4.0);
-    check_unary<T>("clamp", [](const Tensor& x) { return clamp(x, -0.5, 1.0); },
-                   [](T x) { return std::min(std::max(x, T(-0.5)), T(1.0)); }, dt, -2.0, 2.0);
-    check_unary<T>("clamp min", [](const Tensor& x) { return clamp(x, 0.25, std::nullopt); },
-                   [](T x) { return std::max(x, T(0.25)); }, dt, -2.0, 2.0);
-    check_unary<T>("clamp max", [](const Tensor& x) { return clamp(x, std::nullopt, -0.25); },
-                   [](T x) { return std::min(x, T(-0.25)); }, dt, -2.0, 2.0);
+    check_unary<T>(
+        "neg", t_neg, [](T x) { return -x; }, dt, -3.0, 3.0);
+    check_unary<T>(
+        "exp", t_exp, [](T x) { return std::exp(x); }, dt, -5.0, 5.0);
+    check_unary<T>(
+        "log", t_log, [](T x) { return std::log(x); }, dt, 0.01, 10.0);
+    check_unary<T>(
+        "sqrt", t_sqrt, [](T x) { return std::sqrt(x); }, dt, 0.0, 10.0);
+    check_unary<T>(
+        "abs", t_abs, [](T x) { return std::abs(x); }, dt, -3.0, 3.0);
+    check_unary<T>(
+        "relu", t_relu, [](T x) { return x > 0 ? x : T(0); }, dt, -3.0, 3.0);
+    check_unary<T>(
+        "sigmoid", t_sigmoid, [](T x) { return T(1) / (T(1) + std::exp(-x)); }, dt, -8.0, 8.0);
+    check_unary<T>(
+        "tanh", t_tanh, [](T x) { return std::tanh(x); }, dt, -4.0, 4.0);
+    check_unary<T>(
+        "clamp", [](const Tensor& x) { return clamp(x, -0.5, 1.0); },
+        [](T x) { return std::min(std::max(x, T(-0.5)), T(1.0)); }, dt, -2.0, 2.0);
+    check_unary<T>(
+        "clamp min", [](const Tensor& x) { return clamp(x, 0.25, std::nullopt); },
+        [](T x) { return std::max(x, T(0.25)); }, dt, -2.0, 2.0);
+    check_unary<T>(
+        "clamp max", [](const Tensor& x) { return clamp(x, std::nullopt, -0.25); },
+        [](T x) { return std::min(x, T(-0.25)); }, dt, -2.0, 2.0);
   });
-  check_unary<std::int64_t>("neg", t_neg, [](std::int64_t x) { return -x; }, i64, -100, 100);
-  check_unary<std::int64_t>("abs", t_abs, [](std::int64_t x) { return x < 0 ? -x : x; }, i64, -100, 100);
-  check_unary<std::int64_t>("relu", t_relu, [](std::int64_t x) { return x > 0 ? x : 0; }, i64, -100, 100);
+  check_unary<std::int64_t>(
+      "neg", t_neg, [](std::int64_t x) { return -x; }, i64, -100, 100);
+  check_unary<std::int64_t>(
+      "abs", t_abs, [](std::int64_t x) { return x < 0 ? -x : x; }, i64, -100, 100);
+  check_unary<std::int64_t>(
+      "relu", t_relu, [](std::int64_t x) { return x > 0 ? x : 0; }, i64, -100, 100);
   check_unary<std::int64_t>(
       "clamp", [](const Tensor& x) { return clamp(x, -3.0, 4.0); },
       [](std::int64_t x) { return std::min<std::int64_t>(std::max<std::int64_t>(x, -3), 4); }, i64, -10, 10);
@@ -145,8 +165,10 @@ TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
   CHECK(sigmoid(tensor({-100.0}, {.dtype = f32})).item() > 0.0);  // no 0/0 from exp overflow
   check_values(exp(tensor({-inf, inf, nan}, {.dtype = f64})), f64, {0.0, inf, nan}, "exp specials");
   check_values(log(tensor({0.0, -1.0}, {.dtype = f64})), f64, {-inf, nan}, "log specials");
-  check_values(maximum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan}, "maximum NaN");
-  check_values(minimum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan}, "minimum NaN");
+  check_values(maximum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan},
+               "maximum NaN");
+  check_values(minimum(tensor({nan, 1.0}, {.dtype = f64}), tensor({1.0, nan}, {.dtype = f64})), f64, {nan, nan},
+               "minimum NaN");
   CHECK_FALSE(std::signbit(abs(tensor({-0.0}, {.dtype = f64})).item()));
   check_values(relu(tensor({nan, -inf}, {.dtype = f64})), f64, {nan, 0.0}, "relu specials");
   check_values(clamp(tensor({nan, inf}, {.dtype = f64}), -1.0, 1.0), f64, {nan, 1.0}, "clamp specials");
@@ -154,7 +176,8 @@ TEST_CASE("edge values: extremes, NaN, infinities, int64 wrap-around") {
   check_values(clamp(tensor({-5.0, 0.0, 5.0}, {.dtype = f64}), 2.0, 1.0), f64, {1.0, 1.0, 1.0}, "clamp min > max");
   // Bounds outside the int64 / float32 range saturate instead of overflowing.
   check_values(clamp(tensor({-5.0, 5.0}, {.dtype = i64}), -1e300, 1e300), i64, {-5.0, 5.0}, "clamp huge bounds int64");
-  check_values(clamp(tensor({-5.0, 5.0}, {.dtype = f32}), -1e300, 1e300), f32, {-5.0, 5.0}, "clamp huge bounds float32");
+  check_values(clamp(tensor({-5.0, 5.0}, {.dtype = f32}), -1e300, 1e300), f32, {-5.0, 5.0},
+               "clamp huge bounds float32");
   const double int64_min = -9.223372036854775808e18;
   check_values(clamp(tensor({-5.0, 5.0}, {.dtype = i64}), -1e300, -1e299), i64, {int64_min, int64_min},
                "clamp below int64 range");
@@ -196,9 +219,9 @@ TEST_CASE("comparisons give bool results matching naive loops, ties included") {
     Tensor (*op)(const Tensor&, const Tensor&);
     std::function<bool(double, double)> f;
   };
-  const std::vector<Cmp> cmps = {{"eq", eq, std::equal_to<>{}},   {"ne", ne, std::not_equal_to<>{}},
-                                 {"lt", lt, std::less<>{}},       {"le", le, std::less_equal<>{}},
-                                 {"gt", gt, std::greater<>{}},    {"ge", ge, std::greater_equal<>{}}};
+  const std::vector<Cmp> cmps = {{"eq", eq, std::equal_to<>{}}, {"ne", ne, std::not_equal_to<>{}},
+                                 {"lt", lt, std::less<>{}},     {"le", le, std::less_equal<>{}},
+                                 {"gt", gt, std::greater<>{}},  {"ge", ge, std::greater_equal<>{}}};
   for (const Cmp& c : cmps) {
     for (DType dt : {f32, f64, i64}) {
       // Small integers make ties frequent; values are exact in every dtype.
@@ -242,9 +265,9 @@ TEST_CASE("dtype promotion of mixed operands") {
 TEST_CASE("errors: broadcast mismatch names the op and shapes, wrong dtypes, bad arguments") {
   const Tensor a = zeros({2, 3});
   const Tensor c = zeros({4, 5});
-  const std::vector<std::pair<std::string, Binary>> binaries = {{"sub", t_sub},     {"div", t_div}, {"pow", t_pow},
-                                                                 {"maximum", t_max}, {"minimum", t_min},
-                                                                 {"eq", tg::eq},     {"ge", tg::ge}};
+  const std::vector<std::pair<std::string, Binary>> binaries = {{"sub", t_sub},     {"div", t_div},     {"pow", t_pow},
+                                                                {"maximum", t_max}, {"minimum", t_min}, {"eq", tg::eq},
+                                                                {"ge", tg::ge}};
   for (const auto& [name, op] : binaries) {
     try {
       (void)op(a, c);
@@ -290,11 +313,20 @@ TEST_CASE("large tensors give identical bits with 1 and 2 threads") {
   const Tensor xt = raw::as_strided(x, {1031, 1025}, {1, 1031}, 0);  // transposed view
   const Tensor cond = gt(y, scalar_tensor(0.0));
   const std::vector<std::function<Tensor()>> runs = {
-      [&] { return exp(y); },          [&] { return sigmoid(y); },          [&] { return tanh(y); },
-      [&] { return log(x); },          [&] { return sqrt(xt); },            [&] { return sub(x, y); },
-      [&] { return div(y, row); },     [&] { return pow(x, y); },           [&] { return pow(x, 1.5); },
-      [&] { return maximum(x, y); },   [&] { return clamp(y, -1.0, 1.0); }, [&] { return where(cond, x, y); },
-      [&] { return lt(x, y); },        [&] { return relu(y); },
+      [&] { return exp(y); },
+      [&] { return sigmoid(y); },
+      [&] { return tanh(y); },
+      [&] { return log(x); },
+      [&] { return sqrt(xt); },
+      [&] { return sub(x, y); },
+      [&] { return div(y, row); },
+      [&] { return pow(x, y); },
+      [&] { return pow(x, 1.5); },
+      [&] { return maximum(x, y); },
+      [&] { return clamp(y, -1.0, 1.0); },
+      [&] { return where(cond, x, y); },
+      [&] { return lt(x, y); },
+      [&] { return relu(y); },
   };
   for (std::size_t k = 0; k < runs.size(); ++k) {
     set_num_threads(1);
@@ -304,7 +336,8 @@ TEST_CASE("large tensors give identical bits with 1 and 2 threads") {
     INFO("run ", k);
     REQUIRE(one.numel() > 1'000'000);
     REQUIRE(one.shape() == two.shape());
-    CHECK(std::memcmp(one.raw_data(), two.raw_data(), static_cast<std::size_t>(one.numel()) * itemsize(one.dtype())) == 0);
+    CHECK(std::memcmp(one.raw_data(), two.raw_data(), static_cast<std::size_t>(one.numel()) * itemsize(one.dtype())) ==
+          0);
   }
   set_num_threads(0);
   // And the parallel result is right, not merely reproducible.

@@ -24,8 +24,9 @@ Tensor transposed_leaf(Generator& gen, double low, double high) {
 
 // x.grad of sum(f(x) * w) against w * df(x) from a naive loop; d2f, if given, checks the
 // second derivative: d/dx sum(w * f'(x)) = w * f''(x).
-void check_unary_grad(const char* name, const std::function<Tensor(const Tensor&)>& f, const std::function<double(double)>& df,
-                      const std::function<double(double)>& d2f, double low, double high) {
+void check_unary_grad(const char* name, const std::function<Tensor(const Tensor&)>& f,
+                      const std::function<double(double)>& df, const std::function<double(double)>& d2f, double low,
+                      double high) {
   Generator gen(5);
   const Tensor x = transposed_leaf(gen, low, high);
   const Tensor w = uniform({3, 4}, -1.0, 1.0, gen, {.dtype = f64});
@@ -66,25 +67,34 @@ void check_fd(const std::string& what, const Fn& fn, const std::vector<Tensor>& 
 
 TEST_CASE("unary gradients and second derivatives match hand-derived formulas") {
   auto sig = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
-  check_unary_grad("exp", [](const Tensor& x) { return tg::exp(x); }, [](double x) { return std::exp(x); },
-                   [](double x) { return std::exp(x); }, -2, 2);
-  check_unary_grad("log", [](const Tensor& x) { return tg::log(x); }, [](double x) { return 1 / x; },
-                   [](double x) { return -1 / (x * x); }, 0.5, 2);
-  check_unary_grad("sqrt", [](const Tensor& x) { return tg::sqrt(x); }, [](double x) { return 0.5 / std::sqrt(x); },
-                   [](double x) { return -0.25 / (x * std::sqrt(x)); }, 0.5, 2);
-  check_unary_grad("sigmoid", [](const Tensor& x) { return tg::sigmoid(x); }, [&](double x) { return sig(x) * (1 - sig(x)); },
-                   [&](double x) { return sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)); }, -3, 3);
-  check_unary_grad("tanh", [](const Tensor& x) { return tg::tanh(x); }, [](double x) { return 1 - std::tanh(x) * std::tanh(x); },
-                   [](double x) { return -2 * std::tanh(x) * (1 - std::tanh(x) * std::tanh(x)); }, -2, 2);
-  check_unary_grad("neg", [](const Tensor& x) { return tg::neg(x); }, [](double) { return -1.0; }, {}, -1, 1);
-  check_unary_grad("abs", [](const Tensor& x) { return tg::abs(x); }, [](double x) { return x > 0 ? 1.0 : -1.0; }, {}, -1, 1);
-  check_unary_grad("relu", [](const Tensor& x) { return tg::relu(x); }, [](double x) { return x > 0 ? 1.0 : 0.0; }, {}, -1, 1);
-  check_unary_grad("clamp", [](const Tensor& x) { return tg::clamp(x, -0.3, 0.4); },
-                   [](double x) { return x >= -0.3 && x <= 0.4 ? 1.0 : 0.0; }, {}, -1, 1);
+  check_unary_grad(
+      "exp", [](const Tensor& x) { return tg::exp(x); }, [](double x) { return std::exp(x); },
+      [](double x) { return std::exp(x); }, -2, 2);
+  check_unary_grad(
+      "log", [](const Tensor& x) { return tg::log(x); }, [](double x) { return 1 / x; },
+      [](double x) { return -1 / (x * x); }, 0.5, 2);
+  check_unary_grad(
+      "sqrt", [](const Tensor& x) { return tg::sqrt(x); }, [](double x) { return 0.5 / std::sqrt(x); },
+      [](double x) { return -0.25 / (x * std::sqrt(x)); }, 0.5, 2);
+  check_unary_grad(
+      "sigmoid", [](const Tensor& x) { return tg::sigmoid(x); }, [&](double x) { return sig(x) * (1 - sig(x)); },
+      [&](double x) { return sig(x) * (1 - sig(x)) * (1 - 2 * sig(x)); }, -3, 3);
+  check_unary_grad(
+      "tanh", [](const Tensor& x) { return tg::tanh(x); }, [](double x) { return 1 - std::tanh(x) * std::tanh(x); },
+      [](double x) { return -2 * std::tanh(x) * (1 - std::tanh(x) * std::tanh(x)); }, -2, 2);
+  check_unary_grad(
+      "neg", [](const Tensor& x) { return tg::neg(x); }, [](double) { return -1.0; }, {}, -1, 1);
+  check_unary_grad(
+      "abs", [](const Tensor& x) { return tg::abs(x); }, [](double x) { return x > 0 ? 1.0 : -1.0; }, {}, -1, 1);
+  check_unary_grad(
+      "relu", [](const Tensor& x) { return tg::relu(x); }, [](double x) { return x > 0 ? 1.0 : 0.0; }, {}, -1, 1);
+  check_unary_grad(
+      "clamp", [](const Tensor& x) { return tg::clamp(x, -0.3, 0.4); },
+      [](double x) { return x >= -0.3 && x <= 0.4 ? 1.0 : 0.0; }, {}, -1, 1);
   for (double p : {3.0, 0.5, -1.5}) {
-    check_unary_grad("pow scalar", [p](const Tensor& x) { return tg::pow(x, p); },
-                     [p](double x) { return p * std::pow(x, p - 1); },
-                     [p](double x) { return p * (p - 1) * std::pow(x, p - 2); }, 0.5, 2);
+    check_unary_grad(
+        "pow scalar", [p](const Tensor& x) { return tg::pow(x, p); }, [p](double x) { return p * std::pow(x, p - 1); },
+        [p](double x) { return p * (p - 1) * std::pow(x, p - 2); }, 0.5, 2);
   }
   // p = 0: the gradient is exactly 0, even at x = 0 where p * x^(p-1) would be 0 * inf.
   const Tensor z = tensor({0.0, 2.0}, {.dtype = f64, .requires_grad = true});
@@ -102,7 +112,8 @@ TEST_CASE("binary gradients with broadcasting match hand-derived formulas") {
   g = grad({tg::div(a, b)}, {a, b}, {w});
   check_near(g[0].to_vector(), {2.0, -0.5, 0.5, 1.0, 1.5, -0.5}, 1e-15, "div da = w / b");
   // db = -sum_rows w * a / b^2
-  const std::vector<double> want_db = {-(1.0 * 1 + 0.5 * 4) / 0.25, -(-1.0 * 2 + 3.0 * 5) / 4.0, -(2.0 * 3 - 2.0 * 6) / 16.0};
+  const std::vector<double> want_db = {-(1.0 * 1 + 0.5 * 4) / 0.25, -(-1.0 * 2 + 3.0 * 5) / 4.0,
+                                       -(2.0 * 3 - 2.0 * 6) / 16.0};
   check_near(g[1].to_vector(), want_db, 1e-15, "div db");
   g = grad({tg::pow(a, b)}, {a, b}, {w});
   std::vector<double> da, db(3, 0.0);
@@ -139,7 +150,8 @@ TEST_CASE("kink conventions: abs and relu have gradient 0 at 0, clamp passes the
   CHECK(grad({sum(tg::abs(x))}, {x})[0].to_vector() == std::vector<double>{0.0, -1.0, 1.0, 1.0, 1.0});
   CHECK(grad({sum(tg::relu(x))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 1.0, 1.0, 1.0});
   CHECK(grad({sum(tg::clamp(x, -0.5, 1.0))}, {x})[0].to_vector() == std::vector<double>{1.0, 1.0, 1.0, 1.0, 0.0});
-  CHECK(grad({sum(tg::clamp(x, 0.5, std::nullopt))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 1.0, 1.0, 1.0});
+  CHECK(grad({sum(tg::clamp(x, 0.5, std::nullopt))}, {x})[0].to_vector() ==
+        std::vector<double>{0.0, 0.0, 1.0, 1.0, 1.0});
   CHECK(grad({sum(tg::clamp(x, 2.0, 1.0))}, {x})[0].to_vector() == std::vector<double>{0.0, 0.0, 0.0, 0.0, 0.0});
 }
 
@@ -149,7 +161,8 @@ TEST_CASE("relu_backward selects the gradient where the output is positive, in o
   CHECK(tg::relu_backward(g, y).to_vector() == std::vector<double>{0.0, 0.0, 30.0, 40.0, 0.0, 60.0});
   // relu's second derivative through it: d/dg of sum(w * relu_backward(g, y)) is w masked.
   const Tensor w = tensor({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {.dtype = f64});
-  CHECK(grad({sum(w * tg::relu_backward(g, y))}, {g})[0].to_vector() == std::vector<double>{0.0, 0.0, 3.0, 4.0, 0.0, 6.0});
+  CHECK(grad({sum(w * tg::relu_backward(g, y))}, {g})[0].to_vector() ==
+        std::vector<double>{0.0, 0.0, 3.0, 4.0, 0.0, 6.0});
   // float32, a non-contiguous gradient.
   const Tensor g32 = tensor({{1.0, 2.0}, {3.0, 4.0}}).transpose(0, 1);
   const Tensor y32 = tensor({{1.0, -1.0}, {0.0, 2.0}});
@@ -160,8 +173,8 @@ TEST_CASE("relu_backward selects the gradient where the output is positive, in o
 
 TEST_CASE("where routes the gradient by the condition, cond gets none") {
   const Tensor cond = tensor({{1.0, 0.0, 1.0}, {0.0, 0.0, 1.0}}).clone_as(DType::Bool);
-  const Tensor a = tensor({10.0, 20.0, 30.0}, {.dtype = f64, .requires_grad = true});       // broadcast over rows
-  const Tensor b = scalar_tensor(-1.0, {.dtype = f64}).set_requires_grad(true);             // broadcast everywhere
+  const Tensor a = tensor({10.0, 20.0, 30.0}, {.dtype = f64, .requires_grad = true});  // broadcast over rows
+  const Tensor b = scalar_tensor(-1.0, {.dtype = f64}).set_requires_grad(true);        // broadcast everywhere
   const Tensor w = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, {.dtype = f64});
   const Tensor y = tg::where(cond, a, b);
   CHECK(y.to_vector() == std::vector<double>{10.0, -1.0, 30.0, -1.0, -1.0, 30.0});
@@ -203,8 +216,9 @@ TEST_CASE("finite differences agree on broadcasting, non-contiguous and mixed-dt
 }
 
 TEST_CASE("every elementwise op is registered with samples that run and differentiate") {
-  const std::vector<std::string> differentiable = {"sub",  "div", "pow", "pow_scalar", "maximum", "minimum", "neg",  "exp", "log",
-                                                   "sqrt", "abs", "relu", "sigmoid",  "tanh",    "clamp",   "where"};
+  const std::vector<std::string> differentiable = {"sub",     "div",  "pow",   "pow_scalar", "maximum", "minimum",
+                                                   "neg",     "exp",  "log",   "sqrt",       "abs",     "relu",
+                                                   "sigmoid", "tanh", "clamp", "where"};
   const std::vector<std::string> comparisons = {"eq", "ne", "lt", "le", "gt", "ge"};
   for (const auto& name : differentiable) {
     const Op& op = registry().get(name);

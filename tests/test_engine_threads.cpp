@@ -53,11 +53,11 @@ TEST_CASE("graphs interleaved across threads: worker, main, worker again, then b
   const Tensor w = leaf({3.0, -1.0});
   // The worker's tape starts afresh, so its early positions can be below the main
   // thread's: the replay order must not depend on which tape recorded a node.
-  for (int i = 0; i < 50; ++i) (void)(x * 1.0);  // advances the main thread's recording only
+  for (int i = 0; i < 50; ++i) (void)(x * 1.0);       // advances the main thread's recording only
   const Tensor a = on_worker([&] { return x * w; });  // a = x w
-  const Tensor b = a * a;                              // b = x^2 w^2 (main)
-  const Tensor c = on_worker([&] { return b + a; });   // c = x^2 w^2 + x w
-  const Tensor loss = sum(c * x);                      // x^3 w^2 + x^2 w (main)
+  const Tensor b = a * a;                             // b = x^2 w^2 (main)
+  const Tensor c = on_worker([&] { return b + a; });  // c = x^2 w^2 + x w
+  const Tensor loss = sum(c * x);                     // x^3 w^2 + x^2 w (main)
   loss.backward();
   // dL/dx = 3 x^2 w^2 + 2 x w;  dL/dw = 2 x^3 w + x^2.
   CHECK(values(x.grad()) == Values{3.0 * 1 * 9 + 2.0 * 1 * 3, 3.0 * 4 * 1 + 2.0 * 2 * -1});

@@ -35,10 +35,12 @@ std::string safetensors_file(const std::string& header, const std::string& data)
 
 TEST_CASE("file limits: safetensors shapes whose element count overflows are refused") {
   // 2^24 * 2^40 elements wrap to 0 in 64 bits: the file claimed a tensor of 0 bytes.
-  const std::string header = R"({"a":{"dtype":"BOOL","shape":[16777216],"data_offsets":[0,16777216]},)"
-                             R"("b":{"dtype":"F32","shape":[16777216,1099511627776],"data_offsets":[16777216,16777216]}})";
-  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(header, std::string(16777216, '\0')), "wrap.safetensors"),
-                       doctest::Contains("'b'"), IOError);
+  const std::string header =
+      R"({"a":{"dtype":"BOOL","shape":[16777216],"data_offsets":[0,16777216]},)"
+      R"("b":{"dtype":"F32","shape":[16777216,1099511627776],"data_offsets":[16777216,16777216]}})";
+  CHECK_THROWS_WITH_AS(
+      nn::decode_safetensors(safetensors_file(header, std::string(16777216, '\0')), "wrap.safetensors"),
+      doctest::Contains("'b'"), IOError);
   // 0 elements, but contiguous strides of 2^80.
   const std::string zero = R"({"b":{"dtype":"F32","shape":[0,1099511627776,1099511627776],"data_offsets":[0,0]}})";
   CHECK_THROWS_AS(nn::decode_safetensors(safetensors_file(zero, ""), "strides.safetensors"), IOError);
@@ -51,8 +53,9 @@ TEST_CASE("file limits: safetensors shapes whose element count overflows are ref
 
 TEST_CASE("file limits: safetensors BOOL bytes other than 0 and 1 are refused, as in .npy") {
   const std::string header = R"({"b":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})";
-  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(header, std::string("\x01\x02\xff", 3)), "b.safetensors"),
-                       doctest::Contains("bool"), IOError);
+  CHECK_THROWS_WITH_AS(
+      nn::decode_safetensors(safetensors_file(header, std::string("\x01\x02\xff", 3)), "b.safetensors"),
+      doctest::Contains("bool"), IOError);
   const auto ok = nn::decode_safetensors(safetensors_file(header, std::string("\x01\x00\x01", 3)), "b.safetensors");
   CHECK(ok.tensors[0].second.to_vector() == std::vector<double>{1, 0, 1});
 }
@@ -87,11 +90,10 @@ TEST_CASE("file limits: safetensors headers with many keys parse in O(n log n), 
           safetensors_file(R"({"a":{"dtype":"F32","shape":[0],"dtype":"F64","data_offsets":[0,0]}})", ""), "dup"),
       doctest::Contains("duplicate key 'dtype'"), IOError);
   // The same key in two objects is no duplicate.
-  const auto two = nn::decode_safetensors(
-      safetensors_file(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
-                       R"("b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
-                       std::string(8, '\0')),
-      "two.safetensors");
+  const auto two = nn::decode_safetensors(safetensors_file(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)"
+                                                           R"("b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                                                           std::string(8, '\0')),
+                                          "two.safetensors");
   CHECK(two.tensors.size() == 2);
 }
 
@@ -102,8 +104,8 @@ TEST_CASE("file limits: safetensors headers nest at most 64 levels") {
   };
   // 64 levels parse (and are then refused as a tensor entry that is not an object);
   // 65 are refused by the parser.
-  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(nested(64), ""), "deep"), doctest::Contains("no 'dtype'"),
-                       IOError);
+  CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(nested(64), ""), "deep"),
+                       doctest::Contains("no 'dtype'"), IOError);
   CHECK_THROWS_WITH_AS(nn::decode_safetensors(safetensors_file(nested(65), ""), "deeper"),
                        doctest::Contains("deeper than 64"), IOError);
 }
@@ -131,8 +133,8 @@ TEST_CASE("file limits: .npy shapes whose strides overflow are refused") {
   nn_test::TempDir dir;
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }";
   header += std::string(64 - (10 + header.size() + 1) % 64, ' ') + "\n";
-  const std::string file =
-      std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() & 0xff) + static_cast<char>(header.size() >> 8) + header;
+  const std::string file = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() & 0xff) +
+                           static_cast<char>(header.size() >> 8) + header;
   nn_test::write_bytes(dir.file("z.npy"), file);
   CHECK_THROWS_WITH_AS(load_npy(dir.file("z.npy")), doctest::Contains("too large"), IOError);
 }

@@ -1,12 +1,11 @@
 // Inputs the fuzzers found (fuzz/regressions/<target>/, docs/fuzzing.md), each loaded and
 // checked against what the format requires.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <cstring>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "nn/data/idx.hpp"
 #include "nn/io/safetensors.hpp"
@@ -39,8 +38,7 @@ TEST_CASE("fuzz regression: safetensors keeps empty tensors in header order, thr
   // 20 empty F32 tensors named t19, t18, ..., t00 in header order, all at data_offsets [0, 0].
   // Spans used to be ordered by an unstable sort on their start: the order came out
   // scrambled, and changed again when the result was written and read back.
-  const auto contents =
-      load_safetensors(TAPEGRAD_FUZZ_REGRESSIONS "/safetensors/empty_tensors_reordered.safetensors");
+  const auto contents = load_safetensors(TAPEGRAD_FUZZ_REGRESSIONS "/safetensors/empty_tensors_reordered.safetensors");
   std::string header_order = "t19";
   for (int i = 18; i >= 0; --i) header_order += fmt::format(" t{:02}", i);
   CHECK(names(contents) == header_order);

@@ -142,9 +142,9 @@ std::vector<Case> sweep_cases() {
   const Layout rm = Layout::row_major, tr = Layout::transposed, st = Layout::strided, rv = Layout::reversed;
   // Odd sizes around the register tiles (4x8, 6x16, 8x48, 8x24) and cache blocks.
   const std::vector<std::vector<std::int64_t>> shapes{
-      {1, 1, 1},    {1, 1, 7},    {2, 3, 4},     {1, 300, 9},   {300, 1, 11},  {7, 17, 33},  {9, 49, 5},
-      {13, 47, 29}, {8, 48, 64},  {17, 97, 131}, {31, 63, 127}, {65, 129, 3},  {50, 33, 1},  {97, 301, 71},
-      {203, 341, 23}, {131, 17, 400}, {5, 9, 777}, {257, 255, 97}, {6, 50, 1700}};
+      {1, 1, 1},      {1, 1, 7},      {2, 3, 4},     {1, 300, 9},    {300, 1, 11}, {7, 17, 33}, {9, 49, 5},
+      {13, 47, 29},   {8, 48, 64},    {17, 97, 131}, {31, 63, 127},  {65, 129, 3}, {50, 33, 1}, {97, 301, 71},
+      {203, 341, 23}, {131, 17, 400}, {5, 9, 777},   {257, 255, 97}, {6, 50, 1700}};
   const std::vector<std::pair<double, double>> scalars{{1.0, 0.0}, {0.5, 2.0}, {-1.5, 1.0}};
   const std::vector<std::pair<Layout, Layout>> layouts{{rm, rm}, {tr, rm}, {rm, tr}, {tr, tr}, {st, st}, {rv, rv}};
   std::size_t index = 0;
@@ -165,9 +165,9 @@ std::vector<Case> sweep_cases() {
 
 std::string case_name(const Case& cs) {
   return std::string(cs.packed_a ? "packed A, " : "") + std::to_string(cs.m) + "x" + std::to_string(cs.n) + "x" +
-         std::to_string(cs.k) + " layouts " +
-         std::to_string(static_cast<int>(cs.la)) + "," + std::to_string(static_cast<int>(cs.lb)) + " alpha " +
-         std::to_string(cs.alpha) + " beta " + std::to_string(cs.beta);
+         std::to_string(cs.k) + " layouts " + std::to_string(static_cast<int>(cs.la)) + "," +
+         std::to_string(static_cast<int>(cs.lb)) + " alpha " + std::to_string(cs.alpha) + " beta " +
+         std::to_string(cs.beta);
 }
 
 template <class T>

@@ -28,10 +28,11 @@ const OpHandle<NoAttrs>& cube_op() {
   static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("x", ctx.input(0));
-        return raw_cube(ctx.input(0));
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("x", ctx.input(0));
+            return raw_cube(ctx.input(0));
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor& x = ctx.saved("x");
         return {g * (x * x * 3.0)};
@@ -46,10 +47,11 @@ const OpHandle<NoAttrs>& raw_backward_cube_op() {
   static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube_raw_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("x", ctx.input(0));
-        return raw_cube(ctx.input(0));
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("x", ctx.input(0));
+            return raw_cube(ctx.input(0));
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         Tensor dx = g.clone_as(f64);
         const Tensor x = ctx.saved("x").clone_as(f64);
@@ -67,10 +69,11 @@ const OpHandle<NoAttrs>& doubled_cube_op() {
   static const OpHandle<NoAttrs> op = make_op({
       .name = "test_cube_doubled",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("x", ctx.input(0));
-        return raw_cube(ctx.input(0));
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("x", ctx.input(0));
+            return raw_cube(ctx.input(0));
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor& x = ctx.saved("x");
         return {g * (x * x * 6.0)};
@@ -98,14 +101,15 @@ const OpHandle<NoAttrs>& offset_mul_op() {
   static const OpHandle<NoAttrs> op = make_op({
       .name = "test_offset_mul",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("a", ctx.input(0));
-        ctx.save("b", ctx.input(1));
-        Tensor y = ctx.input(0).clone_as(f64);
-        const Tensor b = ctx.input(1).clone_as(f64);
-        for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= b.data<double>()[i];
-        return y;
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("a", ctx.input(0));
+            ctx.save("b", ctx.input(1));
+            Tensor y = ctx.input(0).clone_as(f64);
+            const Tensor b = ctx.input(1).clone_as(f64);
+            for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= b.data<double>()[i];
+            return y;
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         Tensor da_error = zeros({2, 3}, {.dtype = f64});
         Tensor db_error = zeros({2, 3}, {.dtype = f64});

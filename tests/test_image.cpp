@@ -1,12 +1,11 @@
 // tg::save_image: PNG files read back by libpng's reader, pixels compared with bytes worked
 // out by hand (round(255 v), clamped to [0, 255]).
 #include <doctest/doctest.h>
+#include <png.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <png.h>
 
 #include "tapegrad.hpp"
 #include "test_nn_util.hpp"
@@ -66,7 +65,8 @@ TEST_CASE("save_image: a batch becomes a grid of nrow images with padding") {
   const char* layout[7] = {"PPPPPPP", "PaaPbbP", "PaaPbbP", "PPPPPPP", "PccPPPP", "PccPPPP", "PPPPPPP"};
   std::vector<std::uint8_t> expected;
   for (const char* row : layout)
-    for (const char* p = row; *p != '\0'; ++p) expected.push_back(*p == 'P' ? 255 : *p == 'a' ? 64 : *p == 'b' ? 128 : 191);
+    for (const char* p = row; *p != '\0'; ++p)
+      expected.push_back(*p == 'P' ? 255 : *p == 'a' ? 64 : *p == 'b' ? 128 : 191);
   CHECK(d.pixels == expected);
   // nrow larger than the batch: one row of three.
   const Decoded wide = decode(encode_png(t, {.nrow = 8, .padding = 0}));

@@ -27,8 +27,8 @@ std::vector<std::vector<std::int64_t>> all_indices(const Shape& shape) {
 
 // Multi-index into x for the broadcast batch index `batch` plus (r, c); 1-D operands take
 // only the index that is not promoted.
-std::vector<std::int64_t> index_of(const Tensor& x, const std::vector<std::int64_t>& batch, std::int64_t r, std::int64_t c,
-                                   bool is_a) {
+std::vector<std::int64_t> index_of(const Tensor& x, const std::vector<std::int64_t>& batch, std::int64_t r,
+                                   std::int64_t c, bool is_a) {
   if (x.dim() == 1) return {is_a ? c : r};
   std::vector<std::int64_t> idx;
   const auto batch_rank = static_cast<std::size_t>(x.dim() - 2);
@@ -107,10 +107,18 @@ std::string message_of(const std::function<void()>& f) {
 
 TEST_CASE("matmul matches a triple loop for every rank combination") {
   Generator gen(11);
-  const std::vector<std::pair<Shape, Shape>> cases = {
-      {{3}, {3}},       {{3}, {3, 4}},       {{3, 4}, {4}},       {{2, 3}, {3, 4}},      {{4}, {2, 4, 3}},
-      {{2, 3, 4}, {4}}, {{2, 3, 4}, {2, 4, 5}}, {{2, 1, 3, 4}, {3, 4, 2}}, {{3, 4}, {2, 4, 2}}, {{5, 1, 2, 3}, {1, 4, 3, 2}},
-      {{1, 0}, {0, 3}}, {{0, 2}, {2, 3}}};
+  const std::vector<std::pair<Shape, Shape>> cases = {{{3}, {3}},
+                                                      {{3}, {3, 4}},
+                                                      {{3, 4}, {4}},
+                                                      {{2, 3}, {3, 4}},
+                                                      {{4}, {2, 4, 3}},
+                                                      {{2, 3, 4}, {4}},
+                                                      {{2, 3, 4}, {2, 4, 5}},
+                                                      {{2, 1, 3, 4}, {3, 4, 2}},
+                                                      {{3, 4}, {2, 4, 2}},
+                                                      {{5, 1, 2, 3}, {1, 4, 3, 2}},
+                                                      {{1, 0}, {0, 3}},
+                                                      {{0, 2}, {2, 3}}};
   for (DType dtype : {f64, f32}) {
     for (const auto& [sa, sb] : cases) {
       check_matches(uniform(sa, -1, 1, gen, {.dtype = dtype}), uniform(sb, -1, 1, gen, {.dtype = dtype}),
@@ -132,8 +140,8 @@ TEST_CASE("matmul matches a triple loop for every rank combination") {
 
 TEST_CASE("matmul gradients match the hand formulas dA = g B^T, dB = A^T g, summed over broadcast") {
   Generator gen(12);
-  const std::vector<std::pair<Shape, Shape>> cases = {{{3}, {3}},       {{3}, {3, 4}},          {{3, 4}, {4}},
-                                                      {{2, 3}, {3, 4}}, {{2, 1, 3, 4}, {3, 4, 2}}, {{4}, {2, 4, 3}}};
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{3}, {3}}, {{3}, {3, 4}}, {{3, 4}, {4}}, {{2, 3}, {3, 4}}, {{2, 1, 3, 4}, {3, 4, 2}}, {{4}, {2, 4, 3}}};
   for (const auto& [sa, sb] : cases) {
     CAPTURE(sa);
     CAPTURE(sb);
@@ -210,7 +218,8 @@ TEST_CASE("a large matmul is bitwise identical for 1 and 2 threads") {
   set_num_threads(0);
   REQUIRE(one.size() == two.size());
   std::size_t differing = 0;
-  for (std::size_t i = 0; i < one.size(); ++i) differing += std::bit_cast<std::uint32_t>(one[i]) != std::bit_cast<std::uint32_t>(two[i]);
+  for (std::size_t i = 0; i < one.size(); ++i)
+    differing += std::bit_cast<std::uint32_t>(one[i]) != std::bit_cast<std::uint32_t>(two[i]);
   CHECK(differing == 0);
   // Spot-check values against the definition.
   for (std::int64_t i : {0, 77, 191}) {
@@ -221,9 +230,11 @@ TEST_CASE("a large matmul is bitwise identical for 1 and 2 threads") {
 }
 
 TEST_CASE("matmul errors are typed and exact") {
-  CHECK(message_of([] { (void)matmul(zeros({2, 3}), zeros({4, 5})); }) ==
-        "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)");
-  CHECK(message_of([] { (void)matmul(zeros({3}), zeros({4})); }) == "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
+  CHECK(message_of([] {
+          (void)matmul(zeros({2, 3}), zeros({4, 5}));
+        }) == "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)");
+  CHECK(message_of([] { (void)matmul(zeros({3}), zeros({4})); }) ==
+        "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
   CHECK_THROWS_AS((void)matmul(zeros({2, 3}), zeros({4, 5})), ShapeError);
   CHECK_THROWS_AS((void)matmul(zeros({2, 2, 3}), zeros({3, 3, 4})), ShapeError);  // batch 2 vs 3
   CHECK_THROWS_AS((void)matmul(scalar_tensor(1.0), zeros({3})), ShapeError);

@@ -5,12 +5,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "test_nn_util.hpp"
 #include "tapegrad.hpp"
+#include "test_nn_util.hpp"
 
 using namespace tg;
 using namespace tg::nn;

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <set>
 
-#include "test_nn_util.hpp"
 #include "tapegrad.hpp"
+#include "test_nn_util.hpp"
 
 using namespace tg;
 using namespace tg::nn;
@@ -87,15 +87,17 @@ TEST_CASE("nn mnist: loads images scaled to (0, 1) and int64 labels") {
 TEST_CASE("nn mnist: inconsistent or missing files are explained") {
   nn_test::TempDir dir;
   write_mnist(dir, 4, false);
-  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir.str(), {.num_classes = 2}); })
-            .find("label 2 of sample 2 is out of range [0, 2)") != std::string::npos);
+  CHECK(nn_test::error_of<IOError>([&] {
+          load_mnist(dir.str(), {.num_classes = 2});
+        }).find("label 2 of sample 2 is out of range [0, 2)") != std::string::npos);
   nn_test::TempDir dir2;
   write_mnist(dir2, 4, false, 3);
   CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir2.str()); }).find("holds 4 images but") != std::string::npos);
   const std::string missing = nn_test::error_of<IOError>([&] { load_mnist(dir.file("no-such-dir")); });
   CHECK(missing.find("apt-get install dataset-fashion-mnist") != std::string::npos);
   CHECK(missing.find("no-such-dir") != std::string::npos);
-  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir.str(), {.train = false}); }).find("t10k-images-idx3-ubyte") != std::string::npos);
+  CHECK(nn_test::error_of<IOError>([&] { load_mnist(dir.str(), {.train = false}); }).find("t10k-images-idx3-ubyte") !=
+        std::string::npos);
 }
 
 TEST_CASE("nn mnist: the data directory follows TAPEGRAD_DATA_DIR") {
@@ -142,7 +144,7 @@ TEST_CASE("nn data: batches, drop_last, seeded shuffling, transform, prefetch") 
   const auto e0 = epoch_targets(s1), e1 = epoch_targets(s1);
   CHECK(e0 == epoch_targets(s2));  // same seed: same order, with or without prefetch
   CHECK(e1 == epoch_targets(s2));
-  CHECK(e0 != e1);                 // a new order each epoch
+  CHECK(e0 != e1);  // a new order each epoch
   CHECK(std::set<double>(e0.begin(), e0.end()).size() == 10);
   CHECK(e0 != targets);
   s2.set_epoch(0);

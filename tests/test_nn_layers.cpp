@@ -24,7 +24,8 @@ Tensor input(const Shape& shape, std::uint64_t seed, bool requires_grad = true) 
 void check_close(const Tensor& got, const std::vector<double>& want, double tol = 1e-12) {
   const auto g = got.to_vector();
   REQUIRE(g.size() == want.size());
-  for (std::size_t i = 0; i < g.size(); ++i) CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol, "at ", i, ": ", g[i], " vs ", want[i]);
+  for (std::size_t i = 0; i < g.size(); ++i)
+    CHECK_MESSAGE(std::abs(g[i] - want[i]) <= tol, "at ", i, ": ", g[i], " vs ", want[i]);
 }
 
 void check_gradients(const TensorFn& fn, const std::vector<Tensor>& inputs) {
@@ -76,7 +77,8 @@ std::vector<double> naive_conv_transpose(const Tensor& x, const Tensor& w, const
             for (std::int64_t u = 0; u < kh; ++u)
               for (std::int64_t v = 0; v < kw; ++v) {
                 const std::int64_t i = y * s + u - p, j = xx * s + v - p;
-                if (i >= 0 && i < oh && j >= 0 && j < ow) at(in, ik, i, j) += x.value({in, ic, y, xx}) * w.value({ic, ik, u, v});
+                if (i >= 0 && i < oh && j >= 0 && j < ow)
+                  at(in, ik, i, j) += x.value({in, ic, y, xx}) * w.value({ic, ik, u, v});
               }
   return out;
 }
@@ -186,9 +188,9 @@ TEST_CASE("nn layers: BatchNorm2d normalises, tracks running statistics, switche
   CHECK(bn.num_batches_tracked.item() == 1.0);
   bn.eval();
   const Tensor ye = bn(x);
-  CHECK(ye.value({1, 1, 0, 1}) ==
-        doctest::Approx((x.value({1, 1, 0, 1}) - bn.running_mean.value({1})) / std::sqrt(bn.running_var.value({1}) + 1e-5))
-            .epsilon(1e-12));
+  CHECK(ye.value({1, 1, 0, 1}) == doctest::Approx((x.value({1, 1, 0, 1}) - bn.running_mean.value({1})) /
+                                                  std::sqrt(bn.running_var.value({1}) + 1e-5))
+                                      .epsilon(1e-12));
   CHECK(bn.num_batches_tracked.item() == 1.0);  // eval does not count
   CHECK_THROWS_AS(bn(zeros({2, 3, 2, 2}, kF64)), ShapeError);
 

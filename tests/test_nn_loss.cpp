@@ -35,7 +35,8 @@ void check_grad(const TensorFn& fn, const std::vector<Tensor>& inputs) {
 TEST_CASE("nn loss: cross_entropy by hand, with reductions and label smoothing") {
   const double l0 = -logp(0, 2), l1 = -logp(1, 0);
   CHECK(cross_entropy(logits(), kTarget).item() == doctest::Approx((l0 + l1) / 2).epsilon(1e-14));
-  CHECK(cross_entropy(logits(), kTarget, {.reduction = Reduction::Sum}).item() == doctest::Approx(l0 + l1).epsilon(1e-14));
+  CHECK(cross_entropy(logits(), kTarget, {.reduction = Reduction::Sum}).item() ==
+        doctest::Approx(l0 + l1).epsilon(1e-14));
   const auto none = cross_entropy(logits(), kTarget, {.reduction = Reduction::None}).to_vector();
   CHECK(none[0] == doctest::Approx(l0).epsilon(1e-14));
   CHECK(none[1] == doctest::Approx(l1).epsilon(1e-14));
@@ -58,12 +59,18 @@ TEST_CASE("nn loss: cross_entropy gradient is (softmax - target) / N, and passes
   for (int r = 0; r < 2; ++r)
     for (int c = 0; c < 3; ++c) {
       const double onehot = (r == 0 && c == 2) || (r == 1 && c == 0) ? 1.0 : 0.0;
-      CHECK(g[static_cast<std::size_t>(r * 3 + c)] == doctest::Approx((std::exp(logp(r, c)) - onehot) / 2).epsilon(1e-12));
+      CHECK(g[static_cast<std::size_t>(r * 3 + c)] ==
+            doctest::Approx((std::exp(logp(r, c)) - onehot) / 2).epsilon(1e-12));
     }
   for (double s : {0.0, 0.3})
     for (Reduction red : {Reduction::Mean, Reduction::Sum, Reduction::None})
-      check_grad([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], kTarget, {red, s}); }, {logits(true)});
-  const auto gg = gradgradcheck([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], kTarget); }, {logits(true)});
+      check_grad(
+          [&](const std::vector<Tensor>& in) {
+            return cross_entropy(in[0], kTarget, {red, s});
+          },
+          {logits(true)});
+  const auto gg =
+      gradgradcheck([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], kTarget); }, {logits(true)});
   CHECK_MESSAGE(gg.passed, gg.message);
 }
 

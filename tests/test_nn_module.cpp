@@ -25,9 +25,9 @@ struct Net : Module {
   std::shared_ptr<Sequential> head;
   Net() : Module("Net") {
     block = register_module("block", std::make_shared<Block>());
-    head = register_module("head", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                                       std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(),
-                                       std::make_shared<Dropout>(0.5, 7)}));
+    head = register_module(
+        "head", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+                    std::make_shared<Linear>(2, 4), std::make_shared<ReLU>(), std::make_shared<Dropout>(0.5, 7)}));
   }
 };
 
@@ -95,7 +95,8 @@ TEST_CASE("nn module: printout shows the tree with parameter counts") {
         "    (0): Linear(in_features=2, out_features=4, bias=true)  [12 parameters]\n"
         "    (1): ReLU  [0 parameters]\n"
         "    (2): Dropout(p=0.5)  [0 parameters]\n");
-  CHECK(Conv2d(1, 6, 5, {.padding = 2}).describe() == "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))");
+  CHECK(Conv2d(1, 6, 5, {.padding = 2}).describe() ==
+        "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))");
 }
 
 TEST_CASE("nn init: PyTorch default bounds, fans and seeded repeatability") {

@@ -68,8 +68,9 @@ TEST_CASE("nn optim: Adam and AdamW, by hand") {
   const double v0 = 0.999 * 0.00025 + 0.001 * 0.04, v1 = 0.999 * 0.001 + 0.001 * 0.16;
   const double bc1 = 1 - 0.81, bc2 = 1 - 0.999 * 0.999;
   const double p0 = 1.0 - 0.1 * 0.5 / (0.5 + 1e-8), p1 = 2.0 + 0.1 / (1.0 + 1e-8);
-  check_values(p, {p0 - 0.1 / bc1 * m0 / (std::sqrt(v0) / std::sqrt(bc2) + 1e-8),
-                   p1 - 0.1 / bc1 * m1 / (std::sqrt(v1) / std::sqrt(bc2) + 1e-8)},
+  check_values(p,
+               {p0 - 0.1 / bc1 * m0 / (std::sqrt(v0) / std::sqrt(bc2) + 1e-8),
+                p1 - 0.1 / bc1 * m1 / (std::sqrt(v1) / std::sqrt(bc2) + 1e-8)},
                1e-10);
 
   // Adam's weight decay is L2 (added to g = [0.6, -0.8]); AdamW's is decoupled.
@@ -125,8 +126,9 @@ TEST_CASE("nn optim: step and cosine schedules") {
 
   SGD opt2({p}, {.lr = 0.1});
   CosineAnnealingLR cosine(opt2, 4, 0.0);
-  const std::vector<double> want{0.1, 0.05 * (1 + std::cos(std::numbers::pi / 4)), 0.05,
-                                 0.05 * (1 + std::cos(3 * std::numbers::pi / 4)), 0.0, 0.0};
+  const std::vector<double> want{0.1,  0.05 * (1 + std::cos(std::numbers::pi / 4)),
+                                 0.05, 0.05 * (1 + std::cos(3 * std::numbers::pi / 4)),
+                                 0.0,  0.0};
   for (std::size_t e = 0; e < want.size(); ++e) {
     CHECK(opt2.lr() == doctest::Approx(want[e]).epsilon(1e-12));
     cosine.step();

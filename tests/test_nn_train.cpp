@@ -33,10 +33,10 @@ struct TinyCnn : Module {
   std::shared_ptr<Sequential> body;
   explicit TinyCnn(double dropout = 0.1) : Module("TinyCnn") {
     body = register_module("body", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                                        std::make_shared<Conv2d>(1, 4, 3, Conv2dLayerOptions{.padding = 1}),
-                                        std::make_shared<BatchNorm2d>(4), std::make_shared<ReLU>(),
-                                        std::make_shared<MaxPool2d>(), std::make_shared<Flatten>(),
-                                        std::make_shared<Dropout>(dropout, 3), std::make_shared<Linear>(64, 2)}));
+                                       std::make_shared<Conv2d>(1, 4, 3, Conv2dLayerOptions{.padding = 1}),
+                                       std::make_shared<BatchNorm2d>(4), std::make_shared<ReLU>(),
+                                       std::make_shared<MaxPool2d>(), std::make_shared<Flatten>(),
+                                       std::make_shared<Dropout>(dropout, 3), std::make_shared<Linear>(64, 2)}));
   }
   Tensor forward(const Tensor& x) override { return body->forward(x); }
 };
@@ -125,5 +125,6 @@ TEST_CASE("nn train: save after one epoch, load into fresh objects, resume: iden
   train_epochs(resumed, opt_resumed, loader, 1, 1);
   const auto a = straight.named_state(), b = resumed.named_state();
   REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) CHECK_MESSAGE(a[i].second.to_vector() == b[i].second.to_vector(), a[i].first);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    CHECK_MESSAGE(a[i].second.to_vector() == b[i].second.to_vector(), a[i].first);
 }

@@ -2,6 +2,9 @@
 // messages and peak memory.
 #pragma once
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -9,9 +12,6 @@
 #include <functional>
 #include <iterator>
 #include <string>
-
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace nn_test {
 

@@ -73,7 +73,8 @@ void require_same_bits(const Tensor& a, const Tensor& b, const std::string& what
 void require_same_run(const Run& a, const Run& b) {
   require_same_bits(a.output, b.output, "output");
   REQUIRE(a.grads.size() == b.grads.size());
-  for (std::size_t i = 0; i < a.grads.size(); ++i) require_same_bits(a.grads[i], b.grads[i], fmt::format("gradient {}", i));
+  for (std::size_t i = 0; i < a.grads.size(); ++i)
+    require_same_bits(a.grads[i], b.grads[i], fmt::format("gradient {}", i));
 }
 
 // The same values in another layout, as a fresh leaf (requires_grad as the original).

@@ -88,7 +88,7 @@ TEST_CASE("overflow: pad widths are checked") {
   CHECK_THROWS_AS(pad(x, {kMax, 1}), ShapeError);
   CHECK_THROWS_AS(pad(x, {kMin, 0}), ShapeError);
   CHECK_THROWS_AS(pad(x, {kMin, kMax}), ShapeError);  // sums to 1, but -INT64_MIN does not exist
-  CHECK_THROWS_AS(pad(x, {k2p62, 0}), ShapeError);  // fits int64, but not as float32 bytes
+  CHECK_THROWS_AS(pad(x, {k2p62, 0}), ShapeError);    // fits int64, but not as float32 bytes
   CHECK(pad(x, {1, -1}).to_vector() == std::vector<double>{0, 1});
 }
 
@@ -123,8 +123,7 @@ TEST_CASE("overflow: int64 add, sub, mul, neg and sum wrap around in two's compl
   // Long rows go through the blocked and column kernels.
   const Tensor column = full({40000, 3}, 1.0, {.dtype = DType::Int64}) * ints({kMax, 1, kMin});
   CHECK(sum(column, {0}).to_vector_as<std::int64_t>() ==
-        std::vector<std::int64_t>{static_cast<std::int64_t>(static_cast<std::uint64_t>(kMax) * 40000u), 40000,
-                                  0});
+        std::vector<std::int64_t>{static_cast<std::int64_t>(static_cast<std::uint64_t>(kMax) * 40000u), 40000, 0});
   CHECK(sum(column.t(), {1}).to_vector_as<std::int64_t>() == sum(column, {0}).to_vector_as<std::int64_t>());
   // In-place updates wrap the same way.
   Tensor y = ints({kMax, 5});

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "conv_test_util.hpp"
-#include "ops/pool/pool_common.hpp"
 #include "ops/kernels/pool/pool_tiled.hpp"
 #include "ops/kernels/simd/simd_path.hpp"
+#include "ops/pool/pool_common.hpp"
 #include "pool_test_util.hpp"
 
 using namespace tg;

@@ -29,7 +29,9 @@ std::vector<std::vector<std::int64_t>> all_indices(const Shape& shape) {
   return out;
 }
 
-bool in(const std::vector<std::int64_t>& dims, std::int64_t d) { return std::find(dims.begin(), dims.end(), d) != dims.end(); }
+bool in(const std::vector<std::int64_t>& dims, std::int64_t d) {
+  return std::find(dims.begin(), dims.end(), d) != dims.end();
+}
 
 // Naive reduction of x over `dims` (non-negative, all dims if empty) with fold(acc, v) in
 // row-major order of x; returns the values in row-major order of the result.

@@ -20,21 +20,23 @@ OpDef<> square_op(std::string name, double factor) {
   return {
       .name = std::move(name),
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("x", ctx.input(0));
-        Tensor y = ctx.input(0).clone_as(f64);
-        for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= y.data<double>()[i];
-        return y;
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("x", ctx.input(0));
+            Tensor y = ctx.input(0).clone_as(f64);
+            for (std::int64_t i = 0; i < y.numel(); ++i) y.data<double>()[i] *= y.data<double>()[i];
+            return y;
+          },
       .backward = [factor](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {g * ctx.saved("x") * (2.0 * factor)};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed);
-        return std::vector<OpSample<NoAttrs>>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}},
-                                     {"0-d", {samples::arg({}, gen)}, {}},
-                                     {"[0, 2]", {samples::arg({0, 2}, gen)}, {}}};
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed);
+            return std::vector<OpSample<NoAttrs>>{{"[2, 3]", {samples::arg({2, 3}, gen)}, {}},
+                                                  {"0-d", {samples::arg({}, gen)}, {}},
+                                                  {"[0, 2]", {samples::arg({0, 2}, gen)}, {}}};
+          },
   };
 }
 
@@ -131,15 +133,18 @@ TEST_CASE("forward-only ops run their samples, gradchecks are n/a") {
   OpDef<> positive{
       .name = "is_positive",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        Tensor x = ctx.input(0).clone_as(f64);
-        Tensor y = zeros(x.shape(), {.dtype = boolean});
-        for (std::int64_t i = 0; i < x.numel(); ++i) y.data<bool>()[i] = x.data<double>()[i] > 0;
-        return y;
-      },
-      .samples = [] {
-        return std::vector<OpSample<NoAttrs>>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}}, {"[0]", {zeros({0})}, {}}};
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            Tensor x = ctx.input(0).clone_as(f64);
+            Tensor y = zeros(x.shape(), {.dtype = boolean});
+            for (std::int64_t i = 0; i < x.numel(); ++i) y.data<bool>()[i] = x.data<double>()[i] > 0;
+            return y;
+          },
+      .samples =
+          [] {
+            return std::vector<OpSample<NoAttrs>>{{"[4]", {tensor({-1.0, 0.0, 2.0, 3.0})}, {}},
+                                                  {"[0]", {zeros({0})}, {}}};
+          },
   };
   const OpReport report = verify_op(positive);
   CHECK_MESSAGE(report.passed(), joined(report.failures));
@@ -171,7 +176,9 @@ TEST_CASE("gradgradcheck is skipped for ops that are not twice differentiable") 
 
   // A differentiable op none of whose samples has an input requiring grad checks nothing.
   OpDef<> constants = square_op("square_on_constants", 1.0);
-  constants.samples = [] { return std::vector<OpSample<NoAttrs>>{{"constant", {tensor({1.0, 2.0}, {.dtype = f64})}, {}}}; };
+  constants.samples = [] {
+    return std::vector<OpSample<NoAttrs>>{{"constant", {tensor({1.0, 2.0}, {.dtype = f64})}, {}}};
+  };
   const OpReport none = verify_op(constants);
   CHECK_FALSE(none.passed());
   CHECK(none.gradcheck.status == CheckStatus::Failed);
@@ -183,11 +190,15 @@ TEST_CASE("a sample with zero gradients fails unless it allows it") {
       .name = "times_zero",
       .arity = 1,
       .forward = [](ForwardContext& ctx, const NoAttrs&) { return zeros(ctx.input(0).shape(), {.dtype = f64}); },
-      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> { return {g * 0.0}; },
-      .samples = [] {
-        return std::vector<OpSample<NoAttrs>>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}},
-                                     {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
+      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {g * 0.0};
       },
+      .samples =
+          [] {
+            return std::vector<OpSample<NoAttrs>>{
+                {"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}},
+                {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
+          },
   };
   const OpReport strict = verify_op(zero_op);
   CHECK_FALSE(strict.passed());
@@ -196,11 +207,10 @@ TEST_CASE("a sample with zero gradients fails unless it allows it") {
   CHECK(contains(strict.failures[0], "times_zero: sample '[3]': gradcheck: input 0 (shape [3]) requires grad but"));
 
   zero_op.samples = [] {
-    return std::vector<OpSample<NoAttrs>>{
-        {.label = "[3]",
-         .inputs = {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})},
-         .allow_vacuous = true},
-        {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
+    return std::vector<OpSample<NoAttrs>>{{.label = "[3]",
+                                           .inputs = {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})},
+                                           .allow_vacuous = true},
+                                          {"[0]", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {}}};
   };
   const OpReport waived = verify_op(zero_op);
   CHECK_MESSAGE(waived.passed(), joined(waived.failures));

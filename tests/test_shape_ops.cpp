@@ -1,46 +1,19 @@
-// Shape, view and indexing ops: storage sharing, values against naive index loops, Python
-// slicing edge cases, padding, cat/stack, index errors, hand-computed gradients, and the
-// adjoint identity of every registered shape op's samples (first and second order).
+// Shape and view ops: storage sharing, values against naive index loops, Python slicing
+// edge cases, padding, cat/stack, hand-computed gradients, and the adjoint identity of
+// every registered shape op's samples (first and second order). Indexing ops:
+// test_indexing_ops.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <numeric>
 #include <string>
 
+#include "shape_test_util.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
 
-namespace {
-
-Tensor iota(std::int64_t n, const Shape& shape, bool requires_grad = false) {
-  std::vector<double> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0.0);
-  return from_vector(v, shape, {.dtype = f64, .requires_grad = requires_grad});
-}
-
-Tensor vec(std::vector<double> v, const Shape& shape) { return from_vector(v, shape, {.dtype = f64}); }
-
-Tensor index(std::vector<std::int64_t> v) {
-  const auto n = static_cast<std::int64_t>(v.size());
-  return from_vector(v, {n});
-}
-
-std::int64_t element_offset(const Tensor& view, const Tensor& base) {
-  return view.offset() - base.offset();
-}
-
-template <class E, class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception of the expected type>";
-}
-
-}  // namespace
+using namespace shape_test;
 
 TEST_CASE("views share storage with their input") {
   Tensor x = iota(24, {2, 3, 4});
@@ -112,7 +85,9 @@ TEST_CASE("permute, slice, flip values match naive index loops") {
 
 TEST_CASE("slice follows Python semantics") {
   Tensor x = iota(10, {10});
-  const auto py = [&](std::int64_t start, std::int64_t stop, std::int64_t step) { return slice(x, 0, start, stop, step).to_vector(); };
+  const auto py = [&](std::int64_t start, std::int64_t stop, std::int64_t step) {
+    return slice(x, 0, start, stop, step).to_vector();
+  };
   CHECK(py(-3, 100, 1) == std::vector<double>{7, 8, 9});
   CHECK(py(-100, 3, 1) == std::vector<double>{0, 1, 2});
   CHECK(py(1, 8, 3) == std::vector<double>{1, 4, 7});
@@ -173,7 +148,8 @@ TEST_CASE("cat and stack of mixed shapes and dims") {
   Tensor d = cat({a, transpose(iota(4, {2, 2}), 0, 1), vec({-1, -2}, {2, 1})}, -1);
   CHECK(d.shape() == Shape{2, 6});
   CHECK(d.to_vector() == std::vector<double>{0, 1, 2, 0, 2, -1, 3, 4, 5, 1, 3, -2});
-  Tensor mixed = cat({from_vector(std::vector<float>{1.5F}, {1}), vec({2.25}, {1}), from_vector(std::vector<std::int64_t>{3}, {1})});
+  Tensor mixed = cat(
+      {from_vector(std::vector<float>{1.5F}, {1}), vec({2.25}, {1}), from_vector(std::vector<std::int64_t>{3}, {1})});
   CHECK(mixed.dtype() == f64);
   CHECK(mixed.to_vector() == std::vector<double>{1.5, 2.25, 3});
   CHECK(cat({a, zeros({2, 0}, {.dtype = f64})}, 1).to_vector() == a.to_vector());
@@ -200,53 +176,9 @@ TEST_CASE("cat and stack of mixed shapes and dims") {
   CHECK_THROWS_AS((void)cat({a, a}, 2), IndexError);
   CHECK_THROWS_AS((void)stack({x, a}), ShapeError);
   CHECK_THROWS_AS((void)stack({x, y}, 2), IndexError);
-  CHECK(error_message<ShapeError>([&] { (void)cat({a, iota(4, {2, 2})}, 0); }) ==
-        "cat: tensor 1 has shape [2, 2], which does not match shape [2, 3] of tensor 0 outside dim 0");
-}
-
-TEST_CASE("index_select and gather values match naive loops") {
-  Tensor x = iota(12, {3, 4});
-  Tensor rows = index_select(x, 0, index({2, 0, 2}));
-  Tensor cols = index_select(x, -1, index({3, 1}));
-  for (std::int64_t j = 0; j < 4; ++j) {
-    CHECK(rows.value({0, j}) == x.value({2, j}));
-    CHECK(rows.value({1, j}) == x.value({0, j}));
-    CHECK(rows.value({2, j}) == x.value({2, j}));
-  }
-  CHECK(cols.to_vector() == std::vector<double>{3, 1, 7, 5, 11, 9});
-  CHECK(index_select(x, 1, index({})).shape() == Shape{3, 0});
-
-  const std::vector<std::int64_t> idx{3, 0, 1, 1, 0, 2};
-  Tensor g1 = gather(x, 1, from_vector(idx, {3, 2}));
-  Tensor g0 = gather(transpose(x, 0, 1), 0, from_vector(idx, {2, 3}));  // non-contiguous x
-  for (std::int64_t i = 0; i < 3; ++i) {
-    for (std::int64_t j = 0; j < 2; ++j) CHECK(g1.value({i, j}) == x.value({i, idx[static_cast<std::size_t>(i * 2 + j)]}));
-  }
-  for (std::int64_t i = 0; i < 2; ++i) {
-    for (std::int64_t j = 0; j < 3; ++j) CHECK(g0.value({i, j}) == x.value({j, idx[static_cast<std::size_t>(i * 3 + j)]}));
-  }
-}
-
-TEST_CASE("index errors name the op, the dim and the size") {
-  Tensor x = iota(12, {3, 4});
-  CHECK(error_message<IndexError>([&] { (void)index_select(x, 1, index({0, 4})); }) ==
-        "index_select: index 4 is out of range for dim 1 of size 4");
-  CHECK(error_message<IndexError>([&] { (void)index_select(x, -2, index({-1})); }) ==
-        "index_select: index -1 is out of range for dim 0 of size 3");
-  CHECK(error_message<IndexError>([&] { (void)gather(x, 0, from_vector(std::vector<std::int64_t>{0, 3}, {1, 2})); }) ==
-        "gather: index 3 is out of range for dim 0 of size 3");
-  CHECK_THROWS_AS((void)index_select(x, 2, index({0})), IndexError);
-  CHECK_THROWS_AS((void)index_select(x, 0, vec({0}, {1})), DTypeError);
-  CHECK_THROWS_AS((void)index_select(x, 0, from_vector(std::vector<std::int64_t>{0}, {1, 1})), ShapeError);
-  CHECK_THROWS_AS((void)gather(x, 1, index({0})), ShapeError);                                        // rank
-  CHECK_THROWS_AS((void)gather(x, 1, from_vector(std::vector<std::int64_t>(5, 0), {5, 1})), ShapeError);  // too big
-  CHECK_THROWS_AS((void)permute(x, {0, 0}), IndexError);
-  CHECK_THROWS_AS((void)permute(x, {0}), ShapeError);
-  CHECK_THROWS_AS((void)transpose(x, 0, 2), IndexError);
-  CHECK_THROWS_AS((void)unsqueeze(x, 3), IndexError);
-  CHECK_THROWS_AS((void)squeeze(x, -3), IndexError);
-  CHECK_THROWS_AS((void)flip(x, {1, -1}), IndexError);
-  CHECK_THROWS_AS((void)flatten(x, 1, 0), IndexError);
+  CHECK(error_message<ShapeError>([&] {
+          (void)cat({a, iota(4, {2, 2})}, 0);
+        }) == "cat: tensor 1 has shape [2, 2], which does not match shape [2, 3] of tensor 0 outside dim 0");
 }
 
 TEST_CASE("gradients of slices in the graph, twice sliced and recombined") {
@@ -286,10 +218,10 @@ TEST_CASE("gradients of slices in the graph, twice sliced and recombined") {
 }
 
 TEST_CASE("permute -> slice -> reshape -> sum against hand values") {
-  Tensor x = iota(6, {2, 3}, true);            // [[0, 1, 2], [3, 4, 5]]
-  Tensor p = permute(x, {1, 0});                  // [[0, 3], [1, 4], [2, 5]]
-  Tensor s = slice(p, 0, 1, 3);                   // [[1, 4], [2, 5]], strides [1, 3]
-  Tensor r = reshape(s, {4});                     // [1, 4, 2, 5]: needs a copy
+  Tensor x = iota(6, {2, 3}, true);  // [[0, 1, 2], [3, 4, 5]]
+  Tensor p = permute(x, {1, 0});     // [[0, 3], [1, 4], [2, 5]]
+  Tensor s = slice(p, 0, 1, 3);      // [[1, 4], [2, 5]], strides [1, 3]
+  Tensor r = reshape(s, {4});        // [1, 4, 2, 5]: needs a copy
   CHECK(r.impl().storage != x.impl().storage);
   CHECK(r.to_vector() == std::vector<double>{1, 4, 2, 5});
   Tensor y = sum(r * vec({1, 2, 3, 4}, {4}));
@@ -347,9 +279,14 @@ TEST_CASE("shape ops satisfy the adjoint identity on their samples (first and se
   // Every shape op is linear (pad: affine) in its differentiable inputs, so J w = f(x + w) - f(x)
   // exactly. Checks <u, J w> = sum_i <dx_i, w_i> for the backward rule, and that the
   // gradient of sum_i <dx_i, w_i> with respect to u is J w (the backward of the backward).
-  const std::vector<std::string> names{"reshape", "expand", "permute", "squeeze", "unsqueeze", "slice", "slice_backward",
-                                       "pad", "flip", "cat", "index_select", "index_select_backward", "gather",
-                                       "gather_backward", "contiguous"};
+  const std::vector<std::string> names{"reshape",        "expand",
+                                       "permute",        "squeeze",
+                                       "unsqueeze",      "slice",
+                                       "slice_backward", "pad",
+                                       "flip",           "cat",
+                                       "index_select",   "index_select_backward",
+                                       "gather",         "gather_backward",
+                                       "contiguous"};
   Generator gen(7);
   for (const std::string& name : names) {
     const Op& op = registry().get(name);

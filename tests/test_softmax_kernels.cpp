@@ -65,10 +65,10 @@ TEST_CASE("softmax and log_softmax match naive double loops on every path") {
     std::int64_t dim;
   };
   const std::vector<Case> cases = {
-      {{7, 13}, 1},       {{7, 13}, 0},     {{3, 5, 300}, 1},   // columns: more than one block of 256
-      {{2, 40000}, 1},                                         // rows longer than a reduction block
-      {{1, 70001}, 1},    {{50001}, 0},                        // one long row: split in blocks
-      {{4, 3, 2, 5}, -2}, {{6}, 0},         {{1, 1}, 1},
+      {{7, 13}, 1},       {{7, 13}, 0}, {{3, 5, 300}, 1},  // columns: more than one block of 256
+      {{2, 40000}, 1},                                     // rows longer than a reduction block
+      {{1, 70001}, 1},    {{50001}, 0},                    // one long row: split in blocks
+      {{4, 3, 2, 5}, -2}, {{6}, 0},     {{1, 1}, 1},
   };
   for (const DType dtype : {f64, f32}) {
     const double rtol = dtype == f64 ? 1e-12 : 2e-5;
@@ -100,9 +100,9 @@ TEST_CASE("softmax of non-contiguous inputs, huge logits, -inf and NaN") {
     const Tensor big = tensor({{1000.0, 1001.0, 999.0}, {-1000.0, -1000.0, -1000.0}}, {.dtype = dtype});
     const double e1 = std::exp(1.0), em1 = std::exp(-1.0), z = 1.0 + e1 + em1;
     check_close(softmax(big, 1).to_vector(), {1 / z, e1 / z, em1 / z, 1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-6, 0.0);
-    check_close(log_softmax(big, 1).to_vector(), {-std::log(z), 1 - std::log(z), -1 - std::log(z), -std::log(3.0),
-                                                  -std::log(3.0), -std::log(3.0)},
-                1e-6, 1e-6);
+    check_close(log_softmax(big, 1).to_vector(),
+                {-std::log(z), 1 - std::log(z), -1 - std::log(z), -std::log(3.0), -std::log(3.0), -std::log(3.0)}, 1e-6,
+                1e-6);
     // -inf takes no mass; a NaN poisons its own row only.
     const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
     const Tensor special = tensor({{0.0, -inf, 0.0}, {1.0, nan, 2.0}, {0.5, 0.5, 0.5}}, {.dtype = dtype});
@@ -169,7 +169,8 @@ TEST_CASE("float exp: within 1 ulp of the exact value, exact specials, the same 
   std::vector<float> x;
   for (double v = -110.0; v <= 95.0; v += 0.0137) x.push_back(static_cast<float>(v));
   const float inf = std::numeric_limits<float>::infinity();
-  for (const float v : {0.0f, -0.0f, 1.0f, -1.0f, 88.72f, 88.73f, -87.33f, -103.97f, -104.0f, inf, -inf}) x.push_back(v);
+  for (const float v : {0.0f, -0.0f, 1.0f, -1.0f, 88.72f, 88.73f, -87.33f, -103.97f, -104.0f, inf, -inf})
+    x.push_back(v);
   for (const float v : x) {
     const float got = kernels::exp_float(v);
     const double exact = std::exp(static_cast<double>(v));
@@ -187,13 +188,15 @@ TEST_CASE("float exp: within 1 ulp of the exact value, exact specials, the same 
   std::vector<float> scalar(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) scalar[i] = kernels::exp_float(x[i]);
   const kernels::SimdPath saved = kernels::simd_path();
-  for (const kernels::SimdPath path : {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+  for (const kernels::SimdPath path :
+       {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
     if (path > kernels::best_simd_path()) continue;
     kernels::set_simd_path(path);
     for (const std::size_t n : {x.size(), std::size_t{13}, std::size_t{1}}) {
       std::vector<float> y(n);
       kernels::exp_floats(x.data(), y.data(), static_cast<std::int64_t>(n));
-      CHECK_MESSAGE(std::memcmp(y.data(), scalar.data(), n * sizeof(float)) == 0, "path ", std::string(to_string(path)));
+      CHECK_MESSAGE(std::memcmp(y.data(), scalar.data(), n * sizeof(float)) == 0, "path ",
+                    std::string(to_string(path)));
     }
     std::vector<float> in_place(x.begin(), x.end());
     kernels::exp_floats(in_place.data(), in_place.data(), static_cast<std::int64_t>(in_place.size()));

@@ -34,7 +34,7 @@ TEST_CASE("storage size classes: multiples of 64 bytes, then four classes per po
   CHECK(storage_size_class(64) == 64);
   CHECK(storage_size_class(65) == 128);
   CHECK(storage_size_class(4096) == 4096);
-  CHECK(storage_size_class(4097) == 5120);       // 4096 + 4096 / 4
+  CHECK(storage_size_class(4097) == 5120);  // 4096 + 4096 / 4
   CHECK(storage_size_class(6145) == 7168);
   CHECK(storage_size_class(1 << 20) == 1 << 20);
   CHECK(storage_size_class((1 << 20) + 1) == (1 << 20) + (1 << 18));
@@ -108,8 +108,9 @@ TEST_CASE("empty_cache() returns every cached block") {
   CacheLimitGuard guard(64 * kMiB);
   { const std::vector<Tensor> ts{empty({10}), empty({5000}), empty({5000}), empty({3, 1 << 16})}; }
   CHECK(memory_stats().cached_blocks == 4);
-  CHECK(memory_stats().cached_bytes ==
-        static_cast<std::int64_t>(storage_size_class(40) + 2 * storage_size_class(20000) + storage_size_class(3 << 18)));
+  CHECK(
+      memory_stats().cached_bytes ==
+      static_cast<std::int64_t>(storage_size_class(40) + 2 * storage_size_class(20000) + storage_size_class(3 << 18)));
   empty_cache();
   CHECK(memory_stats().cached_bytes == 0);
   CHECK(memory_stats().cached_blocks == 0);

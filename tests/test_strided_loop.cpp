@@ -26,15 +26,16 @@ void check_visits(const Shape& shape, const Strides& strides, std::int64_t base,
   auto seen = std::make_unique<std::atomic<std::int64_t>[]>(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) visits[static_cast<std::size_t>(i)] = 0;
   set_num_threads(2);
-  for_each_row<2>(shape, {out_strides, strides}, {0, base},
-                  [&](const std::array<std::int64_t, 2>& off, std::int64_t len, const std::array<std::int64_t, 2>& inc) {
-                    for (std::int64_t i = 0; i < len; ++i) {
-                      const auto o = static_cast<std::size_t>(off[0] + i * inc[0]);
-                      ++visits[o];
-                      seen[o] = off[1] + i * inc[1];
-                    }
-                  },
-                  grain);
+  for_each_row<2>(
+      shape, {out_strides, strides}, {0, base},
+      [&](const std::array<std::int64_t, 2>& off, std::int64_t len, const std::array<std::int64_t, 2>& inc) {
+        for (std::int64_t i = 0; i < len; ++i) {
+          const auto o = static_cast<std::size_t>(off[0] + i * inc[0]);
+          ++visits[o];
+          seen[o] = off[1] + i * inc[1];
+        }
+      },
+      grain);
   set_num_threads(0);
   for (std::int64_t linear = 0; linear < n; ++linear) {
     std::int64_t rem = linear, want = base;
@@ -51,14 +52,14 @@ void check_visits(const Shape& shape, const Strides& strides, std::int64_t base,
 
 TEST_CASE("for_each_row visits every element once: rows, long-row pieces, transposed tiles, broadcasts") {
   for (const std::int64_t grain : {std::int64_t{64}, std::int64_t{1000}, std::int64_t{32768}}) {
-    check_visits({5000}, {1}, 0, grain);                      // one long row, cut into pieces
-    check_visits({5001}, {3}, 2, grain);                      // strided long row
-    check_visits({70, 130}, {1, 70}, 0, grain);               // transposed: tiles
-    check_visits({130, 70}, {-1, 130}, 129, grain);           // transposed, reversed along the unit dim
-    check_visits({3, 65, 97}, {1, 3 * 97, 3}, 0, grain);      // permuted 3-D: unit stride along the first dim
-    check_visits({4, 33, 45}, {45 * 33, 1, 33}, 5, grain);    // unit stride in the middle dim
-    check_visits({200, 150}, {1, 0}, 0, grain);               // broadcast along the last dim: no tiles
-    check_visits({7, 1, 300}, {300, 0, 1}, 0, grain);         // size-1 dim
+    check_visits({5000}, {1}, 0, grain);                    // one long row, cut into pieces
+    check_visits({5001}, {3}, 2, grain);                    // strided long row
+    check_visits({70, 130}, {1, 70}, 0, grain);             // transposed: tiles
+    check_visits({130, 70}, {-1, 130}, 129, grain);         // transposed, reversed along the unit dim
+    check_visits({3, 65, 97}, {1, 3 * 97, 3}, 0, grain);    // permuted 3-D: unit stride along the first dim
+    check_visits({4, 33, 45}, {45 * 33, 1, 33}, 5, grain);  // unit stride in the middle dim
+    check_visits({200, 150}, {1, 0}, 0, grain);             // broadcast along the last dim: no tiles
+    check_visits({7, 1, 300}, {300, 0, 1}, 0, grain);       // size-1 dim
   }
 }
 

@@ -134,7 +134,8 @@ TEST_CASE("view_strides agrees with a brute-force search on many layouts") {
     }
     ++viewable;
     REQUIRE(out.size() == target.size());
-    for (std::int64_t i = 0; i < count(target); ++i) REQUIRE(offset_of(target, out, i) == offset_of(l.shape, l.strides, i));
+    for (std::int64_t i = 0; i < count(target); ++i)
+      REQUIRE(offset_of(target, out, i) == offset_of(l.shape, l.strides, i));
   }
   CHECK(viewable > 500);  // both outcomes must be exercised
   CHECK(not_viewable > 500);
@@ -142,7 +143,7 @@ TEST_CASE("view_strides agrees with a brute-force search on many layouts") {
 
 TEST_CASE("view_strides on hand-picked layouts") {
   CHECK(view_strides({2, 3}, {3, 1}, {6}) == Strides{1});
-  CHECK(view_strides({2, 3}, {1, 2}, {6}).empty());              // a transpose cannot flatten
+  CHECK(view_strides({2, 3}, {1, 2}, {6}).empty());                    // a transpose cannot flatten
   CHECK(view_strides({3, 4}, {1, 0}, {3, 2, 2}) == Strides{1, 0, 0});  // expanded dims split
   CHECK(view_strides({3, 4}, {1, 0}, {12}).empty());
   CHECK(view_strides({4, 3}, {6, 1}, {2, 2, 3}) == Strides{12, 6, 1});  // every other row
@@ -157,8 +158,8 @@ TEST_CASE("broadcast_shapes and broadcast_strides") {
   CHECK(broadcast_shapes({1, 1}, {1}, "op") == Shape{1, 1});
   CHECK_THROWS_AS(broadcast_shapes({2, 3}, {4}, "op"), ShapeError);
   CHECK_THROWS_AS(broadcast_shapes({0}, {2}, "op"), ShapeError);
-  CHECK_THROWS_WITH_AS(broadcast_shapes({2, 3}, {3, 2}, "mul"), "mul: shapes [2, 3] and [3, 2] cannot be broadcast together",
-                       ShapeError);
+  CHECK_THROWS_WITH_AS(broadcast_shapes({2, 3}, {3, 2}, "mul"),
+                       "mul: shapes [2, 3] and [3, 2] cannot be broadcast together", ShapeError);
 
   // Every target element must read the source element with broadcast dims pinned to 0.
   const Shape src{3, 1};
@@ -321,8 +322,8 @@ TEST_CASE("equal and max_abs_diff") {
   CHECK(equal(a, tensor({{1, 2, 3}, {4, 5, 6}})));
   CHECK(equal(a, tensor({{1, 2, 3}, {4, 5, 6}}, {.dtype = i64})));  // by value across dtypes
   CHECK_FALSE(equal(a, tensor({{1, 2, 3}, {4, 5, 7}})));
-  CHECK_FALSE(equal(a, tensor({1, 2, 3})));            // broadcastable is not equal
-  CHECK_FALSE(equal(a, tensor({1, 2, 3, 4, 5, 6})));   // same values, other shape
+  CHECK_FALSE(equal(a, tensor({1, 2, 3})));           // broadcastable is not equal
+  CHECK_FALSE(equal(a, tensor({1, 2, 3, 4, 5, 6})));  // same values, other shape
   CHECK_FALSE(equal(tensor({NAN}), tensor({NAN})));
   CHECK(equal(zeros({0, 3}), zeros({0, 3}, {.dtype = i64})));
   // int64 compares exactly, beyond double's 53 bits.

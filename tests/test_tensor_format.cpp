@@ -26,7 +26,8 @@ TEST_CASE("small tensors print like NumPy arrays") {
   CHECK(to_string(tensor({-1, 2}, {.dtype = f64})) == "tensor([-1.,  2.], shape=[2], dtype=float64)");
   // float32 values print their own shortest digits, not those of the widened double.
   CHECK(to_string(tensor({0.1, 0.2})) == "tensor([0.1, 0.2], shape=[2], dtype=float32)");
-  CHECK(to_string(tensor({0.123456789, 1}, {.dtype = f64})) == "tensor([0.12345679, 1.        ], shape=[2], dtype=float64)");
+  CHECK(to_string(tensor({0.123456789, 1}, {.dtype = f64})) ==
+        "tensor([0.12345679, 1.        ], shape=[2], dtype=float64)");
   CHECK(to_string(tensor({0, 0.25, 0.5}, {.dtype = f64})) == "tensor([0.  , 0.25, 0.5 ], shape=[3], dtype=float64)");
   CHECK(to_string(zeros({2})) == "tensor([0., 0.], shape=[2], dtype=float32)");
 }
@@ -37,11 +38,13 @@ TEST_CASE("scientific notation when magnitudes are extreme or far apart") {
   CHECK(to_string(tensor({0.001, 2.0}, {.dtype = f64})) == "tensor([1.e-03, 2.e+00], shape=[2], dtype=float64)");
   CHECK(to_string(tensor({1e10, 1}, {.dtype = f64})) == "tensor([1.e+10, 1.e+00], shape=[2], dtype=float64)");
   CHECK(to_string(tensor({1e100, -1}, {.dtype = f64})) == "tensor([ 1.e+100, -1.e+000], shape=[2], dtype=float64)");
-  CHECK(to_string(tensor({0.01, 2.0}, {.dtype = f64})) == "tensor([0.01, 2.  ], shape=[2], dtype=float64)");  // ratio 200
+  CHECK(to_string(tensor({0.01, 2.0}, {.dtype = f64})) ==
+        "tensor([0.01, 2.  ], shape=[2], dtype=float64)");  // ratio 200
 }
 
 TEST_CASE("non-finite values, ints, bools, 0-d and empty tensors") {
-  CHECK(to_string(tensor({NAN, 1.5, -INFINITY}, {.dtype = f64})) == "tensor([ nan,  1.5, -inf], shape=[3], dtype=float64)");
+  CHECK(to_string(tensor({NAN, 1.5, -INFINITY}, {.dtype = f64})) ==
+        "tensor([ nan,  1.5, -inf], shape=[3], dtype=float64)");
   CHECK(to_string(tensor({NAN, INFINITY})) == "tensor([nan, inf], shape=[2], dtype=float32)");
   CHECK(to_string(tensor({-5, 100, 7}, {.dtype = i64})) == "tensor([ -5, 100,   7], shape=[3], dtype=int64)");
   CHECK(to_string(eye(2, {.dtype = boolean})) ==
@@ -71,7 +74,8 @@ TEST_CASE("long rows wrap at 75 columns and large tensors are elided") {
         "        26., 27., 28., 29.], shape=[30], dtype=float32)");
   // 1000 elements is still printed in full; 1001 is summarised.
   CHECK(to_string(counting({1000}, i64)).find("...") == std::string::npos);
-  CHECK(to_string(counting({1001}, i64)) == "tensor([   0,    1,    2, ...,  998,  999, 1000], shape=[1001], dtype=int64)");
+  CHECK(to_string(counting({1001}, i64)) ==
+        "tensor([   0,    1,    2, ...,  998,  999, 1000], shape=[1001], dtype=int64)");
   CHECK(to_string(counting({20, 100}, i64)) ==
         "tensor([[   0,    1,    2, ...,   97,   98,   99],\n"
         "        [ 100,  101,  102, ...,  197,  198,  199],\n"
@@ -96,7 +100,8 @@ TEST_CASE("fmt, ostream, precision and requires_grad") {
   std::ostringstream os;
   os << tensor({1, 2}, {.dtype = i64});
   CHECK(os.str() == "tensor([1, 2], shape=[2], dtype=int64)");
-  CHECK(to_string(ones({2}, {.requires_grad = true})) == "tensor([1., 1.], shape=[2], dtype=float32, requires_grad=True)");
+  CHECK(to_string(ones({2}, {.requires_grad = true})) ==
+        "tensor([1., 1.], shape=[2], dtype=float32, requires_grad=True)");
   CHECK(fmt::format("{}", Shape{2, 3}) == "[2, 3]");
   CHECK_THROWS_AS(to_string(t, {.precision = 41}), ValueError);
   CHECK_THROWS_AS(to_string(t, {.edgeitems = 0}), ValueError);

@@ -150,7 +150,8 @@ TEST_CASE("npy writes non-contiguous tensors in logical C order") {
     const auto got = back.to_vector();
     for (std::int64_t i = 0; i < v.shape[0]; ++i)
       for (std::int64_t j = 0; j < v.shape[1]; ++j)
-        CHECK(got[static_cast<std::size_t>(i * v.shape[1] + j)] == static_cast<double>(v.offset + i * v.strides[0] + j * v.strides[1]));
+        CHECK(got[static_cast<std::size_t>(i * v.shape[1] + j)] ==
+              static_cast<double>(v.offset + i * v.strides[0] + j * v.strides[1]));
   }
 }
 
@@ -176,7 +177,8 @@ TEST_CASE("npy reads hand-made files of versions 1.0, 2.0 and 3.0") {
   TempDir tmp;
   const fs::path path = tmp.dir / "h.npy";
   // Other key order, double quotes, no trailing comma, no padding.
-  write_bytes(path, npy(1, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<f8\"}", le<double>({1.5, -2, 4})));
+  write_bytes(path,
+              npy(1, "{\"shape\": (3,), \"fortran_order\": False, \"descr\": \"<f8\"}", le<double>({1.5, -2, 4})));
   Tensor t = load_npy(path);
   CHECK(t.dtype() == f64);
   CHECK(t.to_vector() == std::vector<double>{1.5, -2, 4});
@@ -220,7 +222,8 @@ TEST_CASE("npy rejects bad files with IOError naming the file and the problem") 
       {"not_dict", npy(1, "[1, 2]\n"), "malformed header"},
       {"missing_key", npy(1, "{'descr': '<f4', 'fortran_order': False}\n"), "must have the keys"},
       {"unknown_key", npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'foo': 1}\n"), "key 'foo'"},
-      {"repeated_key", npy(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}\n"), "key 'descr'"},
+      {"repeated_key", npy(1, "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}\n"),
+       "key 'descr'"},
       {"negative_dim", npy(1, header("<f4", "(-1,)")), "expected a non-negative integer"},
       {"shape_not_tuple", npy(1, header("<f4", "(3)"), le<float>({1, 2, 3})), "not a tuple"},
       {"shape_letters", npy(1, header("<f4", "(a,)")), "malformed header"},

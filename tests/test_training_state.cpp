@@ -80,7 +80,8 @@ TEST_CASE("load_training_state rejects files that are not a training state, or d
   const std::vector<double> before = values(net);
 
   // The old two-file checkpoint: no way to know the two files belong together.
-  std::string msg = nn_test::error_of<ValueError>([&] { load_training_state(dir.file("model.safetensors"), net, sgd); });
+  std::string msg =
+      nn_test::error_of<ValueError>([&] { load_training_state(dir.file("model.safetensors"), net, sgd); });
   CHECK(msg.find("not a training state") != std::string::npos);
   // Another optimizer kind.
   Adam adam(net.parameters());
@@ -108,9 +109,9 @@ TEST_CASE("load_training_state rejects a damaged generator state or progress ent
   save_training_state(dir.file("state.safetensors"), net, sgd, {.epoch = 1, .step = 2});
   const SafetensorsContents good = load_safetensors(dir.file("state.safetensors"));
   const std::vector<std::pair<std::string, std::string>> damages = {
-      {"tapegrad.rng", "123"},        {"tapegrad.rng", "1:2:0"},      {"tapegrad.rng", "1:2:0:3"},  // even increment
-      {"tapegrad.rng", "1:3:2:0"},    {"tapegrad.rng", "1:3:0:0:"},   {"tapegrad.rng.drop.generator", "zz:1:0:0"},
-      {"tapegrad.epoch", "-1"},       {"tapegrad.step", "2x"},
+      {"tapegrad.rng", "123"},     {"tapegrad.rng", "1:2:0"},    {"tapegrad.rng", "1:2:0:3"},  // even increment
+      {"tapegrad.rng", "1:3:2:0"}, {"tapegrad.rng", "1:3:0:0:"}, {"tapegrad.rng.drop.generator", "zz:1:0:0"},
+      {"tapegrad.epoch", "-1"},    {"tapegrad.step", "2x"},
   };
   for (const auto& [key, value] : damages) {
     CAPTURE(key);

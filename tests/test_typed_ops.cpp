@@ -27,27 +27,31 @@ OpDef<ScaleAttrs> scale_def() {
         return {g * a.factor};
       },
       .reference = [](std::span<const Tensor> in, const ScaleAttrs& a) { return in[0] * a.factor; },
-      .samples = [] {
-        return std::vector<OpSample<ScaleAttrs>>{
-            {"[3] times 2.5", {tensor({1.0, -2.0, 0.5}, {.dtype = f64, .requires_grad = true})}, {2.5}},
-            {"[0] times -1", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {-1.0}}};
-      },
+      .samples =
+          [] {
+            return std::vector<OpSample<ScaleAttrs>>{
+                {"[3] times 2.5", {tensor({1.0, -2.0, 0.5}, {.dtype = f64, .requires_grad = true})}, {2.5}},
+                {"[0] times -1", {zeros({0}, {.dtype = f64, .requires_grad = true})}, {-1.0}}};
+          },
   };
 }
 
 template <class Handle, class Attrs>
-concept CallableWith = requires(const Handle& op, Attrs attrs) { call(op, std::vector<Tensor>{}, attrs); };
+concept CallableWith = requires(const Handle& op, Attrs attrs) {
+  call(op, std::vector<Tensor>{}, attrs);
+};
 
 // The op saves under `save_as` and its backward reads `read_as`; it saves twice when asked.
 OpHandle<NoAttrs> named_save_op(std::string name, std::string save_as, std::string read_as, bool save_twice) {
   return make_op({
       .name = std::move(name),
       .arity = 1,
-      .forward = [save_as, save_twice](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save(save_as, ctx.input(0));
-        if (save_twice) ctx.save(save_as, ctx.input(0));
-        return (ctx.input(0) * 2.0).detach();
-      },
+      .forward =
+          [save_as, save_twice](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save(save_as, ctx.input(0));
+            if (save_twice) ctx.save(save_as, ctx.input(0));
+            return (ctx.input(0) * 2.0).detach();
+          },
       .backward = [read_as](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         (void)ctx.saved(read_as);
         return {g * 2.0};
@@ -132,13 +136,48 @@ TEST_CASE("the built-in handles are the registry's ops, in registration order") 
 }
 
 TEST_CASE("exactly the primitives of the op set are marked elementary") {
-  const std::set<std::string> elementary = {
-      "add",     "sub",     "mul",       "div",          "pow",     "pow_scalar", "maximum",          "minimum",
-      "neg",     "exp",     "log",       "sqrt",         "abs",     "relu",       "tanh",             "where",
-      "cast",    "eq",      "ne",        "lt",           "le",      "gt",         "ge",               "matmul",
-      "sum",     "max",     "amax",      "argmax",       "reshape", "expand",     "permute",          "squeeze",
-      "unsqueeze", "slice", "pad",       "flip",         "cat",     "index_select", "gather",         "contiguous",
-      "max_pool2d_select", "max_pool2d_scatter"};
+  const std::set<std::string> elementary = {"add",
+                                            "sub",
+                                            "mul",
+                                            "div",
+                                            "pow",
+                                            "pow_scalar",
+                                            "maximum",
+                                            "minimum",
+                                            "neg",
+                                            "exp",
+                                            "log",
+                                            "sqrt",
+                                            "abs",
+                                            "relu",
+                                            "tanh",
+                                            "where",
+                                            "cast",
+                                            "eq",
+                                            "ne",
+                                            "lt",
+                                            "le",
+                                            "gt",
+                                            "ge",
+                                            "matmul",
+                                            "sum",
+                                            "max",
+                                            "amax",
+                                            "argmax",
+                                            "reshape",
+                                            "expand",
+                                            "permute",
+                                            "squeeze",
+                                            "unsqueeze",
+                                            "slice",
+                                            "pad",
+                                            "flip",
+                                            "cat",
+                                            "index_select",
+                                            "gather",
+                                            "contiguous",
+                                            "max_pool2d_select",
+                                            "max_pool2d_scatter"};
   std::set<std::string> marked;
   for (const Op* op : registry().ops()) {
     if (op->elementary) marked.insert(op->name);

@@ -115,10 +115,11 @@ TEST_CASE("a custom op's tensor saved through ctx.save is checked too") {
   const auto scale_by = make_op({
       .name = "scale_by",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("factor", ctx.input(1));
-        return (ctx.input(0) * ctx.input(1)).detach();
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("factor", ctx.input(1));
+            return (ctx.input(0) * ctx.input(1)).detach();
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {g * ctx.saved("factor"), Tensor()};
       },
@@ -136,10 +137,11 @@ TEST_CASE("a custom op may save an undefined tensor (an absent optional input)")
   const auto maybe_scale = make_op({
       .name = "maybe_scale",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save("factor", ctx.input(1));
-        return (ctx.input(1).defined() ? ctx.input(0) * ctx.input(1) : ctx.input(0) * 1.0).detach();
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save("factor", ctx.input(1));
+            return (ctx.input(1).defined() ? ctx.input(0) * ctx.input(1) : ctx.input(0) * 1.0).detach();
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {ctx.saved("factor").defined() ? g * ctx.saved("factor") : g, Tensor()};
       },
@@ -180,8 +182,10 @@ TEST_CASE("the ordinary training loop does not trip the version check") {
     CAPTURE(use_adam);
     nn::Linear fc(4, 2, {.dtype = f64}, gen);
     std::unique_ptr<nn::Optimizer> opt;
-    if (use_adam) opt = std::make_unique<nn::Adam>(fc.parameters(), nn::AdamOptions{.lr = 0.05});
-    else opt = std::make_unique<nn::SGD>(fc.parameters(), nn::SGDOptions{.lr = 0.1, .momentum = 0.9});
+    if (use_adam)
+      opt = std::make_unique<nn::Adam>(fc.parameters(), nn::AdamOptions{.lr = 0.05});
+    else
+      opt = std::make_unique<nn::SGD>(fc.parameters(), nn::SGDOptions{.lr = 0.1, .momentum = 0.9});
     double first = 0.0, last = 0.0;
     for (int step = 0; step < 20; ++step) {
       opt->zero_grad();
@@ -198,11 +202,12 @@ TEST_CASE("an intermediate sharing the input's data is named as such when the in
   const auto first_half_times = make_op({
       .name = "first_half_times",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        const Tensor half = ctx.input(1).slice(0, 0, 2);  // a view: an intermediate on the same storage
-        ctx.save("half", half);
-        return (ctx.input(0) * half).detach();
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            const Tensor half = ctx.input(1).slice(0, 0, 2);  // a view: an intermediate on the same storage
+            ctx.save("half", half);
+            return (ctx.input(0) * half).detach();
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {g * ctx.saved("half"), Tensor()};
       },
@@ -211,9 +216,10 @@ TEST_CASE("an intermediate sharing the input's data is named as such when the in
   Tensor factor = constant({3, 4, 5, 6});
   const Tensor y = sum(call(first_half_times, {w, factor}));
   factor.zero_();
-  CHECK(autograd_error([&] { y.backward(); }) ==
-        "first_half_times: a tensor saved for backward (saved tensor 'half', an intermediate, shape [2]) was modified in "
-        "place: saved at version 0, now version 1");
+  CHECK(
+      autograd_error([&] { y.backward(); }) ==
+      "first_half_times: a tensor saved for backward (saved tensor 'half', an intermediate, shape [2]) was modified in "
+      "place: saved at version 0, now version 1");
 }
 
 TEST_CASE("an optimizer step between forward and backward throws") {
@@ -222,7 +228,7 @@ TEST_CASE("an optimizer step between forward and backward throws") {
   nn::Linear fc(3, 1, {.dtype = f64}, gen);
   nn::SGD opt(fc.parameters(), {.lr = 0.1});
   const Tensor x = randn({4, 3}, gen, {.dtype = f64, .requires_grad = true});  // so the weight is saved
-  sum(fc.forward(x)).backward();  // gives the parameters a gradient
+  sum(fc.forward(x)).backward();                                               // gives the parameters a gradient
   const Tensor loss = sum(fc.forward(x));
   opt.step();
   CHECK(contains(autograd_error([&] { loss.backward(); }), "was modified in place: saved at version 1, now version 2"));
@@ -245,7 +251,7 @@ TEST_CASE("Tensor::version counts in-place writes, shared by views and detach()"
   CHECK(x.version() == 8);
   CHECK(view.version() == 8);
   CHECK(detached.version() == 8);
-  CHECK(copy.version() == 0);  // its own storage
+  CHECK(copy.version() == 0);               // its own storage
   CHECK(cat({x, copy}, 0).version() == 0);  // results of ops start at 0
   // Initialisers and checkpoint loads write parameters in place.
   Tensor p = zeros({2, 2}, {.dtype = f64});
@@ -269,25 +275,28 @@ OpDef<> huber_op(bool saves_intermediate) {
   return {
       .name = saves_intermediate ? "huber_saving_clamp" : "huber",
       .arity = 1,
-      .forward = [saves_intermediate](ForwardContext& ctx, const NoAttrs&) {
-        const Tensor& x = ctx.input(0);
-        const Tensor c = clamp(x, -1.0, 1.0);
-        if (saves_intermediate) {
-          ctx.save("c", c);
-        } else {
-          ctx.save("x", x);
-        }
-        return c * c * 0.5 + (abs(x) - abs(c));
-      },
-      .backward = [saves_intermediate](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+      .forward =
+          [saves_intermediate](ForwardContext& ctx, const NoAttrs&) {
+            const Tensor& x = ctx.input(0);
+            const Tensor c = clamp(x, -1.0, 1.0);
+            if (saves_intermediate) {
+              ctx.save("c", c);
+            } else {
+              ctx.save("x", x);
+            }
+            return c * c * 0.5 + (abs(x) - abs(c));
+          },
+      .backward = [saves_intermediate](const BackwardContext& ctx, const Tensor& g,
+                                       const NoAttrs&) -> std::vector<Tensor> {
         // Wrong variant: c is a constant to the graph. Right: recompute c from the saved input.
         return {g * (saves_intermediate ? ctx.saved("c") : clamp(ctx.saved("x"), -1.0, 1.0))};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed);
-        return std::vector<OpSample<NoAttrs>>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}},
-                                     {"[0] (empty)", {samples::arg({0}, gen)}, {}}};
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed);
+            return std::vector<OpSample<NoAttrs>>{{"[8] on a grid", {samples::distinct_arg({8}, gen, 0.3)}, {}},
+                                                  {"[0] (empty)", {samples::arg({0}, gen)}, {}}};
+          },
   };
 }
 

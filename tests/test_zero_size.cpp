@@ -148,8 +148,8 @@ TEST_CASE("zero-size conv2d gradient maps: batch 0 and empty output gradients") 
     REQUIRE(dw1.shape() == Shape{3, 2, 1, 1});
     check_all_equal(dw1, 0.0);
     // No output channels: dx exists but nothing flows into it.
-    const Tensor dx = conv2d_input_grad(ones({2, 0, 4, 4}, {.dtype = dtype}), ones({0, 2, 3, 3}, {.dtype = dtype}),
-                                        {6, 6});
+    const Tensor dx =
+        conv2d_input_grad(ones({2, 0, 4, 4}, {.dtype = dtype}), ones({0, 2, 3, 3}, {.dtype = dtype}), {6, 6});
     REQUIRE(dx.shape() == Shape{2, 2, 6, 6});
     check_all_equal(dx, 0.0);
   }
@@ -227,20 +227,23 @@ OpDef<> total_op(std::string name, double empty_value = 0.0, bool reject_empty =
   return {
       .name = std::move(name),
       .arity = 1,
-      .forward = [empty_value, reject_empty](ForwardContext& ctx, const NoAttrs&) {
-        const Tensor& x = ctx.input(0);
-        TG_CHECK(!(reject_empty && x.numel() == 0), ValueError, "{}: empty input {}", ctx.op_name(), x.shape());
-        double s = x.numel() == 0 ? empty_value : 0.0;
-        for (double v : x.to_vector()) s += v;
-        ctx.save("x", x);
-        return scalar_tensor(s, {.dtype = f64});
-      },
+      .forward =
+          [empty_value, reject_empty](ForwardContext& ctx, const NoAttrs&) {
+            const Tensor& x = ctx.input(0);
+            TG_CHECK(!(reject_empty && x.numel() == 0), ValueError, "{}: empty input {}", ctx.op_name(), x.shape());
+            double s = x.numel() == 0 ? empty_value : 0.0;
+            for (double v : x.to_vector()) s += v;
+            ctx.save("x", x);
+            return scalar_tensor(s, {.dtype = f64});
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {expand(g, ctx.saved("x").shape())};
       },
-      .samples = [] {
-        return std::vector<OpSample<NoAttrs>>{{"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
-      },
+      .samples =
+          [] {
+            return std::vector<OpSample<NoAttrs>>{
+                {"[3]", {tensor({1.0, 2.0, 3.0}, {.dtype = f64, .requires_grad = true})}, {}}};
+          },
   };
 }
 
@@ -314,13 +317,15 @@ TEST_CASE("verification of a rejected zero-size sample wants exactly the declare
   const OpReport other = rejecting("total_rejects_otherwise", typeid(ShapeError), true);
   CHECK_FALSE(other.passed());
   CHECK(other.zero_size.status == CheckStatus::Failed);
-  CHECK(mentions(other, "expected a tg::ShapeError but the forward threw a tg::ValueError: total_rejects_otherwise: "
-                        "empty input [0, 2]"));
+  CHECK(mentions(other,
+                 "expected a tg::ShapeError but the forward threw a tg::ValueError: total_rejects_otherwise: "
+                 "empty input [0, 2]"));
 
   const OpReport accepted = rejecting("total_accepts", typeid(ValueError), false);
   CHECK_FALSE(accepted.passed());
-  CHECK(mentions(accepted, "total_accepts: sample '[0, 2] rejected': expected a tg::ValueError but the forward "
-                           "returned a result"));
+  CHECK(mentions(accepted,
+                 "total_accepts: sample '[0, 2] rejected': expected a tg::ValueError but the forward "
+                 "returned a result"));
 }
 
 TEST_CASE("verification fails a zero-size sample whose forward throws") {

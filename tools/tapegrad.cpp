@@ -1,18 +1,18 @@
 // `tapegrad`: the command-line entry point.
 //   tapegrad ops [NAME] [--json]   verify every registered op (or one) and print the report
 //   tapegrad inspect FILE          the tensors of a safetensors or .npy file
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include "nn/io/safetensors.hpp"
 #include "ops/registry.hpp"
@@ -85,8 +85,10 @@ int run_ops(const std::string& name, bool json) {
   } else {
     report = tg::verify_registry();
   }
-  if (json) fmt::print("{}\n", to_json(report).dump(2));
-  else print_table(report);
+  if (json)
+    fmt::print("{}\n", to_json(report).dump(2));
+  else
+    print_table(report);
   return report.passed() ? 0 : 1;
 }
 
@@ -122,7 +124,8 @@ int run_inspect(const std::string& path) {
     tensors = std::move(contents.tensors);
     metadata = std::move(contents.metadata);
   }
-  fmt::print("{}: {}, {} tensor{}\n", path, npy ? ".npy" : "safetensors", tensors.size(), tensors.size() == 1 ? "" : "s");
+  fmt::print("{}: {}, {} tensor{}\n", path, npy ? ".npy" : "safetensors", tensors.size(),
+             tensors.size() == 1 ? "" : "s");
   for (const auto& [key, value] : metadata)
     fmt::print("  {} = {}\n", key, value.size() > 200 ? value.substr(0, 200) + "..." : value);
   std::vector<std::vector<std::string>> rows{{"name", "dtype", "shape", "min", "max", "mean"}};

@@ -17,12 +17,13 @@ static Tensor gather_rows(const Tensor& src, const std::vector<std::int64_t>& in
   Shape shape = src.shape();
   shape[0] = static_cast<std::int64_t>(indices.size());
   Tensor out = empty(shape, {.dtype = src.dtype()});
-  const std::size_t row = static_cast<std::size_t>(src.size(0) == 0 ? 0 : src.numel() / src.size(0)) * itemsize(src.dtype());
+  const std::size_t row =
+      static_cast<std::size_t>(src.size(0) == 0 ? 0 : src.numel() / src.size(0)) * itemsize(src.dtype());
   const char* s = static_cast<const char*>(src.raw_data());
   char* d = static_cast<char*>(out.raw_data());
   for (std::size_t i = 0; i < indices.size(); ++i) {
-    TG_CHECK(indices[i] >= 0 && indices[i] < src.size(0), IndexError, "TensorDataset: index {} out of range for {} rows",
-             indices[i], src.size(0));
+    TG_CHECK(indices[i] >= 0 && indices[i] < src.size(0), IndexError,
+             "TensorDataset: index {} out of range for {} rows", indices[i], src.size(0));
     std::memcpy(d + i * row, s + static_cast<std::size_t>(indices[i]) * row, row);
   }
   return out;
@@ -88,7 +89,8 @@ DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<std::int64_
 void DataLoader::Iterator::load() {
   const std::int64_t next = index_ + 1;
   if (!loader_->options_.prefetch || next >= loader_->num_batches()) return;
-  next_ = std::async(std::launch::async, [loader = loader_, order = order_, next] { return loader->batch(*order, next); });
+  next_ =
+      std::async(std::launch::async, [loader = loader_, order = order_, next] { return loader->batch(*order, next); });
 }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {

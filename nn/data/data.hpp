@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,8 +43,8 @@ struct DataLoaderOptions {
   std::int64_t batch_size = 64;
   bool shuffle = false;
   bool drop_last = false;
-  std::uint64_t seed = 0;  // shuffling order of epoch e depends only on (seed, e)
-  bool prefetch = true;    // assemble batch i+1 on a background thread while i is used
+  std::uint64_t seed = 0;                            // shuffling order of epoch e depends only on (seed, e)
+  bool prefetch = true;                              // assemble batch i+1 on a background thread while i is used
   std::function<Tensor(const Tensor&)> transform{};  // applied to each batch's data
 };
 

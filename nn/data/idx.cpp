@@ -1,11 +1,11 @@
 #include "nn/data/idx.hpp"
 
+#include <fmt/format.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
 #include <memory>
-
-#include <fmt/format.h>
-#include <zlib.h>
 
 #include "tensor/error.hpp"
 
@@ -57,8 +57,8 @@ IdxArray read_idx(const std::string& path) {
     std::array<std::uint8_t, 4> b{};
     TG_CHECK(read_some(f, path, b.data(), 4) == 4, IOError, "idx: {}: truncated header (size of dim {} missing)", path,
              d);
-    const std::uint32_t size = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-                               std::uint32_t{b[3]};
+    const std::uint32_t size =
+        (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
     TG_CHECK(size > 0 && size <= (1u << 28), IOError, "idx: {}: bad size {} for dim {}", path, size, d);
     out.shape.push_back(size);
     total *= size;
@@ -81,8 +81,8 @@ IdxArray read_idx(const std::string& path) {
            got);
   out.data.shrink_to_fit();  // growth may have over-reserved up to twice the size
   std::uint8_t extra = 0;
-  TG_CHECK(read_some(f, path, &extra, 1) == 0, IOError,
-           "idx: {}: unexpected bytes after the {} data bytes of shape {}", path, total, out.shape);
+  TG_CHECK(read_some(f, path, &extra, 1) == 0, IOError, "idx: {}: unexpected bytes after the {} data bytes of shape {}",
+           path, total, out.shape);
   int err = 0;
   gzerror(f, &err);
   TG_CHECK(err == Z_OK || err == Z_BUF_ERROR, IOError, "idx: {}: corrupt compressed data", path);
@@ -97,7 +97,8 @@ void write_idx(const std::string& path, const IdxArray& array, bool gzip) {
            "idx: cannot write '{}': shape {} does not match {} bytes", path, array.shape, array.data.size());
   std::string bytes{0, 0, 0x08, static_cast<char>(array.shape.size())};
   for (auto s : array.shape)
-    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((static_cast<std::uint32_t>(s) >> shift) & 0xFF);
+    for (int shift = 24; shift >= 0; shift -= 8)
+      bytes += static_cast<char>((static_cast<std::uint32_t>(s) >> shift) & 0xFF);
   bytes.append(reinterpret_cast<const char*>(array.data.data()), array.data.size());
   GzFile file(gzopen(path.c_str(), gzip ? "wb" : "wbT"));
   TG_CHECK(file != nullptr, IOError, "idx: cannot open '{}' for writing", path);

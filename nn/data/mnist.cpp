@@ -1,9 +1,9 @@
 #include "nn/data/mnist.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "nn/data/idx.hpp"
 
@@ -48,7 +48,8 @@ TensorDataset load_mnist(const std::string& dir, MnistOptions options) {
 
   Tensor x = empty({n, 1, h, w}, {.dtype = DType::Float32});
   float* px = x.data<float>();
-  for (std::int64_t i = 0; i < n * h * w; ++i) px[i] = static_cast<float>(images.data[static_cast<std::size_t>(i)]) / 255.0f;
+  for (std::int64_t i = 0; i < n * h * w; ++i)
+    px[i] = static_cast<float>(images.data[static_cast<std::size_t>(i)]) / 255.0f;
   Tensor y = empty({n}, {.dtype = DType::Int64});
   std::int64_t* py = y.data<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {

@@ -16,9 +16,9 @@ inline constexpr const char* kFashionMnistPackageDir = "/usr/share/datasets/fash
 std::string default_fashion_mnist_dir();
 
 struct MnistOptions {
-  bool train = true;                 // train-* (60,000) or t10k-* (10,000) files
-  std::int64_t num_classes = 10;     // labels must be in [0, num_classes)
-  std::int64_t limit = 0;            // keep only the first `limit` samples (0: all)
+  bool train = true;              // train-* (60,000) or t10k-* (10,000) files
+  std::int64_t num_classes = 10;  // labels must be in [0, num_classes)
+  std::int64_t limit = 0;         // keep only the first `limit` samples (0: all)
 };
 
 // images: float32 [N, 1, H, W] scaled to [0, 1]; targets: int64 [N]. Throws IOError

@@ -1,12 +1,12 @@
 #include "nn/io/checkpoint.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
 #include <map>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "autograd/grad_mode.hpp"
 #include "tensor/random.hpp"
@@ -116,8 +116,8 @@ Generator::State decode_generator(const std::string& text, const std::string& wh
 std::int64_t decode_count(const std::string& text, const std::string& where) {
   std::int64_t value = -1;
   const auto [next, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  TG_CHECK(ec == std::errc() && next == text.data() + text.size() && value >= 0, ValueError,
-           "{}: '{}' is not a count", where, text);
+  TG_CHECK(ec == std::errc() && next == text.data() + text.size() && value >= 0, ValueError, "{}: '{}' is not a count",
+           where, text);
   return value;
 }
 
@@ -156,8 +156,10 @@ LoadedTrainingState load_training_state(const std::string& path, Module& model, 
   std::map<std::string, std::string> ours;
   LoadedTrainingState loaded;
   for (auto& [key, value] : contents.metadata) {
-    if (key.starts_with(kReservedPrefix)) ours[key] = value;
-    else if (key != "tapegrad.crc32") loaded.metadata.emplace_back(key, value);
+    if (key.starts_with(kReservedPrefix))
+      ours[key] = value;
+    else if (key != "tapegrad.crc32")
+      loaded.metadata.emplace_back(key, value);
   }
   TG_CHECK(ours.contains(kFormatKey), ValueError,
            "{}: not a training state (no '{}' entry): a file of save_module or save_optimizer, or a checkpoint "
@@ -178,8 +180,10 @@ LoadedTrainingState load_training_state(const std::string& path, Module& model, 
   const auto model_generators = model.named_generators();
   for (const auto& [name, gen] : model_generators) {
     const auto it = ours.find(std::string(kModuleRngPrefix) + name);
-    if (it == ours.end()) problems.push_back(fmt::format("missing generator '{}'", name));
-    else generators.emplace_back(gen, decode_generator(it->second, where));
+    if (it == ours.end())
+      problems.push_back(fmt::format("missing generator '{}'", name));
+    else
+      generators.emplace_back(gen, decode_generator(it->second, where));
   }
   for (const auto& [key, value] : ours) {
     if (!key.starts_with(kModuleRngPrefix)) continue;
@@ -189,9 +193,12 @@ LoadedTrainingState load_training_state(const std::string& path, Module& model, 
   }
   std::vector<NamedTensor> model_state, optimizer_state;
   for (auto& [name, t] : contents.tensors) {
-    if (name.starts_with(kModelPrefix)) model_state.emplace_back(name.substr(kModelPrefix.size()), t);
-    else if (name.starts_with(kOptimizerPrefix)) optimizer_state.emplace_back(name.substr(kOptimizerPrefix.size()), t);
-    else problems.push_back(fmt::format("unexpected tensor '{}'", name));
+    if (name.starts_with(kModelPrefix))
+      model_state.emplace_back(name.substr(kModelPrefix.size()), t);
+    else if (name.starts_with(kOptimizerPrefix))
+      optimizer_state.emplace_back(name.substr(kOptimizerPrefix.size()), t);
+    else
+      problems.push_back(fmt::format("unexpected tensor '{}'", name));
   }
   TG_CHECK(problems.empty(), ValueError, "{}: {} mismatch(es) with the {}:\n  {}", where, problems.size(),
            model.type_name(), fmt::join(problems, "\n  "));

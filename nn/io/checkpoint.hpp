@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "nn/io/safetensors.hpp"
 #include "nn/modules/module.hpp"
 #include "nn/optim/optimizer.hpp"
-#include "nn/io/safetensors.hpp"
 
 namespace tg::nn {
 

@@ -1,18 +1,18 @@
 #include "nn/io/safetensors.hpp"
 
+#include <fmt/format.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <tuple>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include "tensor/atomic_file.hpp"
 #include "tensor/checked_math.hpp"
@@ -27,20 +27,29 @@ constexpr const char* kCrcKey = "tapegrad.crc32";
 
 std::string dtype_code(DType d) {
   switch (d) {
-    case DType::Float32: return "F32";
-    case DType::Float64: return "F64";
-    case DType::Int64: return "I64";
-    case DType::Bool: return "BOOL";
+    case DType::Float32:
+      return "F32";
+    case DType::Float64:
+      return "F64";
+    case DType::Int64:
+      return "I64";
+    case DType::Bool:
+      return "BOOL";
   }
   return "?";
 }
 
 bool parse_dtype(const std::string& code, DType& out) {
-  if (code == "F32") out = DType::Float32;
-  else if (code == "F64") out = DType::Float64;
-  else if (code == "I64") out = DType::Int64;
-  else if (code == "BOOL") out = DType::Bool;
-  else return false;
+  if (code == "F32")
+    out = DType::Float32;
+  else if (code == "F64")
+    out = DType::Float64;
+  else if (code == "I64")
+    out = DType::Int64;
+  else if (code == "BOOL")
+    out = DType::Bool;
+  else
+    return false;
   return true;
 }
 
@@ -157,7 +166,8 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
   std::uint64_t n = 0;
   std::memcpy(&n, bytes.data(), 8);
   if (n > kMaxSafetensorsHeader)
-    bad(fmt::format("header length {} exceeds the limit of {} bytes (not a safetensors file?)", n, kMaxSafetensorsHeader));
+    bad(fmt::format("header length {} exceeds the limit of {} bytes (not a safetensors file?)", n,
+                    kMaxSafetensorsHeader));
   if (n > bytes.size() - 8)
     bad(fmt::format("header length {} exceeds the file size {} (truncated or not a safetensors file)", n,
                     bytes.size()));
@@ -180,8 +190,10 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
       for (const std::string& k : header.metadata_order) {
         const nlohmann::json& v = entry.at(k);
         if (!v.is_string()) bad(fmt::format("metadata value of '{}' is not a string", k));
-        if (k == kCrcKey) crc = v.get<std::string>();
-        else out.metadata.emplace_back(k, v.get<std::string>());
+        if (k == kCrcKey)
+          crc = v.get<std::string>();
+        else
+          out.metadata.emplace_back(k, v.get<std::string>());
       }
       continue;
     }
@@ -214,7 +226,8 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
     if (!first || !last) bad(fmt::format("tensor '{}' has bad data_offsets {}", name, off.dump()));
     const std::int64_t b = *first, e = *last;
     if (b < 0 || e < b || static_cast<std::uint64_t>(e) > data_size)
-      bad(fmt::format("tensor '{}' has data_offsets [{}, {}] outside the {} data bytes (truncated file?)", name, b, e, data_size));
+      bad(fmt::format("tensor '{}' has data_offsets [{}, {}] outside the {} data bytes (truncated file?)", name, b, e,
+                      data_size));
     if (static_cast<std::uint64_t>(e - b) != count * itemsize(dtype))
       bad(fmt::format("tensor '{}' ({} {}) needs {} bytes but data_offsets span {}", name, dtype_code(dtype), shape,
                       count * itemsize(dtype), e - b));
@@ -241,7 +254,8 @@ SafetensorsContents decode_safetensors(const std::string& bytes, const std::stri
     if (s.begin != expect) bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", expect));
     expect = s.end;
   }
-  if (expect != data_size) bad(fmt::format("{} data bytes but tensors cover {} (truncated or padded file)", data_size, expect));
+  if (expect != data_size)
+    bad(fmt::format("{} data bytes but tensors cover {} (truncated or padded file)", data_size, expect));
   if (!crc.empty() && crc != fmt::format("{:08x}", crc_of(bytes.data() + data_start, data_size)))
     bad("checksum mismatch: the tensor data is corrupted");
   std::vector<NamedTensor> ordered;

@@ -22,18 +22,24 @@ std::string pair(Pair2 p) { return fmt::format("({}, {})", p.h, p.w); }
 
 Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair2 kernel_size, Conv2dLayerOptions options,
                Generator& gen)
-    : Module("Conv2d"), in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size),
+    : Module("Conv2d"),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_size_(kernel_size),
       options_(options) {
   check_channels("Conv2d", in_channels, out_channels, options.groups, kernel_size);
   weight = register_parameter(
-      "weight", empty({out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w}, {.dtype = options.dtype}));
+      "weight",
+      empty({out_channels, in_channels / options.groups, kernel_size.h, kernel_size.w}, {.dtype = options.dtype}));
   if (options.bias) bias = register_parameter("bias", empty({out_channels}, {.dtype = options.dtype}));
   reset_parameters_like_pytorch(weight, bias, gen);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
   return conv2d(x, weight, bias,
-                {.stride = options_.stride, .padding = options_.padding, .dilation = options_.dilation,
+                {.stride = options_.stride,
+                 .padding = options_.padding,
+                 .dilation = options_.dilation,
                  .groups = options_.groups});
 }
 
@@ -47,25 +53,31 @@ std::string Conv2d::describe() const {
 
 ConvTranspose2d::ConvTranspose2d(std::int64_t in_channels, std::int64_t out_channels, Pair2 kernel_size,
                                  ConvTranspose2dLayerOptions options, Generator& gen)
-    : Module("ConvTranspose2d"), in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size),
+    : Module("ConvTranspose2d"),
+      in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_size_(kernel_size),
       options_(options) {
   check_channels("ConvTranspose2d", in_channels, out_channels, options.groups, kernel_size);
-  weight = register_parameter("weight", empty({in_channels, out_channels / options.groups, kernel_size.h, kernel_size.w},
-                                              {.dtype = options.dtype}));
+  weight = register_parameter(
+      "weight",
+      empty({in_channels, out_channels / options.groups, kernel_size.h, kernel_size.w}, {.dtype = options.dtype}));
   if (options.bias) bias = register_parameter("bias", empty({out_channels}, {.dtype = options.dtype}));
   reset_parameters_like_pytorch(weight, bias, gen);
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& x) {
   return conv_transpose2d(x, weight, bias,
-                          {.stride = options_.stride, .padding = options_.padding,
-                           .output_padding = options_.output_padding, .dilation = options_.dilation,
+                          {.stride = options_.stride,
+                           .padding = options_.padding,
+                           .output_padding = options_.output_padding,
+                           .dilation = options_.dilation,
                            .groups = options_.groups});
 }
 
 std::string ConvTranspose2d::describe() const {
-  return fmt::format("ConvTranspose2d({}, {}, kernel_size={}, stride={}, padding={}{}{})", in_channels_,
-                     out_channels_, pair(kernel_size_), pair(options_.stride), pair(options_.padding),
+  return fmt::format("ConvTranspose2d({}, {}, kernel_size={}, stride={}, padding={}{}{})", in_channels_, out_channels_,
+                     pair(kernel_size_), pair(options_.stride), pair(options_.padding),
                      options_.output_padding == Pair2(0) ? "" : ", output_padding=" + pair(options_.output_padding),
                      options_.bias ? "" : ", bias=false");
 }

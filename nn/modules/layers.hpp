@@ -56,7 +56,7 @@ class BatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
-  Tensor weight, bias;                                      // undefined unless affine
+  Tensor weight, bias;                                    // undefined unless affine
   Tensor running_mean, running_var, num_batches_tracked;  // undefined unless tracked
 
  private:

@@ -1,8 +1,8 @@
 #include "nn/modules/linear.hpp"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "nn/modules/init.hpp"
 #include "ops/elementwise.hpp"
@@ -37,8 +37,7 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 std::string Linear::describe() const {
-  return fmt::format("Linear(in_features={}, out_features={}, bias={})", in_features_, out_features_,
-                     bias.defined());
+  return fmt::format("Linear(in_features={}, out_features={}, bias={})", in_features_, out_features_, bias.defined());
 }
 
 }  // namespace tg::nn

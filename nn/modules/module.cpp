@@ -1,17 +1,15 @@
 #include "nn/modules/module.hpp"
 
-#include <sstream>
-
 #include <fmt/format.h>
+
+#include <sstream>
 
 #include "autograd/anomaly.hpp"
 #include "tensor/error.hpp"
 
 namespace tg::nn {
 
-Tensor Module::forward(const Tensor&) {
-  fail<Error>("{}: forward(x) is not implemented for this module", type_name_);
-}
+Tensor Module::forward(const Tensor&) { fail<Error>("{}: forward(x) is not implemented for this module", type_name_); }
 
 Tensor Module::operator()(const Tensor& x) {
   if (name_.empty() || !is_anomaly_enabled()) return forward(x);
@@ -34,8 +32,8 @@ void Module::check_new_name(const std::string& name) const {
 Tensor Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   check_new_name(name);
   TG_CHECK(value.defined(), ValueError, "{}: parameter '{}' is undefined", type_name_, name);
-  TG_CHECK(value.is_floating_point(), DTypeError, "{}: parameter '{}' must be floating point, got {}", type_name_,
-           name, value.dtype());
+  TG_CHECK(value.is_floating_point(), DTypeError, "{}: parameter '{}' must be floating point, got {}", type_name_, name,
+           value.dtype());
   // A parameter is its own leaf: cut any history and own contiguous storage.
   Tensor leaf = raw::contiguous(value.detach());
   if (requires_grad) leaf.set_requires_grad(true);

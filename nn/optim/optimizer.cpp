@@ -1,11 +1,11 @@
 #include "nn/optim/optimizer.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace tg::nn {
 
@@ -68,8 +68,10 @@ void Optimizer::load_state_dict(const std::vector<NamedTensor>& state) {
   std::vector<std::map<std::string, Tensor>> next(params_.size());
   for (const auto& [name, t] : state) {
     if (name == "lr") {
-      if (t.numel() == 1 && t.dtype() == DType::Float64) lr = t.item();
-      else problems.push_back("'lr' must be one float64 value");
+      if (t.numel() == 1 && t.dtype() == DType::Float64)
+        lr = t.item();
+      else
+        problems.push_back("'lr' must be one float64 value");
       continue;
     }
     std::size_t index = 0;
@@ -81,8 +83,8 @@ void Optimizer::load_state_dict(const std::vector<NamedTensor>& state) {
       continue;
     }
     if (index >= params_.size()) {
-      problems.push_back(fmt::format("'{}': parameter index {} out of range ({} parameters)", name, index,
-                                     params_.size()));
+      problems.push_back(
+          fmt::format("'{}': parameter index {} out of range ({} parameters)", name, index, params_.size()));
       continue;
     }
     const std::string k = key;
@@ -95,14 +97,13 @@ void Optimizer::load_state_dict(const std::vector<NamedTensor>& state) {
     const Shape want_shape = is_step ? Shape{} : p.shape();
     const DType want_dtype = is_step ? DType::Int64 : p.dtype();
     if (t.shape() != want_shape || t.dtype() != want_dtype) {
-      problems.push_back(fmt::format("'{}': expected {} {}, got {} {}", name, want_dtype, want_shape, t.dtype(),
-                                     t.shape()));
+      problems.push_back(
+          fmt::format("'{}': expected {} {}, got {} {}", name, want_dtype, want_shape, t.dtype(), t.shape()));
       continue;
     }
     next[index][k] = raw::contiguous(t).clone_as(t.dtype());
   }
-  TG_CHECK(problems.empty(), ValueError, "{}: cannot load optimizer state:\n  {}", name_,
-           fmt::join(problems, "\n  "));
+  TG_CHECK(problems.empty(), ValueError, "{}: cannot load optimizer state:\n  {}", name_, fmt::join(problems, "\n  "));
   lr_ = lr;
   state_ = std::move(next);
 }
@@ -157,7 +158,8 @@ Adam::Adam(std::string name, std::vector<Tensor> parameters, AdamOptions options
            "{}: eps and weight_decay must be >= 0, got {} and {}", this->name(), options.eps, options.weight_decay);
 }
 
-AdamW::AdamW(std::vector<Tensor> parameters, AdamOptions options) : Adam("AdamW", std::move(parameters), options, true) {}
+AdamW::AdamW(std::vector<Tensor> parameters, AdamOptions options)
+    : Adam("AdamW", std::move(parameters), options, true) {}
 
 void Adam::step() {
   const double lr = this->lr(), b1 = options_.beta1, b2 = options_.beta2, eps = options_.eps;
@@ -184,8 +186,10 @@ void Adam::step() {
       const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
       for (std::int64_t j = 0; j < n; ++j) {
         T d = pg[j];
-        if (decoupled_) pp[j] *= static_cast<T>(1.0 - lr * wd);
-        else d += static_cast<T>(wd) * pp[j];
+        if (decoupled_)
+          pp[j] *= static_cast<T>(1.0 - lr * wd);
+        else
+          d += static_cast<T>(wd) * pp[j];
         pm[j] = static_cast<T>(b1) * pm[j] + static_cast<T>(1.0 - b1) * d;
         pv[j] = static_cast<T>(b2) * pv[j] + static_cast<T>(1.0 - b2) * d * d;
         pp[j] -= step_size * pm[j] / (std::sqrt(pv[j]) / static_cast<T>(bc2_sqrt) + static_cast<T>(eps));

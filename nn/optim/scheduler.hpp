@@ -13,8 +13,8 @@ class LRScheduler {
   explicit LRScheduler(Optimizer& optimizer);
   virtual ~LRScheduler() = default;
   virtual double lr_at(std::int64_t epoch) const = 0;
-  void step();                          // epoch += 1, sets the optimizer's lr
-  void set_epoch(std::int64_t epoch);   // for resuming
+  void step();                         // epoch += 1, sets the optimizer's lr
+  void set_epoch(std::int64_t epoch);  // for resuming
   std::int64_t epoch() const { return epoch_; }
   double base_lr() const { return base_lr_; }
 

@@ -8,8 +8,8 @@
 //                                   summed over the batch;
 //   db = sum of dy over n, i, j     one bias per filter, shared by every position.
 // Reference: the same function from pad, strided slice, stack, reshape, matmul and cat.
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/linalg.hpp"
@@ -59,15 +59,17 @@ Tensor conv2d_composition(std::span<const Tensor> in, const Conv2dOptions& o) {
   const Tensor& w = in[1];
   const Tensor& b = in[2];
   const kernels::ConvLoopGeometry g = detail::conv2d_geometry("conv2d reference", x, w, b, o);
-  const compose::Windows win = compose::windows({g.in_h, g.in_w}, {g.kernel_h, g.kernel_w}, {g.stride_h, g.stride_w},
-                                                {g.pad_top, g.pad_left}, {g.dilation_h, g.dilation_w}, {g.out_h, g.out_w});
+  const compose::Windows win =
+      compose::windows({g.in_h, g.in_w}, {g.kernel_h, g.kernel_w}, {g.stride_h, g.stride_w}, {g.pad_top, g.pad_left},
+                       {g.dilation_h, g.dilation_w}, {g.out_h, g.out_w});
   const Tensor cols = stack(compose::taps(compose::pad_for(x, win), win), 2);  // [N, C_in, kH*kW, Ho, Wo]
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t kk = g.kernel_h * g.kernel_w;
   std::vector<Tensor> per_group;
   for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    const Tensor cols_g = reshape(slice(cols, 1, grp * cin_g, (grp + 1) * cin_g), {g.batch, cin_g * kk, g.out_h * g.out_w});
+    const Tensor cols_g =
+        reshape(slice(cols, 1, grp * cin_g, (grp + 1) * cin_g), {g.batch, cin_g * kk, g.out_h * g.out_w});
     const Tensor w_g = reshape(slice(w, 0, grp * cout_g, (grp + 1) * cout_g), {cout_g, cin_g * kk});
     per_group.push_back(matmul(w_g, cols_g));  // [N, C_out/groups, Ho*Wo]
   }
@@ -80,7 +82,8 @@ std::vector<OpSample<Conv2dOptions>> conv2d_samples() {
   Generator gen(samples::kSeed + 300);
   // Every sample has a bias: gradcheck needs defined inputs (tests/test_conv_gradients.cpp covers no bias).
   auto sample = [&](std::string label, Shape xs, Shape ws, Conv2dOptions o) {
-    return OpSample<Conv2dOptions>{std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
+    return OpSample<Conv2dOptions>{
+        std::move(label), {samples::arg(xs, gen), samples::arg(ws, gen), samples::arg({ws[0]}, gen)}, o};
   };
   return {
       sample("3x2 kernel, batch 2", {2, 3, 6, 5}, {4, 3, 3, 2}, {}),

@@ -7,8 +7,8 @@
 //   d w  = conv2d_weight_grad(G, dy) (<input_grad(dy, w), G> = <conv2d(G, w), dy>)
 // Reference: the ROT180 rule spelled out with ops: dy dilated (pad of an inserted dim,
 // reshape, slice), padded, and conv2d with the flipped, per-group permuted kernel.
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -40,7 +40,8 @@ Tensor input_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) {
   });
 }
 
-std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+std::vector<Tensor> input_grad_backward(const BackwardContext& ctx, const Tensor& grad,
+                                        const detail::ConvGradAttrs& a) {
   const Tensor dy = ctx.needs_input_grad(1) ? ctx.saved("dy") : Tensor();
   const Tensor w = ctx.needs_input_grad(0) ? ctx.saved("w") : Tensor();
   const Shape& ws = ctx.input_shape(1);

@@ -6,8 +6,8 @@
 //   d dy = conv2d(x, G)
 // Reference: the windows of the padded x as strided slices (one per tap), and per group a
 // matmul of dy with those columns, summed over the batch.
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/linalg.hpp"
 #include "ops/reduction.hpp"
@@ -44,7 +44,8 @@ Tensor weight_grad_forward(ForwardContext& ctx, const detail::ConvGradAttrs& a) 
   });
 }
 
-std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad, const detail::ConvGradAttrs& a) {
+std::vector<Tensor> weight_grad_backward(const BackwardContext& ctx, const Tensor& grad,
+                                         const detail::ConvGradAttrs& a) {
   const Tensor x = ctx.needs_input_grad(1) ? ctx.saved("x") : Tensor();
   const Tensor dy = ctx.needs_input_grad(0) ? ctx.saved("dy") : Tensor();
   const Shape& xs = ctx.input_shape(0);

@@ -56,8 +56,8 @@ void check_conv_options(std::string_view op, const Conv2dOptions& o) {
            o.stride.w);
   TG_CHECK(o.dilation.h >= 1 && o.dilation.w >= 1, ValueError, "{}: dilation must be >= 1, got ({}, {})", op,
            o.dilation.h, o.dilation.w);
-  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0, ValueError, "{}: padding must be >= 0, got ({}, {})", op,
-           o.padding.h, o.padding.w);
+  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0, ValueError, "{}: padding must be >= 0, got ({}, {})", op, o.padding.h,
+           o.padding.w);
   TG_CHECK(o.groups >= 1, ValueError, "{}: groups must be >= 1, got {}", op, o.groups);
   check_option_range(op, "stride", o.stride);
   check_option_range(op, "padding", o.padding);
@@ -69,8 +69,8 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
                                                       const Conv2dOptions& o) {
   check_conv_options(op, o);
   TG_CHECK(input_shape.size() == 4 && weight_shape.size() == 4 && (output_shape.empty() || output_shape.size() == 4),
-           ShapeError,
-           "{}: input {}, weight {} and output {} must all be 4-D", op, input_shape, weight_shape, output_shape);
+           ShapeError, "{}: input {}, weight {} and output {} must all be 4-D", op, input_shape, weight_shape,
+           output_shape);
   kernels::ConvLoopGeometry g;
   g.batch = input_shape[0];
   g.in_channels = input_shape[1];
@@ -101,8 +101,8 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
   const std::int64_t padded_h = padded_size(op, g.in_h, o.padding.h);
   const std::int64_t padded_w = padded_size(op, g.in_w, o.padding.w);
   TG_CHECK(span_h <= padded_h && span_w <= padded_w, ShapeError,
-           "{}: the kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {}, padding ({}, {}))", op,
-           g.kernel_h, g.kernel_w, span_h, span_w, padded_h, padded_w, input_shape, o.padding.h, o.padding.w);
+           "{}: the kernel {}x{} (dilated {}x{}) is larger than the padded input {}x{} (input {}, padding ({}, {}))",
+           op, g.kernel_h, g.kernel_w, span_h, span_w, padded_h, padded_w, input_shape, o.padding.h, o.padding.w);
   g.out_h = conv_out_size(g.in_h, g.kernel_h, o.stride.h, o.padding.h, o.dilation.h);
   g.out_w = conv_out_size(g.in_w, g.kernel_w, o.stride.w, o.padding.w, o.dilation.w);
   const Shape expected{g.batch, g.out_channels, g.out_h, g.out_w};
@@ -112,16 +112,17 @@ kernels::ConvLoopGeometry conv2d_geometry_from_shapes(std::string_view op, const
   return g;
 }
 
-kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                          const Conv2dOptions& o) {
+kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight,
+                                          const Tensor& bias, const Conv2dOptions& o) {
   check_conv_tensor(op, "input", x);
   check_conv_tensor(op, "weight", weight);
   check_same_dtype(op, x, weight);
   if (bias.defined()) {
     check_conv_tensor(op, "bias", bias, 1);
     check_same_dtype(op, x, bias);
-    TG_CHECK(bias.size(0) == weight.size(0), ShapeError, "{}: bias {} does not match the {} output channels of weight {}",
-             op, bias.shape(), weight.size(0), weight.shape());
+    TG_CHECK(bias.size(0) == weight.size(0), ShapeError,
+             "{}: bias {} does not match the {} output channels of weight {}", op, bias.shape(), weight.size(0),
+             weight.shape());
   }
   return conv2d_geometry_from_shapes(op, x.shape(), weight.shape(), {}, o);
 }
@@ -129,7 +130,8 @@ kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, 
 kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shape& s, const Pool2dOptions& o,
                                                  bool allow_dilation) {
   TG_CHECK(s.size() == 4, ShapeError, "{}: input must be 4-D [N, C, H, W], got shape {}", op, s);
-  const Pair2 stride = Pair2{o.stride.h == 0 ? o.kernel_size.h : o.stride.h, o.stride.w == 0 ? o.kernel_size.w : o.stride.w};
+  const Pair2 stride =
+      Pair2{o.stride.h == 0 ? o.kernel_size.h : o.stride.h, o.stride.w == 0 ? o.kernel_size.w : o.stride.w};
   TG_CHECK(o.kernel_size.h >= 1 && o.kernel_size.w >= 1, ValueError, "{}: kernel_size must be >= 1, got ({}, {})", op,
            o.kernel_size.h, o.kernel_size.w);
   TG_CHECK(stride.h >= 1 && stride.w >= 1, ValueError, "{}: stride must be >= 1 (or 0 for kernel_size), got ({}, {})",
@@ -144,10 +146,10 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
            "{}: dilation is not supported, got ({}, {})", op, o.dilation.h, o.dilation.w);
   // Padding beyond half the kernel would create windows made of padding only (p <= k / 2 is
   // 2p <= k without the overflow of 2p).
-  TG_CHECK(o.padding.h >= 0 && o.padding.w >= 0 && o.padding.h <= o.kernel_size.h / 2 &&
-               o.padding.w <= o.kernel_size.w / 2,
-           ValueError, "{}: padding ({}, {}) must be >= 0 and at most half the kernel size ({}, {})", op, o.padding.h,
-           o.padding.w, o.kernel_size.h, o.kernel_size.w);
+  TG_CHECK(
+      o.padding.h >= 0 && o.padding.w >= 0 && o.padding.h <= o.kernel_size.h / 2 && o.padding.w <= o.kernel_size.w / 2,
+      ValueError, "{}: padding ({}, {}) must be >= 0 and at most half the kernel size ({}, {})", op, o.padding.h,
+      o.padding.w, o.kernel_size.h, o.kernel_size.w);
   kernels::PoolGeometry g;
   g.planes = s[0] * s[1];
   g.in_h = s[2];
@@ -182,7 +184,8 @@ kernels::PoolGeometry pool2d_geometry_from_shape(std::string_view op, const Shap
   return g;
 }
 
-kernels::PoolGeometry pool2d_geometry(std::string_view op, const Tensor& x, const Pool2dOptions& o, bool allow_dilation) {
+kernels::PoolGeometry pool2d_geometry(std::string_view op, const Tensor& x, const Pool2dOptions& o,
+                                      bool allow_dilation) {
   check_conv_tensor(op, "input", x);
   return pool2d_geometry_from_shape(op, x.shape(), o, allow_dilation);
 }

@@ -33,8 +33,8 @@ std::int64_t dilated_size(std::string_view op, std::int64_t kernel, std::int64_t
 
 // Checks ranks, dtypes, groups, options and the bias of a forward convolution
 // x [N, C_in, H, W] * weight [C_out, C_in/groups, kH, kW] and returns its geometry.
-kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                          const Conv2dOptions& options);
+kernels::ConvLoopGeometry conv2d_geometry(std::string_view op, const Tensor& x, const Tensor& weight,
+                                          const Tensor& bias, const Conv2dOptions& options);
 
 // The geometry of the forward convolution whose input is `input_shape` ([N, C_in, H, W])
 // and whose output is `output_shape` (empty: computed), with a weight of `weight_shape`;

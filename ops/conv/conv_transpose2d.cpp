@@ -12,8 +12,8 @@
 // per-group permuted kernel), plus the bias; it needs no extension of x.
 #include <algorithm>
 
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
@@ -68,14 +68,15 @@ kernels::ConvLoopGeometry transpose_geometry(std::string_view op, const Tensor& 
     std::int64_t r = 0;
     TG_CHECK(!mul_overflows(in - 1, stride, r) && !add_overflows(r, detail::dilated_size(op, kernel, dilation), r) &&
                  !add_overflows(r, output_padding, r),
-             ValueError, "{}: the output size of input {} with weight {}, stride {} and dilation {} overflows int64", op,
-             x.shape(), w.shape(), stride, dilation);
+             ValueError, "{}: the output size of input {} with weight {}, stride {} and dilation {} overflows int64",
+             op, x.shape(), w.shape(), stride, dilation);
     return r - checked_mul(padding, std::int64_t{2}, op);  // r >= 1 and padding >= 0: the difference fits
   };
   const std::int64_t out_h = out_size(x.size(2), o.stride.h, o.padding.h, w.size(2), o.dilation.h, o.output_padding.h);
   const std::int64_t out_w = out_size(x.size(3), o.stride.w, o.padding.w, w.size(3), o.dilation.w, o.output_padding.w);
-  TG_CHECK(out_h >= 1 && out_w >= 1, ShapeError, "{}: input {} with weight {} and padding ({}, {}) gives an empty output {}x{}",
-           op, x.shape(), w.shape(), o.padding.h, o.padding.w, out_h, out_w);
+  TG_CHECK(out_h >= 1 && out_w >= 1, ShapeError,
+           "{}: input {} with weight {} and padding ({}, {}) gives an empty output {}x{}", op, x.shape(), w.shape(),
+           o.padding.h, o.padding.w, out_h, out_w);
   const Pair2 extra = extra_input_size(o);
   const Shape conv_out{x.size(0), x.size(1), x.size(2) + extra.h, x.size(3) + extra.w};
   return detail::conv2d_geometry_from_shapes(op, {x.size(0), out_channels, out_h, out_w}, w.shape(), conv_out, conv);

@@ -14,16 +14,17 @@ OpDef<NoAttrs> make_abs_op() {
   return {
       .name = "abs",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
-        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
-          if constexpr (std::is_integral_v<decltype(v)>) {
-            return v < 0 ? wrapping_neg(v) : v;
-          } else {
-            return std::abs(v);  // also maps -0.0 to +0.0
-          }
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
+            return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
+              if constexpr (std::is_integral_v<decltype(v)>) {
+                return v < 0 ? wrapping_neg(v) : v;
+              } else {
+                return std::abs(v);  // also maps -0.0 to +0.0
+              }
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         // sign(x) is piecewise constant: a raw tensor, no gradient of its own.
         const Tensor sign = detail::map_floating("abs backward", ctx.saved("x"), [](auto v) {
@@ -38,8 +39,6 @@ OpDef<NoAttrs> make_abs_op() {
   };
 }
 
-Tensor abs(const Tensor& x) {
-  return call(builtin_ops().abs, {x});
-}
+Tensor abs(const Tensor& x) { return call(builtin_ops().abs, {x}); }
 
 }  // namespace tg

@@ -11,9 +11,11 @@ OpDef<NoAttrs> make_add_op() {
   return {
       .name = "add",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return wrapping_add(x, y); });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1),
+                                            [](auto x, auto y) { return wrapping_add(x, y); });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? detail::reduce_grad(ctx, 0, g) : Tensor(),
                 ctx.needs_input_grad(1) ? detail::reduce_grad(ctx, 1, g) : Tensor()};
@@ -24,8 +26,6 @@ OpDef<NoAttrs> make_add_op() {
   };
 }
 
-Tensor add(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().add, {a, b});
-}
+Tensor add(const Tensor& a, const Tensor& b) { return call(builtin_ops().add, {a, b}); }
 
 }  // namespace tg

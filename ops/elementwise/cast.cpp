@@ -16,21 +16,20 @@ OpDef<DType> make_cast_op() {
       .backward = [](const BackwardContext& ctx, const Tensor& g, const DType&) -> std::vector<Tensor> {
         return {cast(g, ctx.input_dtype(0))};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed + 30);
-        return std::vector<OpSample<DType>>{
-            {"float64 -> float64 (copy)", {samples::arg({3, 4}, gen)}, DType::Float64},
-            {"float64 -> float32", {samples::arg({5}, gen)}, DType::Float32},
-            {"[3, 0] float64 -> float32 (empty)", {samples::arg({3, 0}, gen)}, DType::Float32},
-        };
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 30);
+            return std::vector<OpSample<DType>>{
+                {"float64 -> float64 (copy)", {samples::arg({3, 4}, gen)}, DType::Float64},
+                {"float64 -> float32", {samples::arg({5}, gen)}, DType::Float32},
+                {"[3, 0] float64 -> float32 (empty)", {samples::arg({3, 0}, gen)}, DType::Float32},
+            };
+          },
       .elementary = true,
       .summary = "dtype conversion (a copy); differentiable between float types",
   };
 }
 
-Tensor cast(const Tensor& x, DType dtype) {
-  return call(builtin_ops().cast, {x}, dtype);
-}
+Tensor cast(const Tensor& x, DType dtype) { return call(builtin_ops().cast, {x}, dtype); }
 
 }  // namespace tg

@@ -7,8 +7,8 @@
 #include <limits>
 #include <type_traits>
 
-#include "ops/elementwise.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -49,23 +49,25 @@ OpDef<ClampAttrs> make_clamp_op() {
   return {
       .name = "clamp",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const ClampAttrs& attrs) {
-        if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
-        Tensor x = ctx.input(0);
-        if (x.dtype() == DType::Int64 && !(integral(attrs.min) && integral(attrs.max))) x = x.clone_as(DType::Float32);
-        const double lo = lower(attrs);
-        const double hi = upper(attrs);
-        return visit_numeric(x.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          const T lo_t = saturate<T>(lo);
-          const T hi_t = saturate<T>(hi);
-          return kernels::unary_map<T, T>(x, [lo_t, hi_t](T v) {
-            if (v != v) return v;  // NaN propagates
-            const T r = v < lo_t ? lo_t : v;
-            return r > hi_t ? hi_t : r;
-          });
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const ClampAttrs& attrs) {
+            if (ctx.needs_input_grad(0)) ctx.save("x", ctx.input(0));
+            Tensor x = ctx.input(0);
+            if (x.dtype() == DType::Int64 && !(integral(attrs.min) && integral(attrs.max)))
+              x = x.clone_as(DType::Float32);
+            const double lo = lower(attrs);
+            const double hi = upper(attrs);
+            return visit_numeric(x.dtype(), ctx.op_name(), [&](auto tag) {
+              using T = decltype(tag);
+              const T lo_t = saturate<T>(lo);
+              const T hi_t = saturate<T>(hi);
+              return kernels::unary_map<T, T>(x, [lo_t, hi_t](T v) {
+                if (v != v) return v;  // NaN propagates
+                const T r = v < lo_t ? lo_t : v;
+                return r > hi_t ? hi_t : r;
+              });
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const ClampAttrs& attrs) -> std::vector<Tensor> {
         const double lo = lower(attrs);
         const double hi = upper(attrs);
@@ -74,29 +76,31 @@ OpDef<ClampAttrs> make_clamp_op() {
           using T = decltype(tag);
           const T lo_t = saturate<T>(lo);
           const T hi_t = saturate<T>(hi);
-          return kernels::unary_map<T, T>(ctx.saved("x"), [lo_t, hi_t](T v) { return v >= lo_t && v <= hi_t ? T(1) : T(0); });
+          return kernels::unary_map<T, T>(ctx.saved("x"),
+                                          [lo_t, hi_t](T v) { return v >= lo_t && v <= hi_t ? T(1) : T(0); });
         });
         return {g * mask};
       },
       .reference = clamp_composition,
-      .samples = [] {
-        // Distinct values on a 0.1 grid offset by 0.05; bounds on the grid, between values.
-        Generator gen(samples::kSeed + 44);
-        return std::vector<OpSample<ClampAttrs>>{
-            {"[3, 4] in [-0.3, 0.2]", {samples::distinct_arg({3, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
-            {"[10] min -0.2", {samples::distinct_arg({10}, gen, 0.1)}, ClampAttrs{-0.2, std::nullopt}},
-            {"[2, 4] max 0.1", {samples::distinct_arg({2, 4}, gen, 0.1)}, ClampAttrs{std::nullopt, 0.1}},
-            {"[0, 4] (empty)", {samples::distinct_arg({0, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
-        };
-      },
+      .samples =
+          [] {
+            // Distinct values on a 0.1 grid offset by 0.05; bounds on the grid, between values.
+            Generator gen(samples::kSeed + 44);
+            return std::vector<OpSample<ClampAttrs>>{
+                {"[3, 4] in [-0.3, 0.2]", {samples::distinct_arg({3, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
+                {"[10] min -0.2", {samples::distinct_arg({10}, gen, 0.1)}, ClampAttrs{-0.2, std::nullopt}},
+                {"[2, 4] max 0.1", {samples::distinct_arg({2, 4}, gen, 0.1)}, ClampAttrs{std::nullopt, 0.1}},
+                {"[0, 4] (empty)", {samples::distinct_arg({0, 4}, gen, 0.1)}, ClampAttrs{-0.3, 0.2}},
+            };
+          },
       .summary = "min(max(x, min), max), either bound optional; gradient 1 on [min, max]",
   };
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   TG_CHECK(min || max, ValueError, "clamp: at least one of min and max must be given");
-  TG_CHECK(!(min && std::isnan(*min)) && !(max && std::isnan(*max)), ValueError, "clamp: bounds must not be NaN (min {}, max {})",
-           min.value_or(0.0), max.value_or(0.0));
+  TG_CHECK(!(min && std::isnan(*min)) && !(max && std::isnan(*max)), ValueError,
+           "clamp: bounds must not be NaN (min {}, max {})", min.value_or(0.0), max.value_or(0.0));
   return call(builtin_ops().clamp, {x}, ClampAttrs{min, max});
 }
 

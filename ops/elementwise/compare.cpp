@@ -43,7 +43,8 @@ Tensor compare_forward(ForwardContext& ctx, Comparison comparison) {
       [&](auto compare) {
         return visit_dtype(dtype, [&](auto tag) {
           using T = decltype(tag);
-          return kernels::binary_map<bool, T>(x, y, shape, [compare](T u, T v) { return static_cast<bool>(compare(u, v)); });
+          return kernels::binary_map<bool, T>(x, y, shape,
+                                              [compare](T u, T v) { return static_cast<bool>(compare(u, v)); });
         });
       },
       comparison);
@@ -68,7 +69,8 @@ OpDef<NoAttrs> make_comparison_op(std::string_view name) {
     return {
         .name = std::string(row.name),
         .arity = 2,
-        .forward = [compare = row.compare](ForwardContext& ctx, const NoAttrs&) { return compare_forward(ctx, compare); },
+        .forward = [compare = row.compare](ForwardContext& ctx,
+                                           const NoAttrs&) { return compare_forward(ctx, compare); },
         .samples = compare_samples,
         .elementary = true,
         .summary = std::string(row.summary),

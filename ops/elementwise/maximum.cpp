@@ -10,8 +10,6 @@ OpDef<NoAttrs> make_maximum_op() {
                                   samples::kSeed + 42, [](auto x, auto y) { return x > y; });
 }
 
-Tensor maximum(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().maximum, {a, b});
-}
+Tensor maximum(const Tensor& a, const Tensor& b) { return call(builtin_ops().maximum, {a, b}); }
 
 }  // namespace tg

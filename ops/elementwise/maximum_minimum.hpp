@@ -19,17 +19,18 @@ OpDef<NoAttrs> make_extremum_op(std::string name, std::string summary, std::uint
   return {
       .name = std::move(name),
       .arity = 2,
-      .forward = [better](ForwardContext& ctx, const NoAttrs&) {
-        if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
-          ctx.save("a", ctx.input(0));
-          ctx.save("b", ctx.input(1));
-        }
-        return broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [better](auto x, auto y) {
-          if (x != x) return x;  // NaN (never for int64)
-          if (y != y) return y;
-          return better(y, x) ? y : x;
-        });
-      },
+      .forward =
+          [better](ForwardContext& ctx, const NoAttrs&) {
+            if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
+              ctx.save("a", ctx.input(0));
+              ctx.save("b", ctx.input(1));
+            }
+            return broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [better](auto x, auto y) {
+              if (x != x) return x;  // NaN (never for int64)
+              if (y != y) return y;
+              return better(y, x) ? y : x;
+            });
+          },
       .backward = [better](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor& a = ctx.saved("a");
         const Tensor& b = ctx.saved("b");
@@ -43,20 +44,21 @@ OpDef<NoAttrs> make_extremum_op(std::string name, std::string summary, std::uint
         return {ctx.needs_input_grad(0) ? reduce_grad(ctx, 0, g * weight(a, b)) : Tensor(),
                 ctx.needs_input_grad(1) ? reduce_grad(ctx, 1, g * weight(b, a)) : Tensor()};
       },
-      .samples = [seed] {
-        // Distinct values keep finite differences away from ties; a separate tie sample
-        // is not gradient-checkable (the function has a kink there), tests cover it.
-        Generator gen(seed);
-        std::vector<OpSample<NoAttrs>> out;
-        for (const auto& [sa, sb] : samples::binary_broadcast_shapes()) {
-          // Interleave the grids of a and b (offset by half a gap) so no pair is equal.
-          Tensor a = samples::distinct_arg(sa, gen, 0.1);
-          Tensor b = samples::distinct_arg(sb, gen, 0.1);
-          Tensor shifted = add(b.detach(), scalar_tensor(0.025, {.dtype = DType::Float64})).set_requires_grad(true);
-          out.push_back({fmt::format("{} with {}", sa, sb), {a, shifted}, {}});
-        }
-        return out;
-      },
+      .samples =
+          [seed] {
+            // Distinct values keep finite differences away from ties; a separate tie sample
+            // is not gradient-checkable (the function has a kink there), tests cover it.
+            Generator gen(seed);
+            std::vector<OpSample<NoAttrs>> out;
+            for (const auto& [sa, sb] : samples::binary_broadcast_shapes()) {
+              // Interleave the grids of a and b (offset by half a gap) so no pair is equal.
+              Tensor a = samples::distinct_arg(sa, gen, 0.1);
+              Tensor b = samples::distinct_arg(sb, gen, 0.1);
+              Tensor shifted = add(b.detach(), scalar_tensor(0.025, {.dtype = DType::Float64})).set_requires_grad(true);
+              out.push_back({fmt::format("{} with {}", sa, sb), {a, shifted}, {}});
+            }
+            return out;
+          },
       .elementary = true,
       .summary = std::move(summary),
   };

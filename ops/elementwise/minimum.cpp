@@ -10,8 +10,6 @@ OpDef<NoAttrs> make_minimum_op() {
                                   samples::kSeed + 43, [](auto x, auto y) { return x < y; });
 }
 
-Tensor minimum(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().minimum, {a, b});
-}
+Tensor minimum(const Tensor& a, const Tensor& b) { return call(builtin_ops().minimum, {a, b}); }
 
 }  // namespace tg

@@ -11,12 +11,14 @@ OpDef<NoAttrs> make_mul_op() {
   return {
       .name = "mul",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        // Each gradient needs the other operand only.
-        if (ctx.needs_input_grad(1)) ctx.save("a", ctx.input(0));
-        if (ctx.needs_input_grad(0)) ctx.save("b", ctx.input(1));
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return wrapping_mul(x, y); });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            // Each gradient needs the other operand only.
+            if (ctx.needs_input_grad(1)) ctx.save("a", ctx.input(0));
+            if (ctx.needs_input_grad(0)) ctx.save("b", ctx.input(1));
+            return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1),
+                                            [](auto x, auto y) { return wrapping_mul(x, y); });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor a = ctx.needs_input_grad(1) ? ctx.saved("a") : Tensor();
         const Tensor b = ctx.needs_input_grad(0) ? ctx.saved("b") : Tensor();
@@ -29,8 +31,6 @@ OpDef<NoAttrs> make_mul_op() {
   };
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().mul, {a, b});
-}
+Tensor mul(const Tensor& a, const Tensor& b) { return call(builtin_ops().mul, {a, b}); }
 
 }  // namespace tg

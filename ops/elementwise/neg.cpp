@@ -11,18 +11,19 @@ OpDef<NoAttrs> make_neg_op() {
   return {
       .name = "neg",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return wrapping_neg(v); });
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) { return wrapping_neg(v); });
+          },
+      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
+        return {neg(g)};
       },
-      .backward = [](const BackwardContext&, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> { return {neg(g)}; },
       .samples = [] { return samples::unary(); },
       .elementary = true,
       .summary = "-x",
   };
 }
 
-Tensor neg(const Tensor& x) {
-  return call(builtin_ops().neg, {x});
-}
+Tensor neg(const Tensor& x) { return call(builtin_ops().neg, {x}); }
 
 }  // namespace tg

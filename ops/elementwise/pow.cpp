@@ -17,15 +17,17 @@ OpDef<NoAttrs> make_pow_op() {
   return {
       .name = "pow",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
-          ctx.save("a", ctx.input(0));
-          ctx.save("b", ctx.input(1));
-        }
-        if (ctx.needs_input_grad(1)) ctx.save_output();
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1),
-                                        [](auto x, auto y) { return std::pow(x, y); }, /*to_float=*/true);
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            if (ctx.needs_input_grad(0) || ctx.needs_input_grad(1)) {
+              ctx.save("a", ctx.input(0));
+              ctx.save("b", ctx.input(1));
+            }
+            if (ctx.needs_input_grad(1)) ctx.save_output();
+            return detail::broadcast_binary(
+                ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) { return std::pow(x, y); },
+                /*to_float=*/true);
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor& a = ctx.saved("a");
         const Tensor& b = ctx.saved("b");
@@ -52,8 +54,6 @@ OpDef<NoAttrs> make_pow_op() {
   };
 }
 
-Tensor pow(const Tensor& base, const Tensor& exponent) {
-  return call(builtin_ops().pow, {base, exponent});
-}
+Tensor pow(const Tensor& base, const Tensor& exponent) { return call(builtin_ops().pow, {base, exponent}); }
 
 }  // namespace tg

@@ -11,13 +11,14 @@ OpDef<NoAttrs> make_relu_op() {
   return {
       .name = "relu",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save_output();
-        return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
-          using T = decltype(v);
-          return v > T(0) || v != v ? v : T(0);  // NaN propagates
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save_output();
+            return detail::map_numeric(ctx.op_name(), ctx.input(0), [](auto v) {
+              using T = decltype(v);
+              return v > T(0) || v != v ? v : T(0);  // NaN propagates
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {relu_backward(g, ctx.output())};
       },
@@ -27,8 +28,6 @@ OpDef<NoAttrs> make_relu_op() {
   };
 }
 
-Tensor relu(const Tensor& x) {
-  return call(builtin_ops().relu, {x});
-}
+Tensor relu(const Tensor& x) { return call(builtin_ops().relu, {x}); }
 
 }  // namespace tg

@@ -27,19 +27,20 @@ OpDef<NoAttrs> make_relu_backward_op() {
   return {
       .name = "relu_backward",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        const Tensor& g = ctx.input(0);
-        const Tensor& y = ctx.input(1);
-        TG_CHECK(g.shape() == y.shape(), ShapeError, "relu_backward: gradient {} and output {} differ in shape",
-                 g.shape(), y.shape());
-        TG_CHECK(g.dtype() == y.dtype(), DTypeError, "relu_backward: gradient is {} but output is {}", g.dtype(),
-                 y.dtype());
-        if (ctx.needs_input_grad(0)) ctx.save("y", y);
-        return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          return kernels::binary_map<T, T>(g, y, g.shape(), [](T gv, T yv) { return yv > T(0) ? gv : T(0); });
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            const Tensor& g = ctx.input(0);
+            const Tensor& y = ctx.input(1);
+            TG_CHECK(g.shape() == y.shape(), ShapeError, "relu_backward: gradient {} and output {} differ in shape",
+                     g.shape(), y.shape());
+            TG_CHECK(g.dtype() == y.dtype(), DTypeError, "relu_backward: gradient is {} but output is {}", g.dtype(),
+                     y.dtype());
+            if (ctx.needs_input_grad(0)) ctx.save("y", y);
+            return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
+              using T = decltype(tag);
+              return kernels::binary_map<T, T>(g, y, g.shape(), [](T gv, T yv) { return yv > T(0) ? gv : T(0); });
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& gg, const NoAttrs&) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? relu_backward(gg, ctx.saved("y")) : Tensor(), Tensor()};
       },

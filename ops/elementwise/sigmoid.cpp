@@ -2,8 +2,8 @@
 // Reference: 1 / (1 + exp(-x)) with ops (the samples stay where e^-x cannot overflow).
 #include <cmath>
 
-#include "ops/elementwise.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/elementwise.hpp"
 #include "ops/elementwise/unary.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
@@ -20,16 +20,17 @@ OpDef<NoAttrs> make_sigmoid_op() {
   return {
       .name = "sigmoid",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save_output();
-        return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) {
-          using T = decltype(v);
-          // Evaluate e^-|x| only, so neither branch overflows.
-          if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-          const T e = std::exp(v);
-          return e / (T(1) + e);
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save_output();
+            return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) {
+              using T = decltype(v);
+              // Evaluate e^-|x| only, so neither branch overflows.
+              if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+              const T e = std::exp(v);
+              return e / (T(1) + e);
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
         return {g * y * (1.0 - y)};
@@ -40,8 +41,6 @@ OpDef<NoAttrs> make_sigmoid_op() {
   };
 }
 
-Tensor sigmoid(const Tensor& x) {
-  return call(builtin_ops().sigmoid, {x});
-}
+Tensor sigmoid(const Tensor& x) { return call(builtin_ops().sigmoid, {x}); }
 
 }  // namespace tg

@@ -12,10 +12,11 @@ OpDef<NoAttrs> make_sqrt_op() {
   return {
       .name = "sqrt",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save_output();
-        return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) { return std::sqrt(v); });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save_output();
+            return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) { return std::sqrt(v); });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {g / (ctx.output() * 2.0)};
       },
@@ -25,8 +26,6 @@ OpDef<NoAttrs> make_sqrt_op() {
   };
 }
 
-Tensor sqrt(const Tensor& x) {
-  return call(builtin_ops().sqrt, {x});
-}
+Tensor sqrt(const Tensor& x) { return call(builtin_ops().sqrt, {x}); }
 
 }  // namespace tg

@@ -11,12 +11,13 @@ OpDef<NoAttrs> make_sub_op() {
   return {
       .name = "sub",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) {
-          // int64: wrap around on overflow instead of undefined behaviour.
-          return wrapping_sub(x, y);
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            return detail::broadcast_binary(ctx.op_name(), ctx.input(0), ctx.input(1), [](auto x, auto y) {
+              // int64: wrap around on overflow instead of undefined behaviour.
+              return wrapping_sub(x, y);
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         return {ctx.needs_input_grad(0) ? detail::reduce_grad(ctx, 0, g) : Tensor(),
                 ctx.needs_input_grad(1) ? detail::reduce_grad(ctx, 1, neg(g)) : Tensor()};
@@ -27,8 +28,6 @@ OpDef<NoAttrs> make_sub_op() {
   };
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().sub, {a, b});
-}
+Tensor sub(const Tensor& a, const Tensor& b) { return call(builtin_ops().sub, {a, b}); }
 
 }  // namespace tg

@@ -12,10 +12,11 @@ OpDef<NoAttrs> make_tanh_op() {
   return {
       .name = "tanh",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        ctx.save_output();
-        return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) { return std::tanh(v); });
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            ctx.save_output();
+            return detail::map_floating(ctx.op_name(), ctx.input(0), [](auto v) { return std::tanh(v); });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
         return {g * (1.0 - y * y)};
@@ -26,8 +27,6 @@ OpDef<NoAttrs> make_tanh_op() {
   };
 }
 
-Tensor tanh(const Tensor& x) {
-  return call(builtin_ops().tanh, {x});
-}
+Tensor tanh(const Tensor& x) { return call(builtin_ops().tanh, {x}); }
 
 }  // namespace tg

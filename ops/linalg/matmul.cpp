@@ -18,15 +18,16 @@ namespace tg {
 namespace {
 
 struct MatmulPlan {
-  Shape a2;     // A's promoted shape (at least 2-D)
-  Shape b2;     // B's promoted shape
-  Shape c2;     // batch + [m, n]
-  Shape out;    // c2 without the dims added by promotion
+  Shape a2;   // A's promoted shape (at least 2-D)
+  Shape b2;   // B's promoted shape
+  Shape c2;   // batch + [m, n]
+  Shape out;  // c2 without the dims added by promotion
   std::int64_t m = 0, n = 0, k = 0;
 };
 
 MatmulPlan plan_matmul(const Shape& a, const Shape& b) {
-  TG_CHECK(!a.empty() && !b.empty(), ShapeError, "matmul: both operands must be at least 1-D, got shapes {} and {}", a, b);
+  TG_CHECK(!a.empty() && !b.empty(), ShapeError, "matmul: both operands must be at least 1-D, got shapes {} and {}", a,
+           b);
   MatmulPlan p;
   p.a2 = a.size() == 1 ? Shape{1, a[0]} : a;
   p.b2 = b.size() == 1 ? Shape{b[0], 1} : b;
@@ -60,8 +61,8 @@ Tensor promoted_view(const Tensor& x, const Shape& promoted, const Shape& c2, bo
 
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   const MatmulPlan p = plan_matmul(a.shape(), b.shape());
-  TG_CHECK(a.dtype() == b.dtype(), DTypeError, "matmul: operands have different dtypes {} and {}", dtype_name(a.dtype()),
-           dtype_name(b.dtype()));
+  TG_CHECK(a.dtype() == b.dtype(), DTypeError, "matmul: operands have different dtypes {} and {}",
+           dtype_name(a.dtype()), dtype_name(b.dtype()));
   return visit_floating(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
     // With k == 0 the product is all zeros (an empty sum).
@@ -101,12 +102,13 @@ OpDef<NoAttrs> make_matmul_op() {
   return {
       .name = "matmul",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const NoAttrs&) {
-        // Each gradient needs the other operand only.
-        if (ctx.needs_input_grad(1)) ctx.save("a", ctx.input(0));
-        if (ctx.needs_input_grad(0)) ctx.save("b", ctx.input(1));
-        return matmul_forward(ctx.input(0), ctx.input(1));
-      },
+      .forward =
+          [](ForwardContext& ctx, const NoAttrs&) {
+            // Each gradient needs the other operand only.
+            if (ctx.needs_input_grad(1)) ctx.save("a", ctx.input(0));
+            if (ctx.needs_input_grad(0)) ctx.save("b", ctx.input(1));
+            return matmul_forward(ctx.input(0), ctx.input(1));
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
         const Shape& a_shape = ctx.input_shape(0);
         const Shape& b_shape = ctx.input_shape(1);
@@ -123,37 +125,36 @@ OpDef<NoAttrs> make_matmul_op() {
         }
         return {da, db};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed + 40);
-        Tensor base = samples::arg({4, 3}, gen);
-        Tensor transposed = raw::as_strided(base.detach(), {3, 4}, {1, 3}, 0).set_requires_grad(true);
-        return std::vector<OpSample<NoAttrs>>{
-            {"[3] . [3]", {samples::arg({3}, gen), samples::arg({3}, gen)}, {}},
-            {"[3] @ [3, 4]", {samples::arg({3}, gen), samples::arg({3, 4}, gen)}, {}},
-            {"[3, 4] @ [4]", {samples::arg({3, 4}, gen), samples::arg({4}, gen)}, {}},
-            {"[2, 3] @ [3, 4]", {samples::arg({2, 3}, gen), samples::arg({3, 4}, gen)}, {}},
-            {"[2, 3] @ [3, 4] transposed", {samples::arg({2, 3}, gen), transposed}, {}},
-            {"[2, 1, 3, 4] @ [3, 4, 2]", {samples::arg({2, 1, 3, 4}, gen), samples::arg({3, 4, 2}, gen)}, {}},
-            {"[4] @ [2, 4, 3]", {samples::arg({4}, gen), samples::arg({2, 4, 3}, gen)}, {}},
-            // Zero-size: an empty inner dimension sums nothing (zeros); empty outer or batch dims.
-            {.label = "[2, 0] @ [0, 3] (empty inner: zeros)",
-             .inputs = {samples::arg({2, 0}, gen), samples::arg({0, 3}, gen)},
-             .expected = zeros({2, 3}, {.dtype = DType::Float64})},
-            {.label = "[0] . [0] (empty: 0)",
-             .inputs = {samples::arg({0}, gen), samples::arg({0}, gen)},
-             .expected = zeros({}, {.dtype = DType::Float64})},
-            {"[0, 3] @ [3, 4] (empty)", {samples::arg({0, 3}, gen), samples::arg({3, 4}, gen)}, {}},
-            {"[2, 3] @ [3, 0] (empty)", {samples::arg({2, 3}, gen), samples::arg({3, 0}, gen)}, {}},
-            {"[0, 2, 3] @ [3] (empty batch)", {samples::arg({0, 2, 3}, gen), samples::arg({3}, gen)}, {}},
-        };
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 40);
+            Tensor base = samples::arg({4, 3}, gen);
+            Tensor transposed = raw::as_strided(base.detach(), {3, 4}, {1, 3}, 0).set_requires_grad(true);
+            return std::vector<OpSample<NoAttrs>>{
+                {"[3] . [3]", {samples::arg({3}, gen), samples::arg({3}, gen)}, {}},
+                {"[3] @ [3, 4]", {samples::arg({3}, gen), samples::arg({3, 4}, gen)}, {}},
+                {"[3, 4] @ [4]", {samples::arg({3, 4}, gen), samples::arg({4}, gen)}, {}},
+                {"[2, 3] @ [3, 4]", {samples::arg({2, 3}, gen), samples::arg({3, 4}, gen)}, {}},
+                {"[2, 3] @ [3, 4] transposed", {samples::arg({2, 3}, gen), transposed}, {}},
+                {"[2, 1, 3, 4] @ [3, 4, 2]", {samples::arg({2, 1, 3, 4}, gen), samples::arg({3, 4, 2}, gen)}, {}},
+                {"[4] @ [2, 4, 3]", {samples::arg({4}, gen), samples::arg({2, 4, 3}, gen)}, {}},
+                // Zero-size: an empty inner dimension sums nothing (zeros); empty outer or batch dims.
+                {.label = "[2, 0] @ [0, 3] (empty inner: zeros)",
+                 .inputs = {samples::arg({2, 0}, gen), samples::arg({0, 3}, gen)},
+                 .expected = zeros({2, 3}, {.dtype = DType::Float64})},
+                {.label = "[0] . [0] (empty: 0)",
+                 .inputs = {samples::arg({0}, gen), samples::arg({0}, gen)},
+                 .expected = zeros({}, {.dtype = DType::Float64})},
+                {"[0, 3] @ [3, 4] (empty)", {samples::arg({0, 3}, gen), samples::arg({3, 4}, gen)}, {}},
+                {"[2, 3] @ [3, 0] (empty)", {samples::arg({2, 3}, gen), samples::arg({3, 0}, gen)}, {}},
+                {"[0, 2, 3] @ [3] (empty batch)", {samples::arg({0, 2, 3}, gen), samples::arg({3}, gen)}, {}},
+            };
+          },
       .elementary = true,
       .summary = "matrix product, NumPy semantics (1-D promotion, batch broadcasting)",
   };
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  return call(builtin_ops().matmul, {a, b});
-}
+Tensor matmul(const Tensor& a, const Tensor& b) { return call(builtin_ops().matmul, {a, b}); }
 
 }  // namespace tg

@@ -59,7 +59,8 @@ std::vector<OpSample<NoAttrs>> bce_samples() {
   // Logits away from 0, where relu and abs have their kinks (the sum of both is smooth,
   // but the reference differentiates each).
   const auto sample = [&](std::string label, const Shape& shape) {
-    return OpSample<NoAttrs>{std::move(label), {samples::distinct_arg(shape, gen, 0.5), samples::arg(shape, gen, 0.0, 1.0)}, {}};
+    return OpSample<NoAttrs>{
+        std::move(label), {samples::distinct_arg(shape, gen, 0.5), samples::arg(shape, gen, 0.0, 1.0)}, {}};
   };
   return {sample("[6]", {6}), sample("[3, 4]", {3, 4}), sample("0-d", {}), sample("[0]", {0}),
           sample("[2, 0, 3]", {2, 0, 3})};

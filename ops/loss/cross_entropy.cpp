@@ -64,7 +64,8 @@ Tensor cross_entropy_forward(ForwardContext& ctx, const CrossEntropyAttrs& attrs
   });
 }
 
-std::vector<Tensor> cross_entropy_backward(const BackwardContext& ctx, const Tensor& g, const CrossEntropyAttrs& attrs) {
+std::vector<Tensor> cross_entropy_backward(const BackwardContext& ctx, const Tensor& g,
+                                           const CrossEntropyAttrs& attrs) {
   const Tensor& x = ctx.saved("logits");
   const Tensor q = smoothed_one_hot(ctx.saved("target"), x.size(1), attrs.label_smoothing, x.dtype());
   return {mul(sub(softmax(x, 1), q), unsqueeze(g, 1)), Tensor()};
@@ -85,8 +86,12 @@ std::vector<OpSample<CrossEntropyAttrs>> cross_entropy_samples() {
   };
   return {
       {"[4, 5]", {samples::arg({4, 5}, gen, -2.0, 2.0), labels({0, 4, 2, 2})}, CrossEntropyAttrs{}},
-      {"[3, 4], label smoothing 0.1", {samples::arg({3, 4}, gen, -2.0, 2.0), labels({3, 1, 0})}, CrossEntropyAttrs{0.1}},
-      {"[1, 6], label smoothing 1 (uniform)", {samples::arg({1, 6}, gen, -2.0, 2.0), labels({5})}, CrossEntropyAttrs{1.0}},
+      {"[3, 4], label smoothing 0.1",
+       {samples::arg({3, 4}, gen, -2.0, 2.0), labels({3, 1, 0})},
+       CrossEntropyAttrs{0.1}},
+      {"[1, 6], label smoothing 1 (uniform)",
+       {samples::arg({1, 6}, gen, -2.0, 2.0), labels({5})},
+       CrossEntropyAttrs{1.0}},
       {"[0, 3] (empty batch)", {samples::arg({0, 3}, gen), labels({})}, CrossEntropyAttrs{0.1}},
       // As in PyTorch: no classes, and a label out of range, are errors.
       {.label = "[2, 0] (no classes)",

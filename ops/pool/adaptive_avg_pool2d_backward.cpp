@@ -2,8 +2,8 @@
 // g[i, j] / (window size) over its window. It is the transpose of adaptive_avg_pool2d, so
 // its own gradient is adaptive_avg_pool2d(G) to g's size.
 // Reference: A_h^T g A_w by matmul, A the (constant) matrices averaging each axis's windows.
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/linalg.hpp"
 #include "ops/pool/pool_common.hpp"
@@ -28,29 +28,33 @@ OpDef<Pair2> make_adaptive_avg_pool2d_backward_op() {
   return {
       .name = "adaptive_avg_pool2d_backward",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const Pair2& size) {
-        const Tensor& g = ctx.input(0);
-        detail::check_conv_tensor(ctx.op_name(), "output gradient", g);
-        const Shape xs{g.size(0), g.size(1), size.h, size.w};
-        const kernels::PoolGeometry geo = detail::adaptive_pool2d_geometry(ctx.op_name(), xs, {g.size(2), g.size(3)});
-        return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          const Tensor gc = raw::contiguous(g);
-          Tensor dx = empty(xs, {.dtype = g.dtype()});
-          kernels::adaptive_avg_pool2d_backward_loops<T>(gc.data<T>(), dx.data<T>(), geo);
-          return dx;
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const Pair2& size) {
+            const Tensor& g = ctx.input(0);
+            detail::check_conv_tensor(ctx.op_name(), "output gradient", g);
+            const Shape xs{g.size(0), g.size(1), size.h, size.w};
+            const kernels::PoolGeometry geo =
+                detail::adaptive_pool2d_geometry(ctx.op_name(), xs, {g.size(2), g.size(3)});
+            return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
+              using T = decltype(tag);
+              const Tensor gc = raw::contiguous(g);
+              Tensor dx = empty(xs, {.dtype = g.dtype()});
+              kernels::adaptive_avg_pool2d_backward_loops<T>(gc.data<T>(), dx.data<T>(), geo);
+              return dx;
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& grad, const Pair2&) -> std::vector<Tensor> {
         const Shape& gs = ctx.input_shape(0);
         return {adaptive_avg_pool2d(grad, {gs[2], gs[3]})};
       },
       .reference = adaptive_avg_pool_backward_composition,
-      .samples = [] {
-        Generator gen(samples::kSeed + 361);
-        return std::vector<OpSample<Pair2>>{{"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},
-                                     {"batch 0, 3x2 -> 7x5", {samples::arg({0, 3, 3, 2}, gen)}, Pair2{7, 5}}};
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 361);
+            return std::vector<OpSample<Pair2>>{
+                {"3x2 -> 7x5", {samples::arg({2, 3, 3, 2}, gen)}, Pair2{7, 5}},
+                {"batch 0, 3x2 -> 7x5", {samples::arg({0, 3, 3, 2}, gen)}, Pair2{7, 5}}};
+          },
       .summary = "adaptive_avg_pool2d's gradient (its transpose)",
   };
 }

@@ -4,12 +4,12 @@
 // every window that contains it; the gradient of that map is avg_pool2d again.
 // Reference: the sum of the window taps (strided slices of the zero-padded x) divided by
 // the same taps summed over a mask of what counts (compose::window_counts).
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
 #include "ops/elementwise.hpp"
-#include "ops/reduction.hpp"
 #include "ops/pool/pool_common.hpp"
+#include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -33,11 +33,13 @@ std::vector<OpSample<Pool2dOptions>> avg_pool_samples() {
   };
   return {
       sample("2x2", {2, 3, 6, 4}, {}),
-      sample("3x3, stride 2, padding 1, count_include_pad", {1, 2, 8, 7}, {.kernel_size = 3, .stride = 2, .padding = 1}),
+      sample("3x3, stride 2, padding 1, count_include_pad", {1, 2, 8, 7},
+             {.kernel_size = 3, .stride = 2, .padding = 1}),
       sample("3x3, stride 2, padding 1, exclude pad", {1, 2, 8, 7},
              {.kernel_size = 3, .stride = 2, .padding = 1, .count_include_pad = false}),
-      sample("3x2, stride (2, 1), ceil_mode, exclude pad", {2, 1, 6, 5},
-             {.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .ceil_mode = true, .count_include_pad = false}),
+      sample(
+          "3x2, stride (2, 1), ceil_mode, exclude pad", {2, 1, 6, 5},
+          {.kernel_size = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .ceil_mode = true, .count_include_pad = false}),
       sample("batch 0, 3x3, stride 2, padding 1", {0, 2, 5, 5}, {.kernel_size = 3, .stride = 2, .padding = 1}),
   };
 }
@@ -48,17 +50,18 @@ OpDef<Pool2dOptions> make_avg_pool2d_op() {
   return {
       .name = "avg_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const Pool2dOptions& attrs) {
-        const Tensor& x = ctx.input(0);
-        const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, attrs, false);
-        return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          const Tensor xc = raw::contiguous(x);
-          Tensor y = empty({x.size(0), x.size(1), g.out_h, g.out_w}, {.dtype = x.dtype()});
-          kernels::avg_pool2d_loops<T>(xc.data<T>(), y.data<T>(), g);
-          return y;
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const Pool2dOptions& attrs) {
+            const Tensor& x = ctx.input(0);
+            const kernels::PoolGeometry g = detail::pool2d_geometry(ctx.op_name(), x, attrs, false);
+            return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
+              using T = decltype(tag);
+              const Tensor xc = raw::contiguous(x);
+              Tensor y = empty({x.size(0), x.size(1), g.out_h, g.out_w}, {.dtype = x.dtype()});
+              kernels::avg_pool2d_loops<T>(xc.data<T>(), y.data<T>(), g);
+              return y;
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const Pool2dOptions& attrs) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
         return {detail::avg_pool2d_backward(g, {xs[2], xs[3]}, attrs)};
@@ -69,8 +72,6 @@ OpDef<Pool2dOptions> make_avg_pool2d_op() {
   };
 }
 
-Tensor avg_pool2d(const Tensor& x, Pool2dOptions options) {
-  return call(builtin_ops().avg_pool2d, {x}, options);
-}
+Tensor avg_pool2d(const Tensor& x, Pool2dOptions options) { return call(builtin_ops().avg_pool2d, {x}, options); }
 
 }  // namespace tg

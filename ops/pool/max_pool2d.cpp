@@ -6,11 +6,11 @@
 // whose gradient also goes to the first maximum in tap order.
 #include <limits>
 
-#include "ops/compose.hpp"
 #include "ops/builtin_ops.hpp"
+#include "ops/compose.hpp"
 #include "ops/conv/conv_common.hpp"
-#include "ops/reduction.hpp"
 #include "ops/pool/pool_common.hpp"
+#include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
@@ -47,7 +47,8 @@ std::vector<OpSample<Pool2dOptions>> max_pool_samples() {
   };
   return {
       sample("2x2", {2, 3, 6, 4}, {}),
-      sample("3x3, stride 2, padding 1 (last row not reached)", {1, 2, 8, 7}, {.kernel_size = 3, .stride = 2, .padding = 1}),
+      sample("3x3, stride 2, padding 1 (last row not reached)", {1, 2, 8, 7},
+             {.kernel_size = 3, .stride = 2, .padding = 1}),
       sample("3x2, stride (1, 2), dilation 2", {2, 1, 7, 8}, {.kernel_size = {3, 2}, .stride = {1, 2}, .dilation = 2}),
       sample("3x3, stride 2, ceil_mode", {1, 2, 6, 6}, {.kernel_size = 3, .stride = 2, .ceil_mode = true}),
       sample("batch 0, 2x2", {0, 2, 5, 5}, {}),
@@ -60,12 +61,12 @@ OpDef<Pool2dOptions> make_max_pool2d_op() {
   return {
       .name = "max_pool2d",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const Pool2dOptions& attrs) {
-        detail::MaxPoolResult r =
-            detail::max_pool2d_with_indices(ctx.op_name(), ctx.input(0), attrs);
-        ctx.save("indices", r.indices);
-        return r.values;
-      },
+      .forward =
+          [](ForwardContext& ctx, const Pool2dOptions& attrs) {
+            detail::MaxPoolResult r = detail::max_pool2d_with_indices(ctx.op_name(), ctx.input(0), attrs);
+            ctx.save("indices", r.indices);
+            return r.values;
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const Pool2dOptions&) -> std::vector<Tensor> {
         const Shape& xs = ctx.input_shape(0);
         return {detail::max_pool2d_scatter(g, ctx.saved("indices"), {xs[2], xs[3]})};
@@ -76,8 +77,6 @@ OpDef<Pool2dOptions> make_max_pool2d_op() {
   };
 }
 
-Tensor max_pool2d(const Tensor& x, Pool2dOptions options) {
-  return call(builtin_ops().max_pool2d, {x}, options);
-}
+Tensor max_pool2d(const Tensor& x, Pool2dOptions options) { return call(builtin_ops().max_pool2d, {x}, options); }
 
 }  // namespace tg

@@ -21,7 +21,8 @@ void check_indices(std::string_view op, const Tensor& values, const Tensor& indi
   const Tensor ic = raw::contiguous(indices);
   const std::int64_t* k = ic.data<std::int64_t>();
   const std::int64_t bad = kernels::find_bad_plane_index(k, ic.numel(), size.h * size.w);
-  TG_CHECK(bad < 0, IndexError, "{}: index {} out of range for a {}x{} plane", op, bad < 0 ? 0 : k[bad], size.h, size.w);
+  TG_CHECK(bad < 0, IndexError, "{}: index {} out of range for a {}x{} plane", op, bad < 0 ? 0 : k[bad], size.h,
+           size.w);
 }
 
 }  // namespace
@@ -30,37 +31,41 @@ OpDef<Pair2> make_max_pool2d_scatter_op() {
   return {
       .name = "max_pool2d_scatter",
       .arity = 2,
-      .forward = [](ForwardContext& ctx, const Pair2& size) {
-        const Tensor& g = ctx.input(0);
-        const Tensor& idx = ctx.input(1);
-        check_indices(ctx.op_name(), g, idx, size);
-        ctx.save("indices", idx);
-        kernels::PoolGeometry geo;
-        geo.planes = g.size(0) * g.size(1);
-        geo.in_h = size.h;
-        geo.in_w = size.w;
-        geo.out_h = g.size(2);
-        geo.out_w = g.size(3);
-        return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
-          using T = decltype(tag);
-          const Tensor gc = raw::contiguous(g);
-          const Tensor ic = raw::contiguous(idx);
-          Tensor dx = empty({g.size(0), g.size(1), size.h, size.w}, {.dtype = g.dtype()});
-          kernels::max_pool2d_scatter_loops<T>(gc.data<T>(), ic.data<std::int64_t>(), dx.data<T>(), geo);
-          return dx;
-        });
-      },
+      .forward =
+          [](ForwardContext& ctx, const Pair2& size) {
+            const Tensor& g = ctx.input(0);
+            const Tensor& idx = ctx.input(1);
+            check_indices(ctx.op_name(), g, idx, size);
+            ctx.save("indices", idx);
+            kernels::PoolGeometry geo;
+            geo.planes = g.size(0) * g.size(1);
+            geo.in_h = size.h;
+            geo.in_w = size.w;
+            geo.out_h = g.size(2);
+            geo.out_w = g.size(3);
+            return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
+              using T = decltype(tag);
+              const Tensor gc = raw::contiguous(g);
+              const Tensor ic = raw::contiguous(idx);
+              Tensor dx = empty({g.size(0), g.size(1), size.h, size.w}, {.dtype = g.dtype()});
+              kernels::max_pool2d_scatter_loops<T>(gc.data<T>(), ic.data<std::int64_t>(), dx.data<T>(), geo);
+              return dx;
+            });
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& grad, const Pair2&) -> std::vector<Tensor> {
         return {detail::max_pool2d_select(grad, ctx.saved("indices")), Tensor()};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed + 341);
-        const Tensor x = samples::distinct_arg({2, 2, 5, 6}, gen).detach();
-        const Tensor idx = detail::max_pool2d_with_indices("max_pool2d", x, {.kernel_size = 3, .stride = 2, .padding = 1}).indices;
-        const Tensor no_idx = zeros({0, 2, 3, 3}, {.dtype = DType::Int64});
-        return std::vector<OpSample<Pair2>>{{"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}},
-                                     {"batch 0", {samples::arg({0, 2, 3, 3}, gen), no_idx}, Pair2{5, 6}}};
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 341);
+            const Tensor x = samples::distinct_arg({2, 2, 5, 6}, gen).detach();
+            const Tensor idx =
+                detail::max_pool2d_with_indices("max_pool2d", x, {.kernel_size = 3, .stride = 2, .padding = 1}).indices;
+            const Tensor no_idx = zeros({0, 2, 3, 3}, {.dtype = DType::Int64});
+            return std::vector<OpSample<Pair2>>{
+                {"3x3, stride 2, padding 1", {samples::arg(idx.shape(), gen), idx}, Pair2{5, 6}},
+                {"batch 0", {samples::arg({0, 2, 3, 3}, gen), no_idx}, Pair2{5, 6}}};
+          },
       .elementary = true,
       .summary = "max_pool2d's gradient: scatter-add to the arg-max indices",
   };

@@ -29,7 +29,8 @@ void check_nonempty_reduction(std::string_view op, const Shape& shape, const std
 
 // The sum of x (numeric, wrapped sorted `dims`) with the deterministic block order of
 // kernels::reduce_rows; divided by the reduced count when `mean`. Raw: for forwards.
-Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool mean);
+Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim,
+                   bool mean);
 
 // softmax (or log_softmax when `log`) of a float tensor along `dim`, computed per row after
 // subtracting the row maximum. Raw: for the forwards of softmax and log_softmax.

@@ -44,36 +44,36 @@ OpDef<std::int64_t> make_softmax_op() {
   return {
       .name = "softmax",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const std::int64_t& dim) {
-        if (ctx.recording()) ctx.save_output();
-        return detail::softmax_forward(ctx.op_name(), ctx.input(0), dim, false);
-      },
+      .forward =
+          [](ForwardContext& ctx, const std::int64_t& dim) {
+            if (ctx.recording()) ctx.save_output();
+            return detail::softmax_forward(ctx.op_name(), ctx.input(0), dim, false);
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
         const Tensor y = ctx.output();
         return {y * (g - sum(g * y, {dim}, true))};
       },
       .reference = softmax_composition,
-      .samples = [] {
-        Generator gen(samples::kSeed + 15);
-        Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);
-        Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
-        return std::vector<OpSample<std::int64_t>>{
-            {"[3, 4] dim 1", {samples::arg({3, 4}, gen, -2.0, 2.0)}, std::int64_t{1}},
-            {"[2, 3, 4] dim 0", {samples::arg({2, 3, 4}, gen, -2.0, 2.0)}, std::int64_t{0}},
-            {"non-contiguous dim -2", {strided}, std::int64_t{-2}},
-            {"[5] dim 0", {samples::arg({5}, gen, -2.0, 2.0)}, std::int64_t{0}},
-            {"[0, 3] dim 1 (empty)", {samples::arg({0, 3}, gen)}, std::int64_t{1}},
-            {"[3, 0] dim 1 (empty: over nothing)", {samples::arg({3, 0}, gen)}, std::int64_t{1}},
-            {"[0, 3] dim 0 (empty, over nothing)", {samples::arg({0, 3}, gen)}, std::int64_t{0}},
-            {"[3, 0] dim 0 (empty columns)", {samples::arg({3, 0}, gen)}, std::int64_t{0}},
-        };
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 15);
+            Tensor base = samples::arg({4, 3, 2}, gen, -2.0, 2.0);
+            Tensor strided = raw::as_strided(base.detach(), {2, 3, 4}, {1, 2, 6}, 0).set_requires_grad(true);
+            return std::vector<OpSample<std::int64_t>>{
+                {"[3, 4] dim 1", {samples::arg({3, 4}, gen, -2.0, 2.0)}, std::int64_t{1}},
+                {"[2, 3, 4] dim 0", {samples::arg({2, 3, 4}, gen, -2.0, 2.0)}, std::int64_t{0}},
+                {"non-contiguous dim -2", {strided}, std::int64_t{-2}},
+                {"[5] dim 0", {samples::arg({5}, gen, -2.0, 2.0)}, std::int64_t{0}},
+                {"[0, 3] dim 1 (empty)", {samples::arg({0, 3}, gen)}, std::int64_t{1}},
+                {"[3, 0] dim 1 (empty: over nothing)", {samples::arg({3, 0}, gen)}, std::int64_t{1}},
+                {"[0, 3] dim 0 (empty, over nothing)", {samples::arg({0, 3}, gen)}, std::int64_t{0}},
+                {"[3, 0] dim 0 (empty columns)", {samples::arg({3, 0}, gen)}, std::int64_t{0}},
+            };
+          },
       .summary = "softmax along a dim (max-subtracted)",
   };
 }
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {
-  return call(builtin_ops().softmax, {x}, dim);
-}
+Tensor softmax(const Tensor& x, std::int64_t dim) { return call(builtin_ops().softmax, {x}, dim); }
 
 }  // namespace tg

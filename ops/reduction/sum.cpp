@@ -12,7 +12,8 @@
 namespace tg {
 
 namespace detail {
-Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim, bool mean) {
+Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim,
+                   bool mean) {
   return visit_numeric(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     Tensor out = empty(reduced_shape(x.shape(), dims, keepdim), {.dtype = x.dtype()});
@@ -35,38 +36,39 @@ OpDef<detail::ReduceAttrs> make_sum_op() {
   return {
       .name = "sum",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
-        const Tensor& x = ctx.input(0);
-        const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
-        const Tensor src = x.dtype() == DType::Bool ? x.clone_as(DType::Int64) : x;
-        return detail::sum_forward(ctx.op_name(), src, dims, attrs.keepdim, false);
-      },
-      .backward = [](const BackwardContext& ctx, const Tensor& g, const detail::ReduceAttrs& attrs) -> std::vector<Tensor> {
-        return {detail::expand_reduced_grad(g, ctx.input_shape(0), attrs)};
-      },
-      .samples = [] {
-        Generator gen(samples::kSeed + 10);
-        return std::vector<OpSample<detail::ReduceAttrs>>{
-            {"all dims", {samples::arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
-            {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
-            {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
-            {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
-            // An empty sum is 0; an empty reduced dim gives an empty result.
-            {.label = "[0, 3] all dims (empty: 0)",
-             .inputs = {samples::arg({0, 3}, gen)},
-             .attrs = detail::ReduceAttrs{{}, false},
-             .expected = zeros({}, {.dtype = DType::Float64})},
-            {.label = "[0, 3] dim 0 (empty: zeros)",
-             .inputs = {samples::arg({0, 3}, gen)},
-             .attrs = detail::ReduceAttrs{{0}, false},
-             .expected = zeros({3}, {.dtype = DType::Float64})},
-            {"[3, 0] dim 0 keepdim (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, true}},
-            {.label = "[2, 0, 3] dim 1 (empty middle dim: zeros)",
-             .inputs = {samples::arg({2, 0, 3}, gen)},
-             .attrs = detail::ReduceAttrs{{1}, false},
-             .expected = zeros({2, 3}, {.dtype = DType::Float64})},
-        };
-      },
+      .forward =
+          [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
+            const Tensor& x = ctx.input(0);
+            const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
+            const Tensor src = x.dtype() == DType::Bool ? x.clone_as(DType::Int64) : x;
+            return detail::sum_forward(ctx.op_name(), src, dims, attrs.keepdim, false);
+          },
+      .backward = [](const BackwardContext& ctx, const Tensor& g, const detail::ReduceAttrs& attrs)
+          -> std::vector<Tensor> { return {detail::expand_reduced_grad(g, ctx.input_shape(0), attrs)}; },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 10);
+            return std::vector<OpSample<detail::ReduceAttrs>>{
+                {"all dims", {samples::arg({3, 4}, gen)}, detail::ReduceAttrs{{}, false}},
+                {"dim 1", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{1}, false}},
+                {"dims {0, -1} keepdim", {samples::arg({2, 3, 4}, gen)}, detail::ReduceAttrs{{0, -1}, true}},
+                {"0-d", {samples::arg({}, gen)}, detail::ReduceAttrs{{}, false}},
+                // An empty sum is 0; an empty reduced dim gives an empty result.
+                {.label = "[0, 3] all dims (empty: 0)",
+                 .inputs = {samples::arg({0, 3}, gen)},
+                 .attrs = detail::ReduceAttrs{{}, false},
+                 .expected = zeros({}, {.dtype = DType::Float64})},
+                {.label = "[0, 3] dim 0 (empty: zeros)",
+                 .inputs = {samples::arg({0, 3}, gen)},
+                 .attrs = detail::ReduceAttrs{{0}, false},
+                 .expected = zeros({3}, {.dtype = DType::Float64})},
+                {"[3, 0] dim 0 keepdim (empty result)", {samples::arg({3, 0}, gen)}, detail::ReduceAttrs{{0}, true}},
+                {.label = "[2, 0, 3] dim 1 (empty middle dim: zeros)",
+                 .inputs = {samples::arg({2, 0, 3}, gen)},
+                 .attrs = detail::ReduceAttrs{{1}, false},
+                 .expected = zeros({2, 3}, {.dtype = DType::Float64})},
+            };
+          },
       .elementary = true,
       .summary = "sum over dims (empty = all), keepdim",
   };

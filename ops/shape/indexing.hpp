@@ -59,18 +59,20 @@ inline Tensor select_view(const Tensor& t, std::int64_t dim, std::int64_t i) {
 // not recorded.
 inline void accumulate_into(const Tensor& dst, const Tensor& src) {
   TG_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), ShapeError,
-           "accumulate: destination {} {} differs from source {} {}", dst.shape(), dst.dtype(), src.shape(), src.dtype());
+           "accumulate: destination {} {} differs from source {} {}", dst.shape(), dst.dtype(), src.shape(),
+           src.dtype());
   visit_numeric(dst.dtype(), "accumulate", [&](auto tag) {
     using T = decltype(tag);
     T* d = static_cast<T*>(dst.impl().storage->data());
     const T* s = static_cast<const T*>(src.impl().storage->data());
-    for_each_row<2>(dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
-                    [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
-                      for (std::int64_t k = 0; k < n; ++k) {
-                        T& x = d[off[0] + k * inc[0]];
-                        x = wrapping_add(x, s[off[1] + k * inc[1]]);
-                      }
-                    });
+    for_each_row<2>(
+        dst.shape(), {dst.strides(), src.strides()}, {dst.offset(), src.offset()},
+        [&](const std::array<std::int64_t, 2>& off, std::int64_t n, const std::array<std::int64_t, 2>& inc) {
+          for (std::int64_t k = 0; k < n; ++k) {
+            T& x = d[off[0] + k * inc[0]];
+            x = wrapping_add(x, s[off[1] + k * inc[1]]);
+          }
+        });
   });
 }
 

@@ -35,34 +35,38 @@ OpDef<std::vector<std::int64_t>> make_permute_op() {
   return {
       .name = "permute",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const std::vector<std::int64_t>& dims) {
-        const Tensor& x = ctx.input(0);
-        const auto perm = checked_permutation(x.shape(), dims, ctx.op_name());
-        Shape shape;
-        Strides strides;
-        for (const std::int64_t d : perm) {
-          shape.push_back(x.shape()[static_cast<std::size_t>(d)]);
-          strides.push_back(x.strides()[static_cast<std::size_t>(d)]);
-        }
-        return raw::as_strided(x, shape, strides, x.offset());
-      },
-      .backward = [](const BackwardContext& ctx, const Tensor& g, const std::vector<std::int64_t>& dims) -> std::vector<Tensor> {
+      .forward =
+          [](ForwardContext& ctx, const std::vector<std::int64_t>& dims) {
+            const Tensor& x = ctx.input(0);
+            const auto perm = checked_permutation(x.shape(), dims, ctx.op_name());
+            Shape shape;
+            Strides strides;
+            for (const std::int64_t d : perm) {
+              shape.push_back(x.shape()[static_cast<std::size_t>(d)]);
+              strides.push_back(x.strides()[static_cast<std::size_t>(d)]);
+            }
+            return raw::as_strided(x, shape, strides, x.offset());
+          },
+      .backward = [](const BackwardContext& ctx, const Tensor& g,
+                     const std::vector<std::int64_t>& dims) -> std::vector<Tensor> {
         const auto perm = checked_permutation(ctx.input_shape(0), dims, ctx.op_name());
         std::vector<std::int64_t> inverse(perm.size());
-        for (std::size_t i = 0; i < perm.size(); ++i) inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
+        for (std::size_t i = 0; i < perm.size(); ++i)
+          inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
         return {permute(g, inverse)};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed + 22);
-        Tensor transposed = transpose(samples::arg({4, 3, 2}, gen).detach(), 0, 2).set_requires_grad(true);
-        return std::vector<OpSample<std::vector<std::int64_t>>>{
-            {"[2, 3, 4] by (2, 0, 1)", {samples::arg({2, 3, 4}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
-            {"[3, 4] by (-1, 0)", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{-1, 0}},
-            {"[] by ()", {samples::arg({}, gen)}, std::vector<std::int64_t>{}},
-            {"non-contiguous [2, 3, 4] by (1, 2, 0)", {transposed}, std::vector<std::int64_t>{1, 2, 0}},
-            {"[2, 0, 3] by (2, 0, 1) (empty)", {samples::arg({2, 0, 3}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
-        };
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 22);
+            Tensor transposed = transpose(samples::arg({4, 3, 2}, gen).detach(), 0, 2).set_requires_grad(true);
+            return std::vector<OpSample<std::vector<std::int64_t>>>{
+                {"[2, 3, 4] by (2, 0, 1)", {samples::arg({2, 3, 4}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
+                {"[3, 4] by (-1, 0)", {samples::arg({3, 4}, gen)}, std::vector<std::int64_t>{-1, 0}},
+                {"[] by ()", {samples::arg({}, gen)}, std::vector<std::int64_t>{}},
+                {"non-contiguous [2, 3, 4] by (1, 2, 0)", {transposed}, std::vector<std::int64_t>{1, 2, 0}},
+                {"[2, 0, 3] by (2, 0, 1) (empty)", {samples::arg({2, 0, 3}, gen)}, std::vector<std::int64_t>{2, 0, 1}},
+            };
+          },
       .elementary = true,
       .summary = "reorder dims (strided view)",
   };

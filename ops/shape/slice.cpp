@@ -42,34 +42,44 @@ OpDef<SliceAttrs> make_slice_op() {
   return {
       .name = "slice",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const SliceAttrs& attrs) {
-        const Tensor& x = ctx.input(0);
-        const SliceRange r = resolve(x.shape(), attrs, ctx.op_name());
-        const auto d = static_cast<std::size_t>(r.dim);
-        Shape shape = x.shape();
-        Strides strides = x.strides();
-        const std::int64_t offset = x.offset() + (r.length > 0 ? r.start * strides[d] : 0);
-        shape[d] = r.length;
-        // A dim of size 0 or 1 never moves by its stride; for longer ones the product stays
-        // within the storage (checked by as_strided), so it fits.
-        if (r.length > 1) strides[d] = checked_mul<IndexError>(strides[d], r.step, ctx.op_name());
-        return raw::as_strided(x, shape, strides, offset);
-      },
+      .forward =
+          [](ForwardContext& ctx, const SliceAttrs& attrs) {
+            const Tensor& x = ctx.input(0);
+            const SliceRange r = resolve(x.shape(), attrs, ctx.op_name());
+            const auto d = static_cast<std::size_t>(r.dim);
+            Shape shape = x.shape();
+            Strides strides = x.strides();
+            const std::int64_t offset = x.offset() + (r.length > 0 ? r.start * strides[d] : 0);
+            shape[d] = r.length;
+            // A dim of size 0 or 1 never moves by its stride; for longer ones the product stays
+            // within the storage (checked by as_strided), so it fits.
+            if (r.length > 1) strides[d] = checked_mul<IndexError>(strides[d], r.step, ctx.op_name());
+            return raw::as_strided(x, shape, strides, offset);
+          },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const SliceAttrs& attrs) -> std::vector<Tensor> {
         const SliceRange r = resolve(ctx.input_shape(0), attrs, ctx.op_name());
         return {slice_backward(g, ctx.input_shape(0), r.dim, r.start, r.step)};
       },
-      .samples = [] {
-        Generator gen(samples::kSeed + 25);
-        Tensor transposed = transpose(samples::arg({5, 4}, gen).detach(), 0, 1).set_requires_grad(true);
-        return std::vector<OpSample<SliceAttrs>>{
-            {"[5, 3] rows 1:4", {samples::arg({5, 3}, gen)}, SliceAttrs{.dim = 0, .start = 1, .stop = 4, .step = 1}},
-            {"[4, 7] cols -5:100:2", {samples::arg({4, 7}, gen)}, SliceAttrs{.dim = 1, .start = -5, .stop = 100, .step = 2}},
-            {"[2, 6, 3] dim 1 ::3", {samples::arg({2, 6, 3}, gen)}, SliceAttrs{.dim = -2, .start = 0, .stop = 6, .step = 3}},
-            {"[4] empty 3:1", {samples::arg({4}, gen)}, SliceAttrs{.dim = 0, .start = 3, .stop = 1, .step = 1}},
-            {"non-contiguous [4, 5] dim 1 1:5:2", {transposed}, SliceAttrs{.dim = 1, .start = 1, .stop = 5, .step = 2}},
-        };
-      },
+      .samples =
+          [] {
+            Generator gen(samples::kSeed + 25);
+            Tensor transposed = transpose(samples::arg({5, 4}, gen).detach(), 0, 1).set_requires_grad(true);
+            return std::vector<OpSample<SliceAttrs>>{
+                {"[5, 3] rows 1:4",
+                 {samples::arg({5, 3}, gen)},
+                 SliceAttrs{.dim = 0, .start = 1, .stop = 4, .step = 1}},
+                {"[4, 7] cols -5:100:2",
+                 {samples::arg({4, 7}, gen)},
+                 SliceAttrs{.dim = 1, .start = -5, .stop = 100, .step = 2}},
+                {"[2, 6, 3] dim 1 ::3",
+                 {samples::arg({2, 6, 3}, gen)},
+                 SliceAttrs{.dim = -2, .start = 0, .stop = 6, .step = 3}},
+                {"[4] empty 3:1", {samples::arg({4}, gen)}, SliceAttrs{.dim = 0, .start = 3, .stop = 1, .step = 1}},
+                {"non-contiguous [4, 5] dim 1 1:5:2",
+                 {transposed},
+                 SliceAttrs{.dim = 1, .start = 1, .stop = 5, .step = 2}},
+            };
+          },
       .elementary = true,
       .summary = "x[start:stop:step] along a dim, Python semantics (strided view)",
   };
@@ -83,8 +93,8 @@ Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_
   TG_CHECK(x.dim() >= 1, ShapeError, "narrow: cannot narrow a 0-d tensor");
   const std::int64_t d = wrap_dim(dim, x.dim(), "narrow");
   const std::int64_t size = x.size(d);
-  TG_CHECK(start >= -size && start <= size, IndexError, "narrow: start {} is out of range for dim {} of size {}", start, d,
-           size);
+  TG_CHECK(start >= -size && start <= size, IndexError, "narrow: start {} is out of range for dim {} of size {}", start,
+           d, size);
   const std::int64_t first = start < 0 ? start + size : start;
   TG_CHECK(length >= 0 && length <= size - first, IndexError,  // no overflow, unlike first + length
            "narrow: start {} + length {} exceeds dim {} of size {}", first, length, d, size);

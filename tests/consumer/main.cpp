@@ -1,9 +1,8 @@
 // Uses the installed umbrella header and library as a user's program would, compiled with
 // -Wall -Wextra -Werror: options structs and op definitions filled with designated
 // initializers that leave fields at their defaults.
-#include <tapegrad.hpp>
-
 #include <cstdio>
+#include <tapegrad.hpp>
 #include <vector>
 
 namespace {

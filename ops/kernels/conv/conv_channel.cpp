@@ -15,9 +15,9 @@ namespace {
 using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
-constexpr std::int64_t kMaxChannelVectors = 4;  // vectors of channels per forward tile
+constexpr std::int64_t kMaxChannelVectors = 4;         // vectors of channels per forward tile
 constexpr std::int64_t kWeightBlockBytes = 16 * 1024;  // weights of one input-channel block (half of L1)
-constexpr std::int64_t kWeightsStationaryPlane = 64;    // output pixels below which weights stay put
+constexpr std::int64_t kWeightsStationaryPlane = 64;   // output pixels below which weights stay put
 
 // Output channels in `count` blocks of near-equal whole vectors; block cb covers channels
 // [first(cb), first(cb) + channels(cb)) in vectors(cb) vectors, and `block` is the widest
@@ -59,16 +59,13 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   // 19.5 ms). Past 32 vectors an image's pass over the weights leaves the cache (1024
   // channels at 7 x 7: 91 against 75 ms); a 1x1 kernel has no padding taps to skip.
   const std::int64_t max_acc = direct_kernel<T>().max_acc;
-  const std::int64_t max_vectors = max_acc >= 24 && g.kernel_h * g.kernel_w > 1 ? 32
-                                   : g.out_w > max_acc / 2                      ? 16
-                                                                                : 8;
+  const std::int64_t max_vectors = max_acc >= 24 && g.kernel_h * g.kernel_w > 1 ? 32 : g.out_w > max_acc / 2 ? 16 : 8;
   const bool few_channels = cout_g <= max_vectors * lanes;
   // Against the GEMM it also needs enough taps per output: with few (a 1x1 kernel) each
   // block of channels rereads an input much larger than its work.
   return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && few_channels && kdim >= 8 &&
          (kdim >= 16 * lanes || conv2d_direct_suits<T>(g));
 }
-
 
 namespace {
 
@@ -321,10 +318,9 @@ void conv2d_direct_channels(const T* x, ConvWeights<T> weights, const T* b, T* y
   ChannelForward<T>(x, weights, b, y, g).run();
 }
 
-
-#define TG_INSTANTIATE_CONV_CHANNELS(T)                                                                   \
-  template bool conv2d_direct_channels_suit<T>(const ConvLoopGeometry&);                                 \
-  template void conv2d_direct_channels<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);    \
+#define TG_INSTANTIATE_CONV_CHANNELS(T)                                                               \
+  template bool conv2d_direct_channels_suit<T>(const ConvLoopGeometry&);                              \
+  template void conv2d_direct_channels<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&); \
   template void conv2d_direct_channels<T>(const T*, ConvWeights<T>, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV_CHANNELS(float)
 TG_INSTANTIATE_CONV_CHANNELS(double)

@@ -56,8 +56,8 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
   constexpr int kLanes = NVC * W;
   const std::int64_t sw = t.stride_w;
   const bool first = t.c_begin == 0, last = t.c_end == t.cin_g;
-  const bool borders = t.first_taps.begin > 0 || t.first_taps.end < t.kw || t.last_taps.begin > 0 ||
-                       t.last_taps.end < t.kw;
+  const bool borders =
+      t.first_taps.begin > 0 || t.first_taps.end < t.kw || t.last_taps.begin > 0 || t.last_taps.end < t.kw;
   for (std::int64_t i = 0; i < t.out_h; ++i) {
     T* const partial_row = t.partial != nullptr ? t.partial + i * P * kLanes : nullptr;
     Reg acc[NVC][P];
@@ -170,7 +170,8 @@ template <class T>
 using ChannelWeightGradTileFn = void (*)(const ChannelWeightGradTile<T>&);
 
 template <class V, int NV, std::size_t... Q>
-constexpr std::array<ChannelWeightGradTileFn<typename V::T>, sizeof...(Q)> channel_wgrad_row(std::index_sequence<Q...>) {
+constexpr std::array<ChannelWeightGradTileFn<typename V::T>, sizeof...(Q)> channel_wgrad_row(
+    std::index_sequence<Q...>) {
   return {&channel_wgrad_tile<V, NV, static_cast<int>(Q) + 1>...};
 }
 

@@ -94,7 +94,7 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
   });
 }
 
-#define TG_INSTANTIATE_CONV_CHANNELS_WGRAD(T)                                          \
+#define TG_INSTANTIATE_CONV_CHANNELS_WGRAD(T)                                        \
   template bool conv2d_weight_grad_direct_channels_suit<T>(const ConvLoopGeometry&); \
   template void conv2d_weight_grad_direct_channels<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV_CHANNELS_WGRAD(float)

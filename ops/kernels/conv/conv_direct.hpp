@@ -86,13 +86,13 @@ inline LiveRows live_kernel_rows(std::int64_t top, std::int64_t kh, std::int64_t
 
 template <class T>
 struct DirectTile {
-  const T* xp;               // padded input planes of the group, [cin_g][hp][wp], at column j0
+  const T* xp;  // padded input planes of the group, [cin_g][hp][wp], at column j0
   std::int64_t hp, wp;
   std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
-  const T* w;                // weights of channels [k0, k0 + kb), packed tap-major: [cin_g][kh][kw][kb]
+  const T* w;  // weights of channels [k0, k0 + kb), packed tap-major: [cin_g][kh][kw][kb]
   std::int64_t cin_g, kh, kw, dil_h, dil_w, stride_h;
-  const T* bias;             // bias of channel k0 (kb values), or null
-  T* y;                      // output of channel k0 at row 0, column j0
+  const T* bias;  // bias of channel k0 (kb values), or null
+  T* y;           // output of channel k0 at row 0, column j0
   std::int64_t y_plane, out_h, out_w, cols;
 };
 
@@ -102,35 +102,35 @@ struct DirectTile {
 // Lanes are summed once, after the last image.
 template <class T>
 struct WeightGradTile {
-  const T* xp;                      // padded input planes of the group (as DirectTile, column 0)
+  const T* xp;  // padded input planes of the group (as DirectTile, column 0)
   std::int64_t wp, stride_h;
   const std::int64_t* tap_offsets;  // offset in xp of each tap's window origin
   const T* dyp;                     // dy of channel k0 (image n), out_h x out_w
   std::int64_t dy_plane, out_h, out_w;
-  T* out;                           // vector partial sums of channel k0, first tap
-  std::int64_t out_k_stride;        // in vectors
+  T* out;                     // vector partial sums of channel k0, first tap
+  std::int64_t out_k_stride;  // in vectors
 };
 
 // One channel-layout tile: `channels` output channels (<= nvc vectors) of one image, output
 // columns [j0, j0 + pixels) of every output row.
 template <class T>
 struct ChannelTile {
-  const T* xp;                      // padded input planes of the group, [cin_g][hp][wp]
+  const T* xp;  // padded input planes of the group, [cin_g][hp][wp]
   std::int64_t hp, wp;
   std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
   // Kernel columns whose taps read the input, not padding, for the tile's first and last
   // pixel: the others are skipped there (ResNet's 7-pixel rows spend 2 of 21 on padding).
   LiveRows first_taps, last_taps;
-  std::int64_t c_begin, c_end;      // the input channels summed by this call
+  std::int64_t c_begin, c_end;  // the input channels summed by this call
   std::int64_t kh, kw, dil_h, dil_w, stride_h, stride_w;
   // Weights of channels [c_begin, c_end) only, [kh][kw][nvc * W] each, zero past `channels`.
   const T* w;
-  const T* bias;                    // nvc * W bias values, or null
+  const T* bias;  // nvc * W bias values, or null
   // Sums over earlier input channels, pixel-major [out_h][pixels][nvc * W]: read unless
   // c_begin == 0, written instead of y unless c_end == cin_g (null when one call sums all).
   T* partial;
   std::int64_t cin_g;
-  T* y;                             // output of the block's first channel, row 0, column 0
+  T* y;                                // output of the block's first channel, row 0, column 0
   std::int64_t y_plane, y_row, y_col;  // output layout (see ConvLoopGeometry)
   std::int64_t out_h, out_w, j0, channels;
 };
@@ -139,14 +139,14 @@ struct ChannelTile {
 // over one image: out[q * out_stride + l] += sum over pixels of dyt[pixel][l] * x_tap_q(pixel).
 template <class T>
 struct ChannelWeightGradTile {
-  const T* xp;                      // padded input planes of the group (as ChannelTile)
+  const T* xp;  // padded input planes of the group (as ChannelTile)
   std::int64_t wp, stride_h, stride_w;
   const std::int64_t* tap_offsets;  // offset in xp of each tap's window origin
   const T* dyt;                     // dy of the image, pixel-major, at the vector's first channel
   std::int64_t dyt_stride;          // elements per pixel in dyt
   std::int64_t out_stride;          // elements per tap in out
   std::int64_t out_h, out_w;
-  T* out;                           // partial sums, at the first tap and the vector's first channel
+  T* out;  // partial sums, at the first tap and the vector's first channel
 };
 
 template <class T>

@@ -2,7 +2,6 @@
 #include <cstdint>
 
 #include "ops/kernels/conv/conv_direct.hpp"
-
 #include "ops/kernels/conv/conv_direct_tile.hpp"
 #include "ops/kernels/simd/simd_portable.hpp"
 

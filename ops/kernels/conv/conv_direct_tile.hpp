@@ -163,7 +163,8 @@ constexpr std::array<WeightGradTileFn<typename V::T>, sizeof...(Q)> wgrad_row(st
 
 // table[kb - 1][taps - 1] for kb <= MaxKb, taps <= MaxTaps.
 template <class V, int MaxKb, int MaxTaps, std::size_t... K>
-constexpr std::array<std::array<WeightGradTileFn<typename V::T>, MaxTaps>, MaxKb> wgrad_table(std::index_sequence<K...>) {
+constexpr std::array<std::array<WeightGradTileFn<typename V::T>, MaxTaps>, MaxKb> wgrad_table(
+    std::index_sequence<K...>) {
   return {wgrad_row<V, static_cast<int>(K) + 1>(std::make_index_sequence<MaxTaps>{})...};
 }
 

@@ -19,7 +19,7 @@ namespace tg::kernels {
 
 namespace {
 
-constexpr std::int64_t kMaxColumns = 2048;      // output pixels per GEMM (gemm's block size)
+constexpr std::int64_t kMaxColumns = 2048;          // output pixels per GEMM (gemm's block size)
 constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gradient partial sums
 constexpr std::int64_t kMaxPartials = 8;
 
@@ -31,8 +31,7 @@ constexpr std::int64_t kMaxPartials = 8;
 struct BatchChunks {
   std::int64_t images_per_chunk, count;
   BatchChunks(std::int64_t batch, std::int64_t plane) {
-    const std::int64_t most =
-        plane >= kMaxColumns / 4 ? 1 : std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
+    const std::int64_t most = plane >= kMaxColumns / 4 ? 1 : std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
     count = ceil_div(batch, most);
     images_per_chunk = ceil_div(batch, count);
   }

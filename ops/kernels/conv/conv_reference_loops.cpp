@@ -9,7 +9,9 @@ namespace tg::kernels {
 
 namespace {
 // Enough work per parallel chunk to amortise scheduling (about 32K multiply-adds).
-std::int64_t grain_for(std::int64_t work_per_item) { return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(work_per_item, 1)); }
+std::int64_t grain_for(std::int64_t work_per_item) {
+  return std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(work_per_item, 1));
+}
 }  // namespace
 
 template <class T>
@@ -186,9 +188,9 @@ void conv2d_weight_grad_loops(const T* x, const T* dy, T* dw, const ConvLoopGeom
   });
 }
 
-#define TG_INSTANTIATE_CONV(T)                                                                    \
-  template void conv2d_reference_loops<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&); \
-  template void rotate_kernel_taps<T>(const T*, const ConvLoopGeometry&, KernelTaps, KernelTaps, T*);          \
+#define TG_INSTANTIATE_CONV(T)                                                                               \
+  template void conv2d_reference_loops<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);        \
+  template void rotate_kernel_taps<T>(const T*, const ConvLoopGeometry&, KernelTaps, KernelTaps, T*);        \
   template void conv2d_input_grad_via<T>(ConvForwardFn<T>, const T*, const T*, T*, const ConvLoopGeometry&); \
   template void conv2d_weight_grad_loops<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_CONV(float)

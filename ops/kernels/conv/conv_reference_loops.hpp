@@ -31,8 +31,8 @@ struct ConvLoopGeometry {
   // input gradient write each stride phase of dx in place (conv_polyphase.cpp).
   std::int64_t y_plane = 0, y_row = 0, y_col = 1;
 
-  std::int64_t cin_g() const { return in_channels / groups; }    // input channels per group
-  std::int64_t cout_g() const { return out_channels / groups; }  // output channels per group
+  std::int64_t cin_g() const { return in_channels / groups; }          // input channels per group
+  std::int64_t cout_g() const { return out_channels / groups; }        // output channels per group
   std::int64_t kdim() const { return cin_g() * kernel_h * kernel_w; }  // multiply-adds per output
 };
 

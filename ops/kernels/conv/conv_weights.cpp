@@ -29,7 +29,7 @@ PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, s
   const std::int64_t c_end = g.cin_g();
   const StridedPack<T> pack = strided_pack<T>();
   return [w_g, rows, c_end, kk, pack](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
-                                     std::int64_t kc) {
+                                      std::int64_t kc) {
     for (std::int64_t k = k0; k < k0 + kc;) {
       const std::int64_t c = k / kk, t = k % kk, taps = std::min(kk - t, k0 + kc - k);
       const T* block = w_g + (c * rows + i0) * kk;

@@ -1,11 +1,10 @@
 // F(2x2, 3x3) Winograd convolution (see conv_winograd.hpp). Per group and per chunk of
 // images (or band of an image's block rows): every input plane's blocks are transformed into
 // V (16 matrices of [C_in, blocks]), 16 GEMMs multiply them by the transformed kernels U, and
-// the output transform turns each block's 16 sums back into its 2x2 outputs, plus the bias. The weight gradient transforms
-// dy's blocks into Z instead, sums Z . V^T over the blocks and transforms the 16 sums back
-// into 3x3 kernels. The transforms run on the current SIMD path (conv_winograd_tile.hpp);
-// each writes its own planes, and the GEMMs' sums do not depend on the thread count, so
-// neither does the result.
+// the output transform turns each block's 16 sums back into its 2x2 outputs, plus the bias. The weight gradient
+// transforms dy's blocks into Z instead, sums Z . V^T over the blocks and transforms the 16 sums back into 3x3 kernels.
+// The transforms run on the current SIMD path (conv_winograd_tile.hpp); each writes its own planes, and the GEMMs' sums
+// do not depend on the thread count, so neither does the result.
 #include "ops/kernels/conv/conv_winograd.hpp"
 
 #include <algorithm>
@@ -158,8 +157,8 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
     // ResNet's 28 x 28 layer) shared out inside would pay two parallel regions each.
     share(kPoints, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t xi = begin; xi < end; ++xi) {
-        gemm_packed_a<T>(kg, ld, cg, T(1), u + xi * u_point,
-                       strided_b_panels(v + xi * cg * ld, ld, std::int64_t{1}), T(0), m + xi * kg * ld, ld, false);
+        gemm_packed_a<T>(kg, ld, cg, T(1), u + xi * u_point, strided_b_panels(v + xi * cg * ld, ld, std::int64_t{1}),
+                         T(0), m + xi * kg * ld, ld, false);
       }
     });
     share((n1 - n0) * kg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
@@ -250,11 +249,11 @@ void conv2d_winograd(const T* x, const T* w, const T* b, T* y, const ConvLoopGeo
   conv2d_winograd(x, ConvWeights<T>{w, false}, b, y, g);
 }
 
-#define TG_INSTANTIATE_WINOGRAD(T)                                                                    \
-  template bool conv2d_winograd_suits<T>(const ConvLoopGeometry&);                                    \
-  template bool conv2d_weight_grad_winograd_suits<T>(const ConvLoopGeometry&);                        \
+#define TG_INSTANTIATE_WINOGRAD(T)                                                                   \
+  template bool conv2d_winograd_suits<T>(const ConvLoopGeometry&);                                   \
+  template bool conv2d_weight_grad_winograd_suits<T>(const ConvLoopGeometry&);                       \
   template void conv2d_winograd<T>(const T*, ConvWeights<T>, const T*, T*, const ConvLoopGeometry&); \
-  template void conv2d_winograd<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);          \
+  template void conv2d_winograd<T>(const T*, const T*, const T*, T*, const ConvLoopGeometry&);       \
   template void conv2d_weight_grad_winograd<T>(const T*, const T*, T*, const ConvLoopGeometry&);
 TG_INSTANTIATE_WINOGRAD(float)
 TG_INSTANTIATE_WINOGRAD(double)

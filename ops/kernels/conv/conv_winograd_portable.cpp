@@ -4,7 +4,6 @@
 #include <cstdint>
 
 #include "ops/kernels/conv/conv_winograd_kernels.hpp"
-
 #include "ops/kernels/conv/conv_winograd_tile.hpp"
 
 TG_WINOGRAD_TRANSFORMS(portable)

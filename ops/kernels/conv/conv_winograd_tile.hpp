@@ -159,9 +159,9 @@ void input_plane(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t p
   const std::int64_t half_span = blocks.cols + 1;  // even (odd) columns the blocks read
   const std::int64_t half_rows = blocks.rows + 1;  // even (odd) padded rows the blocks read
   const std::int64_t combined = half_rows * blocks.cols;
-  T* const even = scratch;                         // one padded row's even and odd columns
+  T* const even = scratch;  // one padded row's even and odd columns
   T* const odd = even + half_span;
-  T* const cols_even = odd + half_span;            // d B: [point j][even rows][cols], then odd rows
+  T* const cols_even = odd + half_span;  // d B: [point j][even rows][cols], then odd rows
   T* const cols_odd = cols_even + 4 * combined;
   for (std::int64_t row = 0; row < 2 * half_rows; ++row) {
     split_row(plane, g, row, half_span, even, odd);
@@ -184,7 +184,8 @@ void output_blocks(const T* __restrict m, std::int64_t point, std::int64_t n, T 
     T s[2][4];  // A^T m
     for (int j = 0; j < 4; ++j) {
       for (int i = 0; i < 2; ++i) {
-        s[i][j] = at_entry(i, m[j * point + t], m[(4 + j) * point + t], m[(8 + j) * point + t], m[(12 + j) * point + t]);
+        s[i][j] =
+            at_entry(i, m[j * point + t], m[(4 + j) * point + t], m[(8 + j) * point + t], m[(12 + j) * point + t]);
       }
     }
     for (int i = 0; i < 2; ++i) {
@@ -249,7 +250,7 @@ template <class T>
 void output_grad_plane(const T* dy, const ConvLoopGeometry& g, T* z, std::int64_t point, T* scratch) {
   const Blocks blocks(g);
   const std::int64_t n = blocks.per_image;
-  T* const even = scratch;           // one dy row's even and odd columns
+  T* const even = scratch;  // one dy row's even and odd columns
   T* const odd = even + blocks.cols;
   T* const top = odd + blocks.cols;  // e A^T: [point j][block], rows 2 by
   T* const bottom = top + 4 * n;     // and rows 2 by + 1
@@ -281,7 +282,8 @@ void kernel_grad_channel(const T* m, std::int64_t point, const ConvLoopGeometry&
     T r[3][4];  // G^T M
     for (int b = 0; b < 4; ++b) {
       for (int a = 0; a < 3; ++a) {
-        r[a][b] = gt_entry(a, m[b * point + c], m[(4 + b) * point + c], m[(8 + b) * point + c], m[(12 + b) * point + c]);
+        r[a][b] =
+            gt_entry(a, m[b * point + c], m[(4 + b) * point + c], m[(8 + b) * point + c], m[(12 + b) * point + c]);
       }
     }
     T* const out = dw_k + c * 9;
@@ -302,14 +304,14 @@ constexpr Transforms<double> kTransformsF64 = {&weights_strip<double>, &input_pl
 // The accessors <isa>_transforms<T>() of the including file's tables: expanded once by that
 // file after its target pragma is popped, so that they run on any CPU (the dispatch calls
 // all three before it picks one).
-#define TG_WINOGRAD_TRANSFORMS(isa)                                  \
-  namespace tg::kernels::winograd_detail {                           \
-  template <>                                                        \
-  const Transforms<float>& isa##_transforms<float>() {               \
-    return kTransformsF32;                                           \
-  }                                                                  \
-  template <>                                                        \
-  const Transforms<double>& isa##_transforms<double>() {             \
-    return kTransformsF64;                                           \
-  }                                                                  \
+#define TG_WINOGRAD_TRANSFORMS(isa)                      \
+  namespace tg::kernels::winograd_detail {               \
+  template <>                                            \
+  const Transforms<float>& isa##_transforms<float>() {   \
+    return kTransformsF32;                               \
+  }                                                      \
+  template <>                                            \
+  const Transforms<double>& isa##_transforms<double>() { \
+    return kTransformsF64;                               \
+  }                                                      \
   }

@@ -29,7 +29,7 @@ namespace {
 
 using gemm_detail::MicroKernel;
 
-constexpr std::int64_t kMaxBlock = 2048;        // rows / columns of C packed per pass
+constexpr std::int64_t kMaxBlock = 2048;          // rows / columns of C packed per pass
 constexpr std::int64_t kParallelFlops = 1 << 20;  // below this, one thread does it all
 constexpr std::int64_t kMinTasks = 4;             // tiles per C block when parallel
 constexpr std::int64_t kMaxKSlices = 4;           // fixed slices of a deep k under a small C
@@ -44,7 +44,10 @@ std::int64_t part_size(std::int64_t n, std::int64_t max_part, std::int64_t unit)
 struct Split {
   std::int64_t n, unit, units, parts;
   Split(std::int64_t n_, std::int64_t max_part, std::int64_t unit_)
-      : n(n_), unit(unit_), units(ceil_div(n_, unit_)), parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
+      : n(n_),
+        unit(unit_),
+        units(ceil_div(n_, unit_)),
+        parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
   std::int64_t begin(std::int64_t t) const { return std::min(n, t * units / parts * unit); }
 };
 
@@ -90,7 +93,8 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
   const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
   const std::int64_t nb_max = part_size(n, kMaxBlock, nr);
   const bool parallel =
-      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+      allow_parallel &&
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
   ScratchLease lease;
   const std::int64_t a_space = a.packed != nullptr ? 0 : mb_max * kc_max;
   T* const ap = lease.array<T>(a_space + nb_max * kc_max);
@@ -167,7 +171,8 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   ScratchLease lease;
   T* const partials = lease.array<T>((slices - 1) * m * n);
   const bool parallel =
-      allow_parallel && 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
+      allow_parallel &&
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
   run_tasks(slices, parallel, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t s = begin; s < end; ++s) {
       const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
@@ -218,8 +223,9 @@ void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, cons
 template <class T>
 PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
   const MicroKernel<T>& uk = select_kernel<T>();
-  return [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
-                                std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
+  return
+      [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
+                             std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
 }
 
 template <class T>
@@ -261,18 +267,18 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
   }
 }
 
-#define TG_INSTANTIATE_GEMM(T)                                                                                      \
+#define TG_INSTANTIATE_GEMM(T)                                                                                       \
   template void gemm<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, const T*, \
-                        std::int64_t, std::int64_t, T, T*, std::int64_t);                                          \
-  template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t,             \
-                                  std::int64_t, const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);        \
-  template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                \
-                               const PackBPanel<T>&, T, T*, std::int64_t, bool);                                 \
+                        std::int64_t, std::int64_t, T, T*, std::int64_t);                                            \
+  template void gemm_reference<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, std::int64_t, std::int64_t, \
+                                  const T*, std::int64_t, std::int64_t, T, T*, std::int64_t);                        \
+  template void gemm_panels<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&,                    \
+                               const PackBPanel<T>&, T, T*, std::int64_t, bool);                                     \
   template void gemm_packed_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, const PackBPanel<T>&, T, T*, \
-                                std::int64_t, bool);                                                            \
-  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                              \
-  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                            \
-  template StridedPack<T> strided_pack<T>();                                                                  \
+                                 std::int64_t, bool);                                                                \
+  template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                                    \
+  template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                                  \
+  template StridedPack<T> strided_pack<T>();                                                                         \
   template std::int64_t gemm_panel_rows<T>();
 TG_INSTANTIATE_GEMM(float)
 TG_INSTANTIATE_GEMM(double)

@@ -57,8 +57,8 @@ PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_co
 // The packer behind both, for operands that are strided piece by piece:
 // dst[p * width + i] = src[i * si + p * sp] for i < w, zero for w <= i < width, p < kc.
 template <class T>
-using StridedPack = void (*)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp,
-                             std::int64_t w, std::int64_t kc);
+using StridedPack = void (*)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp, std::int64_t w,
+                             std::int64_t kc);
 template <class T>
 StridedPack<T> strided_pack();
 

@@ -24,8 +24,8 @@ namespace {
 
 // C[0:R, 0:cols] = alpha * A * B + beta * C with R rows and NV vectors of columns.
 template <class V, int MR, int NR, int R, int NV>
-void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c,
-                std::int64_t ldc, std::int64_t cols, typename V::T alpha, typename V::T beta) {
+void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c, std::int64_t ldc,
+                std::int64_t cols, typename V::T alpha, typename V::T beta) {
   using T = typename V::T;
   using Reg = typename V::Reg;
   constexpr int W = V::W;

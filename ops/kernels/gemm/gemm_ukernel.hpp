@@ -11,18 +11,18 @@ namespace tg::kernels::gemm_detail {
 //   B panel: nr cols, element (p, j) at bp[p * nr + j]   (cols past the edge are zero)
 template <class T>
 struct MicroKernel {
-  std::int64_t mr;        // register tile rows
-  std::int64_t nr;        // register tile columns
-  std::int64_t kc;        // k-block: one A panel (mr x kc) and a B tile stay in cache
-  std::int64_t tile_rows; // upper bound on rows of C per parallel task
-  std::int64_t tile_cols; // upper bound on columns per task (its B block, kc x cols, fits L2)
+  std::int64_t mr;         // register tile rows
+  std::int64_t nr;         // register tile columns
+  std::int64_t kc;         // k-block: one A panel (mr x kc) and a B tile stay in cache
+  std::int64_t tile_rows;  // upper bound on rows of C per parallel task
+  std::int64_t tile_cols;  // upper bound on columns per task (its B block, kc x cols, fits L2)
   // Packs `width`-wide panel: dst[p * width + i] = src[i * si + p * sp] for i < w, zero
   // for w <= i < width, p < kc.
   void (*pack)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp, std::int64_t w,
                std::int64_t kc);
   // C[0:rows, 0:cols] = alpha * Apanel * Bpanel + beta * C (beta == 0: C not read).
-  void (*tile)(std::int64_t kc, const T* ap, const T* bp, T* c, std::int64_t ldc, std::int64_t rows,
-               std::int64_t cols, T alpha, T beta);
+  void (*tile)(std::int64_t kc, const T* ap, const T* bp, T* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
+               T alpha, T beta);
 };
 
 template <class T>

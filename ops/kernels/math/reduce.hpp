@@ -127,7 +127,7 @@ template <class T, class Finish>
 void sum_columns(const T* x_typed, T* out, const MiddleReduction& m, Finish finish) {
   using A = wrapping_accumulator_t<T>;
   const A* x = reinterpret_cast<const A*>(x_typed);  // same size and representation
-  constexpr std::int64_t kColumns = 1024;  // long contiguous runs per row; 8 x 1024 accumulators on the stack
+  constexpr std::int64_t kColumns = 1024;            // long contiguous runs per row; 8 x 1024 accumulators on the stack
   const std::int64_t per_slab = (m.inner + kColumns - 1) / kColumns;
   const std::int64_t grain = std::max<std::int64_t>(1, 32768 / (m.n * std::min(m.inner, kColumns)));
   parallel_for(m.outer * per_slab, grain, [&](std::int64_t begin, std::int64_t end) {
@@ -148,7 +148,8 @@ void sum_columns(const T* x_typed, T* out, const MiddleReduction& m, Finish fini
         }
         A total[kColumns];
         for (std::int64_t c = 0; c < w; ++c) {
-          total[c] = ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c])) + ((acc[4][c] + acc[5][c]) + (acc[6][c] + acc[7][c]));
+          total[c] =
+              ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c])) + ((acc[4][c] + acc[5][c]) + (acc[6][c] + acc[7][c]));
         }
         for (; i < len; ++i) {
           const A* row = xs + (b + i) * m.inner;

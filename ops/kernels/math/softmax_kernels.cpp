@@ -56,7 +56,8 @@ void softmax_long_row(const T* v, T* y, std::int64_t n, bool log) {
   T s = T(0);
   for (const T p : partial) s += p;
   parallel_for(blocks, 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t b = begin; b < end; ++b) normalise(v + b * kReduceBlock, y + b * kReduceBlock, length(b), m, s, log);
+    for (std::int64_t b = begin; b < end; ++b)
+      normalise(v + b * kReduceBlock, y + b * kReduceBlock, length(b), m, s, log);
   });
 }
 

@@ -14,7 +14,8 @@ void exp_floats_portable(const float* x, float* y, std::int64_t n) {
 }  // namespace
 
 void exp_floats(const float* x, float* y, std::int64_t n) {
-  pick_by_simd_path(&exp_floats_portable, &vec_exp_detail::exp_floats_avx2, &vec_exp_detail::exp_floats_avx512)(x, y, n);
+  pick_by_simd_path(&exp_floats_portable, &vec_exp_detail::exp_floats_avx2, &vec_exp_detail::exp_floats_avx512)(x, y,
+                                                                                                                n);
 }
 
 }  // namespace tg::kernels

@@ -142,9 +142,8 @@ std::int64_t adaptive_end(std::int64_t i, std::int64_t in, std::int64_t out) { r
 template <class T>
 void max_pool2d_loops(const T* x, T* y, std::int64_t* argmax, const PoolGeometry& g) {
   if (max_pool2d_tiled_applies(g)) {
-    parallel_for(g.planes, grain_for(g), [&](std::int64_t begin, std::int64_t end) {
-      max_pool2d_tiled_planes(x, y, argmax, g, begin, end);
-    });
+    parallel_for(g.planes, grain_for(g),
+                 [&](std::int64_t begin, std::int64_t end) { max_pool2d_tiled_planes(x, y, argmax, g, begin, end); });
     return;
   }
   const Interior mid = interior_columns(g);
@@ -362,14 +361,14 @@ void adaptive_avg_pool2d_backward_loops(const T* dy, T* dx, const PoolGeometry& 
   });
 }
 
-#define TG_INSTANTIATE_POOL(T)                                                                         \
-  template void max_pool2d_loops<T>(const T*, T*, std::int64_t*, const PoolGeometry&);                 \
-  template void max_pool2d_scatter_loops<T>(const T*, const std::int64_t*, T*, const PoolGeometry&);    \
-  template void max_pool2d_select_loops<T>(const T*, const std::int64_t*, T*, std::int64_t, std::int64_t,  \
+#define TG_INSTANTIATE_POOL(T)                                                                            \
+  template void max_pool2d_loops<T>(const T*, T*, std::int64_t*, const PoolGeometry&);                    \
+  template void max_pool2d_scatter_loops<T>(const T*, const std::int64_t*, T*, const PoolGeometry&);      \
+  template void max_pool2d_select_loops<T>(const T*, const std::int64_t*, T*, std::int64_t, std::int64_t, \
                                            std::int64_t);                                                 \
-  template void avg_pool2d_loops<T>(const T*, T*, const PoolGeometry&);                                \
-  template void avg_pool2d_backward_loops<T>(const T*, T*, const PoolGeometry&);                       \
-  template void adaptive_avg_pool2d_loops<T>(const T*, T*, const PoolGeometry&);                       \
+  template void avg_pool2d_loops<T>(const T*, T*, const PoolGeometry&);                                   \
+  template void avg_pool2d_backward_loops<T>(const T*, T*, const PoolGeometry&);                          \
+  template void adaptive_avg_pool2d_loops<T>(const T*, T*, const PoolGeometry&);                          \
   template void adaptive_avg_pool2d_backward_loops<T>(const T*, T*, const PoolGeometry&);
 TG_INSTANTIATE_POOL(float)
 TG_INSTANTIATE_POOL(double)

@@ -11,9 +11,9 @@ bool max_pool2d_tiled_applies(const PoolGeometry& g) {
   // for the previous select) and measured slower than the general loops, which the compiler
   // vectorises over output columns. (It does not vectorise the per-window form: the strided
   // first tap compared with itself for the NaN test defeats GCC's vectoriser.)
-  return simd_path() != SimdPath::portable && g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 &&
-         g.dilation_w == 1 && (g.kernel_w == 2 || g.kernel_w == 3) && g.stride_w == g.kernel_w && g.out_h >= 1 &&
-         g.out_w >= 1 && (g.out_h - 1) * g.stride_h + g.kernel_h <= g.in_h && g.out_w * g.kernel_w <= g.in_w &&
+  return simd_path() != SimdPath::portable && g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         (g.kernel_w == 2 || g.kernel_w == 3) && g.stride_w == g.kernel_w && g.out_h >= 1 && g.out_w >= 1 &&
+         (g.out_h - 1) * g.stride_h + g.kernel_h <= g.in_h && g.out_w * g.kernel_w <= g.in_w &&
          g.in_h * g.in_w <= std::numeric_limits<std::int32_t>::max();
 }
 

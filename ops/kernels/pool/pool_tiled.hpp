@@ -35,8 +35,8 @@ void max_tiled_planes_avx2(const double* x, double* y, std::int64_t* argmax, con
                            std::int64_t p1);
 void max_tiled_planes_avx512(const float* x, float* y, std::int64_t* argmax, const PoolGeometry& g, std::int64_t p0,
                              std::int64_t p1);
-void max_tiled_planes_avx512(const double* x, double* y, std::int64_t* argmax, const PoolGeometry& g,
-                             std::int64_t p0, std::int64_t p1);
+void max_tiled_planes_avx512(const double* x, double* y, std::int64_t* argmax, const PoolGeometry& g, std::int64_t p0,
+                             std::int64_t p1);
 
 }  // namespace pool_detail
 

@@ -88,7 +88,8 @@ struct Avx512F32 {
     // (Zero-masking forms throughout: GCC 12 warns about the "undefined" operand of the plain
     // ones, and of _mm512_castsi512_si256.)
     const auto low = static_cast<__mmask8>(out), high = static_cast<__mmask8>(out >> 8);
-    _mm512_mask_storeu_epi64(argmax, low, _mm512_maskz_cvtepi32_epi64(low, _mm512_maskz_extracti64x4_epi64(0xF, index, 0)));
+    _mm512_mask_storeu_epi64(argmax, low,
+                             _mm512_maskz_cvtepi32_epi64(low, _mm512_maskz_extracti64x4_epi64(0xF, index, 0)));
     if (high != 0) {
       const __m256i upper = _mm512_maskz_extracti64x4_epi64(0xF, index, 1);
       _mm512_mask_storeu_epi64(argmax + 8, high, _mm512_maskz_cvtepi32_epi64(high, upper));
@@ -138,8 +139,8 @@ void max_tiled_planes_avx512(const float* x, float* y, std::int64_t* argmax, con
   max_tiled_planes_for_width<Avx512F32>(x, y, argmax, g, p0, p1);
 }
 
-void max_tiled_planes_avx512(const double* x, double* y, std::int64_t* argmax, const PoolGeometry& g,
-                             std::int64_t p0, std::int64_t p1) {
+void max_tiled_planes_avx512(const double* x, double* y, std::int64_t* argmax, const PoolGeometry& g, std::int64_t p0,
+                             std::int64_t p1) {
   max_tiled_planes_for_width<Avx512F64>(x, y, argmax, g, p0, p1);
 }
 

@@ -86,16 +86,15 @@ void max_tiled_planes(const typename S::T* x, typename S::T* y, std::int64_t* ar
   const std::int64_t out_end = p1 * plane_out;
   const typename S::template Taps<KW> taps;
   // The usual block, and the last one of a plane (fewer rows) or of a row (fewer windows).
-  const Layout<S, KW> full = rows_per_block > 1 ? make_layout<S, KW>(rows_per_block, n, row_step)
-                                                : make_layout<S, KW>(1, L, row_step);
+  const Layout<S, KW> full =
+      rows_per_block > 1 ? make_layout<S, KW>(rows_per_block, n, row_step) : make_layout<S, KW>(1, L, row_step);
   const Layout<S, KW> last = rows_per_block > 1
                                  ? make_layout<S, KW>(static_cast<int>(g.out_h % rows_per_block), n, row_step)
                                  : make_layout<S, KW>(1, n % L, row_step);
   // The maximum over the KW taps of one window row at plane offset `at`. Parts is the most
   // parts per register (1 unless rows are packed): a constant, so that the loops unroll
   // and z stays in registers.
-  const auto row_max = [&](auto parts, const T* xp, const Layout<S, KW>& l, std::int32_t at, Vec& best,
-                           Idx& index) {
+  const auto row_max = [&](auto parts, const T* xp, const Layout<S, KW>& l, std::int32_t at, Vec& best, Idx& index) {
     Vec z[KW];
 #pragma GCC unroll 3
     for (int c = 0; c < KW; ++c) {
@@ -139,8 +138,8 @@ void max_tiled_planes(const typename S::T* x, typename S::T* y, std::int64_t* ar
     const T* xp = x + p * plane_in;
     if (rows_per_block > 1) {
       for (std::int64_t i = 0; i < g.out_h; i += rows_per_block) {
-        block(std::integral_constant<int, kMaxParts>{}, xp, g.out_h - i >= rows_per_block ? full : last,
-              i * row_step, p * plane_out + i * g.out_w);
+        block(std::integral_constant<int, kMaxParts>{}, xp, g.out_h - i >= rows_per_block ? full : last, i * row_step,
+              p * plane_out + i * g.out_w);
       }
       continue;
     }
@@ -156,8 +155,8 @@ void max_tiled_planes(const typename S::T* x, typename S::T* y, std::int64_t* ar
 // Calls max_tiled_planes with the kernel width, and the common heights, as compile-time
 // constants.
 template <class S>
-void max_tiled_planes_for_width(const typename S::T* x, typename S::T* y, std::int64_t* argmax,
-                                const PoolGeometry& g, std::int64_t p0, std::int64_t p1) {
+void max_tiled_planes_for_width(const typename S::T* x, typename S::T* y, std::int64_t* argmax, const PoolGeometry& g,
+                                std::int64_t p0, std::int64_t p1) {
   if (g.kernel_w == 2) {
     if (g.kernel_h == 2) return max_tiled_planes<S, 2, 2>(x, y, argmax, g, p0, p1);
     return max_tiled_planes<S, 2, 0>(x, y, argmax, g, p0, p1);

@@ -14,8 +14,7 @@
 #define TG_ISA_PRAGMA(text) _Pragma(#text)
 
 #if defined(__clang__)
-#define TG_ISA_TARGET_BEGIN(isa) \
-  TG_ISA_PRAGMA(clang attribute push(__attribute__((target(isa))), apply_to = function))
+#define TG_ISA_TARGET_BEGIN(isa) TG_ISA_PRAGMA(clang attribute push(__attribute__((target(isa))), apply_to = function))
 #define TG_ISA_TARGET_END TG_ISA_PRAGMA(clang attribute pop)
 #else
 #define TG_ISA_TARGET_BEGIN(isa) TG_ISA_PRAGMA(GCC push_options) TG_ISA_PRAGMA(GCC target(isa))
