@@ -46,6 +46,20 @@ TEST_CASE("fuzz regression: safetensors keeps empty tensors in header order, thr
   CHECK(names(again) == header_order);
 }
 
+TEST_CASE("fuzz regression: a safetensors header that is an array of objects is refused, not misread") {
+  // The header parser records the order of __metadata__'s keys one level below the top. With
+  // an array on top there is no top-level key yet, and it read the last one of none (UBSan:
+  // an offset applied to a null pointer). The found input is broken JSON too; a well-formed
+  // array header is an IOError like any header that is not an object.
+  const std::string message = nn_test::error_of<tg::IOError>(
+      [] { load_safetensors(TAPEGRAD_FUZZ_REGRESSIONS "/safetensors/top_level_array_of_objects.safetensors"); });
+  CHECK(message.find("top_level_array_of_objects.safetensors") != std::string::npos);  // names the file
+  for (const std::string header : {"[{\"a\":1}]", "[{\"__metadata__\":{\"k\":\"v\"}}]", "[[{\"a\":{\"b\":2}}]]"}) {
+    INFO(header);
+    CHECK_THROWS_AS(decode_safetensors(safetensors_bytes(header, ""), "array.safetensors"), tg::IOError);
+  }
+}
+
 TEST_CASE("safetensors: an empty tensor may sit where a non-empty one starts") {
   // Valid: "e" covers no bytes at offset 0, "w" covers [0, 4). (The reference implementation
   // orders spans by (start, end).) It was rejected as a gap at byte 4 when "w" came first.

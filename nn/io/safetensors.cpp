@@ -105,7 +105,11 @@ Header parse_header(std::string_view text, const Bad& bad) {
       const auto& key = parsed.get_ref<const std::string&>();
       if (!open.back().insert(key).second) bad(fmt::format("bad JSON header (duplicate key '{}')", key));
       if (open.size() == 1) header.order.push_back(key);
-      if (open.size() == 2 && header.order.back() == "__metadata__") header.metadata_order.push_back(key);
+      // A key one level down belongs to the last top-level key's object (when the top level is an
+      // object at all: an array there has no keys, and is refused after parsing).
+      if (open.size() == 2 && !header.order.empty() && header.order.back() == "__metadata__") {
+        header.metadata_order.push_back(key);
+      }
     }
     return true;
   };
