@@ -1,16 +1,26 @@
 // The one explicit list of built-in ops, in registration order (the order `tapegrad ops`
-// lists them). (Static self-registration would be dropped by the linker from a static
-// library, so registration is a plain call chain.) Each op file defines its make_<op>_op.
+// lists them): the core ops here, then each family's list (ops/<family>/<family>_ops.cpp)
+// in the order of `Builtins`. (Static self-registration would be dropped by the linker from
+// a static library, so registration is a plain call chain.) Each op file defines its
+// make_<op>_op.
 #include "ops/builtin_ops.hpp"
 
 #include <string_view>
 
+#include "ops/attention/attention_ops.hpp"
 #include "ops/conv.hpp"
 #include "ops/conv/conv_common.hpp"
+#include "ops/elementwise/activation_ops.hpp"
+#include "ops/embedding/embedding_ops.hpp"
 #include "ops/loss.hpp"
+#include "ops/loss/loss_ops.hpp"
+#include "ops/normalization/normalization_ops.hpp"
 #include "ops/pool/pool_common.hpp"
+#include "ops/recurrent/recurrent_ops.hpp"
 #include "ops/reduction/reduce_attrs.hpp"
+#include "ops/reduction/statistic_ops.hpp"
 #include "ops/shape/indexing.hpp"
+#include "ops/shape/mask_ops.hpp"
 
 namespace tg {
 
@@ -142,9 +152,18 @@ BuiltinOps register_builtin_ops(OpRegistry& r) {
   };
 }
 
+// The core ops, then each family in turn.
 struct Builtins {
   OpRegistry registry;
   BuiltinOps ops;
+  ActivationOps activation;
+  StatisticOps statistic;
+  MaskOps mask;
+  EmbeddingOps embedding;
+  LossOps loss;
+  NormalizationOps normalization;
+  AttentionOps attention;
+  RecurrentOps recurrent;
 };
 
 // Built on first use, which the C++ runtime makes thread-safe; never destroyed, since ops
@@ -153,6 +172,14 @@ Builtins& builtins() {
   static Builtins* const instance = [] {
     auto* b = new Builtins();
     b->ops = register_builtin_ops(b->registry);
+    b->activation = register_activation_ops(b->registry);
+    b->statistic = register_statistic_ops(b->registry);
+    b->mask = register_mask_ops(b->registry);
+    b->embedding = register_embedding_ops(b->registry);
+    b->loss = register_loss_ops(b->registry);
+    b->normalization = register_normalization_ops(b->registry);
+    b->attention = register_attention_ops(b->registry);
+    b->recurrent = register_recurrent_ops(b->registry);
     return b;
   }();
   return *instance;
@@ -162,5 +189,13 @@ Builtins& builtins() {
 
 OpRegistry& registry() { return builtins().registry; }
 const BuiltinOps& builtin_ops() { return builtins().ops; }
+const ActivationOps& activation_ops() { return builtins().activation; }
+const StatisticOps& statistic_ops() { return builtins().statistic; }
+const MaskOps& mask_ops() { return builtins().mask; }
+const EmbeddingOps& embedding_ops() { return builtins().embedding; }
+const LossOps& loss_ops() { return builtins().loss; }
+const NormalizationOps& normalization_ops() { return builtins().normalization; }
+const AttentionOps& attention_ops() { return builtins().attention; }
+const RecurrentOps& recurrent_ops() { return builtins().recurrent; }
 
 }  // namespace tg

@@ -1,6 +1,8 @@
 // The handles of the built-in ops, typed by their attributes: an op's public function calls
 // `call(builtin_ops().mul, {a, b})`. The members are in registration order, the order
-// `tapegrad ops` lists them; builtin_ops.cpp registers them.
+// `tapegrad ops` lists them; builtin_ops.cpp registers them. Families added later keep their
+// handles in headers of their own (ops/<family>/<family>_ops.hpp, registered after these),
+// so that adding an op recompiles its family, not every op.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,11 @@
+// The registration list of the attention ops, in the order `tapegrad ops` lists them.
+#include "ops/attention/attention_ops.hpp"
+
+namespace tg {
+
+AttentionOps register_attention_ops(OpRegistry& registry) {
+  (void)registry;
+  return {};
+}
+
+}  // namespace tg

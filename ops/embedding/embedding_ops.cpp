@@ -1,0 +1,11 @@
+// The registration list of the embedding ops, in the order `tapegrad ops` lists them.
+#include "ops/embedding/embedding_ops.hpp"
+
+namespace tg {
+
+EmbeddingOps register_embedding_ops(OpRegistry& registry) {
+  (void)registry;
+  return {};
+}
+
+}  // namespace tg
