@@ -4,6 +4,7 @@
 //   optim/    optimizers and learning-rate schedulers
 //   data/     data sets, loaders, IDX files, (Fashion-)MNIST
 //   io/       safetensors files and training checkpoints
+//   text/     character corpora and vocabularies, drawing tokens from a language model
 #pragma once
 
 #include "nn/data/data.hpp"
@@ -21,3 +22,5 @@
 #include "nn/modules/sequential.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/optim/scheduler.hpp"
+#include "nn/text/corpus.hpp"
+#include "nn/text/sampling.hpp"

@@ -1,5 +1,5 @@
-// The handles of the activations and smooth elementwise functions (sin, cos, erf, gelu, silu, ...) ops. Each family of ops keeps its handles in a header
-// of its own, so that adding an op recompiles that family only; ops/builtin_ops.cpp
+// The handles of the activations and smooth elementwise functions (sin, cos, erf, gelu, silu, ...) ops. Each family of
+// ops keeps its handles in a header of its own, so that adding an op recompiles that family only; ops/builtin_ops.cpp
 // registers the families in a fixed order after the core ops (builtin_ops.hpp).
 #pragma once
 
