@@ -84,59 +84,15 @@ double evaluate(Module& model, DataLoader& loader) {
 
 // Two panels: training loss, and train / test accuracy, per epoch.
 void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
-  const double W = 420, H = 300, L = 55, R = 15, T = 30, B = 40;
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
-      "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      2 * W, H);
-  auto panel = [&](double x0, const std::string& title,
-                   const std::vector<std::pair<std::string, std::vector<double>>>& series,
-                   const std::vector<std::string>& colors) {
-    double lo = 1e300, hi = -1e300;
-    for (const auto& [n, s] : series)
-      for (double v : s) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (hi - lo < 1e-9) hi = lo + 1e-3;
-    const double pad = 0.05 * (hi - lo);
-    lo -= pad;
-    hi += pad;
-    const std::size_t n = h.size();
-    auto px = [&](std::size_t i) {
-      return x0 + L + (n > 1 ? (W - L - R) * static_cast<double>(i) / static_cast<double>(n - 1) : (W - L - R) / 2);
-    };
-    auto py = [&](double v) { return T + (H - T - B) * (hi - v) / (hi - lo); };
-    svg +=
-        fmt::format("<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">{}</text>\n", x0 + W / 2, title);
-    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n", x0 + L,
-                       T, W - L - R, H - T - B);
-    for (int k = 0; k <= 4; ++k) {
-      const double v = lo + (hi - lo) * k / 4.0;
-      svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.3f}</text>\n", x0 + L - 4, py(v) + 4, v);
-    }
-    for (std::size_t i = 0; i < n; ++i)
-      svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(i), H - B + 15, i + 1);
-    svg +=
-        fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">epoch</text>\n", x0 + L + (W - L - R) / 2, H - 8);
-    for (std::size_t s = 0; s < series.size(); ++s) {
-      std::string pts;
-      for (std::size_t i = 0; i < n; ++i) pts += fmt::format("{:.1f},{:.1f} ", px(i), py(series[s].second[i]));
-      svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n", colors[s], pts);
-      for (std::size_t i = 0; i < n; ++i)
-        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(i),
-                           py(series[s].second[i]), colors[s]);
-      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", x0 + L + 8, T + 14 + 14 * s, colors[s],
-                         series[s].first);
-    }
-  };
   std::vector<double> loss, tr, te;
   for (const auto& e : h) {
     loss.push_back(e.train_loss);
     tr.push_back(e.train_acc);
     te.push_back(e.test_acc);
   }
-  panel(0, "training loss", {{"train loss", loss}}, {"#c0392b"});
-  panel(W, "accuracy", {{"train accuracy", tr}, {"test accuracy", te}}, {"#2471a3", "#27ae60"});
-  svg += "</svg>\n";
-  std::ofstream(path) << svg;
+  example::write_curves_svg(path,
+                            {{"training loss", {{"train loss", loss, "#c0392b"}}},
+                             {"accuracy", {{"train accuracy", tr, "#2471a3"}, {"test accuracy", te, "#27ae60"}}}});
 }
 
 }  // namespace

@@ -36,8 +36,9 @@ TEST_CASE("text corpus: files split by name, separators become empty lines, inde
         "text corpus: validation file 'missing' is not in '" + dir.str() + "'");
   CHECK(nn_test::error_of<IOError>([&] { (void)load_text_corpus(dir.str(), {}); }).find("0 of validation text") !=
         std::string::npos);
-  CHECK(nn_test::error_of<IOError>([&] { (void)load_text_corpus(dir.file("nowhere"), {}); })
-            .find("apt-get install fortunes") != std::string::npos);
+  CHECK(nn_test::error_of<IOError>([&] {
+          (void)load_text_corpus(dir.file("nowhere"), {});
+        }).find("apt-get install fortunes") != std::string::npos);
 }
 
 TEST_CASE("char vocabulary: ids in byte order, 0 for unseen bytes, decode inverts encode") {
@@ -87,7 +88,8 @@ TEST_CASE("sample_token: greedy, top-k support, frequencies follow softmax(logit
   // top_k = 3 keeps ids 1, 3, 2: id 0 never comes.
   std::vector<int> counts(4, 0);
   const int draws = 20000;
-  for (int i = 0; i < draws; ++i) ++counts[static_cast<std::size_t>(sample_token(logits, {.temperature = 2.0, .top_k = 3}, gen))];
+  for (int i = 0; i < draws; ++i)
+    ++counts[static_cast<std::size_t>(sample_token(logits, {.temperature = 2.0, .top_k = 3}, gen))];
   CHECK(counts[0] == 0);
   // p = exp(x / 2) / sum over the kept ids.
   const double z = 2 * std::exp(1.5) + std::exp(1.0);

@@ -32,6 +32,13 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, LinearOption
 Tensor Linear::forward(const Tensor& x) {
   TG_CHECK(x.dim() >= 1 && x.size(-1) == in_features_, ShapeError,
            "Linear: input shape {} does not end in in_features = {}", x.shape(), in_features_);
+  // Leading dims fold into the rows of one matrix: a [B, T, in] input is one GEMM, and so is
+  // the weight's gradient (a broadcast matmul would reduce B products).
+  if (x.dim() > 2) {
+    Shape out_shape = x.shape();
+    out_shape.back() = out_features_;
+    return reshape(forward(reshape(x, {-1, in_features_})), out_shape);
+  }
   Tensor y = matmul(x, transpose(weight, 0, 1));
   return bias.defined() ? add(y, bias) : y;
 }

@@ -56,8 +56,8 @@ TextCorpus load_text_corpus(const std::string& dir, const std::vector<std::strin
     if (is_text_file(entry)) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (const std::string& name : validation_files)
-    TG_CHECK(std::any_of(files.begin(), files.end(), [&](const fs::path& p) { return p.filename() == name; }),
-             IOError, "text corpus: validation file '{}' is not in '{}'", name, dir);
+    TG_CHECK(std::any_of(files.begin(), files.end(), [&](const fs::path& p) { return p.filename() == name; }), IOError,
+             "text corpus: validation file '{}' is not in '{}'", name, dir);
   TextCorpus corpus;
   for (const fs::path& path : files) {
     const std::string name = path.filename().string();
@@ -66,8 +66,8 @@ TextCorpus load_text_corpus(const std::string& dir, const std::vector<std::strin
     (held_out ? corpus.validation_files : corpus.train_files).push_back(name);
   }
   TG_CHECK(!corpus.train.empty() && !corpus.validation.empty(), IOError,
-           "text corpus: '{}' gives {} bytes of training text and {} of validation text; both must be non-empty",
-           dir, corpus.train.size(), corpus.validation.size());
+           "text corpus: '{}' gives {} bytes of training text and {} of validation text; both must be non-empty", dir,
+           corpus.train.size(), corpus.validation.size());
   return corpus;
 }
 

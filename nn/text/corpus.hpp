@@ -42,9 +42,9 @@ class CharVocabulary {
   explicit CharVocabulary(std::string_view text);
   std::int64_t size() const { return static_cast<std::int64_t>(chars_.size()) + 1; }
   std::int64_t id(unsigned char c) const { return ids_[c]; }
-  Tensor encode(std::string_view text) const;              // int64 [n]
+  Tensor encode(std::string_view text) const;                   // int64 [n]
   std::string decode(std::span<const std::int64_t> ids) const;  // id 0 decodes as '?'
-  const std::string& chars() const { return chars_; }      // the byte of id i + 1 is chars()[i]
+  const std::string& chars() const { return chars_; }           // the byte of id i + 1 is chars()[i]
 
  private:
   std::string chars_;

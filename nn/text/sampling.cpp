@@ -15,8 +15,7 @@ std::int64_t sample_token(const Tensor& logits, SamplingOptions options, Generat
   TG_CHECK(options.temperature >= 0.0 && options.top_k >= 0, ValueError,
            "sample_token: temperature {} and top_k {} must not be negative", options.temperature, options.top_k);
   const std::vector<double> x = logits.to_vector();
-  for (const double v : x)
-    TG_CHECK(std::isfinite(v), ValueError, "sample_token: logit {} is not finite", v);
+  for (const double v : x) TG_CHECK(std::isfinite(v), ValueError, "sample_token: logit {} is not finite", v);
   const auto v = static_cast<std::int64_t>(x.size());
   const std::int64_t k = options.top_k == 0 ? v : std::min(options.top_k, v);
   // The ids by decreasing logit, ties by increasing id; only the first k matter.
