@@ -20,4 +20,5 @@
 #include "nn/modules/module.hpp"
 #include "nn/modules/sequential.hpp"
 #include "nn/optim/optimizer.hpp"
+#include "nn/optim/rmsprop_adagrad.hpp"
 #include "nn/optim/scheduler.hpp"
