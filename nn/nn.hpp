@@ -21,6 +21,7 @@
 #include "nn/modules/module.hpp"
 #include "nn/modules/sequential.hpp"
 #include "nn/optim/optimizer.hpp"
+#include "nn/optim/rmsprop_adagrad.hpp"
 #include "nn/optim/scheduler.hpp"
 #include "nn/text/corpus.hpp"
 #include "nn/text/sampling.hpp"

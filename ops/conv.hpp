@@ -1,5 +1,5 @@
-// Convolution over NCHW tensors (see docs/convolution.md); pooling is in ops/pool.hpp,
-// included here.
+// Convolution over NCHW (and NCL) tensors (see docs/convolution.md); pooling is in
+// ops/pool.hpp, included here.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 Tensor conv2d_input_grad(const Tensor& grad_output, const Tensor& weight, Pair2 input_size, Conv2dOptions options = {});
 // Weight gradient: dw [C_out, C_in/groups, kH, kW] for kernel_size = (kH, kW), summed over the batch.
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_output, Pair2 kernel_size, Conv2dOptions options = {});
+
+struct Conv1dOptions {
+  std::int64_t stride = 1;
+  std::int64_t padding = 0;
+  std::int64_t dilation = 1;
+  std::int64_t groups = 1;
+};
+
+// x [N, C_in, L], weight [C_out, C_in/groups, K], bias [C_out] or undefined: conv2d over a
+// height of 1 (the same kernels, checks and gradients).
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv1dOptions options = {});
 
 struct ConvTranspose2dOptions {
   Pair2 stride = 1;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ops/elementwise.hpp"
 #include "ops/reduction.hpp"
 
@@ -26,9 +28,14 @@ std::string AdaptiveAvgPool2d::describe() const {
   return fmt::format("AdaptiveAvgPool2d(output_size=({}, {}))", output_size_.h, output_size_.w);
 }
 
-BatchNorm2d::BatchNorm2d(std::int64_t num_features, BatchNorm2dOptions options)
-    : Module("BatchNorm2d"), num_features_(num_features), options_(options) {
-  TG_CHECK(num_features > 0, ValueError, "BatchNorm2d: num_features must be positive, got {}", num_features);
+BatchNorm::BatchNorm(std::string name, std::int64_t num_features, BatchNormLayerOptions options,
+                     std::vector<std::int64_t> ranks, std::string layouts)
+    : Module(std::move(name)),
+      num_features_(num_features),
+      options_(options),
+      ranks_(std::move(ranks)),
+      layouts_(std::move(layouts)) {
+  TG_CHECK(num_features > 0, ValueError, "{}: num_features must be positive, got {}", type_name(), num_features);
   if (options.affine) {
     weight = register_parameter("weight", ones({num_features}, {.dtype = options.dtype}));
     bias = register_parameter("bias", zeros({num_features}, {.dtype = options.dtype}));
@@ -40,9 +47,10 @@ BatchNorm2d::BatchNorm2d(std::int64_t num_features, BatchNorm2dOptions options)
   }
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
-  TG_CHECK(x.dim() == 4 && x.size(1) == num_features_, ShapeError,
-           "BatchNorm2d: expected input [N, {}, H, W], got shape {}", num_features_, x.shape());
+Tensor BatchNorm::forward(const Tensor& x) {
+  const bool rank_ok = std::find(ranks_.begin(), ranks_.end(), x.dim()) != ranks_.end();
+  TG_CHECK(rank_ok && x.size(1) == num_features_, ShapeError, "{}: expected input {}, got shape {}", type_name(),
+           fmt::format(fmt::runtime(layouts_), num_features_), x.shape());
   // Without running statistics, batch statistics are used in eval too (as PyTorch).
   const bool use_batch_stats = is_training() || !options_.track_running_stats;
   if (is_training() && options_.track_running_stats)
@@ -51,8 +59,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
                                 {.momentum = options_.momentum, .eps = options_.eps});
 }
 
-std::string BatchNorm2d::describe() const {
-  return fmt::format("BatchNorm2d({}, eps={}, momentum={}, affine={}, track_running_stats={})", num_features_,
+std::string BatchNorm::describe() const {
+  return fmt::format("{}({}, eps={}, momentum={}, affine={}, track_running_stats={})", type_name(), num_features_,
                      options_.eps, options_.momentum, options_.affine, options_.track_running_stats);
 }
 

@@ -1,7 +1,9 @@
-// Parameter-free layers and BatchNorm2d: thin Module wrappers over ops and nn::functional.
+// Parameter-free layers and the batch norms: thin Module wrappers over ops and nn::functional.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "nn/modules/functional.hpp"
 #include "nn/modules/module.hpp"
@@ -40,28 +42,52 @@ class AdaptiveAvgPool2d : public Module {
   Pair2 output_size_;
 };
 
-struct BatchNorm2dOptions {
+struct BatchNormLayerOptions {
   double eps = 1e-5;
   double momentum = 0.1;
   bool affine = true;               // learnable weight (init 1) and bias (init 0)
   bool track_running_stats = true;  // buffers running_mean, running_var, num_batches_tracked
   DType dtype = DType::Float32;
 };
+using BatchNorm1dOptions = BatchNormLayerOptions;
+using BatchNorm2dOptions = BatchNormLayerOptions;
 
-// Per-channel normalisation of [N, C, H, W]: batch statistics in training (and running
-// statistics updated), running statistics in eval.
-class BatchNorm2d : public Module {
+// Per-channel normalisation over every dim but 1: batch statistics in training (and running
+// statistics updated), running statistics in eval. BatchNorm1d and BatchNorm2d differ only
+// in the input ranks they accept.
+class BatchNorm : public Module {
  public:
-  explicit BatchNorm2d(std::int64_t num_features, BatchNorm2dOptions options = {});
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
   Tensor weight, bias;                                    // undefined unless affine
   Tensor running_mean, running_var, num_batches_tracked;  // undefined unless tracked
 
+ protected:
+  // `layouts` names the accepted inputs with "{}" for the channel count, one per rank in
+  // `ranks`, e.g. "[N, {}, H, W]".
+  BatchNorm(std::string name, std::int64_t num_features, BatchNormLayerOptions options, std::vector<std::int64_t> ranks,
+            std::string layouts);
+
  private:
   std::int64_t num_features_;
-  BatchNorm2dOptions options_;
+  BatchNormLayerOptions options_;
+  std::vector<std::int64_t> ranks_;
+  std::string layouts_;
+};
+
+// Input [N, C] or [N, C, L].
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(std::int64_t num_features, BatchNorm1dOptions options = {})
+      : BatchNorm("BatchNorm1d", num_features, options, {2, 3}, "[N, {0}] or [N, {0}, L]") {}
+};
+
+// Input [N, C, H, W].
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(std::int64_t num_features, BatchNorm2dOptions options = {})
+      : BatchNorm("BatchNorm2d", num_features, options, {4}, "[N, {0}, H, W]") {}
 };
 
 // Dropout. Masks come from a stream of the module's own: forked off tg::default_generator()

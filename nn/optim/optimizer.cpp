@@ -19,32 +19,81 @@ Tensor contiguous_gradient(const Tensor& p, const Tensor& grad) {
 
 // The updates write through raw pointers; bumping the versions makes a backward that still
 // holds the old values (a graph recorded before the step) throw instead of using the new.
-void mark_written(std::initializer_list<Tensor> written) {
-  for (const Tensor& t : written) {
-    if (t.defined()) t.bump_version();
-  }
+void mark_written(const Tensor& t) {
+  if (t.defined()) t.bump_version();
+}
+
+std::vector<ParamGroup> one_group(std::vector<Tensor> parameters) {
+  return {ParamGroup{.params = std::move(parameters)}};
+}
+
+void check_lr(const std::string& optimizer, double lr) {
+  TG_CHECK(lr >= 0.0, ValueError, "{}: learning rate must be >= 0, got {}", optimizer, lr);
 }
 
 }  // namespace
 
-Optimizer::Optimizer(std::string name, std::vector<Tensor> parameters, double lr)
-    : name_(std::move(name)), params_(std::move(parameters)), lr_(0.0), state_(params_.size()) {
-  set_lr(lr);
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    TG_CHECK(p.defined() && p.is_floating_point() && p.is_contiguous(), ValueError,
-             "{}: parameter {} must be a defined, contiguous floating-point tensor", name_, i);
-    TG_CHECK(p.is_leaf(), ValueError, "{}: parameter {} is not a leaf tensor", name_, i);
+std::vector<ParamGroup> param_groups_no_decay_on_biases_and_norms(const Module& module, double weight_decay) {
+  ParamGroup decayed{.weight_decay = weight_decay}, not_decayed{.weight_decay = 0.0};
+  for (const Tensor& p : module.parameters()) (p.dim() <= 1 ? not_decayed : decayed).params.push_back(p);
+  std::vector<ParamGroup> groups;
+  for (ParamGroup* g : {&decayed, &not_decayed})
+    if (!g->params.empty()) groups.push_back(std::move(*g));
+  return groups;
+}
+
+Optimizer::Optimizer(std::string name, std::vector<ParamGroup> groups, double lr, double weight_decay)
+    : name_(std::move(name)) {
+  TG_CHECK(!groups.empty(), ValueError, "{}: needs at least one parameter group", name_);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    Group resolved{std::move(groups[g].params), groups[g].lr.value_or(lr),
+                   groups[g].weight_decay.value_or(weight_decay)};
+    check_lr(name_, resolved.lr);
+    TG_CHECK(resolved.weight_decay >= 0.0, ValueError, "{}: weight_decay of group {} must be >= 0, got {}", name_, g,
+             resolved.weight_decay);
+    for (const Tensor& p : resolved.params) {
+      const std::size_t i = params_.size();
+      TG_CHECK(p.defined() && p.is_floating_point() && p.is_contiguous(), ValueError,
+               "{}: parameter {} must be a defined, contiguous floating-point tensor", name_, i);
+      TG_CHECK(p.is_leaf(), ValueError, "{}: parameter {} is not a leaf tensor", name_, i);
+      // Two updates per step of one tensor would be a silent bug (PyTorch rejects it too).
+      for (std::size_t j = 0; j < i; ++j)
+        TG_CHECK(!params_[j].is_same(p), ValueError, "{}: parameter {} is parameter {} again", name_, i, j);
+      params_.push_back(p);
+    }
+    groups_.push_back(std::move(resolved));
   }
+  state_.resize(params_.size());
 }
 
 void Optimizer::set_lr(double lr) {
-  TG_CHECK(lr >= 0.0, ValueError, "{}: learning rate must be >= 0, got {}", name_, lr);
-  lr_ = lr;
+  check_lr(name_, lr);
+  for (Group& g : groups_) g.lr = lr;
+}
+
+void Optimizer::set_lr(std::size_t group, double lr) {
+  TG_CHECK(group < groups_.size(), IndexError, "{}: group {} out of range ({} groups)", name_, group, groups_.size());
+  check_lr(name_, lr);
+  groups_[group].lr = lr;
 }
 
 void Optimizer::zero_grad() {
   for (const auto& p : params_) p.zero_grad();
+}
+
+void Optimizer::step() {
+  std::size_t index = 0;
+  for (const Group& group : groups_) {
+    for (const Tensor& p : group.params) {
+      const Tensor grad = p.grad();
+      if (grad.defined()) {
+        update(index, p, contiguous_gradient(p, grad), group);
+        mark_written(p);
+        for (const auto& [key, t] : state_[index]) mark_written(t);
+      }
+      ++index;
+    }
+  }
 }
 
 Tensor& Optimizer::state(std::size_t i, const std::string& key, const Tensor& like) {
@@ -53,9 +102,20 @@ Tensor& Optimizer::state(std::size_t i, const std::string& key, const Tensor& li
   return slot;
 }
 
+std::int64_t Optimizer::next_step(std::size_t i) {
+  auto& slot = state_[i]["step"];
+  if (!slot.defined()) slot = zeros({}, {.dtype = DType::Int64});
+  return ++*slot.data<std::int64_t>();
+}
+
 std::vector<NamedTensor> Optimizer::state_dict() const {
   std::vector<NamedTensor> out;
-  out.emplace_back("lr", scalar_tensor(lr_, {.dtype = DType::Float64}));
+  // One group keeps the format of the checkpoints written before groups existed.
+  if (groups_.size() == 1)
+    out.emplace_back("lr", scalar_tensor(groups_[0].lr, {.dtype = DType::Float64}));
+  else
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      out.emplace_back(fmt::format("param_groups.{}.lr", g), scalar_tensor(groups_[g].lr, {.dtype = DType::Float64}));
   for (std::size_t i = 0; i < state_.size(); ++i)
     for (const auto& [key, t] : state_[i]) out.emplace_back(fmt::format("state.{}.{}", i, key), t);
   return out;
@@ -64,19 +124,26 @@ std::vector<NamedTensor> Optimizer::state_dict() const {
 void Optimizer::load_state_dict(const std::vector<NamedTensor>& state) {
   std::vector<std::string> problems;
   const auto keys = state_keys();
-  double lr = lr_;
+  std::vector<double> lrs;
+  for (const Group& g : groups_) lrs.push_back(g.lr);
   std::vector<std::map<std::string, Tensor>> next(params_.size());
   for (const auto& [name, t] : state) {
-    if (name == "lr") {
-      if (t.numel() == 1 && t.dtype() == DType::Float64)
-        lr = t.item();
+    std::size_t index = 0;
+    int consumed = 0;
+    const bool group_lr = std::sscanf(name.c_str(), "param_groups.%zu.lr%n", &index, &consumed) == 1 &&
+                          static_cast<std::size_t>(consumed) == name.size();
+    if (name == "lr" || group_lr) {
+      if (name == "lr" && groups_.size() != 1)
+        problems.push_back(fmt::format("'lr' holds one group's rate, but {} has {} groups", name_, groups_.size()));
+      else if (index >= groups_.size())
+        problems.push_back(fmt::format("'{}': group {} out of range ({} groups)", name, index, groups_.size()));
+      else if (t.numel() != 1 || t.dtype() != DType::Float64)
+        problems.push_back(fmt::format("'{}' must be one float64 value", name));
       else
-        problems.push_back("'lr' must be one float64 value");
+        lrs[index] = t.item();
       continue;
     }
-    std::size_t index = 0;
     char key[64] = {};
-    int consumed = 0;
     if (std::sscanf(name.c_str(), "state.%zu.%63s%n", &index, key, &consumed) != 2 ||
         static_cast<std::size_t>(consumed) != name.size()) {
       problems.push_back(fmt::format("unexpected entry '{}'", name));
@@ -104,99 +171,90 @@ void Optimizer::load_state_dict(const std::vector<NamedTensor>& state) {
     next[index][k] = raw::contiguous(t).clone_as(t.dtype());
   }
   TG_CHECK(problems.empty(), ValueError, "{}: cannot load optimizer state:\n  {}", name_, fmt::join(problems, "\n  "));
-  lr_ = lr;
+  for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].lr = lrs[g];
   state_ = std::move(next);
 }
 
 // ---- SGD ----
 
-SGD::SGD(std::vector<Tensor> parameters, SGDOptions options)
-    : Optimizer("SGD", std::move(parameters), options.lr), options_(options) {
+SGD::SGD(std::vector<Tensor> parameters, SGDOptions options) : SGD(one_group(std::move(parameters)), options) {}
+
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
+    : Optimizer("SGD", std::move(groups), options.lr, options.weight_decay), options_(options) {
   TG_CHECK(options.momentum >= 0.0 && options.weight_decay >= 0.0, ValueError,
            "SGD: momentum and weight_decay must be >= 0, got {} and {}", options.momentum, options.weight_decay);
   TG_CHECK(!options.nesterov || (options.momentum > 0.0 && options.dampening == 0.0), ValueError,
            "SGD: Nesterov momentum needs momentum > 0 and dampening 0");
 }
 
-void SGD::step() {
-  const double lr = this->lr(), mu = options_.momentum, wd = options_.weight_decay, damp = options_.dampening;
-  for (std::size_t i = 0; i < parameters().size(); ++i) {
-    const Tensor& p = parameters()[i];
-    const Tensor grad = p.grad();
-    if (!grad.defined()) continue;
-    const Tensor g = contiguous_gradient(p, grad);
-    const bool first = mu != 0.0 && !has_state(i, "momentum_buffer");
-    Tensor buf = mu != 0.0 ? state(i, "momentum_buffer", p) : Tensor();
-    visit_floating(p.dtype(), "SGD", [&](auto tag) {
-      using T = decltype(tag);
-      T* pp = p.data<T>();
-      const T* pg = g.data<T>();
-      T* pb = buf.defined() ? buf.data<T>() : nullptr;
-      const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
-      for (std::int64_t j = 0; j < n; ++j) {
-        T d = pg[j] + static_cast<T>(wd) * pp[j];
-        if (pb != nullptr) {
-          pb[j] = first ? d : static_cast<T>(mu) * pb[j] + static_cast<T>(1.0 - damp) * d;
-          d = options_.nesterov ? d + static_cast<T>(mu) * pb[j] : pb[j];
-        }
-        pp[j] -= static_cast<T>(lr) * d;
+void SGD::update(std::size_t index, const Tensor& p, const Tensor& g, const Group& group) {
+  const double lr = group.lr, mu = options_.momentum, wd = group.weight_decay, damp = options_.dampening;
+  const bool first = mu != 0.0 && !has_state(index, "momentum_buffer");
+  Tensor buf = mu != 0.0 ? state(index, "momentum_buffer", p) : Tensor();
+  visit_floating(p.dtype(), "SGD", [&](auto tag) {
+    using T = decltype(tag);
+    T* pp = p.data<T>();
+    const T* pg = g.data<T>();
+    T* pb = buf.defined() ? buf.data<T>() : nullptr;
+    const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
+    for (std::int64_t j = 0; j < n; ++j) {
+      T d = pg[j] + static_cast<T>(wd) * pp[j];
+      if (pb != nullptr) {
+        pb[j] = first ? d : static_cast<T>(mu) * pb[j] + static_cast<T>(1.0 - damp) * d;
+        d = options_.nesterov ? d + static_cast<T>(mu) * pb[j] : pb[j];
       }
-    });
-    mark_written({p, buf});
-  }
+      pp[j] -= static_cast<T>(lr) * d;
+    }
+  });
 }
 
 // ---- Adam / AdamW ----
 
-Adam::Adam(std::vector<Tensor> parameters, AdamOptions options) : Adam("Adam", std::move(parameters), options, false) {}
+Adam::Adam(std::vector<Tensor> parameters, AdamOptions options) : Adam(one_group(std::move(parameters)), options) {}
 
-Adam::Adam(std::string name, std::vector<Tensor> parameters, AdamOptions options, bool decoupled)
-    : Optimizer(std::move(name), std::move(parameters), options.lr), options_(options), decoupled_(decoupled) {
+Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options) : Adam("Adam", std::move(groups), options, false) {}
+
+Adam::Adam(std::string name, std::vector<ParamGroup> groups, AdamOptions options, bool decoupled)
+    : Optimizer(std::move(name), std::move(groups), options.lr, options.weight_decay),
+      options_(options),
+      decoupled_(decoupled) {
   TG_CHECK(options.beta1 >= 0.0 && options.beta1 < 1.0 && options.beta2 >= 0.0 && options.beta2 < 1.0, ValueError,
            "{}: betas must be in [0, 1), got ({}, {})", this->name(), options.beta1, options.beta2);
   TG_CHECK(options.eps >= 0.0 && options.weight_decay >= 0.0, ValueError,
            "{}: eps and weight_decay must be >= 0, got {} and {}", this->name(), options.eps, options.weight_decay);
 }
 
-AdamW::AdamW(std::vector<Tensor> parameters, AdamOptions options)
-    : Adam("AdamW", std::move(parameters), options, true) {}
+AdamW::AdamW(std::vector<Tensor> parameters, AdamOptions options) : AdamW(one_group(std::move(parameters)), options) {}
 
-void Adam::step() {
-  const double lr = this->lr(), b1 = options_.beta1, b2 = options_.beta2, eps = options_.eps;
-  const double wd = options_.weight_decay;
-  const Tensor step_like = zeros({}, {.dtype = DType::Int64});
-  for (std::size_t i = 0; i < parameters().size(); ++i) {
-    const Tensor& p = parameters()[i];
-    const Tensor grad = p.grad();
-    if (!grad.defined()) continue;
-    const Tensor g = contiguous_gradient(p, grad);
-    Tensor& step_t = state(i, "step", step_like);
-    const std::int64_t t = ++*step_t.data<std::int64_t>();
-    const Tensor m = state(i, "exp_avg", p);
-    const Tensor v = state(i, "exp_avg_sq", p);
-    const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
-    const double bc2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t)));
-    visit_floating(p.dtype(), name(), [&](auto tag) {
-      using T = decltype(tag);
-      T* pp = p.data<T>();
-      const T* pg = g.data<T>();
-      T* pm = m.data<T>();
-      T* pv = v.data<T>();
-      const T step_size = static_cast<T>(lr / bc1);
-      const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
-      for (std::int64_t j = 0; j < n; ++j) {
-        T d = pg[j];
-        if (decoupled_)
-          pp[j] *= static_cast<T>(1.0 - lr * wd);
-        else
-          d += static_cast<T>(wd) * pp[j];
-        pm[j] = static_cast<T>(b1) * pm[j] + static_cast<T>(1.0 - b1) * d;
-        pv[j] = static_cast<T>(b2) * pv[j] + static_cast<T>(1.0 - b2) * d * d;
-        pp[j] -= step_size * pm[j] / (std::sqrt(pv[j]) / static_cast<T>(bc2_sqrt) + static_cast<T>(eps));
-      }
-    });
-    mark_written({p, m, v, step_t});
-  }
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamOptions options) : Adam("AdamW", std::move(groups), options, true) {}
+
+void Adam::update(std::size_t index, const Tensor& p, const Tensor& g, const Group& group) {
+  const double lr = group.lr, b1 = options_.beta1, b2 = options_.beta2, eps = options_.eps;
+  const double wd = group.weight_decay;
+  const std::int64_t t = next_step(index);
+  const Tensor m = state(index, "exp_avg", p);
+  const Tensor v = state(index, "exp_avg_sq", p);
+  const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
+  const double bc2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t)));
+  visit_floating(p.dtype(), name(), [&](auto tag) {
+    using T = decltype(tag);
+    T* pp = p.data<T>();
+    const T* pg = g.data<T>();
+    T* pm = m.data<T>();
+    T* pv = v.data<T>();
+    const T step_size = static_cast<T>(lr / bc1);
+    const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
+    for (std::int64_t j = 0; j < n; ++j) {
+      T d = pg[j];
+      if (decoupled_)
+        pp[j] *= static_cast<T>(1.0 - lr * wd);
+      else
+        d += static_cast<T>(wd) * pp[j];
+      pm[j] = static_cast<T>(b1) * pm[j] + static_cast<T>(1.0 - b1) * d;
+      pv[j] = static_cast<T>(b2) * pv[j] + static_cast<T>(1.0 - b2) * d * d;
+      pp[j] -= step_size * pm[j] / (std::sqrt(pv[j]) / static_cast<T>(bc2_sqrt) + static_cast<T>(eps));
+    }
+  });
 }
 
 // ---- gradient clipping ----
@@ -221,7 +279,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
         T* pg = c.data<T>();
         for (std::int64_t j = 0; j < c.numel(); ++j) pg[j] *= static_cast<T>(coef);
       });
-      mark_written({c});
+      mark_written(c);
       if (!c.is_same(g)) p.set_grad(c);
     }
   }
