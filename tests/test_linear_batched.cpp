@@ -28,6 +28,7 @@ TEST_CASE("Linear on [B, T, in] equals Linear on the [B * T, in] rows, values an
   CHECK(layer.bias.grad().to_vector() == gb.to_vector());
   // A naive loop for one output.
   double v = layer.bias.to_vector()[1];
-  for (int k = 0; k < 4; ++k) v += x.to_vector()[static_cast<std::size_t>(4 * 7 + k)] * layer.weight.to_vector()[static_cast<std::size_t>(4 + k)];
+  for (int k = 0; k < 4; ++k)
+    v += x.to_vector()[static_cast<std::size_t>(4 * 7 + k)] * layer.weight.to_vector()[static_cast<std::size_t>(4 + k)];
   CHECK(y.to_vector()[7 * 3 + 1] == doctest::Approx(v).epsilon(1e-14));
 }
