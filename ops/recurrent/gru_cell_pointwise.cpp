@@ -52,31 +52,27 @@ std::vector<Tensor> gru_backward_with_ops(const Tensor& gates_x, const Tensor& g
   return {cat({da_r, da_z, da_n}, 1), cat({da_r, da_z, da_n * a.r}, 1), grad * a.z};
 }
 
-// Forward kernel. The workspace row holds r, z, n for the plain backward.
+// Forward kernel. The workspace row holds r, z, n: the plain backward reads them, and the
+// forward computes r and z there first so that every loop vectorises.
 template <class T>
 void gru_forward_kernel(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h_prev, const Tensor& out,
                         const Tensor& workspace) {
   const std::int64_t batch = h_prev.size(0), h = h_prev.size(1);
   const Rows<const T> gx = rows_of<T>(gates_x), gh = rows_of<T>(gates_h), hs = rows_of<T>(h_prev);
   T* y0 = out.data<T>();
-  T* ws = workspace.defined() ? workspace.data<T>() : nullptr;
+  T* ws = workspace.data<T>();
   parallel_for(batch, rows_grain(3 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      const T* x = gx.row(b);
-      const T* hh = gh.row(b);
-      const T* hp = hs.row(b);
-      T* y = y0 + b * h;
-      T* w = ws != nullptr ? ws + b * 3 * h : nullptr;
+      T* __restrict w = ws + b * 3 * h;
+      add_then(gx.row(b), gh.row(b), w, 2 * h, sigmoid_fn<T>);
+      const T* __restrict x_n = gx.row(b) + 2 * h;
+      const T* __restrict h_n = gh.row(b) + 2 * h;
+      const T* __restrict hp = hs.row(b);
+      T* __restrict y = y0 + b * h;
       for (std::int64_t j = 0; j < h; ++j) {
-        const T r = sigmoid_of(x[j] + hh[j]);
-        const T z = sigmoid_of(x[h + j] + hh[h + j]);
-        const T n = tanh_of(x[2 * h + j] + r * hh[2 * h + j]);
-        y[j] = n + z * (hp[j] - n);
-        if (w != nullptr) {
-          w[j] = r;
-          w[h + j] = z;
-          w[2 * h + j] = n;
-        }
+        const T n = tanh_of(x_n[j] + w[j] * h_n[j]);
+        y[j] = n + w[h + j] * (hp[j] - n);
+        w[2 * h + j] = n;
       }
     }
   });
@@ -93,22 +89,25 @@ void gru_backward_kernel(const Tensor& grad, const Tensor& gates_h, const Tensor
   T* dh0 = dh.data<T>();
   parallel_for(batch, rows_grain(3 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      const T* g = gs.row(b);
-      const T* hh = gh.row(b);
-      const T* hp = hs.row(b);
-      const T* w = ws + b * 3 * h;
-      T* dx = dx0 + b * 3 * h;
-      T* dhh = dhh0 + b * 3 * h;
+      const T* __restrict g = gs.row(b);
+      const T* __restrict h_n = gh.row(b) + 2 * h;
+      const T* __restrict hp = hs.row(b);
+      const T* __restrict w = ws + b * 3 * h;
+      T* __restrict dx = dx0 + b * 3 * h;
+      T* __restrict dhh = dhh0 + b * 3 * h;
+      T* __restrict dhb = dh0 + b * h;
       for (std::int64_t j = 0; j < h; ++j) {
         const T r = w[j], z = w[h + j], n = w[2 * h + j];
         const T da_n = g[j] * (T(1) - z) * (T(1) - n * n);
         const T da_z = g[j] * (hp[j] - n) * z * (T(1) - z);
-        const T da_r = da_n * hh[2 * h + j] * r * (T(1) - r);
-        dx[j] = dhh[j] = da_r;
-        dx[h + j] = dhh[h + j] = da_z;
+        const T da_r = da_n * h_n[j] * r * (T(1) - r);
+        dx[j] = da_r;
+        dhh[j] = da_r;
+        dx[h + j] = da_z;
+        dhh[h + j] = da_z;
         dx[2 * h + j] = da_n;
         dhh[2 * h + j] = da_n * r;
-        dh0[b * h + j] = g[j] * z;
+        dhb[j] = g[j] * z;
       }
     }
   });
@@ -122,9 +121,8 @@ Tensor gru_forward(ForwardContext& ctx, const NoAttrs&) {
   const std::int64_t batch = h_prev.size(0);
   const TensorOptions options{.dtype = h_prev.dtype()};
   Tensor out = empty({batch, h}, options);
-  Tensor workspace;
+  const Tensor workspace = empty({batch, 3 * h}, options);
   if (ctx.recording()) {
-    workspace = empty({batch, 3 * h}, options);
     ctx.save("gates_x", ctx.input(0));
     ctx.save("gates_h", ctx.input(1));
     ctx.save("h", ctx.input(2));

@@ -60,37 +60,29 @@ std::pair<Tensor, Tensor> lstm_backward_with_ops(const Tensor& gates_x, const Te
   return {da, dc_total * a.f};
 }
 
-// Forward kernel. The workspace row holds i, f, g, o, tanh(c') for the plain backward.
+// Forward kernel. The workspace row holds i, f, g, o, tanh(c'): the plain backward reads
+// them, and the forward computes the gates there first so that every loop vectorises.
 template <class T>
 void lstm_forward_kernel(const Tensor& gates_x, const Tensor& gates_h, const Tensor& c, const Tensor& out,
                          const Tensor& workspace) {
   const std::int64_t batch = c.size(0), h = c.size(1);
   const Rows<const T> gx = rows_of<T>(gates_x), gh = rows_of<T>(gates_h), cs = rows_of<T>(c);
   const Rows<T> ys = mutable_rows_of<T>(out);
-  T* ws = workspace.defined() ? workspace.data<T>() : nullptr;
+  T* ws = workspace.data<T>();
   parallel_for(batch, rows_grain(4 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      const T* x = gx.row(b);
-      const T* hh = gh.row(b);
-      const T* cb = cs.row(b);
-      T* y = ys.row(b);
-      T* w = ws != nullptr ? ws + b * 5 * h : nullptr;
+      T* __restrict w = ws + b * 5 * h;
+      add_then(gx.row(b), gh.row(b), w, 2 * h, sigmoid_fn<T>);
+      add_then(gx.row(b) + 2 * h, gh.row(b) + 2 * h, w + 2 * h, h, tanh_fn<T>);
+      add_then(gx.row(b) + 3 * h, gh.row(b) + 3 * h, w + 3 * h, h, sigmoid_fn<T>);
+      const T* __restrict cb = cs.row(b);
+      T* __restrict y = ys.row(b);
       for (std::int64_t j = 0; j < h; ++j) {
-        const T i = sigmoid_of(x[j] + hh[j]);
-        const T f = sigmoid_of(x[h + j] + hh[h + j]);
-        const T g = tanh_of(x[2 * h + j] + hh[2 * h + j]);
-        const T o = sigmoid_of(x[3 * h + j] + hh[3 * h + j]);
-        const T c_next = f * cb[j] + i * g;
+        const T c_next = w[h + j] * cb[j] + w[j] * w[2 * h + j];
         const T tc = tanh_of(c_next);
-        y[j] = o * tc;
+        y[j] = w[3 * h + j] * tc;
         y[h + j] = c_next;
-        if (w != nullptr) {
-          w[j] = i;
-          w[h + j] = f;
-          w[2 * h + j] = g;
-          w[3 * h + j] = o;
-          w[4 * h + j] = tc;
-        }
+        w[4 * h + j] = tc;
       }
     }
   });
@@ -106,10 +98,11 @@ void lstm_backward_kernel(const Tensor& grad, const Tensor& c, const Tensor& wor
   T* dcp = dc.data<T>();
   parallel_for(batch, rows_grain(4 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      const T* g_row = gs.row(b);
-      const T* cb = cs.row(b);
-      const T* w = ws + b * 5 * h;
-      T* d = da + b * 4 * h;
+      const T* __restrict g_row = gs.row(b);
+      const T* __restrict cb = cs.row(b);
+      const T* __restrict w = ws + b * 5 * h;
+      T* __restrict d = da + b * 4 * h;
+      T* __restrict dcb = dcp + b * h;
       for (std::int64_t j = 0; j < h; ++j) {
         const T i = w[j], f = w[h + j], g = w[2 * h + j], o = w[3 * h + j], tc = w[4 * h + j];
         const T dh = g_row[j];
@@ -118,7 +111,7 @@ void lstm_backward_kernel(const Tensor& grad, const Tensor& c, const Tensor& wor
         d[h + j] = dc_total * cb[j] * f * (T(1) - f);
         d[2 * h + j] = dc_total * i * (T(1) - g * g);
         d[3 * h + j] = dh * tc * o * (T(1) - o);
-        dcp[b * h + j] = dc_total * f;
+        dcb[j] = dc_total * f;
       }
     }
   });
@@ -132,9 +125,8 @@ Tensor lstm_forward(ForwardContext& ctx, const NoAttrs&) {
   const std::int64_t batch = c.size(0);
   const TensorOptions options{.dtype = c.dtype()};
   Tensor out = empty({batch, 2 * h}, options);
-  Tensor workspace;
+  const Tensor workspace = empty({batch, 5 * h}, options);
   if (ctx.recording()) {
-    workspace = empty({batch, 5 * h}, options);
     ctx.save("gates_x", ctx.input(0));
     ctx.save("gates_h", ctx.input(1));
     ctx.save("c", ctx.input(2));

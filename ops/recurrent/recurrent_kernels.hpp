@@ -38,6 +38,21 @@ inline T tanh_of(T x) {
   }
 }
 
+// out[k] = activation(x[k] + y[k]) for k < n: a loop the compiler vectorises.
+template <class T, class Activation>
+inline void add_then(const T* __restrict x, const T* __restrict y, T* __restrict out, std::int64_t n,
+                     Activation activation) {
+  for (std::int64_t k = 0; k < n; ++k) out[k] = activation(x[k] + y[k]);
+}
+template <class T>
+inline T sigmoid_fn(T x) {
+  return sigmoid_of(x);
+}
+template <class T>
+inline T tanh_fn(T x) {
+  return tanh_of(x);
+}
+
 // A matrix the kernels walk row by row: element (b, j) at data[b * row_stride + j].
 template <class T>
 struct Rows {
