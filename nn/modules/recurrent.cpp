@@ -107,8 +107,9 @@ RecurrentLayers::RunResult RecurrentLayers::run(const Tensor& x, const std::vect
     Tensor bias = w.b_ih;
     if (bias.defined() && fold_hh_bias) bias = bias + w.b_hh;
     const std::vector<Tensor> gates_x = input_gates(steps, w.w_ih, bias, time_dim);
+    const Tensor w_hh_t = transpose(w.w_hh, 0, 1);
     for (std::size_t t = 0; t < steps.size(); ++t) {
-      step(w, gates_x[t], state);
+      step(w_hh_t, w.b_hh, gates_x[t], state);
       steps[t] = state[0];
     }
     for (std::size_t k = 0; k < state.size(); ++k) finals[k].push_back(state[k]);
@@ -136,12 +137,12 @@ LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, RNNOptions options
 
 LSTMOutput LSTM::forward(const Tensor& x, const LSTMState& state) {
   const std::int64_t h = hidden_size();
-  RunResult r =
-      run(x, {state.h, state.c}, true, [h](const LayerWeights& w, const Tensor& gates_x, std::vector<Tensor>& s) {
-        const Tensor out = lstm_cell_pointwise(gates_x, matmul(s[0], transpose(w.w_hh, 0, 1)), s[1]);
-        s[0] = slice(out, 1, 0, h);
-        s[1] = slice(out, 1, h, 2 * h);
-      });
+  const auto step = [h](const Tensor& w_hh_t, const Tensor&, const Tensor& gates_x, std::vector<Tensor>& s) {
+    const Tensor out = lstm_cell_pointwise(gates_x, matmul(s[0], w_hh_t), s[1]);  // b_hh is in gates_x
+    s[0] = slice(out, 1, 0, h);
+    s[1] = slice(out, 1, h, 2 * h);
+  };
+  const RunResult r = run(x, {state.h, state.c}, true, step);
   return {r.output, {r.final_state[0], r.final_state[1]}};
 }
 
@@ -151,11 +152,12 @@ GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, RNNOptions options)
     : RecurrentLayers("GRU", 3, input_size, hidden_size, options) {}
 
 GRUOutput GRU::forward(const Tensor& x, const Tensor& h) {
-  RunResult r = run(x, {h}, false, [](const LayerWeights& w, const Tensor& gates_x, std::vector<Tensor>& s) {
-    Tensor gates_h = matmul(s[0], transpose(w.w_hh, 0, 1));
-    if (w.b_hh.defined()) gates_h = gates_h + w.b_hh;
-    s[0] = gru_cell_pointwise(gates_x, gates_h, s[0]);
-  });
+  RunResult r =
+      run(x, {h}, false, [](const Tensor& w_hh_t, const Tensor& b_hh, const Tensor& gates_x, std::vector<Tensor>& s) {
+        Tensor gates_h = matmul(s[0], w_hh_t);
+        if (b_hh.defined()) gates_h = gates_h + b_hh;
+        s[0] = gru_cell_pointwise(gates_x, gates_h, s[0]);
+      });
   return {r.output, r.final_state[0]};
 }
 

@@ -50,8 +50,11 @@ class RecurrentLayers : public Module {
   struct LayerWeights {
     Tensor w_ih, w_hh, b_ih, b_hh;  // biases undefined without bias
   };
-  // Updates one layer's state ({h} or {h, c}, h first) from the step's input gates.
-  using StepFn = std::function<void(const LayerWeights&, const Tensor& gates_x, std::vector<Tensor>& state)>;
+  // Updates one layer's state ({h} or {h, c}, h first) from the step's input gates, given
+  // the layer's W_hh^T (transposed once per layer, so that its gradient is summed over the
+  // steps before it is transposed back) and b_hh.
+  using StepFn =
+      std::function<void(const Tensor& w_hh_t, const Tensor& b_hh, const Tensor& gates_x, std::vector<Tensor>& state)>;
   struct RunResult {
     Tensor output;
     std::vector<Tensor> final_state;  // one [num_layers, B, H] per state tensor
