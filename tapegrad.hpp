@@ -13,6 +13,7 @@
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/pool.hpp"
+#include "ops/recurrent.hpp"
 #include "ops/reduction.hpp"
 #include "ops/registry.hpp"
 #include "ops/shape_ops.hpp"

@@ -19,6 +19,7 @@
 #include "nn/modules/layers.hpp"
 #include "nn/modules/linear.hpp"
 #include "nn/modules/module.hpp"
+#include "nn/modules/recurrent.hpp"
 #include "nn/modules/sequential.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/optim/rmsprop_adagrad.hpp"

@@ -4,8 +4,10 @@
 namespace tg {
 
 RecurrentOps register_recurrent_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .lstm_cell_pointwise = registry.add(make_lstm_cell_pointwise_op()),
+      .gru_cell_pointwise = registry.add(make_gru_cell_pointwise_op()),
+  };
 }
 
 }  // namespace tg

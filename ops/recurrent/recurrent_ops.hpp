@@ -7,7 +7,13 @@
 
 namespace tg {
 
-struct RecurrentOps {};
+struct RecurrentOps {
+  OpHandle<NoAttrs> lstm_cell_pointwise;
+  OpHandle<NoAttrs> gru_cell_pointwise;
+};
+
+OpDef<NoAttrs> make_lstm_cell_pointwise_op();
+OpDef<NoAttrs> make_gru_cell_pointwise_op();
 
 // Valid from the first call on, from any thread (filled while the registry is built).
 const RecurrentOps& recurrent_ops();
