@@ -294,7 +294,7 @@ TEST_CASE("var, logsumexp, norm and cumsum give the same bits for 1 and 2 thread
   const Tensor x = rand({300, 1000}, gen);  // float32
   const Tensor flat = rand({1'000'000}, gen);
   const auto run = [&] {
-    return std::vector<std::vector<float>>{var(x, {1}).to_vector_as<float>(),    var(flat).to_vector_as<float>(),
+    return std::vector<std::vector<float>>{var(x, {1}).to_vector_as<float>(),       var(flat).to_vector_as<float>(),
                                            logsumexp(x, {0}).to_vector_as<float>(), norm(flat).to_vector_as<float>(),
                                            cumsum(x, 0).to_vector_as<float>(),      cumsum(x, 1).to_vector_as<float>(),
                                            sort(x, 1).values.to_vector_as<float>()};

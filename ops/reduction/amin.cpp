@@ -35,8 +35,10 @@ OpDef<detail::ReduceAttrs> make_amin_op() {
   return {
       .name = "amin",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs)
-      { return detail::extremum_all_ties_forward(ctx, attrs, detail::Extremum::Min); },
+      .forward =
+          [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
+            return detail::extremum_all_ties_forward(ctx, attrs, detail::Extremum::Min);
+          },
       .backward = detail::extremum_all_ties_backward,
       .reference = [](std::span<const Tensor> in,
                       const detail::ReduceAttrs& a) { return -amax(-in[0], a.dims, a.keepdim); },

@@ -71,7 +71,8 @@ OpDef<detail::SortAttrs> make_argsort_op() {
           [] {
             Generator gen(samples::kSeed + 507);
             // Ties: every value appears twice, so stability decides the order.
-            const Tensor ties = from_vector(std::vector<double>{0.5, -1, 0.5, 2, -1, 2}, {2, 3}, {.dtype = DType::Float64});
+            const Tensor ties =
+                from_vector(std::vector<double>{0.5, -1, 0.5, 2, -1, 2}, {2, 3}, {.dtype = DType::Float64});
             using A = detail::SortAttrs;
             return std::vector<OpSample<A>>{
                 {"[3, 4] dim -1", {samples::arg({3, 4}, gen).detach()}, A{-1, false}},

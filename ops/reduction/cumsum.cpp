@@ -37,7 +37,8 @@ Tensor cumsum_forward(std::string_view op, const Tensor& input, std::int64_t dim
         T* y = dst + o * n * inner;
         for (std::int64_t c = 0; c < inner; ++c) y[c] = s[c];
         for (std::int64_t i = 1; i < n; ++i) {
-          for (std::int64_t c = 0; c < inner; ++c) y[i * inner + c] = wrapping_add(y[(i - 1) * inner + c], s[i * inner + c]);
+          for (std::int64_t c = 0; c < inner; ++c)
+            y[i * inner + c] = wrapping_add(y[(i - 1) * inner + c], s[i * inner + c]);
         }
       }
     });

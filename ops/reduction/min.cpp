@@ -14,8 +14,10 @@ OpDef<detail::ReduceAttrs> make_min_op() {
   return {
       .name = "min",
       .arity = 1,
-      .forward = [](ForwardContext& ctx, const detail::ReduceAttrs& attrs)
-      { return detail::extremum_at_first_forward(ctx, attrs, detail::Extremum::Min); },
+      .forward =
+          [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
+            return detail::extremum_at_first_forward(ctx, attrs, detail::Extremum::Min);
+          },
       .backward = detail::extremum_at_first_backward,
       .reference = [](std::span<const Tensor> in,
                       const detail::ReduceAttrs& a) { return -max(-in[0], a.dims, a.keepdim); },

@@ -19,18 +19,18 @@ OpDef<detail::TopkAttrs> make_topk_indices_op() {
             const Tensor& x = ctx.input(0);
             const std::int64_t d = wrap_dim(attrs.dim, x.dim(), ctx.op_name());
             const std::int64_t n = x.dim() == 0 ? 1 : x.size(d);
-            TG_CHECK(attrs.k >= 0 && attrs.k <= n, ValueError, "{}: k = {} is out of range for dim {} of size {} (shape {})",
-                     ctx.op_name(), attrs.k, attrs.dim, n, x.shape());
+            TG_CHECK(attrs.k >= 0 && attrs.k <= n, ValueError,
+                     "{}: k = {} is out of range for dim {} of size {} (shape {})", ctx.op_name(), attrs.k, attrs.dim,
+                     n, x.shape());
             return detail::sorted_positions(ctx.op_name(), x, d, attrs.largest, attrs.k);
           },
-      .reference =
-          [](std::span<const Tensor> in, const detail::TopkAttrs& a) {
-            return slice(argsort(in[0], a.dim, a.largest), a.dim, 0, a.k);
-          },
+      .reference = [](std::span<const Tensor> in,
+                      const detail::TopkAttrs& a) { return slice(argsort(in[0], a.dim, a.largest), a.dim, 0, a.k); },
       .samples =
           [] {
             Generator gen(samples::kSeed + 508);
-            const Tensor ties = from_vector(std::vector<double>{0.5, -1, 0.5, 2, -1, 2}, {2, 3}, {.dtype = DType::Float64});
+            const Tensor ties =
+                from_vector(std::vector<double>{0.5, -1, 0.5, 2, -1, 2}, {2, 3}, {.dtype = DType::Float64});
             using A = detail::TopkAttrs;
             return std::vector<OpSample<A>>{
                 {"[3, 5] k 2 largest", {samples::arg({3, 5}, gen).detach()}, A{2, -1, true}},
