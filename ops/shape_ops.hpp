@@ -30,6 +30,14 @@ Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);  //
 Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);        // index: int64, same rank
 Tensor contiguous(const Tensor& x);  // x itself if already contiguous, else a recorded copy
 
+// Masks. masked_fill: `value` where mask (bool, broadcast to x's shape) is true, else x; the
+// gradient flows where the mask is false. tril / triu: the lower / upper triangle of the last
+// two dims (leading dims are a batch), the rest zero: element (i, j) is kept when
+// j - i <= diagonal (tril) or j - i >= diagonal (triu); diagonal 0 is the main diagonal.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+Tensor tril(const Tensor& x, std::int64_t diagonal = 0);
+Tensor triu(const Tensor& x, std::int64_t diagonal = 0);
+
 // Adjoints of the indexing ops, used by their backward rules (each is a registered,
 // differentiable op). `input_shape` is the shape of the tensor that was indexed.
 // slice_backward: zeros(input_shape) with g written at start, start + step, ... along dim

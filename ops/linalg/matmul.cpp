@@ -148,6 +148,9 @@ OpDef<NoAttrs> make_matmul_op() {
                 {"[0, 3] @ [3, 4] (empty)", {samples::arg({0, 3}, gen), samples::arg({3, 4}, gen)}, {}},
                 {"[2, 3] @ [3, 0] (empty)", {samples::arg({2, 3}, gen), samples::arg({3, 0}, gen)}, {}},
                 {"[0, 2, 3] @ [3] (empty batch)", {samples::arg({0, 2, 3}, gen), samples::arg({3}, gen)}, {}},
+                // Both operands broadcast along batch dims (appended last: earlier samples keep their values).
+                {"[2, 1, 3, 4] @ [5, 4, 2]", {samples::arg({2, 1, 3, 4}, gen), samples::arg({5, 4, 2}, gen)}, {}},
+                {"[3, 1, 2, 3] @ [1, 2, 3, 2]", {samples::arg({3, 1, 2, 3}, gen), samples::arg({1, 2, 3, 2}, gen)}, {}},
             };
           },
       .elementary = true,

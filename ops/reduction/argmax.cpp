@@ -22,7 +22,7 @@ OpDef<detail::ReduceAttrs> make_argmax_op() {
               Tensor out = empty(reduced_shape(x.shape(), dims, attrs.keepdim), {.dtype = DType::Int64});
               const auto rows = kernels::reduction_rows<T>(x, dims);
               std::vector<T> values(static_cast<std::size_t>(rows.outer));
-              detail::first_max_rows(rows, values.data(), out.data<std::int64_t>());
+              detail::first_extremum_rows(rows, values.data(), out.data<std::int64_t>());
               return out;
             });
           },

@@ -1,5 +1,6 @@
-// Shared by max, amax and argmax: the first maximal element of each reduction row, and
-// gradient masks laid out in the input's shape.
+// Shared by max, amax, argmax, min and amin: the first extremal element of each reduction
+// row, gradient masks laid out in the input's shape, and the forwards and backwards of the
+// max/min and amax/amin pairs (one piece of code for both directions).
 #pragma once
 
 #include <cstdint>
@@ -22,11 +23,14 @@ bool is_nan(T v) {
   }
 }
 
-// v replaces the current best when strictly larger, or when it is the first NaN (NaN
-// propagates, as in PyTorch). Ties keep the earlier element.
-template <class T>
+enum class Extremum { Max, Min };
+
+// v replaces the current best when strictly larger (Max) or smaller (Min), or when it is
+// the first NaN (NaN propagates, as in PyTorch). Ties keep the earlier element.
+template <Extremum E = Extremum::Max, class T>
 bool beats(T v, T best) {
-  return v > best || (is_nan(v) && !is_nan(best));
+  const bool better = E == Extremum::Max ? v > best : v < best;
+  return better || (is_nan(v) && !is_nan(best));
 }
 
 // a and b are the same maximum (NaN matches NaN).
@@ -35,11 +39,11 @@ bool same_extremum(T a, T b) {
   return a == b || (is_nan(a) && is_nan(b));
 }
 
-// For each (non-empty) row, the first maximal element in row order: its value goes to
-// values[r], its position within the row to index[r]. Blocks are folded in order by
-// kernels::reduce_rows, so the winner never depends on the thread count.
-template <class T>
-void first_max_rows(const kernels::ReductionRows<T>& rows, T* values, std::int64_t* index) {
+// For each (non-empty) row, the first maximal (E = Min: minimal) element in row order: its
+// value goes to values[r], its position within the row to index[r]. Blocks are folded in
+// order by kernels::reduce_rows, so the winner never depends on the thread count.
+template <Extremum E = Extremum::Max, class T>
+void first_extremum_rows(const kernels::ReductionRows<T>& rows, T* values, std::int64_t* index) {
   struct Best {
     T value;
     const T* at;  // null: nothing seen yet
@@ -51,11 +55,11 @@ void first_max_rows(const kernels::ReductionRows<T>& rows, T* values, std::int64
       [](const T* p, std::int64_t n) {
         Best best{p[0], p};
         for (std::int64_t i = 1; i < n; ++i) {
-          if (beats(p[i], best.value)) best = {p[i], p + i};
+          if (beats<E>(p[i], best.value)) best = {p[i], p + i};
         }
         return best;
       },
-      [](Best a, Best b) { return a.at == nullptr || beats(b.value, a.value) ? b : a; },
+      [](Best a, Best b) { return a.at == nullptr || beats<E>(b.value, a.value) ? b : a; },
       // The winner's address identifies its row, so the index is written here.
       [base, inner, index](Best b) {
         const std::int64_t flat = b.at - base;
@@ -85,6 +89,16 @@ Tensor row_mask(const Shape& input_shape, const std::vector<std::int64_t>& dims,
   return unpermute_rows(mask, input_shape, dims);
 }
 
+// The forward of max (E = Max) and min: the first extremal element of each reduced block,
+// whose position is saved for the backward (extremum_at_first_backward).
+Tensor extremum_at_first_forward(ForwardContext& ctx, const ReduceAttrs& attrs, Extremum e);
+// dx = expand(g) * onehot(saved position): the same for both directions.
+std::vector<Tensor> extremum_at_first_backward(const BackwardContext& ctx, const Tensor& g, const ReduceAttrs& attrs);
+// The forward of amax (E = Max) and amin; saves x and the output, which locate the ties.
+Tensor extremum_all_ties_forward(ForwardContext& ctx, const ReduceAttrs& attrs, Extremum e);
+// dx = expand(g) * w, w = 1 / k at each of the k elements equal to the output, 0 elsewhere.
+std::vector<Tensor> extremum_all_ties_backward(const BackwardContext& ctx, const Tensor& g, const ReduceAttrs& attrs);
+
 // The zero-size samples of max and amax: an empty block has no maximum (PyTorch refuses
 // too), while other dims may be empty.
 inline std::vector<OpSample<ReduceAttrs>> empty_extremum_samples(Generator& gen) {
@@ -100,5 +114,8 @@ inline std::vector<OpSample<ReduceAttrs>> empty_extremum_samples(Generator& gen)
                  .rejects = &typeid(ValueError)});
   return out;
 }
+
+// The samples of min and amin (amin.cpp), seeded by the caller.
+std::vector<OpSample<ReduceAttrs>> minimum_samples(std::uint64_t seed);
 
 }  // namespace tg::detail

@@ -16,29 +16,9 @@ OpDef<detail::ReduceAttrs> make_max_op() {
       .arity = 1,
       .forward =
           [](ForwardContext& ctx, const detail::ReduceAttrs& attrs) {
-            const Tensor& x = ctx.input(0);
-            const auto dims = wrap_dims(attrs.dims, x.dim(), ctx.op_name());
-            detail::check_nonempty_reduction(ctx.op_name(), x.shape(), dims);
-            return visit_numeric(x.dtype(), ctx.op_name(), [&](auto tag) {
-              using T = decltype(tag);
-              Tensor out = empty(reduced_shape(x.shape(), dims, attrs.keepdim), {.dtype = x.dtype()});
-              const auto rows = kernels::reduction_rows<T>(x, dims);
-              // Backward needs only the winner's position in each row (one int64 per output).
-              Tensor index = empty({rows.outer}, {.dtype = DType::Int64});
-              detail::first_max_rows(rows, out.data<T>(), index.data<std::int64_t>());
-              if (ctx.recording()) ctx.save("index", index);
-              return out;
-            });
+            return detail::extremum_at_first_forward(ctx, attrs, detail::Extremum::Max);
           },
-      .backward = [](const BackwardContext& ctx, const Tensor& g,
-                     const detail::ReduceAttrs& attrs) -> std::vector<Tensor> {
-        const Shape& shape = ctx.input_shape(0);
-        const auto dims = wrap_dims(attrs.dims, static_cast<std::int64_t>(shape.size()), ctx.op_name());
-        const std::int64_t* index = ctx.saved("index").data<std::int64_t>();
-        const Tensor mask = detail::row_mask(shape, dims, ctx.input_dtype(0), ctx.op_name(),
-                                             [index](std::int64_t r, auto* row) { row[index[r]] = 1; });
-        return {detail::expand_reduced_grad(g, shape, attrs) * mask};
-      },
+      .backward = detail::extremum_at_first_backward,
       .samples =
           [] {
             Generator gen(samples::kSeed + 12);

@@ -4,8 +4,11 @@
 namespace tg {
 
 MaskOps register_mask_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .masked_fill = registry.add(make_masked_fill_op()),
+      .tril = registry.add(make_tril_op()),
+      .triu = registry.add(make_triu_op()),
+  };
 }
 
 }  // namespace tg
