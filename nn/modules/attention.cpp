@@ -31,7 +31,10 @@ Tensor additive_mask(const Tensor& mask, DType dtype) {
 
 MultiheadAttention::MultiheadAttention(std::int64_t embed_dim, std::int64_t num_heads,
                                        MultiheadAttentionOptions options, Generator& gen)
-    : Module("MultiheadAttention"), embed_dim_(embed_dim), num_heads_(num_heads), options_(options),
+    : Module("MultiheadAttention"),
+      embed_dim_(embed_dim),
+      num_heads_(num_heads),
+      options_(options),
       gen_(default_generator().fork()) {
   TG_CHECK(embed_dim > 0 && num_heads > 0 && embed_dim % num_heads == 0, ValueError,
            "MultiheadAttention: embed_dim {} must be a positive multiple of num_heads {}", embed_dim, num_heads);
@@ -41,8 +44,8 @@ MultiheadAttention::MultiheadAttention(std::int64_t embed_dim, std::int64_t num_
   // xavier for in_proj and zero biases.
   in_proj_weight = register_parameter("in_proj_weight", empty({3 * embed_dim, embed_dim}, {.dtype = options.dtype}));
   if (options.bias) in_proj_bias = register_parameter("in_proj_bias", zeros({3 * embed_dim}, {.dtype = options.dtype}));
-  out_proj = register_module("out_proj", std::make_shared<Linear>(
-                                             embed_dim, embed_dim, LinearOptions{options.bias, options.dtype}, gen));
+  out_proj = register_module(
+      "out_proj", std::make_shared<Linear>(embed_dim, embed_dim, LinearOptions{options.bias, options.dtype}, gen));
   init::xavier_uniform_(in_proj_weight, 1.0, gen);
   if (options.bias) init::zeros_(out_proj->bias);
   register_generator("generator", gen_);

@@ -48,8 +48,7 @@ class MultiheadAttention : public Module {
   // x [B, n, E] projected by the i-th block of in_proj (0 query, 1 key, 2 value) and split
   // into heads: a [B, H, n, E / H] view.
   Tensor project(const Tensor& x, std::int64_t i) const;
-  Tensor combined_mask(const AttentionMasks& masks, std::int64_t b, std::int64_t l, std::int64_t s,
-                       DType dtype) const;
+  Tensor combined_mask(const AttentionMasks& masks, std::int64_t b, std::int64_t l, std::int64_t s, DType dtype) const;
 
   std::int64_t embed_dim_, num_heads_;
   MultiheadAttentionOptions options_;

@@ -24,16 +24,15 @@ TransformerBlock::TransformerBlock(std::string layer_name, const TransformerLaye
            "{}: d_model {} and nhead {} must be positive, dim_feedforward {} non-negative", type_name(),
            options.d_model, options.nhead, options.dim_feedforward);
   const std::int64_t ff = feedforward_dim(options);
-  self_attn = register_module("self_attn", std::make_shared<MultiheadAttention>(
-                                               options.d_model, options.nhead,
-                                               MultiheadAttentionOptions{.dropout = options.dropout,
-                                                                         .dtype = options.dtype},
-                                               gen));
-  linear1 = register_module("linear1", std::make_shared<Linear>(options.d_model, ff,
-                                                                LinearOptions{.dtype = options.dtype}, gen));
+  self_attn = register_module("self_attn",
+                              std::make_shared<MultiheadAttention>(
+                                  options.d_model, options.nhead,
+                                  MultiheadAttentionOptions{.dropout = options.dropout, .dtype = options.dtype}, gen));
+  linear1 = register_module("linear1",
+                            std::make_shared<Linear>(options.d_model, ff, LinearOptions{.dtype = options.dtype}, gen));
   dropout = register_module("dropout", std::make_shared<Dropout>(options.dropout));
-  linear2 = register_module("linear2", std::make_shared<Linear>(ff, options.d_model,
-                                                                LinearOptions{.dtype = options.dtype}, gen));
+  linear2 = register_module("linear2",
+                            std::make_shared<Linear>(ff, options.d_model, LinearOptions{.dtype = options.dtype}, gen));
   const LayerNormOptions ln{.eps = options.layer_norm_eps, .dtype = options.dtype};
   norm1 = register_module("norm1", std::make_shared<LayerNorm>(Shape{options.d_model}, ln));
   norm2 = register_module("norm2", std::make_shared<LayerNorm>(Shape{options.d_model}, ln));

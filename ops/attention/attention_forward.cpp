@@ -76,9 +76,13 @@ AttentionShape attention_shape(std::string_view op, const Tensor& q, const Tenso
     TG_CHECK(mask.dtype() == q.dtype(), DTypeError, "{}: attn_mask must be an additive mask of dtype {}, got {}", op,
              dtype_name(q.dtype()), dtype_name(mask.dtype()));
     const Shape target = with_matrix(a.batch, a.l, a.s);
-    TG_CHECK(mask.dim() <= static_cast<std::int64_t>(target.size()) &&
-                 broadcast_shapes(mask.shape(), target, op) == target,
-             ShapeError, "{}: attn_mask {} does not broadcast to the scores' shape {}", op, mask.shape(), target);
+    const auto extra = static_cast<std::int64_t>(target.size()) - mask.dim();
+    bool broadcasts = extra >= 0;
+    for (std::int64_t d = 0; broadcasts && d < mask.dim(); ++d) {
+      broadcasts = mask.size(d) == 1 || mask.size(d) == target[extra + d];
+    }
+    TG_CHECK(broadcasts, ShapeError, "{}: attn_mask {} does not broadcast to the scores' shape {}", op, mask.shape(),
+             target);
   }
   a.scale = options.scale.value_or(a.e > 0 ? 1.0 / std::sqrt(static_cast<double>(a.e)) : 1.0);
   return a;
@@ -91,16 +95,15 @@ AttentionResult attention_forward(std::string_view op, const Tensor& q, const Te
     const Shape score_shape = with_matrix(a.batch, a.l, a.s);
     const TensorOptions opts{.dtype = q.dtype()};
     // Without keys the output is an empty sum; without features every score is 0.
-    AttentionResult r{.out = a.s == 0 ? zeros(with_matrix(a.batch, a.l, a.ev), opts)
-                                      : empty(with_matrix(a.batch, a.l, a.ev), opts),
-                      .probs = a.e == 0 ? zeros(score_shape, opts) : empty(score_shape, opts)};
+    AttentionResult r{
+        .out = a.s == 0 ? zeros(with_matrix(a.batch, a.l, a.ev), opts) : empty(with_matrix(a.batch, a.l, a.ev), opts),
+        .probs = a.e == 0 ? zeros(score_shape, opts) : empty(score_shape, opts)};
     const std::int64_t batches = numel(a.batch);
     if (batches == 0 || a.l == 0 || a.s == 0) return r;
-    const Tensor mb =
-        mask.defined()
-            ? raw::as_strided(mask, score_shape, broadcast_strides(mask.shape(), mask.strides(), score_shape, op),
-                              mask.offset())
-            : Tensor();
+    const Tensor mb = mask.defined() ? raw::as_strided(mask, score_shape,
+                                                       broadcast_strides(mask.shape(), mask.strides(), score_shape, op),
+                                                       mask.offset())
+                                     : Tensor();
     const std::vector<std::int64_t> qo = batch_offsets(q, a.batch), ko = batch_offsets(k, a.batch),
                                     vo = batch_offsets(v, a.batch),
                                     mo = mb.defined() ? batch_offsets(mb, a.batch) : std::vector<std::int64_t>{};

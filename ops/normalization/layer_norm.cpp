@@ -146,7 +146,9 @@ std::vector<OpSample<LayerNormAttrs>> layer_norm_samples() {
   // covers layer_norm without them).
   return {
       {"[3, 4] over [4], affine", {arg({3, 4}), arg({4}), arg({4})}, LayerNormAttrs{{4}}},
-      {"[2, 3, 4] over [3, 4], affine, eps 0.1", {arg({2, 3, 4}), arg({3, 4}), arg({3, 4})}, LayerNormAttrs{{3, 4}, 0.1}},
+      {"[2, 3, 4] over [3, 4], affine, eps 0.1",
+       {arg({2, 3, 4}), arg({3, 4}), arg({3, 4})},
+       LayerNormAttrs{{3, 4}, 0.1}},
       {"non-contiguous [2, 3, 4] over [4]", {permuted, arg({4}), arg({4})}, LayerNormAttrs{{4}}},
       {"[0, 4] over [4] (no rows)", {arg({0, 4}), arg({4}), arg({4})}, LayerNormAttrs{{4}}},
       {.label = "[3, 4] over [3] (shape does not end in it)",

@@ -23,8 +23,8 @@ std::int64_t rows_per_block(std::int64_t rows, std::int64_t n) {
 }
 
 template <class T>
-void layer_norm_grads(const T* dy, const T* x, const T* w, std::int64_t rows, std::int64_t n, double eps, T* dx,
-                      T* dw, T* db) {
+void layer_norm_grads(const T* dy, const T* x, const T* w, std::int64_t rows, std::int64_t n, double eps, T* dx, T* dw,
+                      T* db) {
   const std::int64_t per_block = rows_per_block(rows, n);
   const std::int64_t blocks = (rows + per_block - 1) / per_block;
   const bool params = dw != nullptr || db != nullptr;

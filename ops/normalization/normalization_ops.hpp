@@ -1,6 +1,6 @@
-// The handles of the normalization layers' primitives (layer_norm) ops. Each family of ops keeps its handles in a header
-// of its own, so that adding an op recompiles that family only; ops/builtin_ops.cpp
-// registers the families in a fixed order after the core ops (builtin_ops.hpp).
+// The handles of the normalization layers' primitives (layer_norm) ops. Each family of ops keeps its handles in a
+// header of its own, so that adding an op recompiles that family only; ops/builtin_ops.cpp registers the families in a
+// fixed order after the core ops (builtin_ops.hpp).
 #pragma once
 
 #include <cstdint>
