@@ -55,7 +55,10 @@ Tensor MultiheadAttention::forward(const Tensor& x) { return forward(x, x, x, {}
 
 Tensor MultiheadAttention::project(const Tensor& x, std::int64_t i) const {
   const std::int64_t e = embed_dim_;
-  Tensor y = matmul(x, transpose(slice(in_proj_weight, 0, i * e, (i + 1) * e), 0, 1));
+  // As one [B * n, E] matrix: one GEMM packs the weight once (a batched product would repack
+  // it per batch entry, and its weight gradient would sum B partial products).
+  Tensor y =
+      matmul(reshape(x, {x.size(0) * x.size(1), e}), transpose(slice(in_proj_weight, 0, i * e, (i + 1) * e), 0, 1));
   if (in_proj_bias.defined()) y = y + slice(in_proj_bias, 0, i * e, (i + 1) * e);
   return permute(reshape(y, {x.size(0), x.size(1), num_heads_, e / num_heads_}), {0, 2, 1, 3});
 }
@@ -105,7 +108,7 @@ Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const
   } else {
     heads = scaled_dot_product_attention(q, k, v, mask, {.is_causal = masks.is_causal});
   }
-  return (*out_proj)(reshape(permute(heads, {0, 2, 1, 3}), {b, l, embed_dim_}));
+  return reshape((*out_proj)(reshape(permute(heads, {0, 2, 1, 3}), {b * l, embed_dim_})), {b, l, embed_dim_});
 }
 
 std::string MultiheadAttention::describe() const {

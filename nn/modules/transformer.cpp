@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ops/elementwise.hpp"
+#include "ops/shape_ops.hpp"
 
 namespace tg::nn {
 
@@ -47,8 +48,10 @@ Tensor TransformerBlock::forward(const Tensor& x, const AttentionMasks& masks) {
   m.is_causal = masks.is_causal || causal_;
   const Tensor h = (*norm1)(x);
   const Tensor a = x + (*dropout1)(self_attn->forward(h, h, h, m));
-  const Tensor f = (*linear2)((*dropout)(ffn_activation((*linear1)((*norm2)(a)))));
-  return a + (*dropout2)(f);
+  // The FFN on [B * L, d_model] rows: each Linear is one GEMM (see MultiheadAttention::project).
+  const Tensor rows = reshape((*norm2)(a), {a.numel() / options_.d_model, options_.d_model});
+  const Tensor f = (*linear2)((*dropout)(ffn_activation((*linear1)(rows))));
+  return a + (*dropout2)(reshape(f, a.shape()));
 }
 
 std::string TransformerBlock::describe() const {
