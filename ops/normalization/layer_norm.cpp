@@ -85,17 +85,9 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
                    for (std::int64_t i = begin; i < end; ++i) {
                      const T* row = px + i * n;
                      T* out = py + i * n;
-                     double s = 0.0;
-                     for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(row[j]);
-                     const double mean = s / static_cast<double>(n);
-                     double ss = 0.0;
+                     const detail::RowStats st = detail::layer_norm_row_stats(row, n, a.eps);
                      for (std::int64_t j = 0; j < n; ++j) {
-                       const double d = static_cast<double>(row[j]) - mean;
-                       ss += d * d;
-                     }
-                     const double rstd = 1.0 / std::sqrt(ss / static_cast<double>(n) + a.eps);
-                     for (std::int64_t j = 0; j < n; ++j) {
-                       double v = (static_cast<double>(row[j]) - mean) * rstd;
+                       double v = (static_cast<double>(row[j]) - st.mean) * st.rstd;
                        if (pw != nullptr) v *= static_cast<double>(pw[j]);
                        if (pb != nullptr) v += static_cast<double>(pb[j]);
                        out[j] = static_cast<T>(v);

@@ -37,18 +37,10 @@ void layer_norm_grads(const T* dy, const T* x, const T* w, std::int64_t rows, st
       for (std::int64_t i = blk * per_block; i < std::min(rows, (blk + 1) * per_block); ++i) {
         const T* xr = x + i * n;
         const T* gr = dy + i * n;
-        double s = 0.0;
-        for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(xr[j]);
-        const double mean = s / static_cast<double>(n);
-        double ss = 0.0;
-        for (std::int64_t j = 0; j < n; ++j) {
-          x_hat[j] = static_cast<double>(xr[j]) - mean;
-          ss += x_hat[j] * x_hat[j];
-        }
-        const double rstd = 1.0 / std::sqrt(ss / static_cast<double>(n) + eps);
+        const auto [mean, rstd] = layer_norm_row_stats(xr, n, eps);
         double sum_dyh = 0.0, sum_dyh_xhat = 0.0;
         for (std::int64_t j = 0; j < n; ++j) {
-          x_hat[j] *= rstd;
+          x_hat[j] = (static_cast<double>(xr[j]) - mean) * rstd;
           const double dyh = static_cast<double>(gr[j]) * (w != nullptr ? static_cast<double>(w[j]) : 1.0);
           sum_dyh += dyh;
           sum_dyh_xhat += dyh * x_hat[j];
