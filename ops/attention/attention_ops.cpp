@@ -4,8 +4,9 @@
 namespace tg {
 
 AttentionOps register_attention_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .scaled_dot_product_attention = registry.add(make_scaled_dot_product_attention_op()),
+  };
 }
 
 }  // namespace tg

@@ -4,8 +4,9 @@
 namespace tg {
 
 NormalizationOps register_normalization_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .layer_norm = registry.add(make_layer_norm_op()),
+  };
 }
 
 }  // namespace tg

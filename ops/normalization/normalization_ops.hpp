@@ -3,15 +3,65 @@
 // fixed order after the core ops (builtin_ops.hpp).
 #pragma once
 
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
 #include "ops/registry.hpp"
 
 namespace tg {
 
-struct NormalizationOps {};
+struct LayerNormAttrs {
+  Shape normalized_shape{};
+  double eps = 1e-5;
+};
+
+struct NormalizationOps {
+  OpHandle<LayerNormAttrs> layer_norm{};
+};
+
+OpDef<LayerNormAttrs> make_layer_norm_op();
 
 // Valid from the first call on, from any thread (filled while the registry is built).
 const NormalizationOps& normalization_ops();
 // Registers the family's ops in `registry`, in member order (called once, by builtin_ops.cpp).
 NormalizationOps register_normalization_ops(OpRegistry& registry);
+
+namespace detail {
+
+// x viewed as [rows, n]: n = the product of normalized_shape, which x's shape must end in.
+struct LayerNormRows {
+  std::int64_t rows = 0;
+  std::int64_t n = 0;
+};
+LayerNormRows layer_norm_rows(std::string_view op, const Tensor& x, const Shape& normalized_shape);
+
+// The mean and 1 / sqrt(biased variance + eps) of one row, summed in double in element
+// order (two passes: the centred sum of squares does not cancel): shared by the forward
+// and the fused backward, which recomputes them.
+struct RowStats {
+  double mean = 0.0;
+  double rstd = 0.0;
+};
+template <class T>
+RowStats layer_norm_row_stats(const T* row, std::int64_t n, double eps) {
+  double s = 0.0;
+  for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(row[j]);
+  const double mean = s / static_cast<double>(n);
+  double ss = 0.0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    const double d = static_cast<double>(row[j]) - mean;
+    ss += d * d;
+  }
+  return {mean, 1.0 / std::sqrt(ss / static_cast<double>(n) + eps)};
+}
+
+// The first-order gradients of layer_norm in one fused pass per row (ops/normalization/
+// layer_norm_backward.cpp), for backward passes that are not themselves recorded:
+// {dx, dweight, dbias}, each undefined where needs[i] is false (or the input is).
+std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x, const Tensor& weight,
+                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs);
+
+}  // namespace detail
 
 }  // namespace tg
