@@ -32,8 +32,10 @@ void check_unary(const char* name, const std::function<Tensor(const Tensor&)>& o
   for (std::size_t i = 0; i < points.size(); ++i) {
     const double want = f(points[i]);
     CHECK_MESSAGE(y64[i] == doctest::Approx(want).epsilon(1e-15), name, "(", points[i], ") float64");
-    CHECK_MESSAGE(std::abs(y32[i] - want) <= tol32 * (1.0 + std::abs(want)), name, "(", points[i], ") float32 ", y32[i],
-                  " vs ", want);
+    // float32 against f of the float32 input (log1p near -1 magnifies the input's rounding).
+    const double want32 = f(static_cast<double>(static_cast<float>(points[i])));
+    CHECK_MESSAGE(std::abs(y32[i] - want32) <= tol32 * (1.0 + std::abs(want32)), name, "(", points[i], ") float32 ",
+                  y32[i], " vs ", want32);
   }
 }
 
