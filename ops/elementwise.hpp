@@ -46,6 +46,9 @@ enum class GeluApproximate { None, Tanh };
 // None: x Phi(x) = 1/2 x (1 + erf(x / sqrt 2)); Tanh: 1/2 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 Tensor gelu(const Tensor& x, GeluApproximate approximate = GeluApproximate::None);
 Tensor silu(const Tensor& x);  // x sigmoid(x)
+// The gradient maps of gelu and silu: grad * f'(x), in one pass.
+Tensor gelu_backward(const Tensor& grad, const Tensor& x, GeluApproximate approximate = GeluApproximate::None);
+Tensor silu_backward(const Tensor& grad, const Tensor& x);
 // log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (for stability).
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
 Tensor elu(const Tensor& x, double alpha = 1.0);  // x for x > 0, alpha (e^x - 1) else

@@ -25,8 +25,8 @@ struct LeakyReluAttrs {
 
 struct ActivationOps {
   OpHandle<NoAttrs> sin, cos, erf, log1p, expm1, rsqrt;
-  OpHandle<GeluAttrs> gelu;
-  OpHandle<NoAttrs> silu;
+  OpHandle<GeluAttrs> gelu, gelu_backward;
+  OpHandle<NoAttrs> silu, silu_backward;
   OpHandle<SoftplusAttrs> softplus;
   OpHandle<EluAttrs> elu;
   OpHandle<LeakyReluAttrs> leaky_relu;
@@ -39,7 +39,9 @@ OpDef<NoAttrs> make_log1p_op();
 OpDef<NoAttrs> make_expm1_op();
 OpDef<NoAttrs> make_rsqrt_op();
 OpDef<GeluAttrs> make_gelu_op();
+OpDef<GeluAttrs> make_gelu_backward_op();
 OpDef<NoAttrs> make_silu_op();
+OpDef<NoAttrs> make_silu_backward_op();
 OpDef<SoftplusAttrs> make_softplus_op();
 OpDef<EluAttrs> make_elu_op();
 OpDef<LeakyReluAttrs> make_leaky_relu_op();

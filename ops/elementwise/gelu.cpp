@@ -2,8 +2,9 @@
 //   dx = g (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi).
 // gelu, tanh:   y = 1/2 x (1 + t), t = tanh(u), u = k (x + c x^3), k = sqrt(2/pi), c = 0.044715.
 //   dx = g (1/2 (1 + t) + 1/2 x (1 - t^2) k (1 + 3 c x^2)).
-// Both backward rules use the saved input and erf / exp / tanh ops, so they differentiate
-// again. The float32 forward is one pass of the SIMD kernel (activation_math.hpp).
+// Backward is the gradient map gelu_backward(g, x) of the saved input, an op whose own
+// backward differentiates again. The float32 forward is one pass of the SIMD kernel
+// (activation_math.hpp).
 // Reference: the formulas above composed from erf / tanh and arithmetic ops.
 #include "ops/elementwise/activation_map.hpp"
 #include "ops/elementwise/activation_ops.hpp"
@@ -12,26 +13,9 @@ namespace tg {
 
 namespace {
 
-constexpr double kSqrtHalf = 0.707106781186547524;
-constexpr double kInvSqrtTwoPi = 0.398942280401432678;
-constexpr double kScale = kernels::kGeluTanhScale;
-constexpr double kCubic = kernels::kGeluTanhCubic;
-
-Tensor tanh_argument(const Tensor& x) { return (x + x * x * x * kCubic) * kScale; }
-
 Tensor gelu_composition(const Tensor& x, GeluApproximate approximate) {
-  if (approximate == GeluApproximate::Tanh) return x * 0.5 * (1.0 + tanh(tanh_argument(x)));
-  return x * 0.5 * (1.0 + erf(x * kSqrtHalf));
-}
-
-Tensor gelu_derivative(const Tensor& x, GeluApproximate approximate) {
-  if (approximate == GeluApproximate::Tanh) {
-    const Tensor t = tanh(tanh_argument(x));
-    return 0.5 * (1.0 + t) + x * 0.5 * (1.0 - t * t) * kScale * (1.0 + x * x * (3.0 * kCubic));
-  }
-  const Tensor cdf = 0.5 * (1.0 + erf(x * kSqrtHalf));
-  const Tensor pdf = exp(x * x * -0.5) * kInvSqrtTwoPi;
-  return cdf + x * pdf;
+  if (approximate == GeluApproximate::Tanh) return x * 0.5 * (1.0 + tanh(detail::gelu_tanh_argument(x)));
+  return x * 0.5 * (1.0 + erf(x * 0.707106781186547524));
 }
 
 }  // namespace
@@ -51,7 +35,7 @@ OpDef<GeluAttrs> make_gelu_op() {
                                           [](auto v) { return kernels::gelu_value(v); });
           },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const GeluAttrs& attrs) -> std::vector<Tensor> {
-        return {g * gelu_derivative(ctx.saved("x"), attrs.approximate)};
+        return {gelu_backward(g, ctx.saved("x"), attrs.approximate)};
       },
       .reference = [](std::span<const Tensor> in,
                       const GeluAttrs& attrs) { return gelu_composition(in[0], attrs.approximate); },

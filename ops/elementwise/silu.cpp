@@ -1,6 +1,6 @@
 // silu: y = x sigmoid(x) = x / (1 + e^-x).  dx = g s (1 + x (1 - s)), s = sigmoid(x) of the
-// saved input (through the sigmoid op, so it differentiates again). The float32 forward is
-// one pass of the SIMD kernel (activation_math.hpp).
+// saved input: the gradient map silu_backward(g, x), an op whose own backward differentiates
+// again. The float32 forward is one pass of the SIMD kernel (activation_math.hpp).
 // Reference: x * sigmoid(x).
 #include "ops/elementwise/activation_map.hpp"
 #include "ops/elementwise/activation_ops.hpp"
@@ -18,9 +18,7 @@ OpDef<NoAttrs> make_silu_op() {
                                           [](auto v) { return kernels::silu_value(v); });
           },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const NoAttrs&) -> std::vector<Tensor> {
-        const Tensor& x = ctx.saved("x");
-        const Tensor s = sigmoid(x);
-        return {g * s * (1.0 + x * (1.0 - s))};
+        return {silu_backward(g, ctx.saved("x"))};
       },
       .reference = [](std::span<const Tensor> in, const NoAttrs&) { return in[0] * sigmoid(in[0]); },
       .samples = [] { return samples::unary(-4.0, 4.0); },

@@ -68,5 +68,33 @@ T silu_value(T x) {
   return x / (T(1) + kernels::exp(-x));
 }
 
+// d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
+template <class T>
+T gelu_derivative_value(T x) {
+  constexpr T kInvSqrtTwoPi = T(0.398942280401432678);
+  if constexpr (std::is_same_v<T, float>) {
+    return normal_cdf_float(x) + x * (exp_float(-0.5f * (x * x)) * kInvSqrtTwoPi);
+  } else {
+    return 0.5 * std::erfc(-x * 0.707106781186547524) + x * (std::exp(-0.5 * (x * x)) * kInvSqrtTwoPi);
+  }
+}
+
+// d/dx of gelu_tanh_value: with s = sigmoid(2u) = 1/2 (1 + tanh u),
+// s + 2 x s (1 - s) u', u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+template <class T>
+T gelu_tanh_derivative_value(T x) {
+  const T u = T(kGeluTanhScale) * (x + T(kGeluTanhCubic) * (x * x * x));
+  const T du = T(kGeluTanhScale) * (T(1) + T(3.0 * kGeluTanhCubic) * (x * x));
+  const T s = T(1) / (T(1) + kernels::exp(T(-2) * u));
+  return s + T(2) * x * (s * (T(1) - s)) * du;
+}
+
+// d/dx x sigmoid(x) = s (1 + x (1 - s)), s = sigmoid(x).
+template <class T>
+T silu_derivative_value(T x) {
+  const T s = T(1) / (T(1) + kernels::exp(-x));
+  return s * (T(1) + x * (T(1) - s));
+}
+
 }  // namespace
 }  // namespace tg::kernels
