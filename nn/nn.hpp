@@ -14,6 +14,7 @@
 #include "nn/io/safetensors.hpp"
 #include "nn/losses/loss.hpp"
 #include "nn/modules/attention.hpp"
+#include "nn/modules/activation.hpp"
 #include "nn/modules/conv.hpp"
 #include "nn/modules/functional.hpp"
 #include "nn/modules/init.hpp"

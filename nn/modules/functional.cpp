@@ -7,9 +7,7 @@
 
 namespace tg::nn::functional {
 
-Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  return where(gt(x, scalar_like(x, 0.0)), x, mul(x, scalar_like(x, negative_slope)));
-}
+Tensor leaky_relu(const Tensor& x, double negative_slope) { return tg::leaky_relu(x, negative_slope); }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   TG_CHECK(p >= 0.0 && p <= 1.0, ValueError, "dropout: p must be in [0, 1], got {}", p);
