@@ -10,6 +10,7 @@
 #include "nn/nn.hpp"
 #include "ops/conv.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/embedding.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/pool.hpp"

@@ -13,6 +13,7 @@
 #include "nn/io/safetensors.hpp"
 #include "nn/losses/loss.hpp"
 #include "nn/modules/conv.hpp"
+#include "nn/modules/embedding.hpp"
 #include "nn/modules/functional.hpp"
 #include "nn/modules/init.hpp"
 #include "nn/modules/layers.hpp"
