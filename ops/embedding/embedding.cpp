@@ -8,6 +8,7 @@
 #include "ops/embedding.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "ops/elementwise.hpp"
@@ -37,7 +38,8 @@ Tensor embedding_forward(ForwardContext& ctx, const EmbeddingAttrs& attrs) {
            weight.dtype());
   const std::int64_t v = weight.size(0), d = weight.size(1);
   (void)detail::wrap_padding_idx(ctx.op_name(), attrs.padding_idx, v);
-  detail::check_embedding_indices(ctx.op_name(), indices, v);
+  TG_CHECK(indices.dtype() == DType::Int64, DTypeError, "{}: indices must be int64, got {}", ctx.op_name(),
+           indices.dtype());
   if (ctx.recording()) ctx.save("indices", indices);
   const Tensor w = raw::contiguous(weight);
   const Tensor t = raw::contiguous(indices);
@@ -48,10 +50,20 @@ Tensor embedding_forward(ForwardContext& ctx, const EmbeddingAttrs& attrs) {
     const T* pw = w.data<T>();
     T* po = out.data<T>();
     const auto row_bytes = static_cast<std::size_t>(d) * sizeof(T);
+    // The indices are checked as they are read (one pass over them); a bad one is reported,
+    // by position, after the loop.
+    std::atomic<bool> out_of_range{false};
     parallel_for(t.numel(), std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(d, 1)),
                  [&](std::int64_t begin, std::int64_t end) {
-                   for (std::int64_t i = begin; i < end; ++i) std::memcpy(po + i * d, pw + pt[i] * d, row_bytes);
+                   for (std::int64_t i = begin; i < end; ++i) {
+                     if (pt[i] < 0 || pt[i] >= v) {
+                       out_of_range.store(true, std::memory_order_relaxed);
+                       continue;
+                     }
+                     std::memcpy(po + i * d, pw + pt[i] * d, row_bytes);
+                   }
                  });
+    if (out_of_range.load()) detail::check_embedding_indices(ctx.op_name(), indices, v);
     return out;
   });
 }

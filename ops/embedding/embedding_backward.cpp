@@ -8,6 +8,7 @@
 // map); the indices get no gradient.
 // Reference: onehot(t)^T g by matmul, the padding column of the one-hot zeroed.
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "ops/compose.hpp"
@@ -31,10 +32,17 @@ struct PositionsByRow {
   std::vector<std::int64_t> positions;
 };
 
-PositionsByRow group_by_row(const std::int64_t* indices, std::int64_t count, std::int64_t rows) {
+// Checks the indices as it counts them (one pass): a bad one is reported by position.
+PositionsByRow group_by_row(std::string_view op, const Tensor& index_tensor, std::int64_t rows) {
+  const Tensor t = raw::contiguous(index_tensor);
+  const std::int64_t* indices = t.data<std::int64_t>();
+  const std::int64_t count = t.numel();
   PositionsByRow out{std::vector<std::int64_t>(static_cast<std::size_t>(rows) + 1, 0),
                      std::vector<std::int64_t>(static_cast<std::size_t>(count))};
-  for (std::int64_t i = 0; i < count; ++i) ++out.begin[static_cast<std::size_t>(indices[i]) + 1];
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (indices[i] < 0 || indices[i] >= rows) detail::check_embedding_indices(op, index_tensor, rows);
+    ++out.begin[static_cast<std::size_t>(indices[i]) + 1];
+  }
   for (std::size_t v = 0; v < static_cast<std::size_t>(rows); ++v) out.begin[v + 1] += out.begin[v];
   std::vector<std::int64_t> next(out.begin.begin(), out.begin.end() - 1);
   for (std::int64_t i = 0; i < count; ++i) {
@@ -55,12 +63,12 @@ Tensor embedding_backward_forward(ForwardContext& ctx, const EmbeddingBackwardAt
   TG_CHECK(grad.is_floating_point(), DTypeError, "{}: gradient must be float32 or float64, got {}", ctx.op_name(),
            grad.dtype());
   const auto pad = detail::wrap_padding_idx(ctx.op_name(), attrs.padding_idx, v);
-  detail::check_embedding_indices(ctx.op_name(), indices, v);
+  TG_CHECK(indices.dtype() == DType::Int64, DTypeError, "{}: indices must be int64, got {}", ctx.op_name(),
+           indices.dtype());
   if (ctx.recording()) ctx.save("indices", indices);
   const std::int64_t d = grad.size(-1);
   const Tensor g = raw::contiguous(grad);
-  const Tensor t = raw::contiguous(indices);
-  const PositionsByRow groups = group_by_row(t.data<std::int64_t>(), t.numel(), v);
+  const PositionsByRow groups = group_by_row(ctx.op_name(), indices, v);
   return visit_floating(g.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     Tensor out = empty({v, d}, {.dtype = g.dtype()});
