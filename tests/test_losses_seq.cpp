@@ -182,3 +182,51 @@ TEST_CASE("binary_cross_entropy by hand: clamped logs, PyTorch's gradient, error
   // Empty: the mean is NaN, the sum 0.
   CHECK(std::isnan(binary_cross_entropy(zeros({0}, kF64), zeros({0}, kF64)).item<double>()));
 }
+
+TEST_CASE("class weights: nll_loss and cross_entropy scale by weight[t], the mean divides by their sum") {
+  const Tensor lp = tensor({{-0.5, -1.5, -2.0}, {-1.0, -0.75, -3.0}, {-0.1, -0.2, -0.3}}, kF64);
+  const Tensor w = tensor({1.0, 2.0, 3.0}, kF64);
+  const Tensor t = labels({0, 2, -100}, {3});
+  CHECK(nll_loss(lp, t, {.weight = w}).item<double>() == doctest::Approx((1 * 0.5 + 3 * 3.0) / 4).epsilon(1e-15));
+  CHECK(nll_loss(lp, t, {.reduction = Reduction::Sum, .weight = w}).item<double>() == doctest::Approx(9.5));
+  CHECK(nll_loss(lp, t, {.reduction = Reduction::None, .weight = w}).to_vector() == std::vector<double>{0.5, 9.0, 0.0});
+
+  // cross_entropy: by a loop over log-softmax rows, with and without label smoothing.
+  const Tensor x =
+      tensor({{1.0, 2.0, 3.0}, {0.5, -1.0, 0.25}, {0.0, 2.0, -1.0}}, {.dtype = f64, .requires_grad = true});
+  const Tensor cw = tensor({0.5, 1.0, 2.0}, kF64);
+  const Tensor target = labels({2, 0, -100}, {3});
+  const auto xv = x.to_vector();
+  const auto log_p = [&](int row, int col) {
+    double z = 0.0;
+    for (int c = 0; c < 3; ++c) z += std::exp(xv[static_cast<std::size_t>(row * 3 + c)]);
+    return xv[static_cast<std::size_t>(row * 3 + col)] - std::log(z);
+  };
+  const std::vector<double> wv{0.5, 1.0, 2.0};
+  for (const double s : {0.0, 0.2}) {
+    CAPTURE(s);
+    double total = 0.0;
+    const int tv[2] = {2, 0};
+    for (int row = 0; row < 2; ++row) {
+      double smooth = 0.0;
+      for (int c = 0; c < 3; ++c) smooth -= wv[static_cast<std::size_t>(c)] * log_p(row, c);
+      total += (1 - s) * wv[static_cast<std::size_t>(tv[row])] * -log_p(row, tv[row]) + s / 3 * smooth;
+    }
+    const Tensor loss = cross_entropy(x, target, {.label_smoothing = s, .weight = cw});
+    CHECK(loss.item<double>() == doctest::Approx(total / (2.0 + 0.5)).epsilon(1e-14));
+  }
+  // Without label smoothing, the composed weighted path equals the fused op's losses scaled.
+  const auto plain = cross_entropy(x, target, {.reduction = Reduction::None}).to_vector();
+  const auto weighted = cross_entropy(x, target, {.reduction = Reduction::None, .weight = cw}).to_vector();
+  check_close(weighted, {2.0 * plain[0], 0.5 * plain[1], 0.0}, 1e-14);
+  // Gradients over [N, C, L] with ignored positions and smoothing.
+  Generator gen(33);
+  const Tensor x3 = randn({2, 3, 2}, gen, {.dtype = f64, .requires_grad = true});
+  const Tensor t3 = labels({1, -100, 0, 2}, {2, 2});
+  const auto report = gradcheck(
+      [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], t3, {.label_smoothing = 0.1, .weight = cw}); },
+      {x3});
+  CHECK_MESSAGE(report.passed, report.message);
+  CHECK_THROWS_AS(cross_entropy(x, target, {.weight = tensor({1.0, 2.0}, kF64)}), ShapeError);
+  CHECK_THROWS_AS(nll_loss(lp, t, {.weight = labels({1, 1, 1}, {3})}), DTypeError);
+}

@@ -16,11 +16,16 @@ struct CrossEntropyOptions {
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;      // in [0, 1]
   std::int64_t ignore_index = -100;  // targets equal to it add no loss and no gradient
+  // Optional class weights [C] (a constant, no gradient): position i's loss is scaled by
+  // weight[t_i], and Reduction::Mean divides by the sum of weight[t_i] over the kept targets.
+  // With label smoothing, the smoothing term weighs class c by weight[c] (PyTorch).
+  Tensor weight{};
 };
 
 struct NllLossOptions {
   Reduction reduction = Reduction::Mean;
   std::int64_t ignore_index = -100;
+  Tensor weight{};  // optional class weights [C], as CrossEntropyOptions::weight
 };
 
 // logits [N, C] or [N, C, d1, ...] (classes at dim 1), target [N] or [N, d1, ...] int64
