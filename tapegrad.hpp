@@ -11,6 +11,7 @@
 #include "ops/attention.hpp"
 #include "ops/conv.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/embedding.hpp"
 #include "ops/linalg.hpp"
 #include "ops/loss.hpp"
 #include "ops/normalization.hpp"

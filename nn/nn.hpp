@@ -16,6 +16,7 @@
 #include "nn/modules/attention.hpp"
 #include "nn/modules/activation.hpp"
 #include "nn/modules/conv.hpp"
+#include "nn/modules/embedding.hpp"
 #include "nn/modules/functional.hpp"
 #include "nn/modules/init.hpp"
 #include "nn/modules/layers.hpp"

@@ -4,8 +4,10 @@
 namespace tg {
 
 EmbeddingOps register_embedding_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .embedding = registry.add(make_embedding_op()),
+      .embedding_backward = registry.add(make_embedding_backward_op()),
+  };
 }
 
 }  // namespace tg

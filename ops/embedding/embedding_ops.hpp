@@ -3,11 +3,18 @@
 // registers the families in a fixed order after the core ops (builtin_ops.hpp).
 #pragma once
 
+#include "ops/embedding.hpp"
 #include "ops/registry.hpp"
 
 namespace tg {
 
-struct EmbeddingOps {};
+struct EmbeddingOps {
+  OpHandle<EmbeddingAttrs> embedding;
+  OpHandle<EmbeddingBackwardAttrs> embedding_backward;
+};
+
+OpDef<EmbeddingAttrs> make_embedding_op();
+OpDef<EmbeddingBackwardAttrs> make_embedding_backward_op();
 
 // Valid from the first call on, from any thread (filled while the registry is built).
 const EmbeddingOps& embedding_ops();

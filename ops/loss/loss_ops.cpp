@@ -4,8 +4,10 @@
 namespace tg {
 
 LossOps register_loss_ops(OpRegistry& registry) {
-  (void)registry;
-  return {};
+  return {
+      .nll_loss = registry.add(make_nll_loss_op()),
+      .binary_cross_entropy = registry.add(make_binary_cross_entropy_op()),
+  };
 }
 
 }  // namespace tg
