@@ -32,11 +32,12 @@ Tensor composed_layer_norm(const Tensor& x, const nn::LayerNorm& ln) {
   return c / sqrt(mean(c * c, {-1}, true) + 1e-5) * ln.weight + ln.bias;
 }
 
-// The pre-norm block from its parameters (eval mode: no dropout), ReLU FFN.
+// The pre-norm block from its parameters (eval mode: no dropout), exact-GELU FFN written with erf.
 Tensor composed_block(const nn::TransformerBlock& t, const Tensor& x, std::int64_t heads, const Tensor& mask) {
   const Tensor h = composed_layer_norm(x, *t.norm1);
   const Tensor a = x + composed_mha(*t.self_attn, h, h, h, heads, mask);
-  const Tensor f = relu(matmul(composed_layer_norm(a, *t.norm2), transpose(t.linear1->weight, 0, 1)) + t.linear1->bias);
+  const Tensor u = matmul(composed_layer_norm(a, *t.norm2), transpose(t.linear1->weight, 0, 1)) + t.linear1->bias;
+  const Tensor f = 0.5 * u * (1.0 + erf(u / std::sqrt(2.0)));
   return a + matmul(f, transpose(t.linear2->weight, 0, 1)) + t.linear2->bias;
 }
 

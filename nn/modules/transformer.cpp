@@ -9,9 +9,6 @@ namespace tg::nn {
 
 namespace {
 
-// The FFN's activation, in one place: ReLU for now (PyTorch's default); GELU once tg::gelu exists.
-Tensor ffn_activation(const Tensor& x) { return relu(x); }
-
 std::int64_t feedforward_dim(const TransformerLayerOptions& o) {
   return o.dim_feedforward > 0 ? o.dim_feedforward : 4 * o.d_model;
 }
@@ -50,7 +47,7 @@ Tensor TransformerBlock::forward(const Tensor& x, const AttentionMasks& masks) {
   const Tensor a = x + (*dropout1)(self_attn->forward(h, h, h, m));
   // The FFN on [B * L, d_model] rows: each Linear is one GEMM (see MultiheadAttention::project).
   const Tensor rows = reshape((*norm2)(a), {a.numel() / options_.d_model, options_.d_model});
-  const Tensor f = (*linear2)((*dropout)(ffn_activation((*linear1)(rows))));
+  const Tensor f = (*linear2)((*dropout)(gelu((*linear1)(rows))));
   return a + (*dropout2)(reshape(f, a.shape()));
 }
 

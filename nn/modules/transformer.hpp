@@ -1,6 +1,6 @@
 // Transformer layers, batch first ([B, L, d_model]), pre-norm:
 //   x = x + dropout1(self_attn(norm1(x)))
-//   x = x + dropout2(linear2(dropout(activation(linear1(norm2(x))))))
+//   x = x + dropout2(linear2(dropout(gelu(linear1(norm2(x))))))
 // with submodules named as PyTorch's nn.TransformerEncoderLayer(norm_first = true,
 // batch_first = true), so checkpoints map by name. TransformerEncoderLayer attends to the
 // whole sequence (masks optional); TransformerDecoderOnlyLayer is the same block with a
