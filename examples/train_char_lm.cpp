@@ -32,7 +32,8 @@ struct EpochStats {
 
 nlohmann::json history_to_json(const std::vector<EpochStats>& h) {
   nlohmann::json a = nlohmann::json::array();
-  for (const auto& e : h) a.push_back({{"train_bits", e.train_bits}, {"valid_bits", e.valid_bits}, {"seconds", e.seconds}});
+  for (const auto& e : h)
+    a.push_back({{"train_bits", e.train_bits}, {"valid_bits", e.valid_bits}, {"seconds", e.seconds}});
   return a;
 }
 
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   std::string model_kind = "transformer", data_dir = default_fortunes_dir(), out_dir = "char-lm-run";
   std::string prompt = "The ";
   example::CharModelOptions arch;
-  std::int64_t epochs = 4, batch_size = 32, warmup = 100, sample_length = 300;
+  std::int64_t epochs = 2, batch_size = 32, warmup = 100, sample_length = 300;
   double lr = 3e-3, weight_decay = 0.1, temperature = 0.8;
   std::int64_t top_k = 20;
   int threads = 0;
@@ -135,7 +136,7 @@ int main(int argc, char** argv) {
     AdamW optimizer(param_groups_no_decay_on_biases_and_norms(*model, weight_decay), {.lr = lr});
     const std::int64_t total_steps = std::max<std::int64_t>(1, epochs * train_loader.num_batches());
     LinearWarmupCosineLR schedule(optimizer, warmup, total_steps);
-    fmt::print("{}{} parameters\n", model->to_string(), model->num_parameters());
+    fmt::print("{}", model->to_string());
     fmt::print("data: {} training characters ({} files), {} validation characters ({}); vocabulary {}; {} threads\n",
                corpus.train.size(), corpus.train_files.size(), corpus.validation.size(),
                fmt::join(corpus.validation_files, ", "), vocab.size(), get_num_threads());
@@ -184,9 +185,8 @@ int main(int argc, char** argv) {
                  epoch + 1, epochs, history.back().train_bits, valid, static_cast<double>(tokens) / seconds, seconds);
       fmt::print("sample: {}\n", generate_text(*model, vocab, prompt, 200, {temperature, top_k}, seed + 1));
       std::fflush(stdout);  // keep the log in order with the progress bar on stderr
-      const Metadata meta{{"history", history_to_json(history).dump()},
-                          {"seed", std::to_string(seed)},
-                          {"model", model_kind}};
+      const Metadata meta{
+          {"history", history_to_json(history).dump()}, {"seed", std::to_string(seed)}, {"model", model_kind}};
       save_training_state(state_path, *model, optimizer, {.epoch = epoch + 1, .step = steps_done}, meta);
       std::vector<double> train_bits, valid_bits;
       for (const auto& e : history) {
@@ -194,17 +194,18 @@ int main(int argc, char** argv) {
         valid_bits.push_back(e.valid_bits);
       }
       example::write_curves_svg(out_dir + "/training_curve.svg",
-                                {{"bits per character", {{"train", train_bits, "#c0392b"},
-                                                         {"validation", valid_bits, "#27ae60"},
-                                                         {"bigram entropy", std::vector<double>(history.size(), bigram),
-                                                          "#888888"}}}});
+                                {{"bits per character",
+                                  {{"train", train_bits, "#c0392b"},
+                                   {"validation", valid_bits, "#27ae60"},
+                                   {"bigram entropy", std::vector<double>(history.size(), bigram), "#888888"}}}});
     }
     const std::string text = generate_text(*model, vocab, prompt, sample_length, {temperature, top_k}, seed + 2);
     fmt::print("--- {} characters at temperature {}, top-k {} ---\n{}\n---\n", sample_length, temperature, top_k, text);
     if (!history.empty())
-      fmt::print("final validation {:.3f} bits/char (exact: {:.17g}; unigram {:.3f}, bigram {:.3f}); checkpoint {}, plot "
-                 "{}/training_curve.svg\n",
-                 history.back().valid_bits, history.back().valid_bits, unigram, bigram, state_path, out_dir);
+      fmt::print(
+          "final validation {:.3f} bits/char (exact: {:.17g}; unigram {:.3f}, bigram {:.3f}); checkpoint {}, plot "
+          "{}/training_curve.svg\n",
+          history.back().valid_bits, history.back().valid_bits, unigram, bigram, state_path, out_dir);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
