@@ -84,10 +84,9 @@ class CharLSTM : public CharModel {
   explicit CharLSTM(const CharModelOptions& o) : CharModel("CharLSTM") {
     using namespace tg::nn;
     embedding = register_module("embedding", std::make_shared<Embedding>(o.vocab_size, o.d_model));
-    lstm = register_module("lstm", std::make_shared<LSTM>(o.d_model, o.d_model,
-                                                           RNNOptions{.num_layers = o.layers,
-                                                                      .batch_first = true,
-                                                                      .dropout = o.dropout}));
+    lstm = register_module(
+        "lstm", std::make_shared<LSTM>(o.d_model, o.d_model,
+                                       RNNOptions{.num_layers = o.layers, .batch_first = true, .dropout = o.dropout}));
     head = register_module("head", std::make_shared<Linear>(o.d_model, o.vocab_size));
   }
 

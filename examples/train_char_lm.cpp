@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch_size, "sequences per step")->capture_default_str();
   app.add_option("--context", arch.context, "characters per training sequence (the transformer's context)")
       ->capture_default_str();
-  app.add_option("--width", arch.d_model, "transformer width, or LSTM embedding and hidden size")
-      ->capture_default_str();
-  app.add_option("--layers", arch.layers, "transformer blocks or LSTM layers")->capture_default_str();
+  std::int64_t width = 0, layers = 0;  // 0: the model's default
+  app.add_option("--width", width, "transformer width (default 128), or LSTM embedding and hidden size (256)");
+  app.add_option("--layers", layers, "transformer blocks (default 4) or LSTM layers (2)");
   app.add_option("--heads", arch.heads, "attention heads")->capture_default_str();
   app.add_option("--dropout", arch.dropout, "dropout in the blocks / between LSTM layers")->capture_default_str();
   app.add_option("--lr", lr, "AdamW's peak learning rate (linear warmup, then cosine to 0)")->capture_default_str();
@@ -119,6 +119,9 @@ int main(int argc, char** argv) {
     TG_CHECK(epochs >= 0 && batch_size > 0 && arch.context > 1 && warmup >= 0, ValueError,
              "--epochs {} must be >= 0, --batch-size {} > 0, --context {} > 1, --warmup {} >= 0", epochs, batch_size,
              arch.context, warmup);
+    const bool lstm = model_kind == "lstm";
+    arch.d_model = width > 0 ? width : lstm ? 256 : 128;
+    arch.layers = layers > 0 ? layers : lstm ? 2 : 4;
     if (threads > 0) set_num_threads(threads);
     std::filesystem::create_directories(out_dir);
 
