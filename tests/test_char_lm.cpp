@@ -63,7 +63,8 @@ TEST_CASE("char-LM models: generation is seeded and draws only from the vocabula
   for (const std::string kind : {"transformer", "lstm"}) {
     CAPTURE(kind);
     manual_seed(3);
-    const auto model = example::make_char_model(kind, {.vocab_size = 6, .context = 8, .d_model = 8, .layers = 1, .heads = 2});
+    const auto model =
+        example::make_char_model(kind, {.vocab_size = 6, .context = 8, .d_model = 8, .layers = 1, .heads = 2});
     Generator a(5), b(5);
     const std::vector<std::int64_t> prompt{1, 2, 3};
     const auto first = model->generate(prompt, 20, {.temperature = 1.0, .top_k = 4}, a);
