@@ -54,9 +54,8 @@ struct TgCharLM {
   std::shared_ptr<example::CharTransformer> model;
   std::unique_ptr<tg::nn::AdamW> optimizer;
   TgCharLM()
-      : model(std::make_shared<example::CharTransformer>(
-            example::CharModelOptions{.vocab_size = kVocab, .context = kContext, .d_model = kWidth, .layers = kLayers,
-                                      .heads = kHeads})),
+      : model(std::make_shared<example::CharTransformer>(example::CharModelOptions{
+            .vocab_size = kVocab, .context = kContext, .d_model = kWidth, .layers = kLayers, .heads = kHeads})),
         optimizer(std::make_unique<tg::nn::AdamW>(
             tg::nn::param_groups_no_decay_on_biases_and_norms(*model, kWeightDecay), tg::nn::AdamOptions{.lr = kLr})) {}
 
@@ -67,8 +66,8 @@ struct TgCharLM {
       const auto& block = dynamic_cast<const tg::nn::TransformerBlock&>((*model->blocks)[i]);
       for (const tg::Tensor& t : tapegrad_block_parameters(block)) p.push_back(t);
     }
-    for (const tg::Tensor& t : {model->final_norm->weight, model->final_norm->bias, model->head->weight,
-                                model->head->bias})
+    for (const tg::Tensor& t :
+         {model->final_norm->weight, model->final_norm->bias, model->head->weight, model->head->bias})
       p.push_back(t);
     return p;
   }

@@ -52,8 +52,7 @@ CaseGroup lstm_case() {
             TgGraph tape{[lstm, x] { return lstm->forward(x); }, leaves};
             TorchGraph torch;
 #ifdef TAPEGRAD_BENCH_TORCH
-            auto tlstm =
-                std::make_shared<torch::nn::LSTM>(torch::nn::LSTMOptions(kIn, kHidden).batch_first(true));
+            auto tlstm = std::make_shared<torch::nn::LSTM>(torch::nn::LSTMOptions(kIn, kHidden).batch_first(true));
             const torch::Tensor tx = as_torch(x).clone().requires_grad_();
             std::vector<torch::Tensor> tleaves{tx};
             std::vector<tg::Tensor> from;

@@ -51,9 +51,7 @@ inline torch::Tensor torch_attention(const torch::Tensor& q, const torch::Tensor
   return torch::matmul(torch::softmax(scores, -1), v);
 }
 
-inline torch::Tensor causal_mask(std::int64_t length) {
-  return torch::ones({length, length}, torch::kBool).triu(1);
-}
+inline torch::Tensor causal_mask(std::int64_t length) { return torch::ones({length, length}, torch::kBool).triu(1); }
 
 struct TorchBlock {
   std::int64_t d, heads;
@@ -73,8 +71,8 @@ struct TorchBlock {
         linear2(4 * d_model, d_model) {}
 
   std::vector<torch::Tensor> parameters() const {
-    return {in_proj->weight,  in_proj->bias,  out_proj->weight, out_proj->bias, linear1->weight, linear1->bias,
-            linear2->weight,  linear2->bias,  norm1->weight,    norm1->bias,    norm2->weight,   norm2->bias};
+    return {in_proj->weight, in_proj->bias, out_proj->weight, out_proj->bias, linear1->weight, linear1->bias,
+            linear2->weight, linear2->bias, norm1->weight,    norm1->bias,    norm2->weight,   norm2->bias};
   }
 
   // x [B, L, d].
