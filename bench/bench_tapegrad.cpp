@@ -131,7 +131,8 @@ bool group_matches(const CaseGroup& g, const std::string& filter) {
 
 int run(const Flags& f) {
   std::vector<CaseGroup> groups;
-  for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &memory_cases})
+  for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &memory_cases, &sequence_op_cases, &sequence_layer_cases,
+                      &char_lm_cases})
     for (CaseGroup& g : cases())
       if (group_matches(g, f.filter)) groups.push_back(std::move(g));
   if (groups.empty()) {
@@ -164,7 +165,15 @@ int run(const Flags& f) {
       const std::string check = v.check ? v.check() : "";
       for (int t : f.threads) {
         set_threads(t, f.blas_threads, tbb_flush);
-        Row r{.name = v.name, .threads = t, .work = v.work, .bound = v.bound, .cpu_peak = peak.cpu, .check = check};
+        Row r{.name = v.name,
+              .threads = t,
+              .tapegrad = {},
+              .torch = {},
+              .blas = {},
+              .work = v.work,
+              .bound = v.bound,
+              .cpu_peak = peak.cpu,
+              .check = check};
         r.bound_rate = v.bound == Bound::flops    ? peak.wall * t
                        : v.bound == Bound::memcpy ? bandwidth[t].memcpy_gbs
                                                   : bandwidth[t].stream_gbs;

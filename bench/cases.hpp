@@ -34,6 +34,9 @@ std::vector<CaseGroup> conv_cases();
 std::vector<CaseGroup> gemm_cases();
 std::vector<CaseGroup> lenet_cases();
 std::vector<CaseGroup> memory_cases();
+std::vector<CaseGroup> sequence_op_cases();     // layer_norm, attention, embedding
+std::vector<CaseGroup> sequence_layer_cases();  // transformer block, LSTM
+std::vector<CaseGroup> char_lm_cases();
 
 // The correctness rule of every check: max |got - want| / max |want| < tolerance.
 double relative_error(const float* got, const float* want, std::int64_t n);

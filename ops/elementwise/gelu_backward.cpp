@@ -50,10 +50,10 @@ OpDef<GeluAttrs> make_gelu_backward_op() {
               ctx.save("x", ctx.input(1));
             }
             if (attrs.approximate == GeluApproximate::Tanh) {
-              return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1),
+              return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1), kernels::FloatActivation::GeluTanh,
                                           [](auto v) { return kernels::gelu_tanh_derivative_value(v); });
             }
-            return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1),
+            return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1), kernels::FloatActivation::Gelu,
                                         [](auto v) { return kernels::gelu_derivative_value(v); });
           },
       .backward = [](const BackwardContext& ctx, const Tensor& gg, const GeluAttrs& attrs) -> std::vector<Tensor> {

@@ -17,7 +17,7 @@ OpDef<NoAttrs> make_silu_backward_op() {
               ctx.save("g", ctx.input(0));
               ctx.save("x", ctx.input(1));
             }
-            return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1),
+            return detail::map_gradient(ctx.op_name(), ctx.input(0), ctx.input(1), kernels::FloatActivation::Silu,
                                         [](auto v) { return kernels::silu_derivative_value(v); });
           },
       .backward = [](const BackwardContext& ctx, const Tensor& gg, const NoAttrs&) -> std::vector<Tensor> {

@@ -19,6 +19,10 @@ void activation_floats_avx2(FloatActivation f, const float* x, float* y, std::in
   activation_loop(f, x, y, n);
 }
 
+void activation_gradient_floats_avx2(FloatActivation f, const float* g, const float* x, float* y, std::int64_t n) {
+  activation_gradient_loop(f, g, x, y, n);
+}
+
 }  // namespace tg::kernels::vec_activation_detail
 
 TG_ISA_TARGET_END
