@@ -157,15 +157,22 @@ TEST_CASE("nn::functional::leaky_relu (now the op) matches its former compositio
   }
 }
 
-TEST_CASE("float32 gelu and silu: same bits on every SIMD path, layout and thread count") {
+TEST_CASE("float32 gelu and silu and their gradient maps: same bits on every SIMD path, layout and thread count") {
   Generator gen(11);
   // Above the elementwise grain (32,768), so the work is split into chunks.
   const Tensor x = (randn({3, 257, 67}, gen) * 4.0).clone_as(DType::Float32);
   const Tensor x_t = x.permute({2, 0, 1}).contiguous().permute({1, 2, 0});  // same values, strided
   REQUIRE_FALSE(x_t.is_contiguous());
+  // The gradient maps too: their contiguous float32 path is a SIMD kernel, the strided one
+  // the scalar derivative.
+  const Tensor g = randn({3, 257, 67}, gen).clone_as(DType::Float32);
   const std::vector<std::function<Tensor(const Tensor&)>> ops = {
-      [](const Tensor& t) { return gelu(t); }, [](const Tensor& t) { return gelu(t, GeluApproximate::Tanh); },
-      [](const Tensor& t) { return silu(t); }};
+      [](const Tensor& t) { return gelu(t); },
+      [](const Tensor& t) { return gelu(t, GeluApproximate::Tanh); },
+      [](const Tensor& t) { return silu(t); },
+      [&g](const Tensor& t) { return gelu_backward(g, t); },
+      [&g](const Tensor& t) { return gelu_backward(g, t, GeluApproximate::Tanh); },
+      [&g](const Tensor& t) { return silu_backward(g, t); }};
   const kernels::SimdPath saved_path = kernels::simd_path();
   const int saved_threads = get_num_threads();
   for (const auto& op : ops) {
