@@ -2,7 +2,8 @@
 //   modules/  Module (named parameters, submodules), Sequential, layers, init, functional
 //   losses/   loss functions
 //   optim/    optimizers and learning-rate schedulers
-//   data/     data sets, loaders, IDX files, (Fashion-)MNIST
+//   data/     data sets, loaders, augmentation transforms, IDX files, (Fashion-)MNIST
+//   metrics/  evaluation: the confusion matrix and accuracy per class
 //   io/       safetensors files and training checkpoints
 //   text/     character corpora and vocabularies, drawing tokens from a language model
 #pragma once
@@ -10,9 +11,11 @@
 #include "nn/data/data.hpp"
 #include "nn/data/idx.hpp"
 #include "nn/data/mnist.hpp"
+#include "nn/data/transforms.hpp"
 #include "nn/io/checkpoint.hpp"
 #include "nn/io/safetensors.hpp"
 #include "nn/losses/loss.hpp"
+#include "nn/metrics/confusion_matrix.hpp"
 #include "nn/modules/activation.hpp"
 #include "nn/modules/attention.hpp"
 #include "nn/modules/conv.hpp"

@@ -152,7 +152,7 @@ TEST_CASE("nn data: batches, drop_last, seeded shuffling, transform, prefetch") 
   DataLoader s3(ds, {.batch_size = 3, .shuffle = true, .seed = 10});
   CHECK(epoch_targets(s3) != e0);
 
-  DataLoader norm(ds, {.batch_size = 10, .transform = Normalize{.mean = 1.0, .std = 2.0}});
+  DataLoader norm(ds, {.batch_size = 10, .transform = Normalize{.mean = {1.0}, .std = {2.0}}});
   for (const Batch& b : norm) CHECK(b.data.value({3, 1}) == doctest::Approx((3.5 - 1.0) / 2.0));
   CHECK_THROWS_AS(DataLoader(ds, {.batch_size = 0}), ValueError);
   CHECK_THROWS_AS(TensorDataset(zeros({3, 2}), zeros({4})), ShapeError);

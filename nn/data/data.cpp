@@ -3,6 +3,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "tensor/parallel.hpp"
 #include "tensor/random.hpp"
 
 namespace tg::nn {
@@ -33,20 +34,6 @@ Batch TensorDataset::get(const std::vector<std::int64_t>& indices) const {
   return {gather_rows(data_, indices), gather_rows(targets_, indices)};
 }
 
-Tensor Normalize::operator()(const Tensor& x) const {
-  TG_CHECK(std != 0.0, ValueError, "Normalize: std must be non-zero");
-  const Tensor c = raw::contiguous(x);
-  Tensor out = empty(c.shape(), {.dtype = c.dtype()});
-  visit_floating(c.dtype(), "Normalize", [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = c.data<T>();
-    T* o = out.data<T>();
-    const T m = static_cast<T>(mean), inv = static_cast<T>(1.0 / std);
-    for (std::int64_t i = 0; i < c.numel(); ++i) o[i] = (p[i] - m) * inv;
-  });
-  return out;
-}
-
 DataLoader::DataLoader(TensorDataset dataset, DataLoaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)) {
   TG_CHECK(options_.batch_size > 0, ValueError, "DataLoader: batch_size must be positive, got {}", options_.batch_size);
@@ -69,19 +56,61 @@ std::vector<std::int64_t> DataLoader::order(std::int64_t epoch) const {
   return idx;
 }
 
-Batch DataLoader::batch(const std::vector<std::int64_t>& order, std::int64_t i) const {
+Batch DataLoader::batch(const std::vector<std::int64_t>& order, std::int64_t i, std::int64_t epoch) const {
   const std::int64_t b = options_.batch_size;
   const std::int64_t begin = i * b;
   const std::int64_t end = std::min<std::int64_t>(begin + b, static_cast<std::int64_t>(order.size()));
-  Batch out = dataset_.get(std::vector<std::int64_t>(order.begin() + begin, order.begin() + end));
+  const std::vector<std::int64_t> indices(order.begin() + begin, order.begin() + end);
+  Batch out = dataset_.get(indices);
+  if (options_.sample_transform) out.data = transform_samples(out.data, indices, epoch);
   if (options_.transform) out.data = options_.transform(out.data);
   return out;
 }
 
-DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<std::int64_t> order, std::int64_t index)
-    : loader_(loader), order_(std::make_shared<const std::vector<std::int64_t>>(std::move(order))), index_(index) {
+Tensor DataLoader::transform_samples(const Tensor& data, const std::vector<std::int64_t>& indices,
+                                     std::int64_t epoch) const {
+  const auto n = static_cast<std::int64_t>(indices.size());
+  if (n == 0) return data;
+  // A stream per sample (PCG32 streams are independent sequences), under a seed per epoch.
+  const std::uint64_t epoch_seed =
+      (options_.seed + 1) * 0xD1B54A32D192ED03ULL ^ (static_cast<std::uint64_t>(epoch) + 1) * 0x9E3779B97F4A7C15ULL;
+  // data is contiguous (gathered rows): sample i is a view of row i.
+  const Shape row_shape(data.shape().begin() + 1, data.shape().end());
+  const Strides row_strides(data.strides().begin() + 1, data.strides().end());
+  const auto transformed = [&](std::int64_t i) {
+    Generator gen(epoch_seed, static_cast<std::uint64_t>(indices[static_cast<std::size_t>(i)]));
+    const Tensor sample = raw::as_strided(data, row_shape, row_strides, data.offset() + i * data.strides()[0]);
+    return raw::contiguous(options_.sample_transform(sample, gen));
+  };
+  // The first sample fixes the batch's shape and dtype; the others run in parallel.
+  const Tensor first = transformed(0);
+  Shape shape = first.shape();
+  shape.insert(shape.begin(), n);
+  Tensor out = empty(shape, {.dtype = first.dtype()});
+  const std::size_t bytes = static_cast<std::size_t>(first.numel()) * itemsize(first.dtype());
+  auto* dst = static_cast<char*>(out.raw_data());
+  std::memcpy(dst, first.raw_data(), bytes);
+  parallel_for(n - 1, 8, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo + 1; i < hi + 1; ++i) {
+      const Tensor y = transformed(i);
+      TG_CHECK(y.shape() == first.shape() && y.dtype() == first.dtype(), ShapeError,
+               "DataLoader: sample_transform gave {} {} for sample {} but {} {} for the first of its batch",
+               dtype_name(y.dtype()), y.shape(), indices[static_cast<std::size_t>(i)], dtype_name(first.dtype()),
+               first.shape());
+      std::memcpy(dst + static_cast<std::size_t>(i) * bytes, y.raw_data(), bytes);
+    }
+  });
+  return out;
+}
+
+DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<std::int64_t> order, std::int64_t index,
+                               std::int64_t epoch)
+    : loader_(loader),
+      order_(std::make_shared<const std::vector<std::int64_t>>(std::move(order))),
+      index_(index),
+      epoch_(epoch) {
   if (loader_ != nullptr && index_ < loader_->num_batches()) {
-    current_ = loader_->batch(*order_, index_);
+    current_ = loader_->batch(*order_, index_, epoch_);
     load();
   }
 }
@@ -89,8 +118,9 @@ DataLoader::Iterator::Iterator(const DataLoader* loader, std::vector<std::int64_
 void DataLoader::Iterator::load() {
   const std::int64_t next = index_ + 1;
   if (!loader_->options_.prefetch || next >= loader_->num_batches()) return;
-  next_ =
-      std::async(std::launch::async, [loader = loader_, order = order_, next] { return loader->batch(*order, next); });
+  next_ = std::async(std::launch::async, [loader = loader_, order = order_, next, epoch = epoch_] {
+    return loader->batch(*order, next, epoch);
+  });
 }
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
@@ -99,13 +129,13 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
     current_ = Batch{};
     return *this;
   }
-  current_ = next_.valid() ? next_.get() : loader_->batch(*order_, index_);
+  current_ = next_.valid() ? next_.get() : loader_->batch(*order_, index_, epoch_);
   load();
   return *this;
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  Iterator it(this, order(epoch_), 0);
+  Iterator it(this, order(epoch_), 0, epoch_);
   ++epoch_;
   return it;
 }

@@ -1,6 +1,8 @@
 // Data sets and the loader: an in-memory dataset of (data, target) rows, batching with
-// seeded per-epoch shuffling, drop-last, a batch transform (e.g. Normalize), and optional
-// prefetching of the next batch on a background thread while the current one is used.
+// seeded per-epoch shuffling, drop-last, a per-sample transform (augmentation, e.g.
+// RandomCrop and RandomHorizontalFlip, nn/data/transforms.hpp), a batch transform (e.g.
+// Normalize), and optional prefetching of the next batch on a background thread while the
+// current one is used.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/data/transforms.hpp"
 #include "tensor/tensor.hpp"
 
 namespace tg::nn {
@@ -32,19 +35,17 @@ class TensorDataset {
   Tensor data_, targets_;
 };
 
-// (x - mean) / std elementwise, for float tensors (one mean/std for all channels).
-struct Normalize {
-  double mean = 0.0;
-  double std = 1.0;
-  Tensor operator()(const Tensor& x) const;
-};
-
 struct DataLoaderOptions {
   std::int64_t batch_size = 64;
   bool shuffle = false;
   bool drop_last = false;
-  std::uint64_t seed = 0;                            // shuffling order of epoch e depends only on (seed, e)
-  bool prefetch = true;                              // assemble batch i+1 on a background thread while i is used
+  std::uint64_t seed = 0;  // shuffling order of epoch e depends only on (seed, e)
+  bool prefetch = true;    // assemble batch i+1 on a background thread while i is used
+  // Applied to each sample of a batch (data row i, shape [...]) before `transform`, with a
+  // generator seeded from (seed, epoch, the sample's index in the data set): the same
+  // augmentation whatever the thread count, batch size or prefetching. Samples run in
+  // parallel; every result must have the same shape and dtype.
+  SampleTransform sample_transform{};
   std::function<Tensor(const Tensor&)> transform{};  // applied to each batch's data
 };
 
@@ -60,11 +61,12 @@ class DataLoader {
   std::int64_t epoch() const { return epoch_; }
   // Sample order of an epoch (identity without shuffle).
   std::vector<std::int64_t> order(std::int64_t epoch) const;
-  Batch batch(const std::vector<std::int64_t>& order, std::int64_t i) const;
+  // Batch i of an epoch whose sample order is `order`.
+  Batch batch(const std::vector<std::int64_t>& order, std::int64_t i, std::int64_t epoch = 0) const;
 
   class Iterator {
    public:
-    Iterator(const DataLoader* loader, std::vector<std::int64_t> order, std::int64_t index);
+    Iterator(const DataLoader* loader, std::vector<std::int64_t> order, std::int64_t index, std::int64_t epoch = 0);
     Iterator(Iterator&&) = default;
     Iterator& operator=(Iterator&&) = default;
     const Batch& operator*() const { return current_; }
@@ -77,6 +79,7 @@ class DataLoader {
     const DataLoader* loader_;
     std::shared_ptr<const std::vector<std::int64_t>> order_;  // shared with the prefetch task
     std::int64_t index_;
+    std::int64_t epoch_;
     Batch current_;
     std::future<Batch> next_;
   };
@@ -84,6 +87,8 @@ class DataLoader {
   Iterator end() const;
 
  private:
+  Tensor transform_samples(const Tensor& data, const std::vector<std::int64_t>& indices, std::int64_t epoch) const;
+
   TensorDataset dataset_;
   DataLoaderOptions options_;
   std::int64_t epoch_ = 0;

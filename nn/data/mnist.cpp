@@ -9,6 +9,12 @@
 
 namespace tg::nn {
 
+const std::vector<std::string>& fashion_mnist_class_names() {
+  static const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                              "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return names;
+}
+
 std::string default_fashion_mnist_dir() {
   const char* env = std::getenv("TAPEGRAD_DATA_DIR");
   return env != nullptr && *env != '\0' ? std::string(env) : std::string(kFashionMnistPackageDir);

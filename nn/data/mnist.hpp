@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nn/data/data.hpp"
 
@@ -14,6 +15,9 @@ inline constexpr const char* kFashionMnistPackageDir = "/usr/share/datasets/fash
 
 // $TAPEGRAD_DATA_DIR if set, else the package directory.
 std::string default_fashion_mnist_dir();
+
+// Fashion-MNIST's ten labels, by class index (T-shirt/top, Trouser, ..., Ankle boot).
+const std::vector<std::string>& fashion_mnist_class_names();
 
 struct MnistOptions {
   bool train = true;              // train-* (60,000) or t10k-* (10,000) files
