@@ -1,7 +1,8 @@
 // layer_norm: x viewed as rows r of n = prod(normalized_shape) elements (the last dims),
 //   mean_r = sum_j x_rj / n,  var_r = sum_j (x_rj - mean_r)^2 / n (biased),
 //   rstd_r = 1 / sqrt(var_r + eps),  x_hat = (x - mean) rstd,  y = x_hat * weight + bias,
-// fused in one kernel parallel over rows (statistics accumulated in double, in order).
+// fused in one kernel parallel over rows (ops/kernels/math/layer_norm_rows.hpp: statistics
+// accumulated in double over fixed lanes, the same bits on every SIMD path).
 // Backward (derived in docs/attention.md), with dy_hat = dy * weight:
 //   dx = rstd * (dy_hat - mean_j(dy_hat) - x_hat * mean_j(dy_hat * x_hat)),
 //   dweight = sum_r(dy * x_hat),  dbias = sum_r(dy).
@@ -9,11 +10,11 @@
 // create_graph the same formula is written with ops on the saved inputs x and weight
 // (mean and rstd recomputed), so that it differentiates again.
 // Reference: the composition with mean / sub / mul / sqrt / div.
-#include <cmath>
 #include <numeric>
 
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/kernels/math/layer_norm_rows.hpp"
 #include "ops/normalization.hpp"
 #include "ops/normalization/normalization_ops.hpp"
 #include "ops/reduction.hpp"
@@ -75,24 +76,20 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
     const Tensor wc = w.defined() ? raw::contiguous(w) : Tensor();
     const Tensor bc = b.defined() ? raw::contiguous(b) : Tensor();
     Tensor y = empty(x.shape(), {.dtype = x.dtype()});
-    const T* px = xc.data<T>();
-    const T* pw = wc.defined() ? wc.data<T>() : nullptr;
-    const T* pb = bc.defined() ? bc.data<T>() : nullptr;
-    T* py = y.data<T>();
-    const std::int64_t n = r.n;
-    parallel_for(r.rows, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(n, 1)),
+    kernels::LayerNormForwardRows<T> rows{.x = xc.data<T>(),
+                                          .weight = wc.defined() ? wc.data<T>() : nullptr,
+                                          .bias = bc.defined() ? bc.data<T>() : nullptr,
+                                          .y = y.data<T>(),
+                                          .n = r.n,
+                                          .eps = a.eps};
+    // Rows are independent, so any split of them gives the same bits.
+    parallel_for(r.rows, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(r.n, 1)),
                  [&](std::int64_t begin, std::int64_t end) {
-                   for (std::int64_t i = begin; i < end; ++i) {
-                     const T* row = px + i * n;
-                     T* out = py + i * n;
-                     const detail::RowStats st = detail::layer_norm_row_stats(row, n, a.eps);
-                     for (std::int64_t j = 0; j < n; ++j) {
-                       double v = (static_cast<double>(row[j]) - st.mean) * st.rstd;
-                       if (pw != nullptr) v *= static_cast<double>(pw[j]);
-                       if (pb != nullptr) v += static_cast<double>(pb[j]);
-                       out[j] = static_cast<T>(v);
-                     }
-                   }
+                   kernels::LayerNormForwardRows<T> part = rows;
+                   part.x += begin * r.n;
+                   part.y += begin * r.n;
+                   part.rows = end - begin;
+                   kernels::layer_norm_forward_rows(part);
                  });
     return y;
   });
