@@ -33,16 +33,14 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
   // Per block: its partial sums of dy * x_hat (first n) and of dy (next n).
   std::vector<double> partials(params ? static_cast<std::size_t>(blocks * 2 * n) : 0, 0.0);
   parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
-    std::vector<double> x_hat(static_cast<std::size_t>(n));
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t first = blk * per_block;
       kernels::LayerNormBackwardRows<T> part = all;
       part.dy += first * n;
       part.x += first * n;
       if (part.dx != nullptr) part.dx += first * n;
-      part.dweight_sum = dw != nullptr ? partials.data() + blk * 2 * n : nullptr;
-      part.dbias_sum = db != nullptr ? partials.data() + blk * 2 * n + n : nullptr;
-      part.x_hat = x_hat.data();
+      part.dweight_sum = params ? partials.data() + blk * 2 * n : nullptr;
+      part.dbias_sum = params ? partials.data() + blk * 2 * n + n : nullptr;
       part.rows = std::min(rows, first + per_block) - first;
       kernels::layer_norm_backward_rows(part);
     }

@@ -23,12 +23,12 @@ inline void for_each_lane(std::int64_t n, Step&& step) {
   for (int lane = 0; j + lane < n; ++lane) step(j + lane, lane);
 }
 
-// The lanes' sum in a fixed tree: lane l takes lane l + width, for width 8, 4, 2, 1
+// The lanes' sum in a fixed tree: lane l takes lane l + width, for width 16, 8, 4, 2, 1
 // (unrolled, so the lanes stay in registers).
 inline double combine_lanes(double* lanes) {
 #pragma GCC unroll 8
   for (int width = kLayerNormLanes / 2; width >= 1; width /= 2) {
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int lane = 0; lane < width; ++lane) lanes[lane] += lanes[lane + width];
   }
   return lanes[0];
@@ -53,22 +53,33 @@ inline RowStats row_stats(const T* row, std::int64_t n, double eps) {
   return {mean, 1.0 / std::sqrt(combine_lanes(squares) / static_cast<double>(n) + eps)};
 }
 
-// The map runs in T, not double: for float32 a vector holds twice the elements and needs
-// no conversions, which is what brings the forward to memory speed. The mean is split into
-// a T part and the T rounding of the rest, so x - mean loses nothing to the mean's rounding
-// (x - mean_hi is exact for x near the mean); what remains is a few roundings of T per
-// element, as in libtorch. The row sums above stay in double.
+// The row's statistics in T for the per-element maps, which run in T, not double: for
+// float32 a vector holds twice the elements and needs no conversions, which is what brings
+// the maps to memory speed. The mean is split into a T part and the T rounding of the
+// rest, so x - mean loses nothing to the mean's rounding (x - mean_hi is exact for x near
+// the mean); what remains is a few roundings of T per element, as in libtorch. The row
+// sums stay in double.
+template <class T>
+struct RowStatsIn {
+  T mean_hi;
+  T mean_lo;
+  T rstd;
+  explicit RowStatsIn(const RowStats& st)
+      : mean_hi(static_cast<T>(st.mean)),
+        mean_lo(static_cast<T>(st.mean - static_cast<double>(mean_hi))),
+        rstd(static_cast<T>(st.rstd)) {}
+  T x_hat(T x) const { return ((x - mean_hi) - mean_lo) * rstd; }
+};
+
 template <bool kWeight, bool kBias, class T>
 inline void forward_rows_affine(const LayerNormForwardRows<T>& a) {
   for (std::int64_t i = 0; i < a.rows; ++i) {
     const T* x = a.x + i * a.n;
     T* y = a.y + i * a.n;
     const RowStats st = row_stats(x, a.n, a.eps);
-    const T mean_hi = static_cast<T>(st.mean);
-    const T mean_lo = static_cast<T>(st.mean - static_cast<double>(mean_hi));
-    const T rstd = static_cast<T>(st.rstd);
+    const RowStatsIn<T> in(st);
     for (std::int64_t j = 0; j < a.n; ++j) {
-      T v = ((x[j] - mean_hi) - mean_lo) * rstd;
+      T v = in.x_hat(x[j]);
       if constexpr (kWeight) v *= a.weight[j];
       if constexpr (kBias) v += a.bias[j];
       y[j] = v;
@@ -85,47 +96,48 @@ inline void forward_rows_loop(const LayerNormForwardRows<T>& a) {
   }
 }
 
-template <bool kWeight, class T>
+// The two row sums in double over the lanes, the parameter sums in a loop of their own (a
+// store in the lanes' loop keeps the compiler from holding the lanes in registers), then
+// dx. The products are formed in T (as the forward's map) and only summed in double: a
+// float32 product carries one rounding of 2^-24, and converting each factor to double
+// would double the work of the loops.
+template <bool kWeight, bool kParams, class T>
 inline void backward_rows_weighted(const LayerNormBackwardRows<T>& a) {
   const std::int64_t n = a.n;
-  double* x_hat = a.x_hat;
   for (std::int64_t i = 0; i < a.rows; ++i) {
     const T* x = a.x + i * n;
     const T* dy = a.dy + i * n;
-    const auto dy_hat = [&](std::int64_t j) {
-      const double d = static_cast<double>(dy[j]);
-      if constexpr (kWeight) return d * static_cast<double>(a.weight[j]);
-      return d;
-    };
-    const RowStats st = row_stats(x, n, a.eps);
+    const RowStatsIn<T> in(row_stats(x, n, a.eps));
+    const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
     double sum_dyh[kLayerNormLanes] = {};
     double sum_dyh_xhat[kLayerNormLanes] = {};
     for_each_lane(n, [&](std::int64_t j, int lane) {
-      const double xh = (static_cast<double>(x[j]) - st.mean) * st.rstd;
-      x_hat[j] = xh;
-      const double dyh = dy_hat(j);
-      sum_dyh[lane] += dyh;
-      sum_dyh_xhat[lane] += dyh * xh;
+      const T dyh = dy_hat(j);
+      sum_dyh[lane] += static_cast<double>(dyh);
+      sum_dyh_xhat[lane] += static_cast<double>(dyh * in.x_hat(x[j]));
     });
-    if (a.dweight_sum != nullptr) {
-      for (std::int64_t j = 0; j < n; ++j) a.dweight_sum[j] += static_cast<double>(dy[j]) * x_hat[j];
-    }
-    if (a.dbias_sum != nullptr) {
-      for (std::int64_t j = 0; j < n; ++j) a.dbias_sum[j] += static_cast<double>(dy[j]);
+    if constexpr (kParams) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        a.dweight_sum[j] += static_cast<double>(dy[j] * in.x_hat(x[j]));
+        a.dbias_sum[j] += static_cast<double>(dy[j]);
+      }
     }
     if (a.dx == nullptr) continue;
-    const double mean_dyh = combine_lanes(sum_dyh) / static_cast<double>(n);
-    const double mean_dyh_xhat = combine_lanes(sum_dyh_xhat) / static_cast<double>(n);
+    const T mean_dyh = static_cast<T>(combine_lanes(sum_dyh) / static_cast<double>(n));
+    const T mean_dyh_xhat = static_cast<T>(combine_lanes(sum_dyh_xhat) / static_cast<double>(n));
     T* dx = a.dx + i * n;
-    for (std::int64_t j = 0; j < n; ++j) {
-      dx[j] = static_cast<T>(st.rstd * (dy_hat(j) - mean_dyh - x_hat[j] * mean_dyh_xhat));
-    }
+    for (std::int64_t j = 0; j < n; ++j) dx[j] = in.rstd * ((dy_hat(j) - mean_dyh) - in.x_hat(x[j]) * mean_dyh_xhat);
   }
 }
 
 template <class T>
 inline void backward_rows_loop(const LayerNormBackwardRows<T>& a) {
-  a.weight != nullptr ? backward_rows_weighted<true>(a) : backward_rows_weighted<false>(a);
+  const bool params = a.dweight_sum != nullptr;
+  if (a.weight != nullptr) {
+    params ? backward_rows_weighted<true, true>(a) : backward_rows_weighted<true, false>(a);
+  } else {
+    params ? backward_rows_weighted<false, true>(a) : backward_rows_weighted<false, false>(a);
+  }
 }
 
 }  // namespace

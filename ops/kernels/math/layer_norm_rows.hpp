@@ -31,9 +31,9 @@ struct LayerNormForwardRows {
 };
 
 // For rows [0, rows): dx = rstd * (dy_hat - mean_j(dy_hat) - x_hat * mean_j(dy_hat * x_hat))
-// with dy_hat = dy * weight (weight may be null: ones), and, where dweight_sum /
-// dbias_sum are not null, dweight_sum[j] += dy * x_hat and dbias_sum[j] += dy, row after
-// row. dx may be null (only the parameter sums are wanted). x_hat is scratch of n doubles.
+// with dy_hat = dy * weight (weight may be null: ones), and, where dweight_sum and
+// dbias_sum are given (both or neither), dweight_sum[j] += dy * x_hat and
+// dbias_sum[j] += dy, row after row. dx may be null (only the parameter sums are wanted).
 template <class T>
 struct LayerNormBackwardRows {
   const T* dy = nullptr;
@@ -42,7 +42,6 @@ struct LayerNormBackwardRows {
   T* dx = nullptr;
   double* dweight_sum = nullptr;
   double* dbias_sum = nullptr;
-  double* x_hat = nullptr;
   std::int64_t rows = 0;
   std::int64_t n = 0;
   double eps = 0.0;
