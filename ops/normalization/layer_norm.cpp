@@ -66,9 +66,13 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
   check_affine(ctx.op_name(), "weight", w, x, a.normalized_shape);
   check_affine(ctx.op_name(), "bias", b, x, a.normalized_shape);
   TG_CHECK(a.eps >= 0.0, ValueError, "{}: eps must be non-negative, got {}", ctx.op_name(), a.eps);
+  // Each row's mean and rstd, for the fused backward (read as constants there; under
+  // create_graph the backward recomputes them with ops).
+  const Tensor stats = ctx.recording() ? empty({r.rows, 2}, {.dtype = DType::Float64}) : Tensor();
   if (ctx.recording()) {
     ctx.save("x", x);
     ctx.save("weight", w);  // undefined without affine weight
+    ctx.save("stats", stats);
   }
   return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
@@ -80,6 +84,7 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
                                           .weight = wc.defined() ? wc.data<T>() : nullptr,
                                           .bias = bc.defined() ? bc.data<T>() : nullptr,
                                           .y = y.data<T>(),
+                                          .stats = stats.defined() ? stats.data<double>() : nullptr,
                                           .n = r.n,
                                           .eps = a.eps};
     // Rows are independent, so any split of them gives the same bits.
@@ -88,6 +93,7 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
                    kernels::LayerNormForwardRows<T> part = rows;
                    part.x += begin * r.n;
                    part.y += begin * r.n;
+                   if (part.stats != nullptr) part.stats += 2 * begin;
                    part.rows = end - begin;
                    kernels::layer_norm_forward_rows(part);
                  });
@@ -107,7 +113,7 @@ std::vector<Tensor> layer_norm_backward(const BackwardContext& ctx, const Tensor
   const Tensor& x = ctx.saved("x");
   const Tensor& w = ctx.saved("weight");
   const std::vector<bool> needs{ctx.needs_input_grad(0), ctx.needs_input_grad(1), ctx.needs_input_grad(2)};
-  if (!is_grad_enabled()) return detail::layer_norm_backward_fused(g, x, w, a, needs);
+  if (!is_grad_enabled()) return detail::layer_norm_backward_fused(g, x, w, a, needs, ctx.saved("stats"));
   const auto [x_hat, rstd] = normalized_with_ops(x, a);
   const Shape& ns = a.normalized_shape;
   Tensor dx;

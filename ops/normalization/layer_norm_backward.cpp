@@ -38,6 +38,7 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
       kernels::LayerNormBackwardRows<T> part = all;
       part.dy += first * n;
       part.x += first * n;
+      part.stats += 2 * first;
       if (part.dx != nullptr) part.dx += first * n;
       part.dweight_sum = params ? partials.data() + blk * 2 * n : nullptr;
       part.dbias_sum = params ? partials.data() + blk * 2 * n + n : nullptr;
@@ -61,7 +62,8 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
 }  // namespace
 
 std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x, const Tensor& weight,
-                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs) {
+                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs,
+                                              const Tensor& stats) {
   const LayerNormRows r = layer_norm_rows("layer_norm backward", x, attrs.normalized_shape);
   return visit_floating(x.dtype(), "layer_norm backward", [&](auto tag) -> std::vector<Tensor> {
     using T = decltype(tag);
@@ -77,10 +79,10 @@ std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x,
     layer_norm_grads<T>({.dy = dyc.data<T>(),
                          .x = xc.data<T>(),
                          .weight = wc.defined() ? wc.data<T>() : nullptr,
+                         .stats = stats.data<double>(),
                          .dx = dx.defined() ? dx.data<T>() : nullptr,
                          .rows = r.rows,
-                         .n = r.n,
-                         .eps = attrs.eps},
+                         .n = r.n},
                         dw.defined() ? dw.data<T>() : nullptr, db.defined() ? db.data<T>() : nullptr);
     return {dx, dw, db};
   });

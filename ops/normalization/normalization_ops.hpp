@@ -37,9 +37,11 @@ LayerNormRows layer_norm_rows(std::string_view op, const Tensor& x, const Shape&
 
 // The first-order gradients of layer_norm in one fused pass per row (ops/normalization/
 // layer_norm_backward.cpp), for backward passes that are not themselves recorded:
-// {dx, dweight, dbias}, each undefined where needs[i] is false (or the input is).
+// {dx, dweight, dbias}, each undefined where needs[i] is false (or the input is). stats:
+// the [rows, 2] float64 means and rstds the forward saved.
 std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x, const Tensor& weight,
-                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs);
+                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs,
+                                              const Tensor& stats);
 
 }  // namespace detail
 

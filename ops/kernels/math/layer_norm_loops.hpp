@@ -77,6 +77,10 @@ inline void forward_rows_affine(const LayerNormForwardRows<T>& a) {
     const T* x = a.x + i * a.n;
     T* y = a.y + i * a.n;
     const RowStats st = row_stats(x, a.n, a.eps);
+    if (a.stats != nullptr) {
+      a.stats[2 * i] = st.mean;
+      a.stats[2 * i + 1] = st.rstd;
+    }
     const RowStatsIn<T> in(st);
     for (std::int64_t j = 0; j < a.n; ++j) {
       T v = in.x_hat(x[j]);
@@ -107,7 +111,7 @@ inline void backward_rows_weighted(const LayerNormBackwardRows<T>& a) {
   for (std::int64_t i = 0; i < a.rows; ++i) {
     const T* x = a.x + i * n;
     const T* dy = a.dy + i * n;
-    const RowStatsIn<T> in(row_stats(x, n, a.eps));
+    const RowStatsIn<T> in(RowStats{a.stats[2 * i], a.stats[2 * i + 1]});
     const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
     double sum_dyh[kLayerNormLanes] = {};
     double sum_dyh_xhat[kLayerNormLanes] = {};

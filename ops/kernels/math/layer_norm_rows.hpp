@@ -18,13 +18,15 @@ namespace tg::kernels {
 inline constexpr int kLayerNormLanes = 16;
 
 // y = (x - mean) * rstd [* weight] [+ bias] for rows [0, rows) of x; weight and bias
-// (n elements each) may be null; y must not overlap x.
+// (n elements each) may be null; y must not overlap x. Where stats is given, row i's mean
+// and rstd go to stats[2 i] and stats[2 i + 1] (for the backward).
 template <class T>
 struct LayerNormForwardRows {
   const T* x = nullptr;
   const T* weight = nullptr;
   const T* bias = nullptr;
   T* y = nullptr;
+  double* stats = nullptr;
   std::int64_t rows = 0;
   std::int64_t n = 0;
   double eps = 0.0;
@@ -34,17 +36,18 @@ struct LayerNormForwardRows {
 // with dy_hat = dy * weight (weight may be null: ones), and, where dweight_sum and
 // dbias_sum are given (both or neither), dweight_sum[j] += dy * x_hat and
 // dbias_sum[j] += dy, row after row. dx may be null (only the parameter sums are wanted).
+// stats: the rows' mean and rstd as the forward wrote them (LayerNormForwardRows::stats).
 template <class T>
 struct LayerNormBackwardRows {
   const T* dy = nullptr;
   const T* x = nullptr;
   const T* weight = nullptr;
+  const double* stats = nullptr;
   T* dx = nullptr;
   double* dweight_sum = nullptr;
   double* dbias_sum = nullptr;
   std::int64_t rows = 0;
   std::int64_t n = 0;
-  double eps = 0.0;
 };
 
 void layer_norm_forward_rows(const LayerNormForwardRows<float>& a);
