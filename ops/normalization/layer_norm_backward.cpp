@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ops/kernels/math/layer_norm_rows.hpp"
+#include "ops/kernels/scratch.hpp"
 #include "ops/normalization/normalization_ops.hpp"
 #include "tensor/parallel.hpp"
 
@@ -30,8 +31,11 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
   const std::int64_t per_block = rows_per_block(rows, n);
   const std::int64_t blocks = (rows + per_block - 1) / per_block;
   const bool params = dw != nullptr || db != nullptr;
-  // Per block: its partial sums of dy * x_hat (first n) and of dy (next n).
-  std::vector<double> partials(params ? static_cast<std::size_t>(blocks * 2 * n) : 0, 0.0);
+  // Per block: its partial sums of dy * x_hat (first n) and of dy (next n). Scratch memory,
+  // not a fresh vector: page faults on a new buffer each call cost more than the sums.
+  kernels::ScratchLease lease;
+  double* const partials = params ? lease.array<double>(blocks * 2 * n) : nullptr;
+  if (params) std::fill_n(partials, blocks * 2 * n, 0.0);
   parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t blk = b0; blk < b1; ++blk) {
       const std::int64_t first = blk * per_block;
@@ -40,8 +44,8 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
       part.x += first * n;
       part.stats += 2 * first;
       if (part.dx != nullptr) part.dx += first * n;
-      part.dweight_sum = params ? partials.data() + blk * 2 * n : nullptr;
-      part.dbias_sum = params ? partials.data() + blk * 2 * n + n : nullptr;
+      part.dweight_sum = params ? partials + blk * 2 * n : nullptr;
+      part.dbias_sum = params ? partials + blk * 2 * n + n : nullptr;
       part.rows = std::min(rows, first + per_block) - first;
       kernels::layer_norm_backward_rows(part);
     }
@@ -50,7 +54,7 @@ void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db
   // The partials added in block order (the same order for every j, whatever the threads).
   std::vector<double> sums(static_cast<std::size_t>(2 * n), 0.0);
   for (std::int64_t blk = 0; blk < blocks; ++blk) {
-    const double* partial = partials.data() + blk * 2 * n;
+    const double* partial = partials + blk * 2 * n;
     for (std::int64_t j = 0; j < 2 * n; ++j) sums[j] += partial[j];
   }
   for (std::int64_t j = 0; j < n; ++j) {
