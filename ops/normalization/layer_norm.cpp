@@ -6,9 +6,10 @@
 // Backward (derived in docs/attention.md), with dy_hat = dy * weight:
 //   dx = rstd * (dy_hat - mean_j(dy_hat) - x_hat * mean_j(dy_hat * x_hat)),
 //   dweight = sum_r(dy * x_hat),  dbias = sum_r(dy).
-// A backward that is not recorded runs the fused kernel of layer_norm_backward.cpp; under
-// create_graph the same formula is written with ops on the saved inputs x and weight
-// (mean and rstd recomputed), so that it differentiates again.
+// A backward that is not recorded runs the fused kernel of layer_norm_backward.cpp, on the
+// mean and rstd the forward saved; under create_graph the same formula is written with ops
+// on the saved inputs x and weight (mean and rstd recomputed), so that it differentiates
+// again.
 // Reference: the composition with mean / sub / mul / sqrt / div.
 #include <numeric>
 

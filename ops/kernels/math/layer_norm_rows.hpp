@@ -8,7 +8,8 @@
 // lanes are combined in a fixed tree at the end. Independent lanes let the additions
 // overlap in vector registers instead of waiting on one chain; the order depends on n
 // alone, so every path (built with -ffp-contract=off) gives the same bits, for any layout
-// and thread count.
+// and thread count. The per-element maps (y, dx, and the products the backward sums) run
+// in the element type; layer_norm_loops.hpp says why.
 #pragma once
 
 #include <cstdint>
