@@ -70,12 +70,7 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
   // Each row's mean and rstd, for the fused backward (read as constants there; under
   // create_graph the backward recomputes them with ops).
   const Tensor stats = ctx.recording() ? empty({r.rows, 2}, {.dtype = DType::Float64}) : Tensor();
-  if (ctx.recording()) {
-    ctx.save("x", x);
-    ctx.save("weight", w);  // undefined without affine weight
-    ctx.save("stats", stats);
-  }
-  return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
+  Tensor y = visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
     const Tensor wc = w.defined() ? raw::contiguous(w) : Tensor();
@@ -100,6 +95,12 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
                  });
     return y;
   });
+  if (ctx.recording()) {
+    ctx.save("x", x);
+    ctx.save("weight", w);  // undefined without affine weight
+    ctx.save("stats", stats);
+  }
+  return y;
 }
 
 // x_hat = (x - mean) * rstd over the normalized dims, and rstd, composed of ops.
