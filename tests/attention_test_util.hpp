@@ -17,6 +17,13 @@ namespace attention_test {
 
 using namespace tg;
 
+// Whether a and b have the same shape, dtype and bits.
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  const Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
+  return std::memcmp(ac.raw_data(), bc.raw_data(), static_cast<std::size_t>(ac.numel()) * itemsize(ac.dtype())) == 0;
+}
+
 // Runs fn with 1 and with 2 threads (restoring the default) and requires the same bits.
 inline void check_thread_independent(const std::function<std::vector<Tensor>()>& fn) {
   set_num_threads(1);
@@ -27,9 +34,7 @@ inline void check_thread_independent(const std::function<std::vector<Tensor>()>&
   REQUIRE(one.size() == two.size());
   for (std::size_t i = 0; i < one.size(); ++i) {
     INFO("output ", i);
-    REQUIRE(one[i].shape() == two[i].shape());
-    const Tensor a = one[i].detach().contiguous(), b = two[i].detach().contiguous();
-    CHECK(std::memcmp(a.raw_data(), b.raw_data(), static_cast<std::size_t>(a.numel()) * itemsize(a.dtype())) == 0);
+    CHECK(same_bits(one[i], two[i]));
   }
 }
 

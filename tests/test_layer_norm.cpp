@@ -1,10 +1,41 @@
 // layer_norm against a long-double loop, its fused first-order backward against finite
-// differences and against the same rule written with ops (create_graph), thread
-// independence, errors, and nn::LayerNorm.
+// differences and against the same rule written with ops (create_graph), the row kernels'
+// bits on every SIMD path, layout and thread count, errors, and nn::LayerNorm.
 #include "attention_test_util.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg;
 using namespace attention_test;
+
+namespace {
+
+// The first-order gradients {dx, dweight, dbias} of layer_norm over rows of n elements, in
+// long double, from the rule dx = rstd (dy w - mean(dy w) - x_hat mean(dy w x_hat)).
+std::vector<std::vector<long double>> naive_layer_norm_grads(const std::vector<double>& x,
+                                                             const std::vector<double>& dy,
+                                                             const std::vector<double>& w, std::int64_t n, double eps) {
+  std::vector<long double> dx(x.size()), dw(static_cast<std::size_t>(n)), db(static_cast<std::size_t>(n));
+  std::vector<long double> x_hat(static_cast<std::size_t>(n)), dyh(static_cast<std::size_t>(n));
+  for (std::size_t r = 0; r * n < x.size(); ++r) {
+    long double mean = 0, var = 0, mean_dyh = 0, mean_dyh_xhat = 0;
+    for (std::int64_t j = 0; j < n; ++j) mean += x[r * n + j];
+    mean /= n;
+    for (std::int64_t j = 0; j < n; ++j) var += (x[r * n + j] - mean) * (x[r * n + j] - mean);
+    const long double rstd = 1 / std::sqrt(var / n + eps);
+    for (std::int64_t j = 0; j < n; ++j) {
+      x_hat[j] = (x[r * n + j] - mean) * rstd;
+      dyh[j] = static_cast<long double>(dy[r * n + j]) * w[j];
+      mean_dyh += dyh[j] / n;
+      mean_dyh_xhat += dyh[j] * x_hat[j] / n;
+      dw[j] += dy[r * n + j] * x_hat[j];
+      db[j] += dy[r * n + j];
+    }
+    for (std::int64_t j = 0; j < n; ++j) dx[r * n + j] = rstd * (dyh[j] - mean_dyh - x_hat[j] * mean_dyh_xhat);
+  }
+  return {dx, dw, db};
+}
+
+}  // namespace
 
 TEST_CASE("layer_norm matches a long-double loop, with and without affine, float64 and float32") {
   Generator gen(71);
@@ -52,6 +83,74 @@ TEST_CASE("layer_norm forward and backward give the same bits for 1 and 2 thread
     out.push_back(y);
     return out;
   });
+}
+
+TEST_CASE("layer_norm over rows longer than the kernel's lanes: forward and gradients against long double") {
+  Generator gen(76);
+  // 300 = 18 groups of 16 lanes and 12 more; a mean far from 0 checks the centred variance.
+  const Tensor x = (rand64({40, 300}, gen, false) * 2.0 + 7.0).set_requires_grad(true);
+  const Tensor w = rand64({300}, gen), b = rand64({300}, gen), g = rand64({40, 300}, gen, false);
+  const std::vector<double> xv = x.to_vector(), wv = w.to_vector(), gv = g.to_vector();
+  check_close(layer_norm(x, {300}, w, b), naive_layer_norm(xv, 300, wv, b.to_vector(), 1e-5), 1e-13);
+  const Tensor x32 = x.detach().to(DType::Float32);
+  check_close(
+      layer_norm(x32, {300}, w.to(DType::Float32), b.to(DType::Float32)),
+      naive_layer_norm(x32.to_vector(), 300, w.to(DType::Float32).to_vector(), b.to(DType::Float32).to_vector(), 1e-5),
+      2e-6);
+  const std::vector<Tensor> grads = grad({layer_norm(x, {300}, w, b)}, {x, w, b}, {g});
+  const std::vector<std::vector<long double>> want = naive_layer_norm_grads(xv, gv, wv, 300, 1e-5);
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO("gradient ", i);
+    check_close(grads[i], want[i], 1e-12);
+  }
+}
+
+TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout and thread count") {
+  Generator gen(77);
+  const kernels::SimdPath saved_path = kernels::simd_path();
+  // n = 300 runs whole groups of lanes and a tail; n = 7 the tail only.
+  for (const std::int64_t n : {300, 7}) {
+    for (const DType dtype : {DType::Float32, DType::Float64}) {
+      INFO("n ", n, ", dtype ", dtype_name(dtype));
+      const Tensor x = uniform({200, n}, -2.0, 3.0, gen, {.dtype = dtype});
+      const Tensor x_t = x.t().contiguous().t();  // the same values, strided
+      REQUIRE_FALSE(x_t.is_contiguous());
+      const Tensor w = uniform({n}, 0.5, 1.5, gen, {.dtype = dtype});
+      const Tensor b = uniform({n}, -1.0, 1.0, gen, {.dtype = dtype});
+      const Tensor g = randn({200, n}, gen, {.dtype = dtype});
+      // y and {dx, dweight, dbias} with affine, y and dx without.
+      const auto run = [&](const Tensor& input) {
+        const Tensor xi = input.detach().set_requires_grad(true), wi = w.detach().set_requires_grad(true);
+        const Tensor bi = b.detach().set_requires_grad(true);
+        const Tensor y = layer_norm(xi, {n}, wi, bi), plain = layer_norm(xi, {n});
+        std::vector<Tensor> out = grad({y}, {xi, wi, bi}, {g});
+        out.push_back(y);
+        out.push_back(plain);
+        out.push_back(grad({plain}, {xi}, {g})[0]);
+        return out;
+      };
+      kernels::set_simd_path(kernels::SimdPath::portable);
+      set_num_threads(1);
+      const std::vector<Tensor> want = run(x);
+      for (const kernels::SimdPath path :
+           {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+        if (path > kernels::best_simd_path()) continue;
+        kernels::set_simd_path(path);
+        for (const int threads : {1, 2}) {
+          set_num_threads(threads);
+          for (const Tensor& input : {x, x_t}) {
+            const std::vector<Tensor> got = run(input);
+            for (std::size_t i = 0; i < want.size(); ++i) {
+              CHECK_MESSAGE(same_bits(got[i], want[i]), "path ", std::string(to_string(path)), ", threads ", threads,
+                            ", contiguous ", input.is_contiguous(), ", output ", i);
+            }
+          }
+        }
+      }
+    }
+  }
+  kernels::set_simd_path(saved_path);
+  set_num_threads(0);
 }
 
 TEST_CASE("layer_norm errors name the op and the shapes") {

@@ -1,19 +1,21 @@
 // layer_norm: x viewed as rows r of n = prod(normalized_shape) elements (the last dims),
 //   mean_r = sum_j x_rj / n,  var_r = sum_j (x_rj - mean_r)^2 / n (biased),
 //   rstd_r = 1 / sqrt(var_r + eps),  x_hat = (x - mean) rstd,  y = x_hat * weight + bias,
-// fused in one kernel parallel over rows (statistics accumulated in double, in order).
+// fused in one kernel parallel over rows (ops/kernels/math/layer_norm_rows.hpp: statistics
+// accumulated in double over fixed lanes, the same bits on every SIMD path).
 // Backward (derived in docs/attention.md), with dy_hat = dy * weight:
 //   dx = rstd * (dy_hat - mean_j(dy_hat) - x_hat * mean_j(dy_hat * x_hat)),
 //   dweight = sum_r(dy * x_hat),  dbias = sum_r(dy).
-// A backward that is not recorded runs the fused kernel of layer_norm_backward.cpp; under
-// create_graph the same formula is written with ops on the saved inputs x and weight
-// (mean and rstd recomputed), so that it differentiates again.
+// A backward that is not recorded runs the fused kernel of layer_norm_backward.cpp, on the
+// mean and rstd the forward saved; under create_graph the same formula is written with ops
+// on the saved inputs x and weight (mean and rstd recomputed), so that it differentiates
+// again.
 // Reference: the composition with mean / sub / mul / sqrt / div.
-#include <cmath>
 #include <numeric>
 
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/kernels/math/layer_norm_rows.hpp"
 #include "ops/normalization.hpp"
 #include "ops/normalization/normalization_ops.hpp"
 #include "ops/reduction.hpp"
@@ -65,37 +67,40 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
   check_affine(ctx.op_name(), "weight", w, x, a.normalized_shape);
   check_affine(ctx.op_name(), "bias", b, x, a.normalized_shape);
   TG_CHECK(a.eps >= 0.0, ValueError, "{}: eps must be non-negative, got {}", ctx.op_name(), a.eps);
-  if (ctx.recording()) {
-    ctx.save("x", x);
-    ctx.save("weight", w);  // undefined without affine weight
-  }
-  return visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
+  // Each row's mean and rstd, for the fused backward (read as constants there; under
+  // create_graph the backward recomputes them with ops).
+  const Tensor stats = ctx.recording() ? empty({r.rows, 2}, {.dtype = DType::Float64}) : Tensor();
+  Tensor y = visit_floating(x.dtype(), ctx.op_name(), [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = raw::contiguous(x);
     const Tensor wc = w.defined() ? raw::contiguous(w) : Tensor();
     const Tensor bc = b.defined() ? raw::contiguous(b) : Tensor();
     Tensor y = empty(x.shape(), {.dtype = x.dtype()});
-    const T* px = xc.data<T>();
-    const T* pw = wc.defined() ? wc.data<T>() : nullptr;
-    const T* pb = bc.defined() ? bc.data<T>() : nullptr;
-    T* py = y.data<T>();
-    const std::int64_t n = r.n;
-    parallel_for(r.rows, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(n, 1)),
+    kernels::LayerNormForwardRows<T> rows{.x = xc.data<T>(),
+                                          .weight = wc.defined() ? wc.data<T>() : nullptr,
+                                          .bias = bc.defined() ? bc.data<T>() : nullptr,
+                                          .y = y.data<T>(),
+                                          .stats = stats.defined() ? stats.data<double>() : nullptr,
+                                          .n = r.n,
+                                          .eps = a.eps};
+    // Rows are independent, so any split of them gives the same bits.
+    parallel_for(r.rows, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(r.n, 1)),
                  [&](std::int64_t begin, std::int64_t end) {
-                   for (std::int64_t i = begin; i < end; ++i) {
-                     const T* row = px + i * n;
-                     T* out = py + i * n;
-                     const detail::RowStats st = detail::layer_norm_row_stats(row, n, a.eps);
-                     for (std::int64_t j = 0; j < n; ++j) {
-                       double v = (static_cast<double>(row[j]) - st.mean) * st.rstd;
-                       if (pw != nullptr) v *= static_cast<double>(pw[j]);
-                       if (pb != nullptr) v += static_cast<double>(pb[j]);
-                       out[j] = static_cast<T>(v);
-                     }
-                   }
+                   kernels::LayerNormForwardRows<T> part = rows;
+                   part.x += begin * r.n;
+                   part.y += begin * r.n;
+                   if (part.stats != nullptr) part.stats += 2 * begin;
+                   part.rows = end - begin;
+                   kernels::layer_norm_forward_rows(part);
                  });
     return y;
   });
+  if (ctx.recording()) {
+    ctx.save("x", x);
+    ctx.save("weight", w);  // undefined without affine weight
+    ctx.save("stats", stats);
+  }
+  return y;
 }
 
 // x_hat = (x - mean) * rstd over the normalized dims, and rstd, composed of ops.
@@ -110,7 +115,7 @@ std::vector<Tensor> layer_norm_backward(const BackwardContext& ctx, const Tensor
   const Tensor& x = ctx.saved("x");
   const Tensor& w = ctx.saved("weight");
   const std::vector<bool> needs{ctx.needs_input_grad(0), ctx.needs_input_grad(1), ctx.needs_input_grad(2)};
-  if (!is_grad_enabled()) return detail::layer_norm_backward_fused(g, x, w, a, needs);
+  if (!is_grad_enabled()) return detail::layer_norm_backward_fused(g, x, w, a, needs, ctx.saved("stats"));
   const auto [x_hat, rstd] = normalized_with_ops(x, a);
   const Shape& ns = a.normalized_shape;
   Tensor dx;

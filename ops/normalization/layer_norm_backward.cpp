@@ -4,11 +4,14 @@
 // and over the rows dweight = sum_r(dy * x_hat), dbias = sum_r(dy). Rows are cut into a
 // fixed number of blocks (from the shape alone); each block sums its rows in order into a
 // partial of its own and the partials are added in block order, so dweight and dbias are
-// the same bits for any thread count. Used when the backward is not recorded; under
+// the same bits for any thread count. The per-row work is ops/kernels/math/layer_norm_rows.hpp
+// (row sums over fixed lanes: the same bits on every SIMD path). Used when the backward is not recorded; under
 // create_graph layer_norm.cpp writes the same formula with ops.
-#include <cmath>
+#include <algorithm>
 #include <vector>
 
+#include "ops/kernels/math/layer_norm_rows.hpp"
+#include "ops/kernels/scratch.hpp"
 #include "ops/normalization/normalization_ops.hpp"
 #include "tensor/parallel.hpp"
 
@@ -23,61 +26,48 @@ std::int64_t rows_per_block(std::int64_t rows, std::int64_t n) {
 }
 
 template <class T>
-void layer_norm_grads(const T* dy, const T* x, const T* w, std::int64_t rows, std::int64_t n, double eps, T* dx, T* dw,
-                      T* db) {
+void layer_norm_grads(const kernels::LayerNormBackwardRows<T>& all, T* dw, T* db) {
+  const std::int64_t rows = all.rows, n = all.n;
   const std::int64_t per_block = rows_per_block(rows, n);
   const std::int64_t blocks = (rows + per_block - 1) / per_block;
   const bool params = dw != nullptr || db != nullptr;
-  // Per block: its partial sums of dy * x_hat (first n) and of dy (next n).
-  std::vector<double> partials(params ? static_cast<std::size_t>(blocks * 2 * n) : 0, 0.0);
+  // Per block: its partial sums of dy * x_hat (first n) and of dy (next n). Scratch memory,
+  // not a fresh vector: page faults on a new buffer each call cost more than the sums.
+  kernels::ScratchLease lease;
+  double* const partials = params ? lease.array<double>(blocks * 2 * n) : nullptr;
+  if (params) std::fill_n(partials, blocks * 2 * n, 0.0);
   parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
-    std::vector<double> x_hat(static_cast<std::size_t>(n));
     for (std::int64_t blk = b0; blk < b1; ++blk) {
-      double* pw = params ? partials.data() + blk * 2 * n : nullptr;
-      for (std::int64_t i = blk * per_block; i < std::min(rows, (blk + 1) * per_block); ++i) {
-        const T* xr = x + i * n;
-        const T* gr = dy + i * n;
-        const auto [mean, rstd] = layer_norm_row_stats(xr, n, eps);
-        double sum_dyh = 0.0, sum_dyh_xhat = 0.0;
-        for (std::int64_t j = 0; j < n; ++j) {
-          x_hat[j] = (static_cast<double>(xr[j]) - mean) * rstd;
-          const double dyh = static_cast<double>(gr[j]) * (w != nullptr ? static_cast<double>(w[j]) : 1.0);
-          sum_dyh += dyh;
-          sum_dyh_xhat += dyh * x_hat[j];
-        }
-        if (pw != nullptr) {
-          for (std::int64_t j = 0; j < n; ++j) {
-            pw[j] += static_cast<double>(gr[j]) * x_hat[j];
-            pw[n + j] += static_cast<double>(gr[j]);
-          }
-        }
-        if (dx == nullptr) continue;
-        const double mean_dyh = sum_dyh / static_cast<double>(n);
-        const double mean_dyh_xhat = sum_dyh_xhat / static_cast<double>(n);
-        T* out = dx + i * n;
-        for (std::int64_t j = 0; j < n; ++j) {
-          const double dyh = static_cast<double>(gr[j]) * (w != nullptr ? static_cast<double>(w[j]) : 1.0);
-          out[j] = static_cast<T>(rstd * (dyh - mean_dyh - x_hat[j] * mean_dyh_xhat));
-        }
-      }
+      const std::int64_t first = blk * per_block;
+      kernels::LayerNormBackwardRows<T> part = all;
+      part.dy += first * n;
+      part.x += first * n;
+      part.stats += 2 * first;
+      if (part.dx != nullptr) part.dx += first * n;
+      part.dweight_sum = params ? partials + blk * 2 * n : nullptr;
+      part.dbias_sum = params ? partials + blk * 2 * n + n : nullptr;
+      part.rows = std::min(rows, first + per_block) - first;
+      kernels::layer_norm_backward_rows(part);
     }
   });
   if (!params) return;
+  // The partials added in block order (the same order for every j, whatever the threads).
+  std::vector<double> sums(static_cast<std::size_t>(2 * n), 0.0);
+  for (std::int64_t blk = 0; blk < blocks; ++blk) {
+    const double* partial = partials + blk * 2 * n;
+    for (std::int64_t j = 0; j < 2 * n; ++j) sums[j] += partial[j];
+  }
   for (std::int64_t j = 0; j < n; ++j) {
-    double sw = 0.0, sb = 0.0;
-    for (std::int64_t blk = 0; blk < blocks; ++blk) {
-      sw += partials[blk * 2 * n + j];
-      sb += partials[blk * 2 * n + n + j];
-    }
-    if (dw != nullptr) dw[j] = static_cast<T>(sw);
-    if (db != nullptr) db[j] = static_cast<T>(sb);
+    if (dw != nullptr) dw[j] = static_cast<T>(sums[j]);
+    if (db != nullptr) db[j] = static_cast<T>(sums[n + j]);
   }
 }
 
 }  // namespace
 
 std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x, const Tensor& weight,
-                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs) {
+                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs,
+                                              const Tensor& stats) {
   const LayerNormRows r = layer_norm_rows("layer_norm backward", x, attrs.normalized_shape);
   return visit_floating(x.dtype(), "layer_norm backward", [&](auto tag) -> std::vector<Tensor> {
     using T = decltype(tag);
@@ -90,9 +80,14 @@ std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x,
     Tensor dw = needs[1] ? zeros(attrs.normalized_shape, opts) : Tensor();
     Tensor db = needs[2] ? zeros(attrs.normalized_shape, opts) : Tensor();
     if (r.rows == 0) return {dx, dw, db};
-    layer_norm_grads<T>(dyc.data<T>(), xc.data<T>(), wc.defined() ? wc.data<T>() : nullptr, r.rows, r.n, attrs.eps,
-                        dx.defined() ? dx.data<T>() : nullptr, dw.defined() ? dw.data<T>() : nullptr,
-                        db.defined() ? db.data<T>() : nullptr);
+    layer_norm_grads<T>({.dy = dyc.data<T>(),
+                         .x = xc.data<T>(),
+                         .weight = wc.defined() ? wc.data<T>() : nullptr,
+                         .stats = stats.data<double>(),
+                         .dx = dx.defined() ? dx.data<T>() : nullptr,
+                         .rows = r.rows,
+                         .n = r.n},
+                        dw.defined() ? dw.data<T>() : nullptr, db.defined() ? db.data<T>() : nullptr);
     return {dx, dw, db};
   });
 }

@@ -3,7 +3,6 @@
 // fixed order after the core ops (builtin_ops.hpp).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -36,31 +35,13 @@ struct LayerNormRows {
 };
 LayerNormRows layer_norm_rows(std::string_view op, const Tensor& x, const Shape& normalized_shape);
 
-// The mean and 1 / sqrt(biased variance + eps) of one row, summed in double in element
-// order (two passes: the centred sum of squares does not cancel): shared by the forward
-// and the fused backward, which recomputes them.
-struct RowStats {
-  double mean = 0.0;
-  double rstd = 0.0;
-};
-template <class T>
-RowStats layer_norm_row_stats(const T* row, std::int64_t n, double eps) {
-  double s = 0.0;
-  for (std::int64_t j = 0; j < n; ++j) s += static_cast<double>(row[j]);
-  const double mean = s / static_cast<double>(n);
-  double ss = 0.0;
-  for (std::int64_t j = 0; j < n; ++j) {
-    const double d = static_cast<double>(row[j]) - mean;
-    ss += d * d;
-  }
-  return {mean, 1.0 / std::sqrt(ss / static_cast<double>(n) + eps)};
-}
-
 // The first-order gradients of layer_norm in one fused pass per row (ops/normalization/
 // layer_norm_backward.cpp), for backward passes that are not themselves recorded:
-// {dx, dweight, dbias}, each undefined where needs[i] is false (or the input is).
+// {dx, dweight, dbias}, each undefined where needs[i] is false (or the input is). stats:
+// the [rows, 2] float64 means and rstds the forward saved.
 std::vector<Tensor> layer_norm_backward_fused(const Tensor& dy, const Tensor& x, const Tensor& weight,
-                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs);
+                                              const LayerNormAttrs& attrs, const std::vector<bool>& needs,
+                                              const Tensor& stats);
 
 }  // namespace detail
 

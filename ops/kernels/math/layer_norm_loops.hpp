@@ -1,0 +1,148 @@
+// The loops every path of layer_norm_rows.hpp compiles (layer_norm_rows.cpp, _avx2.cpp,
+// _avx512.cpp): plain C++ that the compiler vectorises for the ISA of the including file.
+// The choice of weight / bias / no weight sits outside the loops, so each loop vectorises.
+// Internal linkage, like vec_activation_loops.hpp.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "ops/kernels/math/layer_norm_rows.hpp"
+
+namespace tg::kernels {
+namespace {
+
+// step(j, lane) for j in [0, n), lane = j % kLayerNormLanes: whole groups of lanes first
+// (the inner loop is what vectorises), then the rest of the row into the first lanes.
+template <class Step>
+inline void for_each_lane(std::int64_t n, Step&& step) {
+  std::int64_t j = 0;
+  for (; j + kLayerNormLanes <= n; j += kLayerNormLanes) {
+    for (int lane = 0; lane < kLayerNormLanes; ++lane) step(j + lane, lane);
+  }
+  for (int lane = 0; j + lane < n; ++lane) step(j + lane, lane);
+}
+
+// The lanes' sum in a fixed tree: lane l takes lane l + width, for width 16, 8, 4, 2, 1
+// (unrolled, so the lanes stay in registers).
+inline double combine_lanes(double* lanes) {
+#pragma GCC unroll 8
+  for (int width = kLayerNormLanes / 2; width >= 1; width /= 2) {
+#pragma GCC unroll 32
+    for (int lane = 0; lane < width; ++lane) lanes[lane] += lanes[lane + width];
+  }
+  return lanes[0];
+}
+
+struct RowStats {
+  double mean = 0.0;
+  double rstd = 0.0;
+};
+
+// Two passes: the centred sum of squares does not cancel as sum(x^2) - n mean^2 would.
+template <class T>
+inline RowStats row_stats(const T* row, std::int64_t n, double eps) {
+  double sums[kLayerNormLanes] = {};
+  for_each_lane(n, [&](std::int64_t j, int lane) { sums[lane] += static_cast<double>(row[j]); });
+  const double mean = combine_lanes(sums) / static_cast<double>(n);
+  double squares[kLayerNormLanes] = {};
+  for_each_lane(n, [&](std::int64_t j, int lane) {
+    const double d = static_cast<double>(row[j]) - mean;
+    squares[lane] += d * d;
+  });
+  return {mean, 1.0 / std::sqrt(combine_lanes(squares) / static_cast<double>(n) + eps)};
+}
+
+// The row's statistics in T for the per-element maps, which run in T, not double: for
+// float32 a vector holds twice the elements and needs no conversions, which is what brings
+// the maps to memory speed. The mean is split into a T part and the T rounding of the
+// rest, so x - mean loses nothing to the mean's rounding (x - mean_hi is exact for x near
+// the mean); what remains is a few roundings of T per element, as in libtorch. The row
+// sums stay in double.
+template <class T>
+struct RowStatsIn {
+  T mean_hi;
+  T mean_lo;
+  T rstd;
+  explicit RowStatsIn(const RowStats& st)
+      : mean_hi(static_cast<T>(st.mean)),
+        mean_lo(static_cast<T>(st.mean - static_cast<double>(mean_hi))),
+        rstd(static_cast<T>(st.rstd)) {}
+  T x_hat(T x) const { return ((x - mean_hi) - mean_lo) * rstd; }
+};
+
+template <bool kWeight, bool kBias, class T>
+inline void forward_rows_affine(const LayerNormForwardRows<T>& a) {
+  for (std::int64_t i = 0; i < a.rows; ++i) {
+    const T* x = a.x + i * a.n;
+    T* y = a.y + i * a.n;
+    const RowStats st = row_stats(x, a.n, a.eps);
+    if (a.stats != nullptr) {
+      a.stats[2 * i] = st.mean;
+      a.stats[2 * i + 1] = st.rstd;
+    }
+    const RowStatsIn<T> in(st);
+    for (std::int64_t j = 0; j < a.n; ++j) {
+      T v = in.x_hat(x[j]);
+      if constexpr (kWeight) v *= a.weight[j];
+      if constexpr (kBias) v += a.bias[j];
+      y[j] = v;
+    }
+  }
+}
+
+template <class T>
+inline void forward_rows_loop(const LayerNormForwardRows<T>& a) {
+  if (a.weight != nullptr) {
+    a.bias != nullptr ? forward_rows_affine<true, true>(a) : forward_rows_affine<true, false>(a);
+  } else {
+    a.bias != nullptr ? forward_rows_affine<false, true>(a) : forward_rows_affine<false, false>(a);
+  }
+}
+
+// The two row sums in double over the lanes, the parameter sums in a loop of their own (a
+// store in the lanes' loop keeps the compiler from holding the lanes in registers), then
+// dx. The products are formed in T (as the forward's map) and only summed in double: a
+// float32 product carries one rounding of 2^-24, and converting each factor to double
+// would double the work of the loops.
+template <bool kWeight, bool kParams, class T>
+inline void backward_rows_weighted(const LayerNormBackwardRows<T>& a) {
+  const std::int64_t n = a.n;
+  for (std::int64_t i = 0; i < a.rows; ++i) {
+    const T* x = a.x + i * n;
+    const T* dy = a.dy + i * n;
+    const RowStatsIn<T> in(RowStats{a.stats[2 * i], a.stats[2 * i + 1]});
+    const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
+    double sum_dyh[kLayerNormLanes] = {};
+    double sum_dyh_xhat[kLayerNormLanes] = {};
+    for_each_lane(n, [&](std::int64_t j, int lane) {
+      const T dyh = dy_hat(j);
+      sum_dyh[lane] += static_cast<double>(dyh);
+      sum_dyh_xhat[lane] += static_cast<double>(dyh * in.x_hat(x[j]));
+    });
+    if constexpr (kParams) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        a.dweight_sum[j] += static_cast<double>(dy[j] * in.x_hat(x[j]));
+        a.dbias_sum[j] += static_cast<double>(dy[j]);
+      }
+    }
+    if (a.dx == nullptr) continue;
+    const T mean_dyh = static_cast<T>(combine_lanes(sum_dyh) / static_cast<double>(n));
+    const T mean_dyh_xhat = static_cast<T>(combine_lanes(sum_dyh_xhat) / static_cast<double>(n));
+    T* dx = a.dx + i * n;
+    for (std::int64_t j = 0; j < n; ++j) dx[j] = in.rstd * ((dy_hat(j) - mean_dyh) - in.x_hat(x[j]) * mean_dyh_xhat);
+  }
+}
+
+template <class T>
+inline void backward_rows_loop(const LayerNormBackwardRows<T>& a) {
+  const bool params = a.dweight_sum != nullptr;
+  if (a.weight != nullptr) {
+    params ? backward_rows_weighted<true, true>(a) : backward_rows_weighted<true, false>(a);
+  } else {
+    params ? backward_rows_weighted<false, true>(a) : backward_rows_weighted<false, false>(a);
+  }
+}
+
+}  // namespace
+}  // namespace tg::kernels
