@@ -11,24 +11,46 @@
 namespace tg {
 namespace {
 
-// a + b, recorded when grad mode is on so that create_graph sees accumulation too.
-Tensor accumulate(const Tensor& a, const Tensor& b) {
-  if (!a.defined()) return b;
-  Tensor out = raw::add(a, b);
-  const std::vector<Tensor> inputs{a, b};
-  if (is_grad_enabled() && autograd::any_requires_grad(inputs)) {
-    autograd::record("accumulate_grad", inputs, out, {}, false, {},
-                     [](const BackwardContext& ctx, const Tensor& g) -> std::vector<Tensor> {
-                       return {ctx.needs_input_grad(0) ? g : Tensor(), ctx.needs_input_grad(1) ? g : Tensor()};
-                     });
+// A gradient gathered from the terms sent to one tensor. `owned` says that `sum` is a buffer
+// the replay created (by an earlier out-of-place sum) and has not handed to anyone yet: a
+// later term may then be added into it in place, as PyTorch's InputBuffer does, which spares
+// a new tensor per term (a recurrent weight used at every step gets one term per step).
+// A term received from a backward is never written: it may alias another gradient (add's
+// backward passes g to both inputs) or a tensor the user holds.
+struct GradSum {
+  Tensor sum;
+  bool owned = false;
+
+  // sum += g with the same bits either way (the same elementwise add, terms in the same
+  // order). With grad mode on (create_graph), the sum is recorded instead, so that the
+  // accumulation is differentiated too, and always built out of place.
+  void add(const Tensor& g) {
+    if (!sum.defined()) {
+      sum = g;
+      owned = false;
+      return;
+    }
+    if (owned && !is_grad_enabled() && sum.dtype() == g.dtype()) {
+      raw::add_into(sum, sum, g);
+      return;
+    }
+    Tensor out = raw::add(sum, g);
+    const std::vector<Tensor> inputs{sum, g};
+    if (is_grad_enabled() && autograd::any_requires_grad(inputs)) {
+      autograd::record("accumulate_grad", inputs, out, {}, false, {},
+                       [](const BackwardContext& ctx, const Tensor& grad) -> std::vector<Tensor> {
+                         return {ctx.needs_input_grad(0) ? grad : Tensor(), ctx.needs_input_grad(1) ? grad : Tensor()};
+                       });
+    }
+    sum = std::move(out);
+    owned = !is_grad_enabled();
   }
-  return out;
-}
+};
 
 // A node waiting for its backward, with the gradient of its output gathered so far.
 struct Pending {
   std::shared_ptr<Node> node;
-  Tensor grad_output;
+  GradSum grad_output;
   int contributions = 0;  // more than one: grad_output is a sum computed here
 };
 
@@ -37,7 +59,7 @@ struct Replay {
   // By sequence, newest first. Every consumer of a node was recorded after it (on whichever
   // thread), so when a node comes first here, all the gradient it will receive has arrived.
   std::map<std::uint64_t, Pending, std::greater<>> pending{};
-  std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, Tensor>> leaves{};  // by first arrival
+  std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, GradSum>> leaves{};  // by first arrival
   std::uint64_t leaf_order = 0;
   std::unordered_map<const AutogradMeta*, std::uint64_t> leaf_index{};
   std::unordered_map<const Node*, Tensor> captured{};  // for grad(): gradients of intermediates
@@ -46,7 +68,7 @@ struct Replay {
     if (meta->grad_fn) {
       Pending& slot = pending[meta->grad_fn->sequence];
       slot.node = meta->grad_fn;
-      slot.grad_output = accumulate(slot.grad_output, g);
+      slot.grad_output.add(g);
       ++slot.contributions;
       return;
     }
@@ -54,7 +76,7 @@ struct Replay {
     if (inserted) ++leaf_order;
     auto& entry = leaves[it->second];
     entry.first = meta;
-    entry.second = accumulate(entry.second, g);
+    entry.second.add(g);
   }
 };
 
@@ -91,7 +113,7 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
   while (!replay.pending.empty()) {
     auto newest = replay.pending.begin();
     const std::shared_ptr<Node> node = std::move(newest->second.node);
-    const Tensor grad_output = std::move(newest->second.grad_output);
+    const Tensor grad_output = std::move(newest->second.grad_output.sum);
     const bool summed = newest->second.contributions > 1;
     replay.pending.erase(newest);
     if (auto captured = replay.captured.find(node.get()); captured != replay.captured.end())
@@ -132,9 +154,13 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
   // All sums first: an anomaly in one of them leaves every .grad() as it was.
   std::vector<Tensor> sums;
   for (auto& [order, entry] : replay.leaves) {
-    auto& [meta, g] = entry;
+    auto& meta = entry.first;
+    Tensor g = std::move(entry.second.sum);
     if (!options.create_graph && g.requires_grad()) g = g.detach();
-    sums.push_back(meta->grad.defined() ? accumulate(meta->grad, g) : g);
+    // The .grad() a user holds is never written: accumulating starts a new sum.
+    GradSum total{meta->grad};
+    total.add(g);
+    sums.push_back(std::move(total.sum));
     if (is_anomaly_enabled()) autograd::check_leaf_gradient(meta->grad, sums.back());
   }
   std::size_t i = 0;
@@ -161,7 +187,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     if (meta->grad_fn) {
       g = replay.captured[meta->grad_fn.get()];
     } else if (auto idx = replay.leaf_index.find(meta.get()); idx != replay.leaf_index.end()) {
-      g = replay.leaves[idx->second].second;
+      g = replay.leaves[idx->second].second.sum;
     }
     TG_CHECK(g.defined() || options.allow_unused, AutogradError,
              "grad: input {} (shape {}) is not reachable from the outputs; pass allow_unused = true", i,

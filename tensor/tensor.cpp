@@ -265,24 +265,32 @@ void copy_into(const Tensor& dst, const Tensor& src, std::string_view op) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  TG_CHECK(a.shape() == b.shape(), ShapeError, "add: shapes {} and {} differ", a.shape(), b.shape());
+  Tensor out = empty(a.shape(), {.dtype = promote_types(a.dtype(), b.dtype())});
+  add_into(out, a, b);
+  return out;
+}
+
+void add_into(const Tensor& out, const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.shape() == b.shape() && out.shape() == a.shape(), ShapeError, "add: shapes {} and {} differ (output {})",
+           a.shape(), b.shape(), out.shape());
   const DType dtype = promote_types(a.dtype(), b.dtype());
+  TG_CHECK(out.dtype() == dtype, DTypeError, "add: output is {}, the sum of {} and {} is {}", out.dtype(), a.dtype(),
+           b.dtype(), dtype);
   const Tensor x = a.dtype() == dtype ? a : a.clone_as(dtype);
   const Tensor y = b.dtype() == dtype ? b : b.clone_as(dtype);
-  Tensor out = empty(a.shape(), {.dtype = dtype});
   visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    T* o = out.data<T>();
+    T* o = static_cast<T*>(out.impl().storage->data());
     const T* xs = static_cast<const T*>(x.impl().storage->data());
     const T* ys = static_cast<const T*>(y.impl().storage->data());
+    // Each element is read before it is written, so `out` may be `a` or `b` itself.
     for_each_row<3>(
-        out.shape(), {out.strides(), x.strides(), y.strides()}, {0, x.offset(), y.offset()},
+        out.shape(), {out.strides(), x.strides(), y.strides()}, {out.offset(), x.offset(), y.offset()},
         [&](const std::array<std::int64_t, 3>& off, std::int64_t n, const std::array<std::int64_t, 3>& inc) {
           for (std::int64_t i = 0; i < n; ++i)
             o[off[0] + i * inc[0]] = wrapping_add(xs[off[1] + i * inc[1]], ys[off[2] + i * inc[2]]);
         });
   });
-  return out;
 }
 
 }  // namespace raw

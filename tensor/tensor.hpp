@@ -173,6 +173,10 @@ Tensor alias(const Tensor& t);
 // Elementwise a + b for equal shapes (result dtype promoted), not recorded. Used by the
 // engine to accumulate gradients without depending on ops/.
 Tensor add(const Tensor& a, const Tensor& b);
+// add() into an existing tensor of the result's shape and dtype, with the same bits; `out`
+// may be `a` (or `b`) itself, for a sum built in place. Leaves out's version alone, like
+// copy_into: for tensors the caller owns and nobody can have saved.
+void add_into(const Tensor& out, const Tensor& a, const Tensor& b);
 }  // namespace raw
 
 }  // namespace tg
