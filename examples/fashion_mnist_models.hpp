@@ -48,9 +48,10 @@ struct VggBn : Module {
     net->push_back(std::make_shared<Flatten>());
     features = register_module("features", net);
     classifier = register_module(
-        "classifier", std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-                          std::make_shared<Linear>(c2 * 7 * 7, 256, LinearOptions{.bias = false}), std::make_shared<BatchNorm1d>(256),
-                          std::make_shared<ReLU>(), std::make_shared<Dropout>(0.5), std::make_shared<Linear>(256, 10)}));
+        "classifier",
+        std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+            std::make_shared<Linear>(c2 * 7 * 7, 256, LinearOptions{.bias = false}), std::make_shared<BatchNorm1d>(256),
+            std::make_shared<ReLU>(), std::make_shared<Dropout>(0.5), std::make_shared<Linear>(256, 10)}));
   }
   Tensor forward(const Tensor& x) override { return (*classifier)((*features)(x)); }
 };

@@ -43,7 +43,8 @@ TEST_CASE("transforms: random crop pads with the fill and cuts the window the ge
     const std::vector<double> padded{0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0};
     std::vector<double> expected;
     for (std::int64_t y = 0; y < 2; ++y)
-      for (std::int64_t xx = 0; xx < 2; ++xx) expected.push_back(padded[static_cast<std::size_t>((top + y) * 4 + left + xx)]);
+      for (std::int64_t xx = 0; xx < 2; ++xx)
+        expected.push_back(padded[static_cast<std::size_t>((top + y) * 4 + left + xx)]);
     CHECK(values(RandomCrop{.height = 2, .width = 2, .padding = 1}(x, gen)) == expected);
   }
   CHECK_THROWS_AS((RandomCrop{.height = 5, .width = 4, .padding = 1}(x, gen)), ShapeError);
@@ -77,7 +78,8 @@ TEST_CASE("transforms: random erasing fills one rectangle of the drawn size in e
   const Tensor x = image(v, 2, 4, 4);
   Generator gen(11);
   // Scale 1/4 and ratio 1: always a 2x2 square (area 4 of 16), at a drawn position.
-  const RandomErasing erase{.p = 1.0, .scale_min = 0.25, .scale_max = 0.25, .ratio_min = 1, .ratio_max = 1, .value = -5};
+  const RandomErasing erase{
+      .p = 1.0, .scale_min = 0.25, .scale_max = 0.25, .ratio_min = 1, .ratio_max = 1, .value = -5};
   for (int trial = 0; trial < 20; ++trial) {
     Generator draws = gen;
     draws.uniform();  // p
@@ -121,8 +123,8 @@ TEST_CASE("data loader: per-sample transforms are the same bits for any thread c
       Compose({RandomCrop{.height = 6, .width = 6, .padding = 2}, RandomHorizontalFlip{}, RandomErasing{}});
   const auto epoch_data = [&](std::int64_t batch, bool prefetch, int threads, std::int64_t epoch) {
     set_num_threads(threads);
-    DataLoader loader(ds, {.batch_size = batch, .shuffle = true, .seed = 5, .prefetch = prefetch,
-                           .sample_transform = augment});
+    DataLoader loader(
+        ds, {.batch_size = batch, .shuffle = true, .seed = 5, .prefetch = prefetch, .sample_transform = augment});
     loader.set_epoch(epoch);
     std::vector<double> out(static_cast<std::size_t>(data.numel()));
     for (const Batch& b : loader) {

@@ -13,8 +13,7 @@ namespace {
 Tensor checked_image(std::string_view op, const Tensor& image) {
   TG_CHECK(image.defined() && image.dim() == 3, ShapeError, "{}: expected an image [C, H, W], got shape {}", op,
            image.defined() ? image.shape() : Shape{});
-  TG_CHECK(is_floating(image.dtype()), DTypeError, "{}: expected a float image, got {}", op,
-           dtype_name(image.dtype()));
+  TG_CHECK(is_floating(image.dtype()), DTypeError, "{}: expected a float image, got {}", op, dtype_name(image.dtype()));
   return raw::contiguous(image.detach());
 }
 
@@ -104,8 +103,10 @@ Tensor RandomHorizontalFlip::operator()(const Tensor& image, Generator& gen) con
 Tensor RandomErasing::operator()(const Tensor& image, Generator& gen) const {
   check_probability("RandomErasing", p);
   TG_CHECK(scale_min > 0.0 && scale_min <= scale_max && scale_max <= 1.0 && ratio_min > 0.0 && ratio_min <= ratio_max,
-           ValueError, "RandomErasing: need 0 < scale_min <= scale_max <= 1 and 0 < ratio_min <= ratio_max, got scale "
-           "[{}, {}] and ratio [{}, {}]", scale_min, scale_max, ratio_min, ratio_max);
+           ValueError,
+           "RandomErasing: need 0 < scale_min <= scale_max <= 1 and 0 < ratio_min <= ratio_max, got scale "
+           "[{}, {}] and ratio [{}, {}]",
+           scale_min, scale_max, ratio_min, ratio_max);
   Tensor out = checked_image("RandomErasing", image).clone();
   if (gen.uniform() >= p) return out;
   const std::int64_t channels = out.size(0), h_in = out.size(1), w_in = out.size(2);

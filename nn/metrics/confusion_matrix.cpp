@@ -18,8 +18,8 @@ ConfusionMatrix::ConfusionMatrix(std::int64_t num_classes) : classes_(num_classe
 }
 
 void ConfusionMatrix::update(const Tensor& predicted, const Tensor& target) {
-  TG_CHECK(predicted.shape() == target.shape(), ShapeError,
-           "ConfusionMatrix: predicted has shape {} but target {}", predicted.shape(), target.shape());
+  TG_CHECK(predicted.shape() == target.shape(), ShapeError, "ConfusionMatrix: predicted has shape {} but target {}",
+           predicted.shape(), target.shape());
   TG_CHECK(!is_floating(predicted.dtype()) && !is_floating(target.dtype()), DTypeError,
            "ConfusionMatrix: class indices must be integers, got {} and {}", dtype_name(predicted.dtype()),
            dtype_name(target.dtype()));

@@ -22,7 +22,7 @@ class ConfusionMatrix {
   std::int64_t num_classes() const { return classes_; }
   std::int64_t count(std::int64_t true_class, std::int64_t predicted_class) const;
   std::int64_t total() const;
-  Tensor counts() const;  // int64 [num_classes, num_classes]
+  Tensor counts() const;    // int64 [num_classes, num_classes]
   double accuracy() const;  // NaN before any sample
   // Per class: correct / samples of that class; NaN for a class with no samples.
   std::vector<double> per_class_accuracy() const;
