@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "fashion_mnist_models.hpp"
 #include "nn_example_util.hpp"
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
     // Model, optimizer, progress and random streams in one file, so they always match.
     const std::string state_path = out_dir + "/training_state.safetensors";
     std::vector<EpochStats> history;
+    std::optional<ConfusionMatrix> last_confusion;  // of the last epoch trained in this run
     std::int64_t steps_done = 0;
     if (resume) {
       TG_CHECK(std::filesystem::exists(state_path) || !std::filesystem::exists(out_dir + "/model.safetensors"),
@@ -212,8 +214,8 @@ int main(int argc, char** argv) {
       }
       schedule.step();
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const ConfusionMatrix confusion = evaluate(model, test_loader);
-      const double test_acc = confusion.accuracy();
+      last_confusion = evaluate(model, test_loader);
+      const double test_acc = last_confusion->accuracy();
       history.push_back({loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen),
                          test_acc, seconds});
       fmt::print("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% ({:.1f} s)\n",
@@ -227,8 +229,9 @@ int main(int argc, char** argv) {
       fmt::print("nothing to do: no epochs requested\n");
       return 0;
     }
-    // Which classes the model confuses (shirt, T-shirt, pullover and coat, mostly).
-    const ConfusionMatrix confusion = evaluate(model, test_loader);
+    // Which classes the model confuses (shirt, T-shirt, pullover and coat, mostly). A resumed
+    // run with no epoch left has not evaluated yet.
+    const ConfusionMatrix confusion = last_confusion ? *last_confusion : evaluate(model, test_loader);
     fmt::print("test set, per class:\n{}", confusion.to_string(fashion_mnist_class_names()));
     write_file_atomically(out_dir + "/confusion_matrix.svg", confusion.to_svg(fashion_mnist_class_names()),
                           "confusion matrix");
