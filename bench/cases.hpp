@@ -34,6 +34,7 @@ std::vector<CaseGroup> conv_cases();
 std::vector<CaseGroup> gemm_cases();
 std::vector<CaseGroup> lenet_cases();
 std::vector<CaseGroup> memory_cases();
+std::vector<CaseGroup> data_cases();            // the data loader with and without augmentation
 std::vector<CaseGroup> sequence_op_cases();     // layer_norm, attention, embedding
 std::vector<CaseGroup> sequence_layer_cases();  // transformer block, LSTM
 std::vector<CaseGroup> char_lm_cases();

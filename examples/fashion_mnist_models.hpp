@@ -29,12 +29,12 @@ struct LeNet5 : Module {
   Tensor forward(const Tensor& x) override { return (*classifier)((*features)(x)); }
 };
 
-// Two VGG blocks of (conv 3x3 -> batch norm -> relu) x 2 -> maxpool -> dropout 0.25, with
-// c1 and c2 filters, then linear(c2 * 7 * 7 -> 256) -> batch norm -> relu -> dropout 0.5 ->
+// Two VGG blocks of (conv 3x3 -> batch norm -> relu) x 2 -> maxpool -> dropout p / 2, with
+// c1 and c2 filters, then linear(c2 * 7 * 7 -> 256) -> batch norm -> relu -> dropout p ->
 // linear(256 -> 10): the shape of the small CNNs published at 92-94% on Fashion-MNIST.
 struct VggBn : Module {
   std::shared_ptr<Sequential> features, classifier;
-  VggBn(std::int64_t c1, std::int64_t c2) : Module("VggBn") {
+  VggBn(std::int64_t c1, std::int64_t c2, double dropout) : Module("VggBn") {
     auto net = std::make_shared<Sequential>();
     for (const auto& [in, out] : {std::pair{std::int64_t{1}, c1}, std::pair{c1, c2}}) {
       for (const std::int64_t from : {in, out}) {
@@ -43,7 +43,7 @@ struct VggBn : Module {
         net->push_back(std::make_shared<ReLU>());
       }
       net->push_back(std::make_shared<MaxPool2d>());
-      net->push_back(std::make_shared<Dropout>(0.25));
+      net->push_back(std::make_shared<Dropout>(dropout / 2));
     }
     net->push_back(std::make_shared<Flatten>());
     features = register_module("features", net);
@@ -51,7 +51,7 @@ struct VggBn : Module {
         "classifier",
         std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
             std::make_shared<Linear>(c2 * 7 * 7, 256, LinearOptions{.bias = false}), std::make_shared<BatchNorm1d>(256),
-            std::make_shared<ReLU>(), std::make_shared<Dropout>(0.5), std::make_shared<Linear>(256, 10)}));
+            std::make_shared<ReLU>(), std::make_shared<Dropout>(dropout), std::make_shared<Linear>(256, 10)}));
   }
   Tensor forward(const Tensor& x) override { return (*classifier)((*features)(x)); }
 };

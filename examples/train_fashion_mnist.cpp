@@ -2,11 +2,12 @@
 // (safetensors) with --resume, a training-curve plot (SVG), and at the end the test set's
 // accuracy per class and confusion matrix (text and an SVG heat map).
 //
-//   train_fashion_mnist                       # defaults: LeNet-5, 4 epochs, 89.57% test accuracy (seed 1)
-//   train_fashion_mnist --conv1 32 --conv2 64 --epochs 15   # 32 and 64 filters: 91.92% (seed 1)
-//   train_fashion_mnist --net vgg --crop-padding 2 --flip 0.5   # conv-BN-ReLU blocks with augmentation
-//   train_fashion_mnist --epochs 8 --resume   # continue a finished run for more epochs
-//   train_fashion_mnist --detect-anomaly      # stop at the first NaN / infinity, naming op and layer
+//   train_fashion_mnist              # defaults: two conv-BN-ReLU blocks (16, 32 filters), 7 epochs,
+//                                    # random horizontal flips, label smoothing 0.1: 93% and more
+//   train_fashion_mnist --net lenet --epochs 4 --flip 0 --label-smoothing 0   # LeNet-5: 89.57% (seed 1)
+//   train_fashion_mnist --crop-padding 2 --erase 0.5   # also random crops and random erasing
+//   train_fashion_mnist --epochs 10 --resume   # continue a finished run for more epochs
+//   train_fashion_mnist --detect-anomaly       # stop at the first NaN / infinity, naming op and layer
 //
 // The learning rate follows a cosine schedule over --epochs, so resuming with a larger
 // --epochs continues on the longer schedule.
@@ -79,8 +80,8 @@ SampleTransform augmentation(std::int64_t crop_padding, double flip, double eras
   return Compose(std::move(steps));
 }
 
-std::shared_ptr<Module> make_network(const std::string& net, std::int64_t conv1, std::int64_t conv2) {
-  if (net == "vgg") return std::make_shared<example::VggBn>(conv1, conv2);
+std::shared_ptr<Module> make_network(const std::string& net, std::int64_t conv1, std::int64_t conv2, double dropout) {
+  if (net == "vgg") return std::make_shared<example::VggBn>(conv1, conv2, dropout);
   return std::make_shared<example::LeNet5>(conv1, conv2);
 }
 
@@ -100,10 +101,10 @@ void write_svg(const std::string& path, const std::vector<EpochStats>& h) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Trains a LeNet-5-style CNN on Fashion-MNIST, with checkpoints and a training-curve plot."};
-  std::int64_t epochs = 4, batch_size = 64, conv1 = 6, conv2 = 16, limit = 0, crop_padding = 0;
-  double lr = 0.002, flip = 0.0, erase = 0.0;
-  std::string net = "lenet";
+  CLI::App app{"Trains a CNN on Fashion-MNIST, with data augmentation, checkpoints and a training-curve plot."};
+  std::int64_t epochs = 7, batch_size = 64, conv1 = 16, conv2 = 32, limit = 0, crop_padding = 0;
+  double lr = 0.002, flip = 0.5, erase = 0.0, label_smoothing = 0.1, dropout = 0.2;
+  std::string net = "vgg";
   int threads = 0;
   std::uint64_t seed = 1;
   std::string data_dir = default_fashion_mnist_dir(), out_dir = "fashion-mnist-run";
@@ -115,12 +116,15 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "seed of the weights and of the shuffling")->capture_default_str();
   app.add_option("--data-dir", data_dir, "folder of the Fashion-MNIST IDX files")->capture_default_str();
   app.add_option("--out-dir", out_dir, "folder for the checkpoint and the plot")->capture_default_str();
-  app.add_option("--net", net, "lenet (LeNet-5) or vgg (two conv-BN-ReLU blocks, dropout)")
+  app.add_option("--net", net, "vgg (two blocks of two conv-BN-ReLU and max-pooling, dropout) or lenet (LeNet-5)")
       ->check(CLI::IsMember({"lenet", "vgg"}))
       ->capture_default_str();
-  app.add_option("--conv1", conv1, "filters of the first convolution (block, for vgg; default 32 there)")
+  app.add_option("--conv1", conv1, "filters of the first block (convolution, for lenet; default 6 there)")
       ->capture_default_str();
-  app.add_option("--conv2", conv2, "filters of the second convolution (block, for vgg; default 64 there)")
+  app.add_option("--conv2", conv2, "filters of the second block (convolution, for lenet; default 16 there)")
+      ->capture_default_str();
+  app.add_option("--dropout", dropout, "vgg: dropout before the last layer (half of it after each block)")
+      ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
   app.add_option("--crop-padding", crop_padding,
                  "augment: random 28x28 crops of the image padded by this much (0: off)")
@@ -132,14 +136,18 @@ int main(int argc, char** argv) {
   app.add_option("--erase", erase, "augment: probability of random erasing")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--label-smoothing", label_smoothing,
+                 "weight of the uniform distribution mixed into the one-hot targets")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option("--limit", limit, "use only the first N images of each set (0: all)")->capture_default_str();
   app.add_flag("--resume", resume, "continue from the checkpoint in --out-dir");
   app.add_flag("--detect-anomaly", detect_anomaly,
                "check every op's output and every gradient for NaN / infinity and stop at the first one, naming the "
                "op and its layer (e.g. classifier.4); training runs slower meanwhile");
   CLI11_PARSE(app, argc, argv);
-  if (net == "vgg" && app.count("--conv1") == 0) conv1 = 32;
-  if (net == "vgg" && app.count("--conv2") == 0) conv2 = 64;
+  if (net == "lenet" && app.count("--conv1") == 0) conv1 = 6;
+  if (net == "lenet" && app.count("--conv2") == 0) conv2 = 16;
   set_detect_anomaly(detect_anomaly);
   try {
     if (threads > 0) set_num_threads(threads);
@@ -156,12 +164,14 @@ int main(int argc, char** argv) {
     DataLoader test_loader(test_set, {.batch_size = 1000, .transform = normalize});
 
     manual_seed(seed);
-    const std::shared_ptr<Module> network = make_network(net, conv1, conv2);
+    const std::shared_ptr<Module> network = make_network(net, conv1, conv2, dropout);
     Module& model = *network;
     Adam optimizer(model.parameters(), {.lr = lr});
     CosineAnnealingLR schedule(optimizer, epochs);
     fmt::print("{}data: {} training / {} test images from {}; {} threads\n", model.to_string(), train_set.size(),
                test_set.size(), data_dir, get_num_threads());
+    fmt::print("training: Adam, lr {} on a cosine schedule over {} epochs, batch {}, label smoothing {}\n", lr, epochs,
+               batch_size, label_smoothing);
     fmt::print("augmentation: {}\n",
                augment ? fmt::format("random crop (padding {}), horizontal flip p={}, random erasing p={}",
                                      crop_padding, flip, erase)
@@ -199,7 +209,7 @@ int main(int argc, char** argv) {
       for (const Batch& b : train_loader) {
         optimizer.zero_grad();
         const Tensor logits = model(b.data);
-        const Tensor loss = cross_entropy(logits, b.target);
+        const Tensor loss = cross_entropy(logits, b.target, {.label_smoothing = label_smoothing});
         loss.backward();
         optimizer.step();
         ++steps_done;
