@@ -314,8 +314,8 @@ TEST_CASE("gemm_packed_b gives gemm's bits on every SIMD path") {
     std::mt19937 rng(77);
     // A recurrent step's product (32 x 1024 x 256), odd edges, several column blocks, and a
     // small C under a deep k (summed in slices of k).
-    const std::vector<std::vector<std::int64_t>> shapes{{32, 1024, 256}, {7, 37, 13}, {1, 1, 1},
-                                                        {5, 2053, 9},    {6, 50, 1700}};
+    const std::vector<std::vector<std::int64_t>> shapes{
+        {32, 1024, 256}, {7, 37, 13}, {1, 1, 1}, {5, 2053, 9}, {6, 50, 1700}};
     for (const auto& s : shapes) {
       for (const bool integers : {true, false}) {
         INFO("path " << std::string(to_string(path)) << ", " << s[0] << "x" << s[1] << "x" << s[2]

@@ -193,8 +193,9 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
                                              std::int64_t kc) { (*a.pack)(dst, mr, i0, h, k0 + p0, kc); };
       const PackBPanel<T> pack_b_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
                                              std::int64_t width) { (*b.pack)(dst, nr, k0 + p0, kc, j0, width); };
-      gemm_blocked(uk, m, n, k1 - k0, alpha, a.from_step(k0, &pack_a_slice, uk.mr), b.from_step(k0, &pack_b_slice, uk.nr), s == 0 ? beta : T(0),
-                   s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
+      gemm_blocked(uk, m, n, k1 - k0, alpha, a.from_step(k0, &pack_a_slice, uk.mr),
+                   b.from_step(k0, &pack_b_slice, uk.nr), s == 0 ? beta : T(0), s == 0 ? c : partials + (s - 1) * m * n,
+                   s == 0 ? ldc : n, false);
     }
   });
   for (std::int64_t s = 1; s < slices; ++s) {
@@ -208,8 +209,8 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
 
 // The entry of every public product: empty shapes, k == 0 and alpha == 0 only scale C.
 template <class T>
-void gemm_operands(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const AOperand<T>& a,
-                   const BOperand<T>& b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+void gemm_operands(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const AOperand<T>& a, const BOperand<T>& b,
+                   T beta, T* c, std::int64_t ldc, bool allow_parallel) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
     scale_c(m, n, beta, c, ldc);
@@ -314,8 +315,8 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                  std::int64_t, bool);                                                                \
   template void gemm_packed_b<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&, const T*, T, T*, \
                                  std::int64_t, bool);                                                                \
-  template std::int64_t packed_b_size<T>(std::int64_t, std::int64_t);                                              \
-  template void pack_b<T>(std::int64_t, std::int64_t, const T*, std::int64_t, std::int64_t, T*);                    \
+  template std::int64_t packed_b_size<T>(std::int64_t, std::int64_t);                                                \
+  template void pack_b<T>(std::int64_t, std::int64_t, const T*, std::int64_t, std::int64_t, T*);                     \
   template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                                    \
   template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                                  \
   template StridedPack<T> strided_pack<T>();                                                                         \
