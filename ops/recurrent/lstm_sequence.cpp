@@ -39,8 +39,8 @@ struct SequenceShape {
 
 SequenceShape check_sequence_operands(std::string_view op, const Tensor& gates_x, const Tensor& h0, const Tensor& c0,
                                       const Tensor& w_hh) {
-  TG_CHECK(gates_x.dim() == 3 && gates_x.size(2) % 4 == 0, ShapeError, "{}: gates_x must be [T, B, 4 * H], got shape {}",
-           op, gates_x.shape());
+  TG_CHECK(gates_x.dim() == 3 && gates_x.size(2) % 4 == 0, ShapeError,
+           "{}: gates_x must be [T, B, 4 * H], got shape {}", op, gates_x.shape());
   const SequenceShape s{gates_x.size(0), gates_x.size(1), gates_x.size(2) / 4};
   for (const auto& [name, state] : {std::pair{"h0", &h0}, std::pair{"c0", &c0}}) {
     TG_CHECK(state->shape() == (Shape{s.batch, s.hidden}), ShapeError,
@@ -108,8 +108,8 @@ void sequence_forward_kernel(const SequenceShape& s, const Tensor& gates_x, cons
     T* const y = out.data<T>() + t * b * 2 * h;
     kernels::gemm_packed_b<T>(b, 4 * h, h, T(1), kernels::strided_panels(h_prev.data, h_prev.row_stride, 1), w_packed,
                               T(0), gates_h, 4 * h, /*allow_parallel=*/true);
-    lstm_step_forward<T>(b, h, rows_at<T>(gates_x.data<T>() + t * b * 4 * h, 4 * h), rows_at<T>(gates_h, 4 * h),
-                         c_prev, {y, 2 * h}, workspace.data<T>() + t * b * 5 * h);
+    lstm_step_forward<T>(b, h, rows_at<T>(gates_x.data<T>() + t * b * 4 * h, 4 * h), rows_at<T>(gates_h, 4 * h), c_prev,
+                         {y, 2 * h}, workspace.data<T>() + t * b * 5 * h);
     h_prev = rows_at<T>(y, 2 * h);
     c_prev = rows_at<T>(y + h, 2 * h);
   }
@@ -227,10 +227,10 @@ std::vector<Tensor> sequence_backward(const BackwardContext& ctx, const Tensor& 
 std::vector<OpSample<NoAttrs>> sequence_samples() {
   Generator gen(samples::kSeed + 1800);
   const auto sample = [&](std::string label, std::int64_t steps, std::int64_t batch, std::int64_t h) {
-    return OpSample<NoAttrs>{std::move(label),
-                             {samples::arg({steps, batch, 4 * h}, gen, -2.0, 2.0),
-                              samples::arg({batch, h}, gen, -1.0, 1.0), samples::arg({batch, h}, gen, -2.0, 2.0),
-                              samples::arg({4 * h, h}, gen, -1.0, 1.0)}};
+    return OpSample<NoAttrs>{
+        std::move(label),
+        {samples::arg({steps, batch, 4 * h}, gen, -2.0, 2.0), samples::arg({batch, h}, gen, -1.0, 1.0),
+         samples::arg({batch, h}, gen, -2.0, 2.0), samples::arg({4 * h, h}, gen, -1.0, 1.0)}};
   };
   std::vector<OpSample<NoAttrs>> out = {sample("T 3, B 2, H 2", 3, 2, 2), sample("T 1, B 1, H 3", 1, 1, 3),
                                         sample("T 2, B 0, H 2 (empty batch)", 2, 0, 2)};
