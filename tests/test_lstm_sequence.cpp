@@ -48,10 +48,9 @@ TEST_CASE("lstm_sequence gives the bits of the loop of cells in float32") {
 
 TEST_CASE("lstm_sequence gradients match the loop of cells") {
   Generator gen(43);
-  std::vector<Tensor> in = {uniform({6, 3, 20}, gen, DType::Float64, 2.0).set_requires_grad(),
-                            uniform({3, 5}, gen).set_requires_grad(),
-                            uniform({3, 5}, gen, DType::Float64, 2.0).set_requires_grad(),
-                            uniform({20, 5}, gen).set_requires_grad()};
+  std::vector<Tensor> in = {
+      uniform({6, 3, 20}, gen, DType::Float64, 2.0).set_requires_grad(), uniform({3, 5}, gen).set_requires_grad(),
+      uniform({3, 5}, gen, DType::Float64, 2.0).set_requires_grad(), uniform({20, 5}, gen).set_requires_grad()};
   const Tensor v = uniform({6, 3, 10}, gen);
   const std::vector<Tensor> got = grad({lstm_sequence(in[0], in[1], in[2], in[3])}, in, {v});
   const std::vector<Tensor> want = grad({loop_of_cells(in[0], in[1], in[2], in[3])}, in, {v});
@@ -64,12 +63,15 @@ TEST_CASE("lstm_sequence gradients match the loop of cells") {
 
 TEST_CASE("lstm_sequence rejects wrong shapes and dtypes, naming the op and the shapes") {
   const Tensor gx = zeros({2, 3, 8}), h = zeros({3, 2}), w = zeros({8, 2});
-  CHECK(nn_test::error_of<ShapeError>([&] { (void)lstm_sequence(zeros({3, 8}), h, h, w); }) ==
-        "lstm_sequence: gates_x must be [T, B, 4 * H], got shape [3, 8]");
-  CHECK(nn_test::error_of<ShapeError>([&] { (void)lstm_sequence(gx, h, zeros({2, 2}), w); }) ==
-        "lstm_sequence: c0 has shape [2, 2], expected [B, H] = [3, 2] for gates_x [2, 3, 8]");
-  CHECK(nn_test::error_of<ShapeError>([&] { (void)lstm_sequence(gx, h, h, zeros({2, 8})); }) ==
-        "lstm_sequence: w_hh has shape [2, 8], expected [4H, H] = [8, 2] for gates_x [2, 3, 8]");
+  CHECK(nn_test::error_of<ShapeError>([&] {
+          (void)lstm_sequence(zeros({3, 8}), h, h, w);
+        }) == "lstm_sequence: gates_x must be [T, B, 4 * H], got shape [3, 8]");
+  CHECK(nn_test::error_of<ShapeError>([&] {
+          (void)lstm_sequence(gx, h, zeros({2, 2}), w);
+        }) == "lstm_sequence: c0 has shape [2, 2], expected [B, H] = [3, 2] for gates_x [2, 3, 8]");
+  CHECK(nn_test::error_of<ShapeError>([&] {
+          (void)lstm_sequence(gx, h, h, zeros({2, 8}));
+        }) == "lstm_sequence: w_hh has shape [2, 8], expected [4H, H] = [8, 2] for gates_x [2, 3, 8]");
   CHECK(nn_test::error_of<DTypeError>([&] {
           (void)lstm_sequence(gx, h, h, zeros({8, 2}, {.dtype = DType::Float64}));
         }) == "lstm_sequence: operands must share one floating dtype, got float32, float32, float32 and float64");
