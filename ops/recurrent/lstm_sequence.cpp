@@ -13,6 +13,10 @@
 // Under create_graph the same formulas run as ops on the inputs (the forward recomputed step
 // by step), so the second derivative is exact.
 // Reference: per step matmul and lstm_cell_pointwise, then stack.
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/kernels/gemm/gemm.hpp"
