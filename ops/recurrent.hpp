@@ -27,4 +27,11 @@ Tensor lstm_cell_pointwise(const Tensor& gates_x, const Tensor& gates_h, const T
 // GRU: returns h' [B, H].
 Tensor gru_cell_pointwise(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h);
 
+// One LSTM layer over a whole sequence, fused: gates_x [T, B, 4H] holds x_t W_ih^T + b_ih +
+// b_hh of every step, h0 and c0 are [B, H], w_hh [4H, H]. Returns [T, B, 2H], [h_t, c_t] of
+// every step (the last step's halves are the final state). The same values as a loop of
+// matmul(h, w_hh^T) and lstm_cell_pointwise, with W_hh packed once for all steps and its
+// gradient one product over the whole sequence.
+Tensor lstm_sequence(const Tensor& gates_x, const Tensor& h0, const Tensor& c0, const Tensor& w_hh);
+
 }  // namespace tg

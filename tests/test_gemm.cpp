@@ -274,3 +274,55 @@ TEST_CASE("gemm SIMD path selection") {
     CHECK_THROWS_AS(set_simd_path(SimdPath::avx512), tg::ValueError);
   }
 }
+
+namespace {
+
+// C = alpha A B + beta C0 through gemm() and through gemm_packed_b with B packed once by
+// pack_b(); `integers` fills A, B and C0 with small integers, whose products and sums are exact.
+template <class T>
+void check_packed_b_bits(std::int64_t m, std::int64_t n, std::int64_t k, bool integers, std::mt19937& rng) {
+  const auto draw = [&](std::size_t size) {
+    std::vector<T> v(size);
+    std::uniform_int_distribution<int> small(-4, 4);
+    std::uniform_real_distribution<double> dist(-1.0, 1.0);
+    for (T& x : v) x = integers ? static_cast<T>(small(rng)) : static_cast<T>(dist(rng));
+    return v;
+  };
+  const std::vector<T> a = draw(static_cast<std::size_t>(m * k));
+  const std::vector<T> b = draw(static_cast<std::size_t>(k * n));  // stored as B^T (n x k): a weight's layout
+  const std::vector<T> c0 = draw(static_cast<std::size_t>(m * n));
+  std::vector<T> packed(static_cast<std::size_t>(packed_b_size<T>(k, n)));
+  pack_b<T>(k, n, b.data(), 1, k, packed.data());
+  std::vector<T> want = c0, got = c0, exact = c0;
+  const T alpha = T(1), beta = T(1);
+  gemm<T>(m, n, k, alpha, a.data(), k, 1, b.data(), 1, k, beta, want.data(), n);
+  gemm_packed_b<T>(m, n, k, alpha, strided_panels(a.data(), k, std::int64_t{1}), packed.data(), beta, got.data(), n,
+                   /*allow_parallel=*/true);
+  CHECK(got == want);
+  if (integers) {
+    gemm_reference<T>(m, n, k, alpha, a.data(), k, 1, b.data(), 1, k, beta, exact.data(), n);
+    CHECK(got == exact);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gemm_packed_b gives gemm's bits on every SIMD path") {
+  Restore restore;
+  for (SimdPath path : available_paths()) {
+    set_simd_path(path);
+    std::mt19937 rng(77);
+    // A recurrent step's product (32 x 1024 x 256), odd edges, several column blocks, and a
+    // small C under a deep k (summed in slices of k).
+    const std::vector<std::vector<std::int64_t>> shapes{
+        {32, 1024, 256}, {7, 37, 13}, {1, 1, 1}, {5, 2053, 9}, {6, 50, 1700}};
+    for (const auto& s : shapes) {
+      for (const bool integers : {true, false}) {
+        INFO("path " << std::string(to_string(path)) << ", " << s[0] << "x" << s[1] << "x" << s[2]
+                     << (integers ? " integers" : " random"));
+        check_packed_b_bits<float>(s[0], s[1], s[2], integers, rng);
+        check_packed_b_bits<double>(s[0], s[1], s[2], integers, rng);
+      }
+    }
+  }
+}

@@ -116,6 +116,11 @@ TEST_CASE("the fused backward kernels agree with the backward formulas run as op
       args(4), [](const std::vector<Tensor>& in) { return lstm_cell_pointwise(in[0], in[1], in[2]); });
   check_plain_equals_create_graph(
       args(3), [](const std::vector<Tensor>& in) { return gru_cell_pointwise(in[0], in[1], in[2]); });
+  // The sequence op: T 4, B 3, H 4 (gates_x, h0, c0, w_hh).
+  check_plain_equals_create_graph(
+      {uniform({4, 3, 16}, gen, DType::Float64, 2.0).set_requires_grad(), uniform({3, 4}, gen).set_requires_grad(),
+       uniform({3, 4}, gen, DType::Float64, 2.0).set_requires_grad(), uniform({16, 4}, gen).set_requires_grad()},
+      [](const std::vector<Tensor>& in) { return lstm_sequence(in[0], in[1], in[2], in[3]); });
 }
 
 TEST_CASE("lstm_cell and gru_cell pass gradcheck and gradgradcheck in every input") {

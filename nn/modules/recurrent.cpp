@@ -92,36 +92,48 @@ Tensor RecurrentLayers::initial_state(const Tensor& s, std::int64_t layer, std::
   return select(s, 0, layer);
 }
 
-RecurrentLayers::RunResult RecurrentLayers::run(const Tensor& x, const std::vector<Tensor>& initial, bool fold_hh_bias,
-                                                const StepFn& step) {
+std::vector<Tensor> RecurrentLayers::steps_of(const Sequence& seq) {
+  if (!seq.steps.empty() || !seq.whole.defined()) return seq.steps;
+  std::vector<Tensor> steps;
+  for (std::int64_t t = 0; t < seq.whole.size(0); ++t) steps.push_back(select(seq.whole, 0, t));
+  return steps;
+}
+
+Tensor RecurrentLayers::whole_of(const Sequence& seq) { return seq.whole.defined() ? seq.whole : stack(seq.steps, 0); }
+
+RecurrentLayers::RunResult RecurrentLayers::run(const Tensor& x, const std::vector<Tensor>& initial,
+                                                const LayerFn& layer) {
   check_input(x);
   const std::int64_t time_dim = options_.batch_first ? 1 : 0;
   const std::int64_t length = x.size(time_dim), batch = x.size(1 - time_dim);
-  std::vector<Tensor> steps;  // the current layer's input, then its output, one [B, features] per step
-  for (std::int64_t t = 0; t < length; ++t) steps.push_back(select(x, time_dim, t));
+  Sequence seq{{}, time_dim == 0 ? x : transpose(x, 0, 1)};  // the current layer's input, then its output
+  for (std::int64_t t = 0; t < length; ++t) seq.steps.push_back(select(x, time_dim, t));
   std::vector<std::vector<Tensor>> finals(initial.size());
   for (std::int64_t l = 0; l < options_.num_layers; ++l) {
-    const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
     std::vector<Tensor> state;
     for (const Tensor& s : initial) state.push_back(initial_state(s, l, batch, x));
-    Tensor bias = w.b_ih;
-    if (bias.defined() && fold_hh_bias) bias = bias + w.b_hh;
-    const std::vector<Tensor> gates_x = input_gates(steps, w.w_ih, bias, time_dim);
-    const Tensor w_hh_t = transpose(w.w_hh, 0, 1);
-    for (std::size_t t = 0; t < steps.size(); ++t) {
-      step(w_hh_t, w.b_hh, gates_x[t], state);
-      steps[t] = state[0];
-    }
+    seq = layer(layers_[static_cast<std::size_t>(l)], seq, state);
     for (std::size_t k = 0; k < state.size(); ++k) finals[k].push_back(state[k]);
     if (options_.dropout > 0.0 && l + 1 < options_.num_layers) {
-      for (Tensor& h : steps) h = functional::dropout(h, options_.dropout, is_training(), dropout_gen_);
+      const auto drop = [&](const Tensor& h) {
+        return functional::dropout(h, options_.dropout, is_training(), dropout_gen_);
+      };
+      if (seq.whole.defined()) {
+        seq = {{}, drop(seq.whole)};
+      } else {
+        for (Tensor& h : seq.steps) h = drop(h);
+      }
     }
   }
   RunResult result;
-  result.output = length > 0
-                      ? stack(steps, time_dim)
-                      : zeros(options_.batch_first ? Shape{batch, 0, hidden_size_} : Shape{0, batch, hidden_size_},
-                              {.dtype = x.dtype()});
+  if (length == 0) {
+    result.output = zeros(options_.batch_first ? Shape{batch, 0, hidden_size_} : Shape{0, batch, hidden_size_},
+                          {.dtype = x.dtype()});
+  } else if (seq.whole.defined()) {
+    result.output = contiguous(time_dim == 0 ? seq.whole : transpose(seq.whole, 0, 1));
+  } else {
+    result.output = stack(seq.steps, time_dim);
+  }
   for (const std::vector<Tensor>& f : finals) result.final_state.push_back(stack(f, 0));
   return result;
 }
@@ -135,14 +147,24 @@ std::string RecurrentLayers::describe() const {
 LSTM::LSTM(std::int64_t input_size, std::int64_t hidden_size, RNNOptions options)
     : RecurrentLayers("LSTM", 4, input_size, hidden_size, options) {}
 
+// A layer: the input gates of all steps as one product (its gradient is one product too), then
+// the fused sequence op, whose output holds [h_t, c_t] per step.
 LSTMOutput LSTM::forward(const Tensor& x, const LSTMState& state) {
   const std::int64_t h = hidden_size();
-  const auto step = [h](const Tensor& w_hh_t, const Tensor&, const Tensor& gates_x, std::vector<Tensor>& s) {
-    const Tensor out = lstm_cell_pointwise(gates_x, matmul(s[0], w_hh_t), s[1]);  // b_hh is in gates_x
-    s[0] = slice(out, 1, 0, h);
-    s[1] = slice(out, 1, h, 2 * h);
+  const auto layer = [h](const LayerWeights& w, const Sequence& input, std::vector<Tensor>& s) {
+    const Tensor seq = whole_of(input);  // [L, B, I]
+    const std::int64_t length = seq.size(0), batch = seq.size(1);
+    Tensor gates = matmul(reshape(seq, {length * batch, seq.size(2)}), transpose(w.w_ih, 0, 1));
+    if (w.b_ih.defined()) gates = gates + (w.b_ih + w.b_hh);
+    const Tensor out = lstm_sequence(reshape(gates, {length, batch, 4 * h}), s[0], s[1], w.w_hh);
+    if (length > 0) {
+      const Tensor last = select(out, 0, length - 1);
+      s[0] = slice(last, 1, 0, h);
+      s[1] = slice(last, 1, h, 2 * h);
+    }
+    return Sequence{{}, slice(out, 2, 0, h)};
   };
-  const RunResult r = run(x, {state.h, state.c}, true, step);
+  const RunResult r = run(x, {state.h, state.c}, layer);
   return {r.output, {r.final_state[0], r.final_state[1]}};
 }
 
@@ -152,12 +174,20 @@ GRU::GRU(std::int64_t input_size, std::int64_t hidden_size, RNNOptions options)
     : RecurrentLayers("GRU", 3, input_size, hidden_size, options) {}
 
 GRUOutput GRU::forward(const Tensor& x, const Tensor& h) {
-  RunResult r =
-      run(x, {h}, false, [](const Tensor& w_hh_t, const Tensor& b_hh, const Tensor& gates_x, std::vector<Tensor>& s) {
-        Tensor gates_h = matmul(s[0], w_hh_t);
-        if (b_hh.defined()) gates_h = gates_h + b_hh;
-        s[0] = gru_cell_pointwise(gates_x, gates_h, s[0]);
-      });
+  const std::int64_t time_dim = options().batch_first ? 1 : 0;
+  const auto layer = [time_dim](const LayerWeights& w, const Sequence& input, std::vector<Tensor>& s) {
+    Sequence out{steps_of(input), {}};
+    const std::vector<Tensor> gates_x = input_gates(out.steps, w.w_ih, w.b_ih, time_dim);
+    const Tensor w_hh_t = transpose(w.w_hh, 0, 1);  // once per layer: its gradient is summed before transposing
+    for (std::size_t t = 0; t < out.steps.size(); ++t) {
+      Tensor gates_h = matmul(s[0], w_hh_t);
+      if (w.b_hh.defined()) gates_h = gates_h + w.b_hh;
+      s[0] = gru_cell_pointwise(gates_x[t], gates_h, s[0]);
+      out.steps[t] = s[0];
+    }
+    return out;
+  };
+  RunResult r = run(x, {h}, layer);
   return {r.output, r.final_state[0]};
 }
 

@@ -1,8 +1,8 @@
 // Recurrent layers: LSTM and GRU over a sequence, stacked num_layers deep, as PyTorch's
 // torch.nn.LSTM / torch.nn.GRU (same parameter names, shapes, gate order and
-// initialisation U(-1/sqrt(H), 1/sqrt(H)) from the default generator). Each step runs one
-// matrix product per weight and the fused cell op (ops/recurrent.hpp); see
-// docs/recurrent.md.
+// initialisation U(-1/sqrt(H), 1/sqrt(H)) from the default generator). An LSTM layer is one
+// product for the input gates of all steps and the fused sequence op; a GRU step runs one
+// matrix product per weight and the fused cell op (ops/recurrent.hpp); see docs/recurrent.md.
 #pragma once
 
 #include <cstdint>
@@ -50,11 +50,18 @@ class RecurrentLayers : public Module {
   struct LayerWeights {
     Tensor w_ih, w_hh, b_ih, b_hh;  // biases undefined without bias
   };
-  // Updates one layer's state ({h} or {h, c}, h first) from the step's input gates, given
-  // the layer's W_hh^T (transposed once per layer, so that its gradient is summed over the
-  // steps before it is transposed back) and b_hh.
-  using StepFn =
-      std::function<void(const Tensor& w_hh_t, const Tensor& b_hh, const Tensor& gates_x, std::vector<Tensor>& state)>;
+  // A layer's input or output sequence: its steps ([B, features] each, in time order), or the
+  // whole time-major [L, B, features] tensor, or both; a layer reads the form it works on
+  // (steps_of / whole_of build the other), so no form is converted where nobody reads it.
+  struct Sequence {
+    std::vector<Tensor> steps;  // empty when only `whole` is set
+    Tensor whole;               // undefined when only `steps` are set
+  };
+  static std::vector<Tensor> steps_of(const Sequence& seq);
+  static Tensor whole_of(const Sequence& seq);
+  // Runs one layer over its input sequence and returns the output sequence (the h of every
+  // step); `state` ({h} or {h, c}, h first) holds the initial state and receives the final one.
+  using LayerFn = std::function<Sequence(const LayerWeights& w, const Sequence& input, std::vector<Tensor>& state)>;
   struct RunResult {
     Tensor output;
     std::vector<Tensor> final_state;  // one [num_layers, B, H] per state tensor
@@ -63,9 +70,8 @@ class RecurrentLayers : public Module {
   RecurrentLayers(std::string type_name, std::int64_t gates, std::int64_t input_size, std::int64_t hidden_size,
                   RNNOptions options);
   // Runs every layer over the sequence x. `initial` holds one [num_layers, B, H] tensor (or
-  // undefined: zeros) per state tensor. With fold_hh_bias, b_hh joins b_ih in the input
-  // gates (exact for the LSTM, whose gates add the two); else the step adds it itself.
-  RunResult run(const Tensor& x, const std::vector<Tensor>& initial, bool fold_hh_bias, const StepFn& step);
+  // undefined: zeros) per state tensor.
+  RunResult run(const Tensor& x, const std::vector<Tensor>& initial, const LayerFn& layer);
 
  private:
   void check_input(const Tensor& x) const;

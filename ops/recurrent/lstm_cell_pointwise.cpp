@@ -16,12 +16,12 @@
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/recurrent.hpp"
+#include "ops/recurrent/lstm_kernels.hpp"
 #include "ops/recurrent/recurrent_kernels.hpp"
 #include "ops/recurrent/recurrent_ops.hpp"
 #include "ops/registry.hpp"
 #include "ops/sample_inputs.hpp"
 #include "ops/shape_ops.hpp"
-#include "tensor/parallel.hpp"
 
 namespace tg {
 
@@ -46,7 +46,10 @@ Tensor lstm_composition(std::span<const Tensor> in, const NoAttrs&) {
   return cat({a.o * tanh(c_next), c_next}, 1);
 }
 
-// The backward formulas as ops (differentiable again): returns {d gates, dc}.
+}  // namespace
+
+namespace recurrent_detail {
+
 std::pair<Tensor, Tensor> lstm_backward_with_ops(const Tensor& gates_x, const Tensor& gates_h, const Tensor& c,
                                                  const Tensor& grad) {
   const LstmGates a = lstm_gates(gates_x, gates_h);
@@ -60,62 +63,9 @@ std::pair<Tensor, Tensor> lstm_backward_with_ops(const Tensor& gates_x, const Te
   return {da, dc_total * a.f};
 }
 
-// Forward kernel. The workspace row holds i, f, g, o, tanh(c'): the plain backward reads
-// them, and the forward computes the gates there first so that every loop vectorises.
-template <class T>
-void lstm_forward_kernel(const Tensor& gates_x, const Tensor& gates_h, const Tensor& c, const Tensor& out,
-                         const Tensor& workspace) {
-  const std::int64_t batch = c.size(0), h = c.size(1);
-  const Rows<const T> gx = rows_of<T>(gates_x), gh = rows_of<T>(gates_h), cs = rows_of<T>(c);
-  const Rows<T> ys = mutable_rows_of<T>(out);
-  T* ws = workspace.data<T>();
-  parallel_for(batch, rows_grain(4 * h), [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t b = begin; b < end; ++b) {
-      T* __restrict w = ws + b * 5 * h;
-      add_then(gx.row(b), gh.row(b), w, 2 * h, sigmoid_fn<T>);
-      add_then(gx.row(b) + 2 * h, gh.row(b) + 2 * h, w + 2 * h, h, tanh_fn<T>);
-      add_then(gx.row(b) + 3 * h, gh.row(b) + 3 * h, w + 3 * h, h, sigmoid_fn<T>);
-      const T* __restrict cb = cs.row(b);
-      T* __restrict y = ys.row(b);
-      for (std::int64_t j = 0; j < h; ++j) {
-        const T c_next = w[h + j] * cb[j] + w[j] * w[2 * h + j];
-        const T tc = tanh_of(c_next);
-        y[j] = w[3 * h + j] * tc;
-        y[h + j] = c_next;
-        w[4 * h + j] = tc;
-      }
-    }
-  });
-}
+}  // namespace recurrent_detail
 
-template <class T>
-void lstm_backward_kernel(const Tensor& grad, const Tensor& c, const Tensor& workspace, const Tensor& d_gates,
-                          const Tensor& dc) {
-  const std::int64_t batch = c.size(0), h = c.size(1);
-  const Rows<const T> gs = rows_of<T>(grad), cs = rows_of<T>(c);
-  const T* ws = workspace.data<T>();
-  T* da = d_gates.data<T>();
-  T* dcp = dc.data<T>();
-  parallel_for(batch, rows_grain(4 * h), [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t b = begin; b < end; ++b) {
-      const T* __restrict g_row = gs.row(b);
-      const T* __restrict cb = cs.row(b);
-      const T* __restrict w = ws + b * 5 * h;
-      T* __restrict d = da + b * 4 * h;
-      T* __restrict dcb = dcp + b * h;
-      for (std::int64_t j = 0; j < h; ++j) {
-        const T i = w[j], f = w[h + j], g = w[2 * h + j], o = w[3 * h + j], tc = w[4 * h + j];
-        const T dh = g_row[j];
-        const T dc_total = g_row[h + j] + dh * o * (T(1) - tc * tc);
-        d[j] = dc_total * g * i * (T(1) - i);
-        d[h + j] = dc_total * cb[j] * f * (T(1) - f);
-        d[2 * h + j] = dc_total * i * (T(1) - g * g);
-        d[3 * h + j] = dh * tc * o * (T(1) - o);
-        dcb[j] = dc_total * f;
-      }
-    }
-  });
-}
+namespace {
 
 Tensor lstm_forward(ForwardContext& ctx, const NoAttrs&) {
   const std::int64_t h = check_cell_operands(ctx.op_name(), ctx.input(0), ctx.input(1), ctx.input(2), 4);
@@ -132,8 +82,11 @@ Tensor lstm_forward(ForwardContext& ctx, const NoAttrs&) {
     ctx.save("c", ctx.input(2));
     ctx.save("workspace", workspace);  // read only by the plain backward, as constants
   }
-  visit_floating(c.dtype(), ctx.op_name(),
-                 [&](auto tag) { lstm_forward_kernel<decltype(tag)>(gates_x, gates_h, c, out, workspace); });
+  visit_floating(c.dtype(), ctx.op_name(), [&](auto tag) {
+    using T = decltype(tag);
+    lstm_step_forward<T>(batch, h, rows_of<T>(gates_x), rows_of<T>(gates_h), rows_of<T>(c), mutable_rows_of<T>(out),
+                         workspace.data<T>());
+  });
   return out;
 }
 
@@ -147,7 +100,9 @@ std::vector<Tensor> lstm_backward(const BackwardContext& ctx, const Tensor& grad
     d_gates = empty({c.size(0), 4 * c.size(1)}, {.dtype = c.dtype()});
     dc = empty(c.shape(), {.dtype = c.dtype()});
     visit_floating(c.dtype(), ctx.op_name(), [&](auto tag) {
-      lstm_backward_kernel<decltype(tag)>(with_contiguous_rows(grad), cr, ctx.saved("workspace"), d_gates, dc);
+      using T = decltype(tag);
+      lstm_step_backward<T>(c.size(0), c.size(1), rows_of<T>(with_contiguous_rows(grad)), rows_of<T>(cr),
+                            ctx.saved("workspace").data<T>(), d_gates.data<T>(), mutable_rows_of<T>(dc));
     });
   }
   return {ctx.needs_input_grad(0) ? d_gates : Tensor(), ctx.needs_input_grad(1) ? d_gates : Tensor(),

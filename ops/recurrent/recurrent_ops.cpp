@@ -7,6 +7,7 @@ RecurrentOps register_recurrent_ops(OpRegistry& registry) {
   return {
       .lstm_cell_pointwise = registry.add(make_lstm_cell_pointwise_op()),
       .gru_cell_pointwise = registry.add(make_gru_cell_pointwise_op()),
+      .lstm_sequence = registry.add(make_lstm_sequence_op()),
   };
 }
 

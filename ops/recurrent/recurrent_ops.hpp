@@ -10,10 +10,12 @@ namespace tg {
 struct RecurrentOps {
   OpHandle<NoAttrs> lstm_cell_pointwise;
   OpHandle<NoAttrs> gru_cell_pointwise;
+  OpHandle<NoAttrs> lstm_sequence;
 };
 
 OpDef<NoAttrs> make_lstm_cell_pointwise_op();
 OpDef<NoAttrs> make_gru_cell_pointwise_op();
+OpDef<NoAttrs> make_lstm_sequence_op();
 
 // Valid from the first call on, from any thread (filled while the registry is built).
 const RecurrentOps& recurrent_ops();

@@ -75,19 +75,31 @@ void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
   }
 }
 
-// A as gemm_blocked reads it: packed panel by panel through `pack`, or, where `packed` is not
-// null, already packed there as strips [m / mr][k_stride][mr], columns from 0 (in place).
-template <class T>
-struct AOperand {
-  const PackAPanel<T>* pack;
+// An operand as gemm_blocked reads it: packed panel by panel through `pack`, or, where
+// `packed` is not null, already packed there (in place) as strips of the register tile's
+// height (A: [m / mr][k_stride][mr]) or width (B: [n / nr][k_stride][nr]).
+template <class T, class Pack>
+struct Operand {
+  const Pack* pack;
   const T* packed;
   std::int64_t k_stride;
+  // The operand from step k0 on: `shifted_pack` (this packer shifted by k0) or the strips from k0.
+  Operand from_step(std::int64_t k0, const Pack* shifted_pack, std::int64_t strip_width) const {
+    return {shifted_pack, packed != nullptr ? packed + k0 * strip_width : nullptr, k_stride};
+  }
+  // The panel of strip offset `i` (a multiple of the strip width) at k-block `pc`, read in place.
+  const T* strip(std::int64_t i, std::int64_t pc, std::int64_t strip_width) const {
+    return packed + i * k_stride + pc * strip_width;
+  }
 };
+template <class T>
+using AOperand = Operand<T, PackAPanel<T>>;
+template <class T>
+using BOperand = Operand<T, PackBPanel<T>>;
 
 template <class T>
 void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-                  const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
-                  bool allow_parallel) {
+                  const AOperand<T>& a, const BOperand<T>& b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
   const std::int64_t mr = uk.mr, nr = uk.nr;
   const std::int64_t kc_max = part_size(k, uk.kc, 1);
   const std::int64_t mb_max = part_size(m, kMaxBlock, mr);
@@ -97,12 +109,13 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
       2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
   ScratchLease lease;
   const std::int64_t a_space = a.packed != nullptr ? 0 : mb_max * kc_max;
-  T* const ap = lease.array<T>(a_space + nb_max * kc_max);
+  const std::int64_t b_space = b.packed != nullptr ? 0 : nb_max * kc_max;
+  T* const ap = lease.array<T>(a_space + b_space);
   T* const bp = ap + a_space;
 
   for (std::int64_t jc = 0; jc < n; jc += nb_max) {
     const std::int64_t nb = std::min(nb_max, n - jc);
-    const std::int64_t b_panels = ceil_div(nb, nr);
+    const std::int64_t b_panels = b.packed != nullptr ? 0 : ceil_div(nb, nr);
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
       const std::int64_t a_panels = a.packed != nullptr ? 0 : ceil_div(mb, mr);
@@ -123,7 +136,7 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
               (*a.pack)(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
             } else {
               const std::int64_t j = (t - a_panels) * nr;
-              pack_b(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
+              (*b.pack)(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
             }
           }
         });
@@ -135,8 +148,9 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
             const std::int64_t j0 = col_tiles.begin(tj), j1 = col_tiles.begin(tj + 1);
             for (std::int64_t i = i0; i < i1; i += mr) {
               for (std::int64_t j = j0; j < j1; j += nr) {
-                const T* a_panel = a.packed != nullptr ? a.packed + (ic + i) * a.k_stride + pc * mr : ap + i * kc;
-                uk.tile(kc, a_panel, bp + j * kc, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
+                const T* a_panel = a.packed != nullptr ? a.strip(ic + i, pc, mr) : ap + i * kc;
+                const T* b_panel = b.packed != nullptr ? b.strip(jc + j, pc, nr) : bp + j * kc;
+                uk.tile(kc, a_panel, b_panel, c + (ic + i) * ldc + jc + j, ldc, std::min(mr, i1 - i),
                         std::min(nr, j1 - j), alpha, beta_k);
               }
             }
@@ -159,11 +173,10 @@ std::int64_t k_slices(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, 
 
 template <class T>
 void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-                 const AOperand<T>& a, const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc,
-                 bool allow_parallel) {
+                 const AOperand<T>& a, const BOperand<T>& b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
   const std::int64_t slices = k_slices(uk, m, n, k);
   if (slices == 1) {
-    gemm_blocked(uk, m, n, k, alpha, a, pack_b, beta, c, ldc, allow_parallel);
+    gemm_blocked(uk, m, n, k, alpha, a, b, beta, c, ldc, allow_parallel);
     return;
   }
   // Slice 0 goes to C with beta, the others to partial products that are then added in
@@ -179,10 +192,10 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
       const PackAPanel<T> pack_a_slice = [&](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t p0,
                                              std::int64_t kc) { (*a.pack)(dst, mr, i0, h, k0 + p0, kc); };
       const PackBPanel<T> pack_b_slice = [&](T* dst, std::int64_t nr, std::int64_t p0, std::int64_t kc, std::int64_t j0,
-                                             std::int64_t width) { pack_b(dst, nr, k0 + p0, kc, j0, width); };
-      const AOperand<T> a_slice{&pack_a_slice, a.packed != nullptr ? a.packed + k0 * uk.mr : nullptr, a.k_stride};
-      gemm_blocked(uk, m, n, k1 - k0, alpha, a_slice, pack_b_slice, s == 0 ? beta : T(0),
-                   s == 0 ? c : partials + (s - 1) * m * n, s == 0 ? ldc : n, false);
+                                             std::int64_t width) { (*b.pack)(dst, nr, k0 + p0, kc, j0, width); };
+      gemm_blocked(uk, m, n, k1 - k0, alpha, a.from_step(k0, &pack_a_slice, uk.mr),
+                   b.from_step(k0, &pack_b_slice, uk.nr), s == 0 ? beta : T(0), s == 0 ? c : partials + (s - 1) * m * n,
+                   s == 0 ? ldc : n, false);
     }
   });
   for (std::int64_t s = 1; s < slices; ++s) {
@@ -194,30 +207,54 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   }
 }
 
+// The entry of every public product: empty shapes, k == 0 and alpha == 0 only scale C.
+template <class T>
+void gemm_operands(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const AOperand<T>& a, const BOperand<T>& b,
+                   T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    scale_c(m, n, beta, c, ldc);
+    return;
+  }
+  gemm_sliced(select_kernel<T>(), m, n, k, alpha, a, b, beta, c, ldc, allow_parallel);
+}
+
 }  // namespace
 
 template <class T>
 void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
                  const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
-    return;
-  }
-  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{&pack_a, nullptr, 0}, pack_b, beta, c, ldc,
-              allow_parallel);
+  gemm_operands(m, n, k, alpha, AOperand<T>{&pack_a, nullptr, 0}, BOperand<T>{&pack_b, nullptr, 0}, beta, c, ldc,
+                allow_parallel);
 }
 
 template <class T>
 void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a_packed,
                    const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
-    return;
+  gemm_operands(m, n, k, alpha, AOperand<T>{nullptr, a_packed, k}, BOperand<T>{&pack_b, nullptr, 0}, beta, c, ldc,
+                allow_parallel);
+}
+
+template <class T>
+void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
+                   const T* b_packed, T beta, T* c, std::int64_t ldc, bool allow_parallel) {
+  gemm_operands(m, n, k, alpha, AOperand<T>{&pack_a, nullptr, 0}, BOperand<T>{nullptr, b_packed, k}, beta, c, ldc,
+                allow_parallel);
+}
+
+template <class T>
+std::int64_t packed_b_size(std::int64_t k, std::int64_t n) {
+  const std::int64_t nr = select_kernel<T>().nr;
+  return std::max<std::int64_t>(k, 0) * round_up(std::max<std::int64_t>(n, 0), nr);
+}
+
+template <class T>
+void pack_b(std::int64_t k, std::int64_t n, const T* b, std::int64_t b_row, std::int64_t b_col, T* dst) {
+  const MicroKernel<T>& uk = select_kernel<T>();
+  if (k <= 0) return;
+  for (std::int64_t j = 0; j < n; j += uk.nr) {
+    uk.pack(dst + j * k, uk.nr, b + j * b_col, b_col, b_row, std::min(uk.nr, n - j), k);
   }
-  gemm_sliced(select_kernel<T>(), m, n, k, alpha, AOperand<T>{nullptr, a_packed, k}, pack_b, beta, c, ldc,
-              allow_parallel);
 }
 
 template <class T>
@@ -276,6 +313,10 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                                const PackBPanel<T>&, T, T*, std::int64_t, bool);                                     \
   template void gemm_packed_a<T>(std::int64_t, std::int64_t, std::int64_t, T, const T*, const PackBPanel<T>&, T, T*, \
                                  std::int64_t, bool);                                                                \
+  template void gemm_packed_b<T>(std::int64_t, std::int64_t, std::int64_t, T, const PackAPanel<T>&, const T*, T, T*, \
+                                 std::int64_t, bool);                                                                \
+  template std::int64_t packed_b_size<T>(std::int64_t, std::int64_t);                                                \
+  template void pack_b<T>(std::int64_t, std::int64_t, const T*, std::int64_t, std::int64_t, T*);                     \
   template PackAPanel<T> strided_panels<T>(const T*, std::int64_t, std::int64_t);                                    \
   template PackBPanel<T> strided_b_panels<T>(const T*, std::int64_t, std::int64_t);                                  \
   template StridedPack<T> strided_pack<T>();                                                                         \

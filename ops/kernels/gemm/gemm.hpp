@@ -74,4 +74,22 @@ template <class T>
 void gemm_packed_a(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a_packed,
                    const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel);
 
+// gemm_panels with B stored already packed, read in place: ceil(n / nr) strips of the micro-
+// kernel's width nr, strip s holding b_packed[(s * k + p) * nr + j] = B[p, s * nr + j] and zero
+// for columns past n, as pack_b() builds it. An operand used by many products (a recurrent
+// weight, once per time step) is then packed once instead of once per product. Bit-identical
+// to gemm() on the same operands: the blocking and summation order are gemm()'s.
+template <class T>
+void gemm_packed_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
+                   const T* b_packed, T beta, T* c, std::int64_t ldc, bool allow_parallel);
+
+// The number of elements of B (k x n) packed for gemm_packed_b on the current SIMD path.
+template <class T>
+std::int64_t packed_b_size(std::int64_t k, std::int64_t n);
+
+// Packs a strided B (element (p, j) at b[p * b_row + j * b_col]) into dst, packed_b_size(k, n)
+// elements, in gemm_packed_b's layout for the current SIMD path.
+template <class T>
+void pack_b(std::int64_t k, std::int64_t n, const T* b, std::int64_t b_row, std::int64_t b_col, T* dst);
+
 }  // namespace tg::kernels
