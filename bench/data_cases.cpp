@@ -24,8 +24,8 @@ std::vector<LoaderVariant> loader_variants() {
   using namespace tg::nn;
   return {
       {"loader fashion-mnist epoch, no augmentation", {}},
-      {"loader fashion-mnist epoch, crop+flip", Compose({RandomCrop{.height = 28, .width = 28, .padding = 2},
-                                                         RandomHorizontalFlip{.p = 0.5}})},
+      {"loader fashion-mnist epoch, crop+flip",
+       Compose({RandomCrop{.height = 28, .width = 28, .padding = 2}, RandomHorizontalFlip{.p = 0.5}})},
       {"loader fashion-mnist epoch, crop+flip+erase",
        Compose({RandomCrop{.height = 28, .width = 28, .padding = 2}, RandomHorizontalFlip{.p = 0.5},
                 RandomErasing{.p = 0.5}})},
@@ -39,8 +39,8 @@ std::vector<CaseGroup> data_cases() {
   for (const LoaderVariant& v : loader_variants()) group.names.push_back(v.name);
   group.make = [] {
     tg::Generator gen(5000);
-    auto images = std::make_shared<nn::TensorDataset>(
-        tg::rand({kImages, 1, 28, 28}, gen), tg::randint(0, 10, {kImages}, gen));
+    auto images =
+        std::make_shared<nn::TensorDataset>(tg::rand({kImages, 1, 28, 28}, gen), tg::randint(0, 10, {kImages}, gen));
     std::vector<Variant> out;
     for (LoaderVariant& lv : loader_variants()) {
       Variant v;
