@@ -2,6 +2,7 @@
 
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/normalization.hpp"
 #include "ops/reduction.hpp"
 #include "ops/shape_ops.hpp"
 
@@ -44,35 +45,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
              "batch_norm: per-channel tensors must have shape [{}] for input {}, got {}", c, x.shape(), t->shape());
   Shape channel_shape(static_cast<std::size_t>(x.dim()), 1);
   channel_shape[1] = c;
-  Dims reduce_dims{0};
-  for (std::int64_t d = 2; d < x.dim(); ++d) reduce_dims.push_back(d);
-  const std::int64_t count = x.numel() / c;
+  const std::int64_t count = c == 0 ? 0 : x.numel() / c;
 
-  Tensor y;
   if (training) {
     TG_CHECK(count > 1, ValueError, "batch_norm: need more than 1 value per channel when training, got shape {}",
              x.shape());
-    const Tensor mu = mean(x, reduce_dims, true);
-    const Tensor centered = sub(x, mu);
-    const Tensor var = mean(mul(centered, centered), reduce_dims, true);
-    y = div(centered, sqrt(add(var, scalar_like(var, options.eps))));
-    if (running_mean.defined() && running_var.defined()) {
-      NoGradGuard no_grad;
-      const std::vector<double> m = mu.to_vector(), v = var.to_vector();
-      const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-      const double k = options.momentum;
-      for (std::int64_t i = 0; i < c; ++i) {
-        running_mean.set_value({i}, (1.0 - k) * running_mean.value({i}) + k * m[static_cast<std::size_t>(i)]);
-        running_var.set_value({i}, (1.0 - k) * running_var.value({i}) + k * v[static_cast<std::size_t>(i)] * unbias);
-      }
-    }
-  } else {
-    TG_CHECK(running_mean.defined() && running_var.defined(), ValueError,
-             "batch_norm: evaluation needs running statistics");
-    const Tensor rm = reshape(running_mean.detach(), channel_shape).clone_as(x.dtype());
-    const Tensor rv = reshape(running_var.detach(), channel_shape).clone_as(x.dtype());
-    y = div(sub(x, rm), sqrt(add(rv, scalar_like(rv, options.eps))));
+    // One fused op: statistics, normalization, affine map and the running statistics' update.
+    return tg::batch_norm(x, weight, bias, running_mean, running_var, options.momentum, options.eps);
   }
+  TG_CHECK(running_mean.defined() && running_var.defined(), ValueError,
+           "batch_norm: evaluation needs running statistics");
+  const Tensor rm = reshape(running_mean.detach(), channel_shape).clone_as(x.dtype());
+  const Tensor rv = reshape(running_var.detach(), channel_shape).clone_as(x.dtype());
+  Tensor y = div(sub(x, rm), sqrt(add(rv, scalar_like(rv, options.eps))));
   if (weight.defined()) y = mul(y, reshape(weight, channel_shape));
   if (bias.defined()) y = add(y, reshape(bias, channel_shape));
   return y;

@@ -103,32 +103,20 @@ Tensor layer_norm_forward(ForwardContext& ctx, const LayerNormAttrs& a) {
   return y;
 }
 
-// x_hat = (x - mean) * rstd over the normalized dims, and rstd, composed of ops.
-std::pair<Tensor, Tensor> normalized_with_ops(const Tensor& x, const LayerNormAttrs& a) {
-  const Dims dims = normalized_dims(a);
-  const Tensor centred = x - mean(x, dims, true);
-  const Tensor rstd = 1.0 / sqrt(mean(centred * centred, dims, true) + a.eps);
-  return {centred * rstd, rstd};
-}
-
 std::vector<Tensor> layer_norm_backward(const BackwardContext& ctx, const Tensor& g, const LayerNormAttrs& a) {
   const Tensor& x = ctx.saved("x");
   const Tensor& w = ctx.saved("weight");
   const std::vector<bool> needs{ctx.needs_input_grad(0), ctx.needs_input_grad(1), ctx.needs_input_grad(2)};
   if (!is_grad_enabled()) return detail::layer_norm_backward_fused(g, x, w, a, needs, ctx.saved("stats"));
-  const auto [x_hat, rstd] = normalized_with_ops(x, a);
+  const Dims dims = normalized_dims(a);
+  const detail::Normalized n = detail::normalize_with_ops(x, dims, a.eps);
   const Shape& ns = a.normalized_shape;
-  Tensor dx;
-  if (needs[0]) {
-    const Dims dims = normalized_dims(a);
-    const Tensor dy_hat = w.defined() ? g * w : g;
-    dx = rstd * (dy_hat - mean(dy_hat, dims, true) - x_hat * mean(dy_hat * x_hat, dims, true));
-  }
-  return {dx, needs[1] ? sum_to(g * x_hat, ns) : Tensor(), needs[2] ? sum_to(g, ns) : Tensor()};
+  const Tensor dx = needs[0] ? detail::normalized_input_grad(w.defined() ? g * w : g, n, dims) : Tensor();
+  return {dx, needs[1] ? sum_to(g * n.x_hat, ns) : Tensor(), needs[2] ? sum_to(g, ns) : Tensor()};
 }
 
 Tensor layer_norm_composition(std::span<const Tensor> in, const LayerNormAttrs& a) {
-  Tensor y = normalized_with_ops(in[0], a).first;
+  Tensor y = detail::normalize_with_ops(in[0], normalized_dims(a), a.eps).x_hat;
   if (in[1].defined()) y = y * in[1];
   if (in[2].defined()) y = y + in[2];
   return y;

@@ -6,6 +6,7 @@ namespace tg {
 NormalizationOps register_normalization_ops(OpRegistry& registry) {
   return {
       .layer_norm = registry.add(make_layer_norm_op()),
+      .batch_norm = registry.add(make_batch_norm_op()),
   };
 }
 
