@@ -138,16 +138,20 @@ TEST_CASE("batch_norm: empty batches, and errors naming the op and the shapes") 
   check_close(g[1], std::vector<long double>{0, 0, 0}, 0.0);
 
   const Tensor x = zeros({2, 3, 4});
-  CHECK(error_of<ShapeError>([&] { batch_norm(x, ones({2})); }) == "batch_norm: weight has shape [2], expected [3] for input [2, 3, 4]");
-  CHECK(error_of<ShapeError>([&] { batch_norm(zeros({3})); }) == "batch_norm: input must have shape [N, C, ...], got [3]");
+  CHECK(error_of<ShapeError>([&] { batch_norm(x, ones({2})); }) ==
+        "batch_norm: weight has shape [2], expected [3] for input [2, 3, 4]");
+  CHECK(error_of<ShapeError>([&] { batch_norm(zeros({3})); }) ==
+        "batch_norm: input must have shape [N, C, ...], got [3]");
   CHECK(error_of<DTypeError>([&] { batch_norm(x, ones({3}, {.dtype = DType::Float64})); }) ==
         "batch_norm: weight has dtype float64, input float32");
   CHECK(error_of<ValueError>([&] { batch_norm(x, {}, {}, zeros({3})); }) ==
         "batch_norm: running_mean and running_var go together (one of them is undefined)");
-  CHECK(error_of<ValueError>([&] { batch_norm(zeros({1, 3, 1}), {}, {}, zeros({3}), ones({3})); }) ==
-        "batch_norm: updating running statistics needs more than 1 value per channel, got 1 (batch x spatial)");
+  CHECK(error_of<ValueError>([&] {
+          batch_norm(zeros({1, 3, 1}), {}, {}, zeros({3}), ones({3}));
+        }) == "batch_norm: updating running statistics needs more than 1 value per channel, got 1 (batch x spatial)");
   CHECK(error_of<ValueError>([&] { batch_norm(x, {}, {}, zeros({3}).set_requires_grad(true), ones({3})); }) ==
         "batch_norm: running_mean is a buffer and must not require grad");
-  CHECK(error_of<ValueError>([&] { batch_norm(x, {}, {}, {}, {}, 1.5); }) == "batch_norm: momentum must lie in [0, 1], got 1.5");
+  CHECK(error_of<ValueError>([&] { batch_norm(x, {}, {}, {}, {}, 1.5); }) ==
+        "batch_norm: momentum must lie in [0, 1], got 1.5");
   CHECK_THROWS_AS(batch_norm(x, {}, {}, {}, {}, 0.1, -1.0), ValueError);
 }

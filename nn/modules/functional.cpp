@@ -55,12 +55,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   }
   TG_CHECK(running_mean.defined() && running_var.defined(), ValueError,
            "batch_norm: evaluation needs running statistics");
-  const Tensor rm = reshape(running_mean.detach(), channel_shape).clone_as(x.dtype());
-  const Tensor rv = reshape(running_var.detach(), channel_shape).clone_as(x.dtype());
-  Tensor y = div(sub(x, rm), sqrt(add(rv, scalar_like(rv, options.eps))));
-  if (weight.defined()) y = mul(y, reshape(weight, channel_shape));
-  if (bias.defined()) y = add(y, reshape(bias, channel_shape));
-  return y;
+  // An affine map per channel, y = x * scale + shift with scale = weight / sqrt(running_var +
+  // eps) and shift = bias - running_mean * scale: the ops on [C] tensors, two on x.
+  const Tensor rm = running_mean.detach().clone_as(x.dtype());
+  const Tensor rv = running_var.detach().clone_as(x.dtype());
+  Tensor scale = div(ones_like(rv), sqrt(add(rv, scalar_like(rv, options.eps))));
+  if (weight.defined()) scale = mul(scale, weight);
+  Tensor shift = neg(mul(rm, scale));
+  if (bias.defined()) shift = add(shift, bias);
+  return add(mul(x, reshape(scale, channel_shape)), reshape(shift, channel_shape));
 }
 
 }  // namespace tg::nn::functional

@@ -54,8 +54,8 @@ void check_inputs(std::string_view op, const Tensor& x, std::span<const Tensor> 
   for (std::size_t i = 0; i < per_channel.size(); ++i) {
     const Tensor& t = per_channel[i];
     if (!t.defined()) continue;
-    TG_CHECK(t.shape() == Shape{x.size(1)}, ShapeError, "{}: {} has shape {}, expected [{}] for input {}", op,
-             names[i], t.shape(), x.size(1), x.shape());
+    TG_CHECK(t.shape() == Shape{x.size(1)}, ShapeError, "{}: {} has shape {}, expected [{}] for input {}", op, names[i],
+             t.shape(), x.size(1), x.shape());
     TG_CHECK(i >= 2 || t.dtype() == x.dtype(), DTypeError, "{}: {} has dtype {}, input {}", op, names[i],
              dtype_name(t.dtype()), dtype_name(x.dtype()));
     TG_CHECK(i < 2 || !t.requires_grad(), ValueError, "{}: {} is a buffer and must not require grad", op, names[i]);
@@ -71,8 +71,7 @@ void check_inputs(std::string_view op, const Tensor& x, std::span<const Tensor> 
 void update_running_statistics(std::string_view op, const Tensor& running_mean, const Tensor& running_var,
                                const Tensor& stats, std::int64_t count, double momentum) {
   TG_CHECK(count > 1, ValueError,
-           "{}: updating running statistics needs more than 1 value per channel, got {} (batch x spatial)", op,
-           count);
+           "{}: updating running statistics needs more than 1 value per channel, got {} (batch x spatial)", op, count);
   const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
   const double* s = stats.data<double>();
   for (std::int64_t c = 0; c < running_mean.numel(); ++c) {
@@ -103,10 +102,9 @@ Tensor batch_norm_forward(ForwardContext& ctx, const BatchNormAttrs& a) {
                                                         .layout = layout,
                                                         .eps = a.eps};
     // Channels are independent, so any split of them gives the same bits.
-    parallel_for(layout.channels, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(layout.count(), 1)),
-                 [&](std::int64_t first, std::int64_t last) {
-                   kernels::batch_norm_forward_channels(channels, first, last);
-                 });
+    parallel_for(
+        layout.channels, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(layout.count(), 1)),
+        [&](std::int64_t first, std::int64_t last) { kernels::batch_norm_forward_channels(channels, first, last); });
     return y;
   });
   // An empty batch leaves them as they are (libtorch does the same).
@@ -144,10 +142,9 @@ std::vector<Tensor> batch_norm_backward_fused(const Tensor& dy, const Tensor& x,
                                                          .dbias = db.defined() ? db.data<T>() : nullptr,
                                                          .layout = layout,
                                                          .eps = eps};
-    parallel_for(layout.channels, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(layout.count(), 1)),
-                 [&](std::int64_t first, std::int64_t last) {
-                   kernels::batch_norm_backward_channels(channels, first, last);
-                 });
+    parallel_for(
+        layout.channels, std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(layout.count(), 1)),
+        [&](std::int64_t first, std::int64_t last) { kernels::batch_norm_backward_channels(channels, first, last); });
     return {dx, dw, db, Tensor(), Tensor()};
   });
 }
@@ -185,8 +182,8 @@ std::vector<OpSample<BatchNormAttrs>> batch_norm_samples() {
   // covers batch_norm without them). The running statistics change at every call and do not
   // change y.
   const auto sample = [&](std::string label, Tensor x, BatchNormAttrs attrs) {
-    return OpSample<BatchNormAttrs>{std::move(label), {std::move(x), arg({3}), arg({3}), buffer(0.0), buffer(1.0)},
-                                    attrs};
+    return OpSample<BatchNormAttrs>{
+        std::move(label), {std::move(x), arg({3}), arg({3}), buffer(0.0), buffer(1.0)}, attrs};
   };
   return {
       sample("[4, 3, 5]", arg({4, 3, 5}), {}),
@@ -210,8 +207,9 @@ OpDef<BatchNormAttrs> make_batch_norm_op() {
       .backward = batch_norm_backward,
       .reference = batch_norm_composition,
       .samples = batch_norm_samples,
-      .summary = "batch normalization per channel over batch and spatial dims (batch statistics, running "
-                 "statistics updated in place)",
+      .summary =
+          "batch normalization per channel over batch and spatial dims (batch statistics, running "
+          "statistics updated in place)",
   };
 }
 

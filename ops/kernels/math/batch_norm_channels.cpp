@@ -69,7 +69,8 @@ void forward_channels(const BatchNormForwardChannels<T>& a, std::int64_t first, 
   const auto count = static_cast<double>(l.count());
   for (std::int64_t c = first; c < last; ++c) {
     const double mean =
-        channel_sums<1, T>(l, c, [&](std::int64_t p, int lane, T(&s)[1][kBatchNormLanes]) { s[0][lane] += a.x[p]; })[0] /
+        channel_sums<1, T>(l, c,
+                           [&](std::int64_t p, int lane, T(&s)[1][kBatchNormLanes]) { s[0][lane] += a.x[p]; })[0] /
         count;
     const Centring<T> centring(mean);
     const double var = channel_sums<1, T>(l, c,
@@ -106,7 +107,8 @@ void backward_channels(const BatchNormBackwardChannels<T>& a, std::int64_t first
     const T mean_dy = static_cast<T>(sums[0] / count);
     const T mean_dy_xhat = static_cast<T>(sums[1] / count);
     const T scale = channel_scale(rstd, a.weight, c);
-    for_each_in_channel(l, c, [&](std::int64_t p) { a.dx[p] = scale * ((a.dy[p] - mean_dy) - x_hat(p) * mean_dy_xhat); });
+    for_each_in_channel(l, c,
+                        [&](std::int64_t p) { a.dx[p] = scale * ((a.dy[p] - mean_dy) - x_hat(p) * mean_dy_xhat); });
   }
 }
 
