@@ -82,6 +82,19 @@ std::string openblas_string(const char* symbol) {
   return fn != nullptr ? std::string(fn()) : std::string();
 }
 
+#ifdef TAPEGRAD_BENCH_TORCH
+// The ISA of ATen's own vectorised kernels (elementwise, reductions), as libtorch reports it:
+// the line "CPU capability usage: AVX2" of at::show_config(). ATEN_CPU_CAPABILITY sets it.
+std::string aten_capability() {
+  const std::string config = at::show_config();
+  const std::string key = "CPU capability usage: ";
+  const auto at = config.find(key);
+  if (at == std::string::npos) return "ATen CPU capability unknown";
+  const auto begin = at + key.size();
+  return "ATen kernels " + config.substr(begin, config.find('\n', begin) - begin);
+}
+#endif
+
 // The same thread count on every side, then FTZ/DAZ on each side's threads. Returns a
 // line saying on how many threads the flags were seen set.
 std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& tbb_flush) {
@@ -109,7 +122,8 @@ void print_header(const Flags& f, const Peak& peak) {
   for (int t : f.threads) std::printf(" %d", t);
   std::printf("\n");
 #ifdef TAPEGRAD_BENCH_TORCH
-  std::printf("libtorch %s\n", TORCH_VERSION);
+  std::printf("libtorch %s: %s; oneDNN capped by DNNL_MAX_CPU_ISA=%s\n", TORCH_VERSION, aten_capability().c_str(),
+              env_or("DNNL_MAX_CPU_ISA", env_or("ONEDNN_MAX_CPU_ISA", "(unset)").c_str()).c_str());
 #else
   std::printf("libtorch: not found at build time (tapegrad columns only)\n");
 #endif

@@ -4,6 +4,7 @@
 
 #ifdef TAPEGRAD_BENCH_TORCH
 
+#include <ATen/Version.h>
 #include <torch/torch.h>
 
 #include <string>
