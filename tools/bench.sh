@@ -8,6 +8,6 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 tools/install_deps.sh libtorch-dev libopenblas-dev pkg-config
-cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON > /dev/null
+cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAPEGRAD_BUILD_BENCH=ON -DTAPEGRAD_UNITY_BUILD=ON > /dev/null
 cmake --build build/bench -j "$(nproc)" --target bench_tapegrad
 exec env -u OPENBLAS_CORETYPE build/bench/bench/bench_tapegrad "$@"

@@ -68,7 +68,7 @@ Tensor embedding_forward(ForwardContext& ctx, const EmbeddingAttrs& attrs) {
   });
 }
 
-std::vector<Tensor> embedding_backward_rule(const BackwardContext& ctx, const Tensor& g, const EmbeddingAttrs& attrs) {
+std::vector<Tensor> embedding_grad_rule(const BackwardContext& ctx, const Tensor& g, const EmbeddingAttrs& attrs) {
   return {Tensor(), embedding_backward(g, ctx.saved("indices"), ctx.input_shape(1)[0], attrs.padding_idx)};
 }
 
@@ -116,7 +116,7 @@ OpDef<EmbeddingAttrs> make_embedding_op() {
       .name = "embedding",
       .arity = 2,
       .forward = embedding_forward,
-      .backward = embedding_backward_rule,
+      .backward = embedding_grad_rule,
       .reference = embedding_composition,
       .samples = embedding_samples,
       .summary = "rows of a weight table [V, D] picked by int64 indices (padding_idx)",

@@ -17,7 +17,7 @@ namespace tg {
 
 namespace {
 
-Tensor bce_forward(ForwardContext& ctx, const NoAttrs&) {
+Tensor bce_with_logits_forward(ForwardContext& ctx, const NoAttrs&) {
   check_same_float_shape(ctx.op_name(), ctx.input(0), ctx.input(1));
   if (ctx.recording()) {
     ctx.save("x", ctx.input(0));
@@ -41,20 +41,20 @@ Tensor bce_forward(ForwardContext& ctx, const NoAttrs&) {
   });
 }
 
-std::vector<Tensor> bce_backward(const BackwardContext& ctx, const Tensor& g, const NoAttrs&) {
+std::vector<Tensor> bce_with_logits_backward(const BackwardContext& ctx, const Tensor& g, const NoAttrs&) {
   const Tensor& x = ctx.saved("x");
   const Tensor& y = ctx.saved("y");
   return {ctx.needs_input_grad(0) ? mul(sub(sigmoid(x), y), g) : Tensor(),
           ctx.needs_input_grad(1) ? mul(neg(x), g) : Tensor()};
 }
 
-Tensor bce_composition(std::span<const Tensor> in) {
+Tensor bce_with_logits_composition(std::span<const Tensor> in) {
   const Tensor& x = in[0];
   const Tensor& y = in[1];
   return relu(x) - x * y + log(1.0 + exp(-abs(x)));
 }
 
-std::vector<OpSample<NoAttrs>> bce_samples() {
+std::vector<OpSample<NoAttrs>> bce_with_logits_samples() {
   Generator gen(samples::kSeed + 410);
   // Logits away from 0, where relu and abs have their kinks (the sum of both is smooth,
   // but the reference differentiates each).
@@ -72,10 +72,10 @@ OpDef<NoAttrs> make_bce_with_logits_op() {
   return {
       .name = "binary_cross_entropy_with_logits",
       .arity = 2,
-      .forward = bce_forward,
-      .backward = bce_backward,
-      .reference = [](std::span<const Tensor> in, const NoAttrs&) { return bce_composition(in); },
-      .samples = bce_samples,
+      .forward = bce_with_logits_forward,
+      .backward = bce_with_logits_backward,
+      .reference = [](std::span<const Tensor> in, const NoAttrs&) { return bce_with_logits_composition(in); },
+      .samples = bce_with_logits_samples,
       .summary = "elementwise binary cross-entropy of logits and targets",
   };
 }
