@@ -117,8 +117,9 @@ std::string set_threads(int threads, int blas_threads, const TbbDenormalFlush& t
 void print_header(const Flags& f, const Peak& peak) {
   std::printf("cpu: %s (%u logical CPUs), load average %s\n", cpu_model().c_str(), std::thread::hardware_concurrency(),
               load_average().c_str());
-  std::printf("tapegrad gemm SIMD path: %s; threads:",
-              std::string(tg::kernels::to_string(tg::kernels::simd_path())).c_str());
+  std::printf("tapegrad SIMD path: %s (TAPEGRAD_SIMD=%s); threads:",
+              std::string(tg::kernels::to_string(tg::kernels::simd_path())).c_str(),
+              env_or("TAPEGRAD_SIMD", "(unset)").c_str());
   for (int t : f.threads) std::printf(" %d", t);
   std::printf("\n");
 #ifdef TAPEGRAD_BENCH_TORCH
