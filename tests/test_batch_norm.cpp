@@ -1,8 +1,10 @@
 // batch_norm against a long-double loop (output and running statistics), its fused
 // first-order backward against the long-double rule and against autodiff through the
 // composition, with and without affine, float32 and float64, odd spatial sizes that leave
-// partial lane groups and chunks, thread counts, errors, and empty batches.
+// partial lane groups and chunks, the same bits on every SIMD path, layout and thread count,
+// errors, and empty batches.
 #include "attention_test_util.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg;
 using namespace attention_test;
@@ -112,20 +114,54 @@ TEST_CASE("batch_norm without affine, weight only, and its recorded backward aga
   CHECK(gradcheck([](const std::vector<Tensor>& in) { return batch_norm(in[0]); }, {x}).passed);
 }
 
-TEST_CASE("batch_norm: the same bits for 1 and 2 threads and for a non-contiguous input") {
+TEST_CASE("batch_norm forward and backward: same bits on every SIMD path, layout and thread count") {
   Generator gen(83);
-  const Tensor x = rand64({6, 5, 40}, gen).to(DType::Float32).detach().set_requires_grad(true);
-  const Tensor w = rand64({5}, gen).to(DType::Float32).detach().set_requires_grad(true);
-  check_thread_independent([&] {
-    const Tensor y = batch_norm(x, w);
-    std::vector<Tensor> out = tg::grad({sum(y * y)}, {x, w});
-    out.push_back(y);
-    return out;
-  });
-  // The same values laid out as [N, S, C] and viewed as [N, C, S].
-  const Tensor relaid = permute(permute(x.detach(), {0, 2, 1}).contiguous(), {0, 2, 1});
-  CHECK_FALSE(relaid.is_contiguous());
-  CHECK(same_bits(batch_norm(relaid, w.detach()), batch_norm(x.detach(), w.detach())));
+  const kernels::SimdPath saved_path = kernels::simd_path();
+  // spatial 1100: a whole chunk of 1,024, then whole lane groups and a tail; spatial 7: a
+  // tail only.
+  for (const std::int64_t spatial : {1100, 7}) {
+    for (const DType dtype : {DType::Float32, DType::Float64}) {
+      INFO("spatial ", spatial, ", dtype ", dtype_name(dtype));
+      const Tensor x = uniform({3, 5, spatial}, -2.0, 3.0, gen, {.dtype = dtype});
+      // The same values laid out as [N, S, C] and viewed as [N, C, S].
+      const Tensor relaid = permute(permute(x, {0, 2, 1}).contiguous(), {0, 2, 1});
+      REQUIRE_FALSE(relaid.is_contiguous());
+      const Tensor w = uniform({5}, 0.5, 1.5, gen, {.dtype = dtype});
+      const Tensor b = uniform({5}, -1.0, 1.0, gen, {.dtype = dtype});
+      const Tensor g = randn({3, 5, spatial}, gen, {.dtype = dtype});
+      // y and {dx, dweight, dbias} with affine, y and dx without.
+      const auto run = [&](const Tensor& input) {
+        const Tensor xi = input.detach().set_requires_grad(true), wi = w.detach().set_requires_grad(true);
+        const Tensor bi = b.detach().set_requires_grad(true);
+        const Tensor y = batch_norm(xi, wi, bi), plain = batch_norm(xi);
+        std::vector<Tensor> out = tg::grad({y}, {xi, wi, bi}, {g});
+        out.push_back(y);
+        out.push_back(plain);
+        out.push_back(tg::grad({plain}, {xi}, {g})[0]);
+        return out;
+      };
+      kernels::set_simd_path(kernels::SimdPath::portable);
+      set_num_threads(1);
+      const std::vector<Tensor> want = run(x);
+      for (const kernels::SimdPath path :
+           {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+        if (path > kernels::best_simd_path()) continue;
+        kernels::set_simd_path(path);
+        for (const int threads : {1, 2}) {
+          set_num_threads(threads);
+          for (const Tensor& input : {x, relaid}) {
+            const std::vector<Tensor> got = run(input);
+            for (std::size_t i = 0; i < want.size(); ++i) {
+              CHECK_MESSAGE(same_bits(got[i], want[i]), "path ", std::string(to_string(path)), ", threads ", threads,
+                            ", contiguous ", input.is_contiguous(), ", output ", i);
+            }
+          }
+        }
+      }
+    }
+  }
+  kernels::set_simd_path(saved_path);
+  set_num_threads(0);
 }
 
 TEST_CASE("batch_norm: empty batches, and errors naming the op and the shapes") {

@@ -1,5 +1,6 @@
 // The channel kernels of batch_norm (ops/normalization/batch_norm.cpp): the forward map and
-// the fused first-order backward, float32 and float64, for x laid out as [batch, channels,
+// the fused first-order backward, float32 and float64, at the widest SIMD width the CPU
+// offers (the path follows layer_norm_rows.hpp's), for x laid out as [batch, channels,
 // spatial] (NCHW with the spatial dims flattened, contiguous). Channel c is `batch` runs of
 // `spatial` contiguous elements, one run per image.
 //
@@ -63,5 +64,16 @@ void batch_norm_forward_channels(const BatchNormForwardChannels<float>& a, std::
 void batch_norm_forward_channels(const BatchNormForwardChannels<double>& a, std::int64_t first, std::int64_t last);
 void batch_norm_backward_channels(const BatchNormBackwardChannels<float>& a, std::int64_t first, std::int64_t last);
 void batch_norm_backward_channels(const BatchNormBackwardChannels<double>& a, std::int64_t first, std::int64_t last);
+
+namespace batch_norm_detail {
+template <class T>
+void forward_channels_avx2(const BatchNormForwardChannels<T>& a, std::int64_t first, std::int64_t last);
+template <class T>
+void forward_channels_avx512(const BatchNormForwardChannels<T>& a, std::int64_t first, std::int64_t last);
+template <class T>
+void backward_channels_avx2(const BatchNormBackwardChannels<T>& a, std::int64_t first, std::int64_t last);
+template <class T>
+void backward_channels_avx512(const BatchNormBackwardChannels<T>& a, std::int64_t first, std::int64_t last);
+}  // namespace batch_norm_detail
 
 }  // namespace tg::kernels
