@@ -1,5 +1,5 @@
 // Helpers shared by the layer_norm, attention and transformer tests: naive long-double
-// loops to compare against, the 1-vs-2-threads bit check, and error messages.
+// loops to compare against, the bit checks across threads and SIMD paths, and error messages.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
 
 namespace attention_test {
@@ -22,6 +23,34 @@ inline bool same_bits(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
   const Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
   return std::memcmp(ac.raw_data(), bc.raw_data(), static_cast<std::size_t>(ac.numel()) * itemsize(ac.dtype())) == 0;
+}
+
+// Runs run(input) for each input, on every SIMD path this CPU has and with 1 and 2 threads,
+// and requires the bits of the portable path on one thread with inputs[0] every time
+// (restoring the path and the thread count after).
+inline void check_same_bits_everywhere(const std::function<std::vector<Tensor>(const Tensor&)>& run,
+                                       const std::vector<Tensor>& inputs) {
+  const kernels::SimdPath saved_path = kernels::simd_path();
+  kernels::set_simd_path(kernels::SimdPath::portable);
+  set_num_threads(1);
+  const std::vector<Tensor> want = run(inputs.front());
+  for (const kernels::SimdPath path :
+       {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+    if (path > kernels::best_simd_path()) continue;
+    kernels::set_simd_path(path);
+    for (const int threads : {1, 2}) {
+      set_num_threads(threads);
+      for (const Tensor& input : inputs) {
+        const std::vector<Tensor> got = run(input);
+        for (std::size_t i = 0; i < want.size(); ++i) {
+          CHECK_MESSAGE(same_bits(got[i], want[i]), "path ", std::string(to_string(path)), ", threads ", threads,
+                        ", contiguous ", input.is_contiguous(), ", output ", i);
+        }
+      }
+    }
+  }
+  kernels::set_simd_path(saved_path);
+  set_num_threads(0);
 }
 
 // Runs fn with 1 and with 2 threads (restoring the default) and requires the same bits.

@@ -4,7 +4,6 @@
 // partial lane groups and chunks, the same bits on every SIMD path, layout and thread count,
 // errors, and empty batches.
 #include "attention_test_util.hpp"
-#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg;
 using namespace attention_test;
@@ -116,7 +115,6 @@ TEST_CASE("batch_norm without affine, weight only, and its recorded backward aga
 
 TEST_CASE("batch_norm forward and backward: same bits on every SIMD path, layout and thread count") {
   Generator gen(83);
-  const kernels::SimdPath saved_path = kernels::simd_path();
   // spatial 1100: a whole chunk of 1,024, then whole lane groups and a tail; spatial 7: a
   // tail only.
   for (const std::int64_t spatial : {1100, 7}) {
@@ -140,28 +138,9 @@ TEST_CASE("batch_norm forward and backward: same bits on every SIMD path, layout
         out.push_back(tg::grad({plain}, {xi}, {g})[0]);
         return out;
       };
-      kernels::set_simd_path(kernels::SimdPath::portable);
-      set_num_threads(1);
-      const std::vector<Tensor> want = run(x);
-      for (const kernels::SimdPath path :
-           {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
-        if (path > kernels::best_simd_path()) continue;
-        kernels::set_simd_path(path);
-        for (const int threads : {1, 2}) {
-          set_num_threads(threads);
-          for (const Tensor& input : {x, relaid}) {
-            const std::vector<Tensor> got = run(input);
-            for (std::size_t i = 0; i < want.size(); ++i) {
-              CHECK_MESSAGE(same_bits(got[i], want[i]), "path ", std::string(to_string(path)), ", threads ", threads,
-                            ", contiguous ", input.is_contiguous(), ", output ", i);
-            }
-          }
-        }
-      }
+      check_same_bits_everywhere(run, {x, relaid});
     }
   }
-  kernels::set_simd_path(saved_path);
-  set_num_threads(0);
 }
 
 TEST_CASE("batch_norm: empty batches, and errors naming the op and the shapes") {

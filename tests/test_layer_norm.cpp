@@ -2,7 +2,6 @@
 // differences and against the same rule written with ops (create_graph), the row kernels'
 // bits on every SIMD path, layout and thread count, errors, and nn::LayerNorm.
 #include "attention_test_util.hpp"
-#include "ops/kernels/simd/simd_path.hpp"
 
 using namespace tg;
 using namespace attention_test;
@@ -107,7 +106,6 @@ TEST_CASE("layer_norm over rows longer than the kernel's lanes: forward and grad
 
 TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout and thread count") {
   Generator gen(77);
-  const kernels::SimdPath saved_path = kernels::simd_path();
   // n = 300 runs whole groups of lanes and a tail; n = 7 the tail only.
   for (const std::int64_t n : {300, 7}) {
     for (const DType dtype : {DType::Float32, DType::Float64}) {
@@ -129,28 +127,9 @@ TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout
         out.push_back(grad({plain}, {xi}, {g})[0]);
         return out;
       };
-      kernels::set_simd_path(kernels::SimdPath::portable);
-      set_num_threads(1);
-      const std::vector<Tensor> want = run(x);
-      for (const kernels::SimdPath path :
-           {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
-        if (path > kernels::best_simd_path()) continue;
-        kernels::set_simd_path(path);
-        for (const int threads : {1, 2}) {
-          set_num_threads(threads);
-          for (const Tensor& input : {x, x_t}) {
-            const std::vector<Tensor> got = run(input);
-            for (std::size_t i = 0; i < want.size(); ++i) {
-              CHECK_MESSAGE(same_bits(got[i], want[i]), "path ", std::string(to_string(path)), ", threads ", threads,
-                            ", contiguous ", input.is_contiguous(), ", output ", i);
-            }
-          }
-        }
-      }
+      check_same_bits_everywhere(run, {x, x_t});
     }
   }
-  kernels::set_simd_path(saved_path);
-  set_num_threads(0);
 }
 
 TEST_CASE("layer_norm errors name the op and the shapes") {

@@ -14,7 +14,6 @@
 namespace tg::kernels {
 namespace {
 
-
 // The K sums of terms(p) over the elements p of channel c (each a pointer offset into the
 // tensor), in the order of batch_norm_channels.hpp. terms(p, sums) adds element p's terms
 // into lane sums: sums[k] for k < K.
