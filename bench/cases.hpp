@@ -33,6 +33,7 @@ struct CaseGroup {
 std::vector<CaseGroup> conv_cases();
 std::vector<CaseGroup> gemm_cases();
 std::vector<CaseGroup> lenet_cases();
+std::vector<CaseGroup> resnet_cases();  // ResNet-18 training steps and inference
 std::vector<CaseGroup> memory_cases();
 std::vector<CaseGroup> data_cases();            // the data loader with and without augmentation
 std::vector<CaseGroup> sequence_op_cases();     // layer_norm, attention, embedding

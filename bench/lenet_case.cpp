@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "autograd/anomaly.hpp"
+#include "autograd/grad_mode.hpp"
 #include "bench/cases.hpp"
 #include "bench/torch_util.hpp"
 #include "nn/nn.hpp"
@@ -17,13 +18,21 @@ namespace {
 constexpr std::int64_t kBatch = 64;
 constexpr double kLr = 0.01;
 
+// Flops of the forward maps of the conv and linear layers at batch n: conv1's, and the rest.
+struct ForwardFlops {
+  double conv1 = 0, rest = 0;
+};
+ForwardFlops forward_flops(double n) {
+  const double conv2 = 2 * n * 16 * 10 * 10 * 6 * 25;
+  const double fc = 2 * n * (400 * 120 + 120 * 84 + 84 * 10);
+  return {2 * n * 6 * 28 * 28 * 1 * 25, conv2 + fc};
+}
+
 // Flops of the maps one step computes: each conv / linear layer's forward, weight
 // gradient and input gradient, except conv1's input gradient (the input needs none).
 double step_flops() {
-  const double n = kBatch;
-  const double conv1 = 2 * n * 6 * 28 * 28 * 1 * 25, conv2 = 2 * n * 16 * 10 * 10 * 6 * 25;
-  const double fc = 2 * n * (400 * 120 + 120 * 84 + 84 * 10);
-  return 2 * conv1 + 3 * (conv2 + fc);
+  const ForwardFlops f = forward_flops(kBatch);
+  return 2 * f.conv1 + 3 * f.rest;
 }
 
 struct TgLeNet {
@@ -76,14 +85,32 @@ struct TorchLeNet {
 #endif
 
 struct LeNetData {
+  std::int64_t batch;
   tg::Generator gen{3000};
-  tg::Tensor x = tg::randn({kBatch, 1, 28, 28}, gen);
-  tg::Tensor target = tg::randint(0, 10, {kBatch}, gen);
+  tg::Tensor x, target;
   TgLeNet tg_net{gen};
 #ifdef TAPEGRAD_BENCH_TORCH
-  torch::Tensor tx = as_torch(x);
-  torch::Tensor ttarget = torch::from_blob(target.data<std::int64_t>(), {kBatch}, torch::kLong);
+  torch::Tensor tx, ttarget;
   TorchLeNet torch_net{tg_net.model->parameters()};
+#endif
+
+  explicit LeNetData(std::int64_t batch_size = kBatch)
+      : batch(batch_size), x(tg::randn({batch, 1, 28, 28}, gen)), target(tg::randint(0, 10, {batch}, gen)) {
+#ifdef TAPEGRAD_BENCH_TORCH
+    tx = as_torch(x);
+    ttarget = torch::from_blob(target.data<std::int64_t>(), {batch}, torch::kLong);
+#endif
+  }
+
+  tg::Tensor tg_infer() const {
+    tg::NoGradGuard no_grad;
+    return (*tg_net.model)(x);
+  }
+#ifdef TAPEGRAD_BENCH_TORCH
+  torch::Tensor torch_infer() {
+    torch::NoGradGuard no_grad;
+    return torch_net.model->forward(tx);
+  }
 #endif
 
   // One step on each side from the same parameters: same loss, same updated parameters.
@@ -102,12 +129,37 @@ struct LeNetData {
   }
 };
 
+// One image through the network without recording: the latency of a deployed model.
+CaseGroup infer_case() {
+  const std::string name = "lenet-5 infer b1";
+  return {{name}, [name] {
+            auto d = std::make_shared<LeNetData>(1);
+            Variant v;
+            v.name = name;
+            const ForwardFlops f = forward_flops(1);
+            v.work = f.conv1 + f.rest;
+            v.tapegrad = [d] { d->tg_infer(); };
+            v.check = [d] {
+#ifdef TAPEGRAD_BENCH_TORCH
+              return compare(d->tg_infer(), d->torch_infer());
+#else
+              return std::string();
+#endif
+            };
+#ifdef TAPEGRAD_BENCH_TORCH
+            v.torch = [d] { d->torch_infer(); };
+#endif
+            return std::vector<Variant>{v};
+          }};
+}
+
 }  // namespace
 
 std::vector<CaseGroup> lenet_cases() {
   const std::string name = "lenet-5 sgd step b64";
   const std::string anomaly_name = name + ", anomaly mode";
-  return {{{name, anomaly_name}, [name, anomaly_name] {
+  return {{{name, anomaly_name},
+           [name, anomaly_name] {
              auto d = std::make_shared<LeNetData>();
              Variant v;
              v.name = name;
@@ -127,7 +179,8 @@ std::vector<CaseGroup> lenet_cases() {
                d->tg_net.step(d->x, d->target);
              };
              return std::vector<Variant>{v, anomaly};
-           }}};
+           }},
+          infer_case()};
 }
 
 }  // namespace tg::bench

@@ -20,11 +20,11 @@ inline torch::Tensor as_torch(const tg::Tensor& t) {
 }
 
 // tapegrad's result against libtorch's, both float32.
-inline std::string compare(const tg::Tensor& got, const torch::Tensor& want) {
+inline std::string compare(const tg::Tensor& got, const torch::Tensor& want, double tolerance = 1e-4) {
   if (std::vector<std::int64_t>(want.sizes().begin(), want.sizes().end()) != got.shape()) return "FAIL shape";
   const torch::Tensor w = want.contiguous();
   const tg::Tensor g = got.is_contiguous() ? got : got.clone_as(tg::DType::Float32);
-  return verdict(relative_error(g.data<float>(), w.data_ptr<float>(), g.numel()));
+  return verdict(relative_error(g.data<float>(), w.data_ptr<float>(), g.numel()), tolerance);
 }
 
 // libtorch's OpenMP pool gets `threads`; each OpenMP thread then sets FTZ/DAZ. Returns how
