@@ -40,6 +40,7 @@ std::vector<ConvCase> fast_cases() {
       {3, 64, 7, 7, 48, 3, 3, {.padding = 1}, true},    // small planes: blocks follow the threads, input in blocks
       {4, 64, 12, 13, 64, 3, 3, {.padding = 1}, true},  // Winograd: two chunks of images, an odd output width
       {2, 4, 27, 31, 8, 3, 3, {.padding = 1}, true},    // Winograd: images in bands of block rows, the last odd
+      {2, 3, 23, 21, 32, 7, 7, {.stride = 2, .padding = 3}, true},  // ResNet's stem: a large kernel at a stride
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;

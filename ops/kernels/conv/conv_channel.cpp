@@ -67,8 +67,14 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
   // 1x1/2 input gradient, 128 -> 64 channels at 28 x 28, batch 8) the GEMM took 2.2-3.1 ms
   // against 4.3-7.4 ms here.
   const bool enough_taps = kdim >= 16 * lanes && (g.kernel_h * g.kernel_w > 1 || kdim >= 256);
-  return lanes > 1 && channel_fill >= 0.75 && channel_fill > row_fill && few_channels && kdim >= 8 &&
-         (enough_taps || conv2d_direct_suits<T>(g));
+  // At a stride the row layout does not run, so its fill is no rival, and a large kernel
+  // has taps enough on few input channels: the GEMM's im2col would copy each input element
+  // taps / stride^2 times (12 at ResNet's 7x7/2 stem, 3 -> 64 channels, where the channel
+  // layout halves the forward and the weight gradient against the GEMM).
+  const bool strided = g.stride_w > 1;
+  const bool large_strided_kernel = strided && g.kernel_h * g.kernel_w >= 25;
+  return lanes > 1 && channel_fill >= 0.75 && (channel_fill > row_fill || strided) && few_channels && kdim >= 8 &&
+         (enough_taps || large_strided_kernel || conv2d_direct_suits<T>(g));
 }
 
 namespace {
