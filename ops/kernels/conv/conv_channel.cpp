@@ -15,7 +15,6 @@ namespace {
 using conv_detail::direct_kernel;
 using conv_detail::DirectKernel;
 
-constexpr std::int64_t kMaxChannelVectors = 4;         // vectors of channels per forward tile
 constexpr std::int64_t kWeightBlockBytes = 16 * 1024;  // weights of one input-channel block (half of L1)
 constexpr std::int64_t kWeightsStationaryPlane = 64;   // output pixels below which weights stay put
 
@@ -79,7 +78,7 @@ bool conv2d_direct_channels_suit(const ConvLoopGeometry& g) {
 
 namespace {
 
-// The channel-layout forward: output channels in blocks of up to four vectors, each block's
+// The channel-layout forward: output channels in blocks of up to channel_vectors vectors, each block's
 // weights packed tap-major, input channels summed in L1-sized weight blocks.
 template <class T>
 class ChannelForward {
@@ -96,10 +95,11 @@ class ChannelForward {
         kdim_(g.kdim()),
         taps_(g.kernel_h * g.kernel_w),
         // A short row (ResNet's 7 x 7 planes) is one tile of as many vectors as fit beside it.
-        widest_(ChannelBlocks::widest(g.cout_g(), lanes_,
-                                      g.out_w <= kernel_.max_acc / 3
-                                          ? std::clamp<std::int64_t>(kernel_.max_acc / g.out_w, 1, kMaxChannelVectors)
-                                          : kMaxChannelVectors)),
+        widest_(
+            ChannelBlocks::widest(g.cout_g(), lanes_,
+                                  g.out_w <= kernel_.max_acc / 3
+                                      ? std::clamp<std::int64_t>(kernel_.max_acc / g.out_w, 1, kernel_.channel_vectors)
+                                      : kernel_.channel_vectors)),
         stationary_(g.out_h * g.out_w < kWeightsStationaryPlane),
         blocks_(stationary_ ? ChannelBlocks(g.cout_g(), lanes_, balanced_count(get_num_threads())) : widest_),
         tile_pixels_(kernel_.max_acc / (widest_.block / lanes_)),

@@ -47,6 +47,38 @@ template <class V, int NVC, int P, bool Borders>
   }
 }
 
+// acc += every tap of every input channel of the call as one loop: tap k = (c, u, q) reads
+// x_row + offsets[k] (x_row: the window origin of the tile's first pixel in the block's first
+// input channel) with the weights that follow tap k - 1's. It runs in the nested loops'
+// order (c, then u, then q), so the bits are theirs, without a loop's setup per kernel row:
+// a 3x3 kernel's rows are 3 taps long, and the stride phases of a strided input gradient 1
+// or 2 (ResNet's 3x3/2 downsampling on AVX2: forward 14.6 against 18.1 ms, input gradient
+// 15.8 against 27.2, fastest of 40 alternating calls, with the 3-vector tiles).
+template <class V, int NVC, int P>
+[[gnu::always_inline]] inline void flat_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
+                                             const typename V::T* w, const std::int64_t* offsets, std::int64_t taps,
+                                             std::int64_t sw) {
+  using Reg = typename V::Reg;
+  constexpr int W = V::W;
+  for (std::int64_t k = 0; k < taps; ++k, w += NVC * W) {
+    const typename V::T* xs = x_row + offsets[k];
+    Reg wv[NVC];
+#pragma GCC unroll 4
+    for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w + cv * W);
+#pragma GCC unroll 24
+    for (int p = 0; p < P; ++p) {
+      const Reg xv = V::bcast(xs[p * sw]);
+#pragma GCC unroll 4
+      for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
+    }
+  }
+}
+
+// The taps (c, u, q) of one call that the flat loop takes at most; their offsets live on the
+// stack. An input-channel block holds about 16 KB of weights, a vector or more per tap (at
+// most 512 taps and one channel's more), so only kernels of hundreds of taps go without.
+constexpr std::int64_t kMaxFlatTaps = 1024;
+
 // Output columns [j0, j0 + P) of every output row, NVC vectors of channels.
 template <class V, int NVC, int P>
 void channel_tile(const ChannelTile<typename V::T>& t) {
@@ -58,6 +90,16 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
   const bool first = t.c_begin == 0, last = t.c_end == t.cin_g;
   const bool borders =
       t.first_taps.begin > 0 || t.first_taps.end < t.kw || t.last_taps.begin > 0 || t.last_taps.end < t.kw;
+  // Off the borders, rows whose every kernel row reads the input take the flat loop.
+  const std::int64_t call_taps = (t.c_end - t.c_begin) * t.kh * t.kw;
+  const bool flat = !borders && call_taps <= kMaxFlatTaps;
+  std::int64_t offsets[kMaxFlatTaps];
+  if (flat) {
+    std::int64_t k = 0;
+    for (std::int64_t c = 0; c < t.c_end - t.c_begin; ++c)
+      for (std::int64_t u = 0; u < t.kh; ++u)
+        for (std::int64_t q = 0; q < t.kw; ++q) offsets[k++] = (c * t.hp + u * t.dil_h) * t.wp + q * t.dil_w;
+  }
   for (std::int64_t i = 0; i < t.out_h; ++i) {
     T* const partial_row = t.partial != nullptr ? t.partial + i * P * kLanes : nullptr;
     Reg acc[NVC][P];
@@ -68,14 +110,19 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
       for (int p = 0; p < P; ++p) acc[cv][p] = first ? init : V::load(partial_row + p * kLanes + cv * W);
     }
     const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
-    for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
-      for (std::int64_t u = live.begin; u < live.end; ++u) {
-        const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
-        const T* w_tap = t.w + ((c - t.c_begin) * t.kh + u) * t.kw * kLanes;
-        if (borders) {
-          tap_row<V, NVC, P, true>(acc, x_row, w_tap, t);
-        } else {
-          tap_row<V, NVC, P, false>(acc, x_row, w_tap, t);
+    if (flat && live.begin == 0 && live.end == t.kh) {
+      flat_taps<V, NVC, P>(acc, t.xp + (t.c_begin * t.hp + i * t.stride_h) * t.wp + t.j0 * sw, t.w, offsets, call_taps,
+                           sw);
+    } else {
+      for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
+        for (std::int64_t u = live.begin; u < live.end; ++u) {
+          const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
+          const T* w_tap = t.w + ((c - t.c_begin) * t.kh + u) * t.kw * kLanes;
+          if (borders) {
+            tap_row<V, NVC, P, true>(acc, x_row, w_tap, t);
+          } else {
+            tap_row<V, NVC, P, false>(acc, x_row, w_tap, t);
+          }
         }
       }
     }

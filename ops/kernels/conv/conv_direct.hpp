@@ -156,8 +156,10 @@ struct DirectKernel {
   void (*run)(const DirectTile<T>& tile, std::int64_t kb, std::int64_t nv);
   std::int64_t wgrad_kb, wgrad_taps;  // largest weight-gradient tile
   void (*run_wgrad)(const WeightGradTile<T>& tile, std::int64_t kb, std::int64_t taps);
-  // Channel layout: nvc <= 4 vectors of channels by `pixels` columns, nvc * pixels <= max_acc;
-  // weight gradient: nv <= 2 vectors of channels by taps, nv * taps <= max_acc.
+  // Channel layout: nvc <= channel_vectors vectors of channels by `pixels` columns,
+  // nvc * pixels <= max_acc; weight gradient: nv <= 2 vectors of channels by taps,
+  // nv * taps <= max_acc.
+  std::int64_t channel_vectors;
   void (*run_channels)(const ChannelTile<T>& tile, std::int64_t nvc, std::int64_t pixels);
   void (*run_channels_wgrad)(const ChannelWeightGradTile<T>& tile, std::int64_t nv, std::int64_t taps);
 };

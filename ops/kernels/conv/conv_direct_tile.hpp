@@ -178,14 +178,24 @@ struct WeightGradTable {
 
 // Forward tiles (both layouts) and channel weight-gradient tiles use up to MaxAcc
 // accumulators; row weight-gradient tiles MaxKb x MaxTaps accumulators plus MaxKb registers of dy.
+// A channel-layout forward tile holds its accumulators, one register per vector of weights and
+// the broadcast input, so its vectors of channels are as many as fit beside the accumulators:
+// 4 by 6 pixels in AVX-512's 32 registers, 3 by 4 in AVX2's 16. There, 4 by 3 left one
+// accumulator on the stack and one vector of weights read from memory at every multiply-add.
 template <class V, int MaxAcc, int MaxKb, int MaxTaps>
 constexpr conv_detail::DirectKernel<typename V::T> make_direct_kernel() {
+  constexpr int channel_vectors = [] {
+    int nvc = 4;
+    while (nvc > 1 && nvc * (MaxAcc / nvc) + nvc + 1 > V::kRegisters) --nvc;
+    return nvc;
+  }();
   return {V::W,
           MaxAcc,
           &DirectTable<V, MaxAcc>::run,
           MaxKb,
           MaxTaps,
           &WeightGradTable<V, MaxKb, MaxTaps>::run,
+          channel_vectors,
           &ChannelTable<V, MaxAcc>::run,
           &ChannelWeightGradTable<V, MaxAcc>::run};
 }

@@ -18,6 +18,7 @@ struct Avx2F32 {
   using Reg = __m256;
   static constexpr int W = 8;
   static constexpr int kTranspose = 8;
+  static constexpr int kRegisters = 16;  // vector registers (ymm0-15)
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg load(const T* p) { return _mm256_loadu_ps(p); }
   static void store(T* p, Reg r) { _mm256_storeu_ps(p, r); }
@@ -37,6 +38,7 @@ struct Avx2F64 {
   using Reg = __m256d;
   static constexpr int W = 4;
   static constexpr int kTranspose = 4;
+  static constexpr int kRegisters = 16;  // vector registers (ymm0-15)
   static Reg zero() { return _mm256_setzero_pd(); }
   static Reg load(const T* p) { return _mm256_loadu_pd(p); }
   static void store(T* p, Reg r) { _mm256_storeu_pd(p, r); }

@@ -18,6 +18,7 @@ struct Avx512F32 {
   using Reg = __m512;
   static constexpr int W = 16;
   static constexpr int kTranspose = 8;
+  static constexpr int kRegisters = 32;  // vector registers (zmm0-31)
   static Reg zero() { return _mm512_setzero_ps(); }
   static Reg load(const T* p) { return _mm512_loadu_ps(p); }
   static void store(T* p, Reg r) { _mm512_storeu_ps(p, r); }
@@ -38,6 +39,7 @@ struct Avx512F64 {
   using Reg = __m512d;
   static constexpr int W = 8;
   static constexpr int kTranspose = 4;
+  static constexpr int kRegisters = 32;  // vector registers (zmm0-31)
   static Reg zero() { return _mm512_setzero_pd(); }
   static Reg load(const T* p) { return _mm512_loadu_pd(p); }
   static void store(T* p, Reg r) { _mm512_storeu_pd(p, r); }

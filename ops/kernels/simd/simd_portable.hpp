@@ -15,6 +15,7 @@ struct Scalar1 {
   using Reg = Scalar;
   static constexpr int W = 1;
   static constexpr int kTranspose = 1;
+  static constexpr int kRegisters = 16;  // vector registers (xmm0-15)
   static Reg zero() { return Reg(0); }
   static Reg load(const T* p) { return *p; }
   static void store(T* p, Reg r) { *p = r; }
