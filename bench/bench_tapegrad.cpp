@@ -146,8 +146,8 @@ bool group_matches(const CaseGroup& g, const std::string& filter) {
 
 int run(const Flags& f) {
   std::vector<CaseGroup> groups;
-  for (auto* cases : {&conv_cases, &gemm_cases, &lenet_cases, &resnet_cases, &memory_cases, &data_cases,
-                      &sequence_op_cases, &sequence_layer_cases, &char_lm_cases})
+  for (auto* cases : {&conv_cases, &fft_conv_cases, &gemm_cases, &lenet_cases, &resnet_cases, &memory_cases,
+                      &data_cases, &sequence_op_cases, &sequence_layer_cases, &char_lm_cases})
     for (CaseGroup& g : cases())
       if (group_matches(g, f.filter)) groups.push_back(std::move(g));
   if (groups.empty()) {

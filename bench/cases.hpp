@@ -31,6 +31,7 @@ struct CaseGroup {
 };
 
 std::vector<CaseGroup> conv_cases();
+std::vector<CaseGroup> fft_conv_cases();  // the stem by FFT (libtorch's transforms) against direct
 std::vector<CaseGroup> gemm_cases();
 std::vector<CaseGroup> lenet_cases();
 std::vector<CaseGroup> resnet_cases();  // ResNet-18 training steps and inference
