@@ -79,8 +79,8 @@ struct StemFft {
     const torch::Tensor xp = torch::constant_pad_nd(tx, {kPad, kPad, kPad, kPad});
     const torch::Tensor xf = torch::fft::rfft2(phases(xp, phase), {fft, fft});  // [N, 4C, fft, fft/2+1]
     const std::int64_t bins = xf.size(3);
-    const torch::Tensor xs = xf.flatten(2).permute({2, 0, 1});             // [F, N, 4C]
-    const torch::Tensor ys = torch::matmul(xs, w_spectra);                 // [F, N, K]
+    const torch::Tensor xs = xf.flatten(2).permute({2, 0, 1});  // [F, N, 4C]
+    const torch::Tensor ys = torch::matmul(xs, w_spectra);      // [F, N, K]
     const torch::Tensor yf = ys.permute({1, 2, 0}).reshape({n, c_out, fft, bins});
     using torch::indexing::Slice;
     const torch::Tensor y = torch::fft::irfft2(yf, {fft, fft}).index({Slice(), Slice(), Slice(0, out), Slice(0, out)});
