@@ -1,4 +1,5 @@
-// Measured FP32 FMA peak of one thread: zmm FMAs on tapegrad's AVX-512 path, ymm otherwise.
+// Measured FP32 FMA peak of one thread: zmm FMAs on tapegrad's AVX-512 path, ymm otherwise,
+// SSE multiplies and adds on a CPU without AVX2 + FMA.
 #pragma once
 
 namespace tg::bench {
