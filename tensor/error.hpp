@@ -40,6 +40,12 @@ class AutogradError : public Error {
  public:
   using Error::Error;
 };
+// A collective that failed or timed out, a peer that went away, ranks that disagree
+// (nn/distributed/).
+class DistributedError : public Error {
+ public:
+  using Error::Error;
+};
 
 // Throws E with a fmt-formatted message.
 template <class E = Error, class... Args>
