@@ -5,6 +5,7 @@
 #include "autograd/anomaly.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/hooks.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/tape.hpp"
 #include "nn/nn.hpp"

@@ -2,10 +2,13 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/hooks.hpp"
 #include "autograd/tape.hpp"
 
 namespace tg {
@@ -54,15 +57,36 @@ struct Pending {
   int contributions = 0;  // more than one: grad_output is a sum computed here
 };
 
+// A leaf's gradient in one backward: the sum of the terms sent to it, and once its grad-ready
+// hooks have run, the total they saw (its earlier .grad() plus the sum), which backward()
+// then stores as is.
+struct LeafGrad {
+  std::shared_ptr<AutogradMeta> meta;
+  GradSum sum;
+  std::optional<Tensor> total;
+};
+
+// The sum of a leaf's earlier .grad() and this backward's gradient g. The .grad() a user holds
+// is never written: accumulating starts a new sum.
+Tensor accumulated(const AutogradMeta& meta, Tensor g, const BackwardOptions& options) {
+  if (!options.create_graph && g.requires_grad()) g = g.detach();
+  GradSum total{meta.grad};
+  total.add(g);
+  return std::move(total.sum);
+}
+
 struct Replay {
   BackwardOptions options;
   // By sequence, newest first. Every consumer of a node was recorded after it (on whichever
   // thread), so when a node comes first here, all the gradient it will receive has arrived.
   std::map<std::uint64_t, Pending, std::greater<>> pending{};
-  std::map<std::uint64_t, std::pair<std::shared_ptr<AutogradMeta>, GradSum>> leaves{};  // by first arrival
+  std::map<std::uint64_t, LeafGrad> leaves{};  // by first arrival
   std::uint64_t leaf_order = 0;
   std::unordered_map<const AutogradMeta*, std::uint64_t> leaf_index{};
   std::unordered_map<const Node*, Tensor> captured{};  // for grad(): gradients of intermediates
+  // Leaves with grad-ready hooks (backward() only): how many senders (reachable nodes with an
+  // edge to them, and roots that are the leaf itself) have still to run.
+  std::unordered_map<const AutogradMeta*, int> senders_left{};
 
   void send(const std::shared_ptr<AutogradMeta>& meta, const Tensor& g) {
     if (meta->grad_fn) {
@@ -75,8 +99,46 @@ struct Replay {
     auto [it, inserted] = leaf_index.try_emplace(meta.get(), leaf_order);
     if (inserted) ++leaf_order;
     auto& entry = leaves[it->second];
-    entry.first = meta;
-    entry.second.add(g);
+    entry.meta = meta;
+    entry.sum.add(g);
+  }
+
+  // Counts, for every leaf with grad-ready hooks, the senders that can reach it from the roots.
+  void count_hooked_senders(const std::vector<Tensor>& roots) {
+    std::vector<const Node*> stack;
+    std::unordered_set<const Node*> seen;
+    auto visit = [&](const std::shared_ptr<AutogradMeta>& meta) {
+      if (!meta) return;
+      if (meta->grad_fn) {
+        if (seen.insert(meta->grad_fn.get()).second) stack.push_back(meta->grad_fn.get());
+      } else if (!meta->grad_ready_hooks.empty()) {
+        ++senders_left[meta.get()];
+      }
+    };
+    for (const Tensor& root : roots)
+      if (root.defined()) visit(root.impl().autograd);
+    while (!stack.empty()) {
+      const Node* node = stack.back();
+      stack.pop_back();
+      for (const auto& edge : node->edges) visit(edge);
+    }
+  }
+
+  // A sender of `meta` has run: when it was the last, the leaf's hooks see its total now.
+  void sender_done(const std::shared_ptr<AutogradMeta>& meta) {
+    if (!meta || meta->grad_fn) return;
+    const auto left = senders_left.find(meta.get());
+    if (left == senders_left.end() || --left->second > 0) return;
+    senders_left.erase(left);
+    run_hooks(*meta);
+  }
+
+  void run_hooks(const AutogradMeta& meta) {
+    const auto index = leaf_index.find(&meta);
+    if (index == leaf_index.end()) return;  // no gradient reached it in this backward
+    LeafGrad& leaf = leaves[index->second];
+    leaf.total = accumulated(meta, leaf.sum.sum, options);
+    for (const auto& [id, hook] : meta.grad_ready_hooks) hook(*leaf.total);
   }
 };
 
@@ -109,6 +171,7 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
     if (anomaly) autograd::check_root_gradient(i, g);
     replay.send(root.impl().autograd, g);
   }
+  for (const Tensor& root : roots) replay.sender_done(root.impl().autograd);
 
   while (!replay.pending.empty()) {
     auto newest = replay.pending.begin();
@@ -137,6 +200,7 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
                node->inputs[i].dtype, i);
       replay.send(node->edges[i], grads[i]);
     }
+    for (const auto& edge : node->edges) replay.sender_done(edge);
     if (!replay.options.retain_graph) {
       node->saved.clear();
       node->output_data = Tensor();
@@ -149,23 +213,24 @@ void run(Replay& replay, const std::vector<Tensor>& roots, const std::vector<Ten
 
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots, BackwardOptions options) {
   if (options.create_graph) options.retain_graph = true;
+  autograd::BackwardCallbackScope callbacks;
   Replay replay{.options = options};
+  if (autograd::any_grad_ready_hooks()) replay.count_hooked_senders(roots);
   run(replay, roots, grad_roots);
+  // A leaf whose last sender never ran (no gradient reached that node) is complete now. In order
+  // of first arrival, as everything over leaves here.
+  for (auto& [order, leaf] : replay.leaves)
+    if (replay.senders_left.erase(leaf.meta.get()) > 0) replay.run_hooks(*leaf.meta);
   // All sums first: an anomaly in one of them leaves every .grad() as it was.
   std::vector<Tensor> sums;
-  for (auto& [order, entry] : replay.leaves) {
-    auto& meta = entry.first;
-    Tensor g = std::move(entry.second.sum);
-    if (!options.create_graph && g.requires_grad()) g = g.detach();
-    // The .grad() a user holds is never written: accumulating starts a new sum.
-    GradSum total{meta->grad};
-    total.add(g);
-    sums.push_back(std::move(total.sum));
-    if (is_anomaly_enabled()) autograd::check_leaf_gradient(meta->grad, sums.back());
+  for (auto& [order, leaf] : replay.leaves) {
+    sums.push_back(leaf.total ? std::move(*leaf.total) : accumulated(*leaf.meta, std::move(leaf.sum.sum), options));
+    if (is_anomaly_enabled()) autograd::check_leaf_gradient(leaf.meta->grad, sums.back());
   }
   std::size_t i = 0;
-  for (auto& [order, entry] : replay.leaves) entry.first->grad = std::move(sums[i++]);
+  for (auto& [order, leaf] : replay.leaves) leaf.meta->grad = std::move(sums[i++]);
   if (!options.retain_graph) current_tape().compact();
+  callbacks.run();
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -187,7 +252,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
     if (meta->grad_fn) {
       g = replay.captured[meta->grad_fn.get()];
     } else if (auto idx = replay.leaf_index.find(meta.get()); idx != replay.leaf_index.end()) {
-      g = replay.leaves[idx->second].second.sum;
+      g = replay.leaves[idx->second].sum.sum;
     }
     TG_CHECK(g.defined() || options.allow_unused, AutogradError,
              "grad: input {} (shape {}) is not reachable from the outputs; pass allow_unused = true", i,

@@ -15,8 +15,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "autograd/hooks.hpp"
 #include "tensor/tensor.hpp"
 
 namespace tg {
@@ -28,6 +30,7 @@ struct AutogradMeta {
   bool requires_grad = false;
   Tensor grad;                    // accumulated gradient (leaves)
   std::shared_ptr<Node> grad_fn;  // the node that produced this tensor (non-leaves)
+  std::vector<std::pair<std::uint64_t, GradReadyHook>> grad_ready_hooks;  // leaves: by id (autograd/hooks.hpp)
 };
 
 struct InputInfo {

@@ -1,7 +1,6 @@
 #include "nn/data/data.hpp"
 
 #include <cstring>
-#include <numeric>
 
 #include "tensor/parallel.hpp"
 #include "tensor/random.hpp"
@@ -40,20 +39,13 @@ DataLoader::DataLoader(TensorDataset dataset, DataLoaderOptions options)
 }
 
 std::int64_t DataLoader::num_batches() const {
-  const std::int64_t n = dataset_.size(), b = options_.batch_size;
+  const std::int64_t n = options_.sampler ? options_.sampler->size() : dataset_.size(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 std::vector<std::int64_t> DataLoader::order(std::int64_t epoch) const {
-  std::vector<std::int64_t> idx(static_cast<std::size_t>(dataset_.size()));
-  std::iota(idx.begin(), idx.end(), 0);
-  if (options_.shuffle) {
-    // Fisher-Yates with our own generator: the same order on every platform.
-    Generator gen(options_.seed * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(epoch) + 1);
-    for (std::int64_t i = static_cast<std::int64_t>(idx.size()) - 1; i > 0; --i)
-      std::swap(idx[static_cast<std::size_t>(i)], idx[static_cast<std::size_t>(gen.integer(0, i + 1))]);
-  }
-  return idx;
+  if (options_.sampler) return options_.sampler->indices(epoch);
+  return epoch_order(dataset_.size(), options_.shuffle, options_.seed, epoch);
 }
 
 Batch DataLoader::batch(const std::vector<std::int64_t>& order, std::int64_t i, std::int64_t epoch) const {

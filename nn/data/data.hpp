@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/data/distributed_sampler.hpp"
 #include "nn/data/transforms.hpp"
 #include "tensor/tensor.hpp"
 
@@ -40,6 +41,9 @@ struct DataLoaderOptions {
   bool shuffle = false;
   bool drop_last = false;
   std::uint64_t seed = 0;  // shuffling order of epoch e depends only on (seed, e)
+  // When set, the samples of each epoch and their order (e.g. a DistributedSampler's shard);
+  // shuffle is then the sampler's. `seed` still seeds the sample transform.
+  std::shared_ptr<const Sampler> sampler{};
   bool prefetch = true;    // assemble batch i+1 on a background thread while i is used
   // Applied to each sample of a batch (data row i, shape [...]) before `transform`, with a
   // generator seeded from (seed, epoch, the sample's index in the data set): the same
