@@ -25,11 +25,18 @@ inline std::string format_duration(double seconds) {
 // (and every 10% otherwise, so logs stay short).
 class ProgressBar {
  public:
-  // `unit` names the items counted for the rate, e.g. "img/s" or "tok/s".
-  ProgressBar(std::string label, long long total, std::string unit = "img/s")
-      : label_(std::move(label)), unit_(std::move(unit)), total_(total), start_(clock::now()), tty_(::isatty(2) != 0) {}
+  // `unit` names the items counted for the rate, e.g. "img/s" or "tok/s". A bar that is not
+  // `shown` draws nothing (the other ranks of a distributed run).
+  ProgressBar(std::string label, long long total, std::string unit = "img/s", bool shown = true)
+      : label_(std::move(label)),
+        unit_(std::move(unit)),
+        total_(total),
+        start_(clock::now()),
+        tty_(::isatty(2) != 0),
+        shown_(shown) {}
 
   void update(long long done, const std::string& stats, long long items) {
+    if (!shown_) return;
     const auto now = clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const bool last = done >= total_;
@@ -57,6 +64,7 @@ class ProgressBar {
   long long total_;
   clock::time_point start_, last_draw_{};
   bool tty_;
+  bool shown_;
   long long last_decile_ = -1;
 };
 

@@ -35,7 +35,7 @@ class ProcessGroup {
   virtual int size() const = 0;
   virtual std::string backend() const = 0;  // "mpi"
 
-  // In place, over a contiguous float32, float64, int32 or int64 tensor: every rank ends with
+  // In place, over a contiguous float32, float64 or int64 tensor: every rank ends with
   // the element-wise reduction of all ranks' tensors, the same bits on every rank.
   virtual std::unique_ptr<Work> allreduce(Tensor& tensor, ReduceOp op = ReduceOp::Sum) = 0;
   // In place: every rank ends with root's tensor.
