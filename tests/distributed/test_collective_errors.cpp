@@ -57,13 +57,12 @@ TEST_CASE("allreduce refuses a bool tensor") {
 TEST_CASE("broadcast refuses a root outside the group") {
   auto& group = test_group();
   Tensor t = tg::zeros({2});
-  CHECK_THROWS_WITH_AS(group.broadcast(t, -1), doctest::Contains("broadcast: root -1 is out of range"),
-                       tg::IndexError);
-  CHECK_THROWS_WITH_AS(group.broadcast(t, group.size()),
-                       doctest::Contains(fmt::format("root {} is out of range for a group of {} ranks", group.size(),
-                                                     group.size())
-                                             .c_str()),
-                       tg::IndexError);
+  CHECK_THROWS_WITH_AS(group.broadcast(t, -1), doctest::Contains("broadcast: root -1 is out of range"), tg::IndexError);
+  CHECK_THROWS_WITH_AS(
+      group.broadcast(t, group.size()),
+      doctest::Contains(
+          fmt::format("root {} is out of range for a group of {} ranks", group.size(), group.size()).c_str()),
+      tg::IndexError);
   check_group_still_works();
 }
 
@@ -76,8 +75,8 @@ TEST_CASE("allgather of different shapes or dtypes throws on every rank, naming 
                                          "shape [2, 2]"),
                        tg::DistributedError);
   const Tensor by_ndim = group.rank() == 0 ? tg::zeros({4}) : tg::zeros({2, 2});
-  CHECK_THROWS_WITH_AS(group.allgather(by_ndim), doctest::Contains("shape [4], rank 1 a float32 tensor of shape [2, 2]"),
-                       tg::DistributedError);
+  CHECK_THROWS_WITH_AS(group.allgather(by_ndim),
+                       doctest::Contains("shape [4], rank 1 a float32 tensor of shape [2, 2]"), tg::DistributedError);
   const Tensor by_dtype = tg::zeros({3}, {.dtype = group.rank() == 0 ? DType::Float32 : DType::Float64});
   CHECK_THROWS_WITH_AS(group.allgather(by_dtype), doctest::Contains("rank 1 a float64 tensor of shape [3]"),
                        tg::DistributedError);

@@ -122,7 +122,8 @@ TEST_CASE("several allreduces in flight, waited in reverse order") {
     const auto values = tensors[k].to_vector();
     const ReduceOp op = k == 3 ? ReduceOp::Max : ReduceOp::Sum;
     bool all_equal = true;
-    for (std::int64_t i = 0; i < sizes[k]; ++i) all_equal &= values[static_cast<std::size_t>(i)] == expected(op, group.size(), i);
+    for (std::int64_t i = 0; i < sizes[k]; ++i)
+      all_equal &= values[static_cast<std::size_t>(i)] == expected(op, group.size(), i);
     CHECK(all_equal);
   }
 }
@@ -131,7 +132,8 @@ TEST_CASE("a Work dropped without wait() is completed by its destructor") {
   auto& group = test_group();
   Tensor t = rank_input(group.rank(), 5, DType::Float64);
   group.allreduce(t).reset();
-  for (std::int64_t i = 0; i < 5; ++i) CHECK(t.to_vector()[static_cast<std::size_t>(i)] == expected(ReduceOp::Sum, group.size(), i));
+  for (std::int64_t i = 0; i < 5; ++i)
+    CHECK(t.to_vector()[static_cast<std::size_t>(i)] == expected(ReduceOp::Sum, group.size(), i));
 }
 
 TEST_CASE("broadcast from root 0 and from the last rank") {
@@ -144,7 +146,8 @@ TEST_CASE("broadcast from root 0 and from the last rank") {
       CHECK(t.to_vector() == rank_input(root, 11, DType::Float64).to_vector());
     }
     // Broadcast only copies, so bool tensors (masks) may be broadcast too.
-    Tensor mask = tg::from_vector(std::vector<double>{1.0 * (group.rank() == root), 0.0, 1.0}, {3}, {.dtype = DType::Bool});
+    Tensor mask =
+        tg::from_vector(std::vector<double>{1.0 * (group.rank() == root), 0.0, 1.0}, {3}, {.dtype = DType::Bool});
     group.broadcast(mask, root)->wait();
     CHECK(mask.to_vector() == std::vector<double>{1.0, 0.0, 1.0});
   }
