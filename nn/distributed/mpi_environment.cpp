@@ -52,13 +52,13 @@ class Environment {
   explicit Environment(const MpiOptions& options) {
     const auto timeout = resolve_timeout(options);
     int finalized = 0;
-    MPI_Finalized(&finalized);
+    check_init(MPI_Finalized(&finalized), "MPI_Finalized");
     TG_CHECK(!finalized, DistributedError, "init_mpi: MPI was already finalized in this process");
     int initialized = 0;
-    MPI_Initialized(&initialized);
+    check_init(MPI_Initialized(&initialized), "MPI_Initialized");
     int provided = 0;
     if (initialized) {
-      MPI_Query_thread(&provided);  // the program's own MPI: it finalizes it too
+      check_init(MPI_Query_thread(&provided), "MPI_Query_thread");  // the program's own MPI: it finalizes it
     } else {
       check_init(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
       owns_mpi_ = true;
@@ -76,14 +76,15 @@ class Environment {
     // Its errors are returned (and thrown as DistributedError), not fatal.
     check_init(MPI_Comm_dup(MPI_COMM_WORLD, &communicator->comm), "MPI_Comm_dup");
     check_init(MPI_Comm_set_errhandler(communicator->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-    MPI_Comm_rank(communicator->comm, &communicator->rank);
-    MPI_Comm_size(communicator->comm, &communicator->size);
+    check_init(MPI_Comm_rank(communicator->comm, &communicator->rank), "MPI_Comm_rank");
+    check_init(MPI_Comm_size(communicator->comm, &communicator->size), "MPI_Comm_size");
     communicator_ = communicator;
     group_ = std::make_shared<MpiProcessGroup>(std::move(communicator));
   }
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
 
+  // At exit nothing is left to report an error to: the return codes are not checked here.
   ~Environment() {
     std::lock_guard lock(communicator_->mutex);
     communicator_->finalized = true;
