@@ -1,6 +1,8 @@
 # Installs headers, the library and a CMake package so that consumers can write
 #   find_package(tapegrad REQUIRED)
 #   target_link_libraries(app PRIVATE tapegrad::tapegrad)
+# and, with TAPEGRAD_DISTRIBUTED, find_package(tapegrad REQUIRED COMPONENTS distributed) and
+# tapegrad::distributed (an export set of its own, so that the core package needs no MPI).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -19,6 +21,13 @@ foreach(header ${TAPEGRAD_PUBLIC_HEADERS})
   get_filename_component(dir ${header} DIRECTORY)
   install(FILES ${PROJECT_SOURCE_DIR}/${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapegrad/${dir})
 endforeach()
+if(TAPEGRAD_DISTRIBUTED)
+  install(TARGETS tapegrad_distributed EXPORT tapegradDistributedTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(EXPORT tapegradDistributedTargets NAMESPACE tapegrad:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tapegrad)
+endif()
 if(TAPEGRAD_BUILD_TOOLS)
   install(TARGETS tapegrad_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -5,11 +5,13 @@
 # test in each build once per SIMD path the CPU supports (TAPEGRAD_SIMD=avx512, avx2,
 # portable): a user's CPU may pick a path this host would not pick by itself. Then it fuzzes
 # the file readers for 30 s each, from a fixed seed, under clang's libFuzzer (tools/fuzz.sh).
+# Both builds include tapegrad::distributed (TAPEGRAD_DISTRIBUTED, Open MPI): its tests run
+# 2 ranks under mpirun, and take seconds.
 # Usage: tools/test.sh [format|release|sanitize|fuzz]... (default: all four)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-tools/install_deps.sh
+tools/install_deps.sh libopenmpi-dev openmpi-bin
 jobs="$(nproc)"
 builds=("$@")
 if ((${#builds[@]} == 0)); then builds=(format release sanitize fuzz); fi
@@ -40,7 +42,7 @@ for kind in "${builds[@]}"; do
     *) echo "usage: tools/test.sh [format|release|sanitize|fuzz]..." >&2; exit 2 ;;
   esac
   echo "=== tapegrad tests: $kind build"
-  cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON "${flags[@]}" > /dev/null
+  cmake -S . -B "build/$kind" -G Ninja -DTAPEGRAD_WERROR=ON -DTAPEGRAD_DISTRIBUTED=ON "${flags[@]}" > /dev/null
   cmake --build "build/$kind" -j "$jobs"
   for path in "${simd_paths[@]}"; do
     echo "=== tapegrad tests: $kind build, TAPEGRAD_SIMD=$path"

@@ -12,3 +12,4 @@ run "$scratch/install.log" cmake --install "$build_dir" --prefix "$scratch/prefi
 run "$scratch/configure.log" cmake -S "$source_dir" -B "$scratch/build" -G Ninja -DCMAKE_PREFIX_PATH="$scratch/prefix" -DCMAKE_BUILD_TYPE=Release
 run "$scratch/build.log" cmake --build "$scratch/build" --parallel 2
 "$scratch/build/consumer"
+if [[ -x "$scratch/build/consumer_distributed" ]]; then "$scratch/build/consumer_distributed"; fi
