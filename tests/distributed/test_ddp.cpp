@@ -20,7 +20,7 @@ std::shared_ptr<Sequential> make_mlp(std::uint64_t seed, DType dtype = DType::Fl
   return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
       std::make_shared<Linear>(6, 8, LinearOptions{.dtype = dtype}, gen), std::make_shared<ReLU>(),
       std::make_shared<Linear>(8, 5, LinearOptions{.dtype = dtype}, gen), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(5, 3, LinearOptions{.dtype = dtype}, gen)});
+      std::make_shared<Linear>(5, 4, LinearOptions{.dtype = dtype}, gen)});
 }
 
 // Copies the values of `from`'s parameters into `to`'s (same architecture).
@@ -32,16 +32,16 @@ void copy_parameters(const Module& from, const Module& to) {
 
 // Every rank's copy of `t`, bit for bit the same as rank 0's.
 bool same_bits_on_every_rank(const Tensor& t) {
-  const Tensor all = distributed::test_group().allgather(raw::contiguous(t));
+  const Tensor all = test_group().allgather(raw::contiguous(t));
   const std::size_t bytes = static_cast<std::size_t>(t.numel()) * itemsize(t.dtype());
   const char* p = static_cast<const char*>(all.raw_data());
-  for (int r = 1; r < distributed::test_group().size(); ++r)
+  for (int r = 1; r < test_group().size(); ++r)
     if (std::memcmp(p, p + static_cast<std::size_t>(r) * bytes, bytes) != 0) return false;
   return true;
 }
 
 // t * scale cut to integers (toward zero), in t's dtype.
-Tensor integers(const Tensor& t, double scale) {
+Tensor to_integers(const Tensor& t, double scale) {
   return (t * scale).clone_as(DType::Int64).clone_as(t.dtype());
 }
 
@@ -49,10 +49,10 @@ Tensor integers(const Tensor& t, double scale) {
 std::pair<Tensor, Tensor> global_batch(std::int64_t rows, DType dtype, bool integers, std::uint64_t seed) {
   Generator gen(seed);
   Tensor x = randn({rows, 6}, gen, {.dtype = dtype});
-  Tensor y = randn({rows, 3}, gen, {.dtype = dtype});
+  Tensor y = randn({rows, 4}, gen, {.dtype = dtype});
   if (integers) {
-    x = integers(x, 3.0);
-    y = integers(y, 3.0);
+    x = to_integers(x, 3.0);
+    y = to_integers(y, 3.0);
   }
   return {x, y};
 }
@@ -60,10 +60,10 @@ std::pair<Tensor, Tensor> global_batch(std::int64_t rows, DType dtype, bool inte
 }  // namespace
 
 TEST_CASE("DDP: rank 0's parameters reach every rank, and models that differ are refused") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   const auto model = make_mlp(100 + static_cast<std::uint64_t>(group.rank()));  // different on each rank
   const auto rank0 = make_mlp(100);
-  DistributedDataParallel ddp(model, distributed::shared_test_group());
+  DistributedDataParallel ddp(model, distributed::init_mpi());
   const auto got = model->parameters(), want = rank0->parameters();
   for (std::size_t i = 0; i < got.size(); ++i) {
     CHECK(got[i].to_vector() == want[i].to_vector());
@@ -72,25 +72,26 @@ TEST_CASE("DDP: rank 0's parameters reach every rank, and models that differ are
   // Rank 1 builds a model with another hidden width: both ranks see the mismatch.
   Generator gen(1);
   const auto odd = std::make_shared<Linear>(4, group.rank() == 0 ? 3 : 2, LinearOptions{}, gen);
-  CHECK_THROWS_AS(DistributedDataParallel(odd, distributed::shared_test_group()), DistributedError);
+  CHECK_THROWS_AS(DistributedDataParallel(odd, distributed::init_mpi()), DistributedError);
 }
 
 TEST_CASE("DDP: N ranks of batch B give the gradients of one process of batch N*B") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   const std::int64_t per_rank = 4, rows = per_rank * group.size();
   for (const bool integers : {true, false}) {
     CAPTURE(integers);
-    // Integer inputs and weights in float32: every product and sum is exact, the mean divides
-    // by powers of two, so the gradients must agree bit for bit whatever the summation order.
+    // Integer inputs and weights in float32: every product and sum is exact, and the means
+    // divide by powers of two (16 outputs per rank, 32 in all), so the gradients must agree bit
+    // for bit whatever the summation order.
     const DType dtype = integers ? DType::Float32 : DType::Float64;
     const auto model = make_mlp(7, dtype), single = make_mlp(7, dtype);
     if (integers) {
       NoGradGuard no_grad;
-      for (Tensor p : model->parameters()) p.copy_(integers(p, 4.0));
+      for (Tensor p : model->parameters()) p.copy_(to_integers(p, 4.0));
       copy_parameters(*model, *single);
     }
     const auto [x, y] = global_batch(rows, dtype, integers, 11);
-    DistributedDataParallel ddp(model, distributed::shared_test_group(), {.bucket_cap_bytes = 64});
+    DistributedDataParallel ddp(model, distributed::init_mpi(), {.bucket_cap_bytes = 64});
     const Tensor mine = x.narrow(0, per_rank * group.rank(), per_rank);
     mse_loss(ddp(mine), y.narrow(0, per_rank * group.rank(), per_rank)).backward();
     mse_loss((*single)(x), y).backward();
@@ -107,14 +108,14 @@ TEST_CASE("DDP: N ranks of batch B give the gradients of one process of batch N*
 }
 
 TEST_CASE("DDP: buckets of any size give the same bits; small ones start during backward") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   const auto [x, y] = global_batch(8, DType::Float32, false, 12);
   const Tensor mine = x.narrow(0, 4 * group.rank(), 4), target = y.narrow(0, 4 * group.rank(), 4);
   std::vector<std::vector<double>> reference;
   for (const std::int64_t cap : {std::int64_t{25} << 20, std::int64_t{1}, std::int64_t{100}, std::int64_t{200}}) {
     CAPTURE(cap);
     const auto model = make_mlp(8, DType::Float32);
-    DistributedDataParallel ddp(model, distributed::shared_test_group(), {.bucket_cap_bytes = cap});
+    DistributedDataParallel ddp(model, distributed::init_mpi(), {.bucket_cap_bytes = cap});
     const auto layout = ddp.bucket_layout();
     // Every parameter in one bucket, last registered first.
     std::vector<std::size_t> flat;
@@ -136,7 +137,7 @@ TEST_CASE("DDP: buckets of any size give the same bits; small ones start during 
 }
 
 TEST_CASE("DDP: a parameter unused on one rank gets the average; one unused everywhere keeps its .grad()") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   // Three heads; head a is used everywhere, head b on rank 1 only, head c nowhere.
   struct Heads : Module {
     std::shared_ptr<Linear> a, b, c;
@@ -151,7 +152,7 @@ TEST_CASE("DDP: a parameter unused on one rank gets the average; one unused ever
   };
   const auto heads = std::make_shared<Heads>();
   heads->use_b = group.rank() == 1;
-  DistributedDataParallel ddp(heads, distributed::shared_test_group(), {.bucket_cap_bytes = 1});
+  DistributedDataParallel ddp(heads, distributed::init_mpi(), {.bucket_cap_bytes = 1});
   Generator gen(22);
   const Tensor x = randn({4, 3}, gen, {.dtype = DType::Float64});
   sum(ddp(x)).backward();
@@ -164,9 +165,9 @@ TEST_CASE("DDP: a parameter unused on one rank gets the average; one unused ever
 }
 
 TEST_CASE("DDP: under no_sync gradients accumulate locally; the next backward averages the sums") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   const auto model = make_mlp(31), single = make_mlp(31);
-  DistributedDataParallel ddp(model, distributed::shared_test_group());
+  DistributedDataParallel ddp(model, distributed::init_mpi());
   const auto [x, y] = global_batch(16, DType::Float64, false, 32);
   // Micro-batch m of rank r: rows 8m + 4r .. +4 (two micro-batches of 4 per rank).
   auto rows = [&](const Tensor& t, std::int64_t m) { return t.narrow(0, 8 * m + 4 * group.rank(), 4); };
@@ -184,9 +185,9 @@ TEST_CASE("DDP: under no_sync gradients accumulate locally; the next backward av
 }
 
 TEST_CASE("DDP: BatchNorm buffers follow rank 0 before each training forward, not in eval") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   const auto bn = std::make_shared<BatchNorm1d>(3, BatchNorm1dOptions{.dtype = DType::Float64});
-  DistributedDataParallel ddp(bn, distributed::shared_test_group());
+  DistributedDataParallel ddp(bn, distributed::init_mpi());
   const std::vector<Tensor> buffers = bn->buffers();
   REQUIRE_FALSE(buffers.empty());
   {
@@ -203,10 +204,10 @@ TEST_CASE("DDP: BatchNorm buffers follow rank 0 before each training forward, no
 }
 
 TEST_CASE("DDP: three SGD steps repeat bit for bit and leave every rank with the same weights") {
-  auto& group = distributed::test_group();
+  auto& group = test_group();
   auto train = [&] {
     const auto model = make_mlp(51, DType::Float32);
-    DistributedDataParallel ddp(model, distributed::shared_test_group(), {.bucket_cap_bytes = 256});
+    DistributedDataParallel ddp(model, distributed::init_mpi(), {.bucket_cap_bytes = 256});
     SGD optimizer(ddp.parameters(), {.lr = 0.1, .momentum = 0.9});
     for (std::uint64_t step = 0; step < 3; ++step) {
       const auto [x, y] = global_batch(8, DType::Float32, false, 60 + step);
