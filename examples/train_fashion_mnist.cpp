@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "fashion_mnist_models.hpp"
-#include "nn_example_util.hpp"
 #include "nn/distributed/process_group.hpp"
+#include "nn_example_util.hpp"
 #include "tapegrad.hpp"
 #include "tensor/atomic_file.hpp"
 #ifdef TAPEGRAD_HAS_DISTRIBUTED
@@ -272,8 +272,8 @@ int main(int argc, char** argv) {
 
     for (std::int64_t epoch = start; epoch < epochs; ++epoch) {
       train_loader.set_epoch(epoch);
-      example::ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, epochs), train_loader.num_batches(),
-                               "img/s", ranks.leader());
+      example::ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, epochs), train_loader.num_batches(), "img/s",
+                               ranks.leader());
       const auto t0 = std::chrono::steady_clock::now();
       double loss_sum = 0;
       std::int64_t correct = 0, seen = 0, step = 0;
@@ -296,8 +296,7 @@ int main(int argc, char** argv) {
       schedule.step();
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       // Training figures over all ranks' shards; the test set on rank 0 alone.
-      const std::vector<double> totals =
-          ranks.sum({loss_sum, static_cast<double>(correct), static_cast<double>(seen)});
+      const std::vector<double> totals = ranks.sum({loss_sum, static_cast<double>(correct), static_cast<double>(seen)});
       if (!ranks.leader()) continue;
       last_confusion = evaluate(model, test_loader);
       const double test_acc = last_confusion->accuracy();

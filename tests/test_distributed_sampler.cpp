@@ -53,16 +53,17 @@ TEST_CASE("DataLoader over DistributedSampler shards: R ranks of batch B hold th
   const TensorDataset set(data, arange(0.0, static_cast<double>(n), 1.0, {.dtype = DType::Int64}));
   // Augmentation by a per-sample generator: the same value for a sample wherever it lands.
   const SampleTransform jitter = [](const Tensor& x, Generator& gen) { return x + uniform({1}, 0.0, 1.0, gen); };
-  DataLoader whole(set, {.batch_size = ranks * batch, .shuffle = true, .seed = 5, .prefetch = false,
-                         .sample_transform = jitter});
+  DataLoader whole(
+      set, {.batch_size = ranks * batch, .shuffle = true, .seed = 5, .prefetch = false, .sample_transform = jitter});
   std::vector<std::unique_ptr<DataLoader>> shards;
   for (std::int64_t r = 0; r < ranks; ++r)
     shards.push_back(std::make_unique<DataLoader>(
-        set, DataLoaderOptions{.batch_size = batch, .seed = 5, .sampler = std::make_shared<DistributedSampler>(
-                                                                 n, DistributedSamplerOptions{.num_replicas = ranks,
-                                                                                              .rank = r,
-                                                                                              .seed = 5}),
-                               .prefetch = false, .sample_transform = jitter}));
+        set, DataLoaderOptions{.batch_size = batch,
+                               .seed = 5,
+                               .sampler = std::make_shared<DistributedSampler>(
+                                   n, DistributedSamplerOptions{.num_replicas = ranks, .rank = r, .seed = 5}),
+                               .prefetch = false,
+                               .sample_transform = jitter}));
   CHECK(shards[0]->num_batches() == whole.num_batches());
   for (std::int64_t epoch : {0, 1}) {
     const auto order = whole.order(epoch);

@@ -44,7 +44,7 @@ struct DataLoaderOptions {
   // When set, the samples of each epoch and their order (e.g. a DistributedSampler's shard);
   // shuffle is then the sampler's. `seed` still seeds the sample transform.
   std::shared_ptr<const Sampler> sampler{};
-  bool prefetch = true;    // assemble batch i+1 on a background thread while i is used
+  bool prefetch = true;  // assemble batch i+1 on a background thread while i is used
   // Applied to each sample of a batch (data row i, shape [...]) before `transform`, with a
   // generator seeded from (seed, epoch, the sample's index in the data set): the same
   // augmentation whatever the thread count, batch size or prefetching. Samples run in

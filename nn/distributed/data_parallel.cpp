@@ -80,10 +80,10 @@ struct DistributedDataParallel::State {
   std::vector<std::int64_t> offset_of;
   std::vector<Bucket> buckets;
   std::vector<std::uint64_t> hook_ids;
-  std::vector<bool> ready;      // got its gradient in this backward
-  Tensor used;                  // int64 [params]: 1 where this rank has a gradient to add
+  std::vector<bool> ready;  // got its gradient in this backward
+  Tensor used;              // int64 [params]: 1 where this rank has a gradient to add
   std::size_t next_to_start = 0;
-  bool syncing = false;         // inside a synchronised backward
+  bool syncing = false;  // inside a synchronised backward
   std::chrono::steady_clock::time_point started{};
 };
 
@@ -95,8 +95,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
       options_(options),
       state_(std::make_unique<State>()) {
   TG_CHECK(module_ != nullptr && group_ != nullptr, ValueError, "DistributedDataParallel: null module or group");
-  TG_CHECK(options_.bucket_cap_bytes > 0, ValueError, "DistributedDataParallel: bucket_cap_bytes must be positive, got {}",
-           options_.bucket_cap_bytes);
+  TG_CHECK(options_.bucket_cap_bytes > 0, ValueError,
+           "DistributedDataParallel: bucket_cap_bytes must be positive, got {}", options_.bucket_cap_bytes);
   register_module("module", module_);
   const std::vector<Tensor> all_params = module_->parameters();
   check_same_parameters(*group_, all_params);
@@ -133,11 +133,13 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
   for (std::size_t b = 0; b < s.buckets.size(); ++b)
     s.buckets[b].flat = zeros({sizes[b]}, {.dtype = s.params[s.buckets[b].params.front()].dtype()});
   for (std::size_t k = 0; k < n; ++k)
-    s.hook_ids.push_back(register_grad_ready_hook(s.params[k], [this, k](const Tensor& grad) { on_grad_ready(k, grad); }));
+    s.hook_ids.push_back(
+        register_grad_ready_hook(s.params[k], [this, k](const Tensor& grad) { on_grad_ready(k, grad); }));
 }
 
 DistributedDataParallel::~DistributedDataParallel() {
-  for (std::size_t k = 0; k < state_->params.size(); ++k) remove_grad_ready_hook(state_->params[k], state_->hook_ids[k]);
+  for (std::size_t k = 0; k < state_->params.size(); ++k)
+    remove_grad_ready_hook(state_->params[k], state_->hook_ids[k]);
 }
 
 Tensor DistributedDataParallel::forward(const Tensor& x) {

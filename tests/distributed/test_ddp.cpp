@@ -41,9 +41,7 @@ bool same_bits_on_every_rank(const Tensor& t) {
 }
 
 // t * scale cut to integers (toward zero), in t's dtype.
-Tensor to_integers(const Tensor& t, double scale) {
-  return (t * scale).clone_as(DType::Int64).clone_as(t.dtype());
-}
+Tensor to_integers(const Tensor& t, double scale) { return (t * scale).clone_as(DType::Int64).clone_as(t.dtype()); }
 
 // A global batch of `ranks * per_rank` rows, the same on every rank; integer-valued when asked.
 std::pair<Tensor, Tensor> global_batch(std::int64_t rows, DType dtype, bool integers, std::uint64_t seed) {
