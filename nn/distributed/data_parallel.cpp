@@ -182,6 +182,10 @@ void DistributedDataParallel::on_grad_ready(std::size_t k, const Tensor& grad) {
   s.ready[k] = true;
   s.used.data<std::int64_t>()[k] = 1;
   if (--bucket.waiting == 0) start_ready_buckets(true);
+  // MPI moves a nonblocking collective on only inside MPI calls: a collective of several rounds
+  // would otherwise wait for finish_sync() after its first. Testing the started ones at every
+  // gradient lets their rounds run during backward.
+  for (std::size_t b = 0; b < s.next_to_start; ++b) (void)s.buckets[b].work->is_completed();
 }
 
 // Starts the allreduce of every full bucket from the next in order: all ranks start them in
