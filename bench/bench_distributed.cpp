@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/harness.hpp"
+#include "bench/tg_models.hpp"
 #include "nn/distributed/data_parallel.hpp"
 #include "nn/distributed/mpi_process_group.hpp"
 #include "nn/nn.hpp"
@@ -91,50 +92,7 @@ void barrier(const std::shared_ptr<ProcessGroup>& group) {
 
 // ---- the networks ----
 
-std::shared_ptr<tg::nn::Module> lenet5(tg::Generator& gen) {
-  using namespace tg::nn;
-  return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 6, 5, Conv2dLayerOptions{.padding = 2}, gen), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(), std::make_shared<Conv2d>(6, 16, 5, Conv2dLayerOptions{}, gen),
-      std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(), std::make_shared<Flatten>(),
-      std::make_shared<Linear>(400, 120, LinearOptions{}, gen), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(120, 84, LinearOptions{}, gen), std::make_shared<ReLU>(),
-      std::make_shared<Linear>(84, 10, LinearOptions{}, gen)});
-}
-
-// conv-BN-ReLU-conv-BN plus the shortcut (identity, or 1x1 conv + BN when the shape changes).
-class ResidualBlock : public tg::nn::Module {
- public:
-  ResidualBlock(std::int64_t c_in, std::int64_t c_out, std::int64_t stride, tg::Generator& gen)
-      : Module("ResidualBlock") {
-    using namespace tg::nn;
-    conv1_ = register_module(
-        "conv1", std::make_shared<Conv2d>(c_in, c_out, 3,
-                                          Conv2dLayerOptions{.stride = stride, .padding = 1, .bias = false}, gen));
-    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(c_out));
-    conv2_ = register_module(
-        "conv2", std::make_shared<Conv2d>(c_out, c_out, 3, Conv2dLayerOptions{.padding = 1, .bias = false}, gen));
-    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(c_out));
-    if (stride != 1 || c_in != c_out) {
-      shortcut_ = register_module(
-          "shortcut",
-          std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-              std::make_shared<Conv2d>(c_in, c_out, 1, Conv2dLayerOptions{.stride = stride, .bias = false}, gen),
-              std::make_shared<BatchNorm2d>(c_out)}));
-    }
-  }
-  tg::Tensor forward(const tg::Tensor& x) override {
-    const tg::Tensor y = (*bn2_)((*conv2_)(tg::relu((*bn1_)((*conv1_)(x)))));
-    return tg::relu(y + (shortcut_ ? (*shortcut_)(x) : x));
-  }
-
- private:
-  std::shared_ptr<tg::nn::Conv2d> conv1_, conv2_;
-  std::shared_ptr<tg::nn::BatchNorm2d> bn1_, bn2_;
-  std::shared_ptr<tg::nn::Sequential> shortcut_;
-};
-
-// 3x32x32 images: conv 3->32 3x3 + BN + ReLU, two blocks at 32 channels, one strided block
+// 3x32x32 images: conv 3->32 3x3 + BN + ReLU, two basic blocks at 32 channels, one strided block
 // to 64 (16x16), global average pool, linear 64->10. Heavier per image than LeNet-5 by two
 // orders of magnitude, with 1.5 times its gradient bytes.
 std::shared_ptr<tg::nn::Module> small_resnet(tg::Generator& gen) {
@@ -143,9 +101,9 @@ std::shared_ptr<tg::nn::Module> small_resnet(tg::Generator& gen) {
   model->push_back("conv1", std::make_shared<Conv2d>(3, 32, 3, Conv2dLayerOptions{.padding = 1, .bias = false}, gen));
   model->push_back("bn1", std::make_shared<BatchNorm2d>(32));
   model->push_back("relu", std::make_shared<ReLU>());
-  model->push_back("block1", std::make_shared<ResidualBlock>(32, 32, 1, gen));
-  model->push_back("block2", std::make_shared<ResidualBlock>(32, 32, 1, gen));
-  model->push_back("block3", std::make_shared<ResidualBlock>(32, 64, 2, gen));
+  model->push_back("block1", std::make_shared<tg::bench::TgBasicBlock>(32, 32, 1, gen));
+  model->push_back("block2", std::make_shared<tg::bench::TgBasicBlock>(32, 32, 1, gen));
+  model->push_back("block3", std::make_shared<tg::bench::TgBasicBlock>(32, 64, 2, gen));
   model->push_back("avgpool", std::make_shared<AdaptiveAvgPool2d>(1));
   model->push_back("flatten", std::make_shared<Flatten>());
   model->push_back("fc", std::make_shared<Linear>(64, 10, LinearOptions{}, gen));
@@ -315,7 +273,7 @@ int main(int argc, char** argv) {
   if (group != nullptr) allreduce_table(*group, f);
 
   const std::vector<Network> nets{
-      {"LeNet-5, global batch 64", lenet5, {1, 28, 28}, 64},
+      {"LeNet-5, global batch 64", tg::bench::tg_lenet5, {1, 28, 28}, 64},
       {"residual CNN 3x32x32, global batch 32", small_resnet, {3, 32, 32}, 32},
   };
   say("\n| step | step ms | exposed comm ms | of step | buckets (started in backward) | allreduce alone ms | "

@@ -8,6 +8,7 @@
 #include "autograd/anomaly.hpp"
 #include "autograd/grad_mode.hpp"
 #include "bench/cases.hpp"
+#include "bench/tg_models.hpp"
 #include "bench/torch_util.hpp"
 #include "nn/nn.hpp"
 #include "tensor/random.hpp"
@@ -40,13 +41,7 @@ struct TgLeNet {
   std::unique_ptr<tg::nn::SGD> optimizer;
   explicit TgLeNet(tg::Generator& gen) {
     using namespace tg::nn;
-    model = std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-        std::make_shared<Conv2d>(1, 6, 5, Conv2dLayerOptions{.padding = 2}, gen), std::make_shared<ReLU>(),
-        std::make_shared<MaxPool2d>(), std::make_shared<Conv2d>(6, 16, 5, Conv2dLayerOptions{}, gen),
-        std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(), std::make_shared<Flatten>(),
-        std::make_shared<Linear>(400, 120, LinearOptions{}, gen), std::make_shared<ReLU>(),
-        std::make_shared<Linear>(120, 84, LinearOptions{}, gen), std::make_shared<ReLU>(),
-        std::make_shared<Linear>(84, 10, LinearOptions{}, gen)});
+    model = tg_lenet5(gen);
     optimizer = std::make_unique<SGD>(model->parameters(), SGDOptions{.lr = kLr});
   }
   tg::Tensor step(const tg::Tensor& x, const tg::Tensor& target) const {

@@ -12,6 +12,7 @@
 
 #include "autograd/grad_mode.hpp"
 #include "bench/cases.hpp"
+#include "bench/tg_models.hpp"
 #include "bench/torch_util.hpp"
 #include "nn/nn.hpp"
 #include "ops/elementwise.hpp"
@@ -69,36 +70,6 @@ double step_flops(std::int64_t batch) {
   const ForwardFlops f = forward_flops(batch);
   return 3 * f.total - f.stem;
 }
-
-class TgBasicBlock : public tg::nn::Module {
- public:
-  TgBasicBlock(std::int64_t c_in, std::int64_t c_out, std::int64_t stride, tg::Generator& gen) : Module("BasicBlock") {
-    using namespace tg::nn;
-    conv1_ = register_module(
-        "conv1", std::make_shared<Conv2d>(c_in, c_out, 3,
-                                          Conv2dLayerOptions{.stride = stride, .padding = 1, .bias = false}, gen));
-    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(c_out));
-    conv2_ = register_module(
-        "conv2", std::make_shared<Conv2d>(c_out, c_out, 3, Conv2dLayerOptions{.padding = 1, .bias = false}, gen));
-    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(c_out));
-    if (stride != 1 || c_in != c_out) {
-      downsample_ = register_module(
-          "downsample",
-          std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-              std::make_shared<Conv2d>(c_in, c_out, 1, Conv2dLayerOptions{.stride = stride, .bias = false}, gen),
-              std::make_shared<BatchNorm2d>(c_out)}));
-    }
-  }
-  tg::Tensor forward(const tg::Tensor& x) override {
-    const tg::Tensor y = (*bn2_)((*conv2_)(tg::relu((*bn1_)((*conv1_)(x)))));
-    return tg::relu(y + (downsample_ ? (*downsample_)(x) : x));
-  }
-
- private:
-  std::shared_ptr<tg::nn::Conv2d> conv1_, conv2_;
-  std::shared_ptr<tg::nn::BatchNorm2d> bn1_, bn2_;
-  std::shared_ptr<tg::nn::Sequential> downsample_;
-};
 
 // Registered in torchvision's order (conv1, bn1, relu, maxpool, layer1..4, avgpool, fc), so
 // that parameters() lists the same tensors in the same order as libtorch's model below.
