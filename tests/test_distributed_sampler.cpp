@@ -43,6 +43,9 @@ TEST_CASE("DistributedSampler: a new order each epoch, the same for the same see
   CHECK(a.indices(0) != a.indices(1));
   const DistributedSampler plain(5, {.num_replicas = 2, .rank = 0, .shuffle = false});
   CHECK(plain.indices(4) == std::vector<std::int64_t>{0, 2, 4});
+  const DistributedSampler empty_set(0, {.num_replicas = 2, .rank = 1});
+  CHECK(empty_set.size() == 0);
+  CHECK(empty_set.indices(3).empty());
   CHECK_THROWS_AS(DistributedSampler(5, {.num_replicas = 2, .rank = 2}), ValueError);
   CHECK_THROWS_AS(DistributedSampler(5, {.num_replicas = 0}), ValueError);
 }

@@ -27,8 +27,8 @@ DistributedSampler::DistributedSampler(std::int64_t dataset_size, DistributedSam
            "DistributedSampler: rank {} out of range for {} replicas", options_.rank, options_.num_replicas);
   TG_CHECK(dataset_size_ >= 0, ValueError, "DistributedSampler: negative data set size {}", dataset_size_);
   const std::int64_t r = options_.num_replicas;
+  // An empty data set gives empty shards, as a DataLoader over it gives no batch.
   per_rank_ = options_.drop_last ? dataset_size_ / r : (dataset_size_ + r - 1) / r;
-  TG_CHECK(options_.drop_last || dataset_size_ > 0 || per_rank_ == 0, ValueError, "DistributedSampler: empty data set");
 }
 
 std::vector<std::int64_t> DistributedSampler::indices(std::int64_t epoch) const {

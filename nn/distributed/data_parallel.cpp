@@ -218,7 +218,7 @@ void DistributedDataParallel::finish_sync() {
       raw::copy_into(slot, held);
       s.used.data<std::int64_t>()[k] = 1;
     } else {
-      raw::copy_into(slot, zeros(s.params[k].shape(), {.dtype = s.params[k].dtype()}));
+      Tensor(slot).zero_();
     }
     --bucket.waiting;
   }
