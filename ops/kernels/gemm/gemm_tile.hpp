@@ -7,8 +7,9 @@
 // lower instruction set.
 //
 // V provides: T, Reg, W (lanes), zero(), load(p), store(p, r), bcast(x), fma(a, b, c)
-// (= a * b + c), mul(a, b), and kTranspose with transpose_block(src, ls, dst, ld) that
-// writes dst[q * ld + r] = src[r * ls + q] for an kTranspose x kTranspose block.
+// (= a * b + c), mul(a, b), and kTranspose with transpose_block<R>(src, ls, dst, ld) that
+// writes dst[q * ld + r] = src[r * ls + q] for the first R rows (R <= kTranspose, default
+// all) of a kTranspose x kTranspose block.
 #pragma once
 
 #include <algorithm>
@@ -94,6 +95,34 @@ void tile(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typ
   table[static_cast<std::size_t>((rows - 1) * nv_max + nv - 1)](kc, ap, bp, c, ldc, cols, alpha, beta);
 }
 
+template <class T>
+using TransposeFn = void (*)(const T*, std::int64_t, T*, std::int64_t);
+
+// Entry R - 1 transposes the first R rows of a block (R < V::kTranspose).
+template <class V, std::size_t... R>
+constexpr auto make_transpose_table(std::index_sequence<R...>) {
+  return std::array<TransposeFn<typename V::T>, sizeof...(R)>{&V::template transpose_block<static_cast<int>(R) + 1>...};
+}
+
+// dst[q * ld + r] = src[r * si + q * sp] for q < blk = V::kTranspose and r < rows <= blk,
+// sp = +1 or -1 (a source run forwards or backwards in memory).
+template <class V>
+void transpose_rows(const typename V::T* src, std::int64_t si, std::int64_t sp, std::int64_t rows, typename V::T* dst,
+                    std::int64_t ld) {
+  constexpr std::int64_t blk = V::kTranspose;
+  static constexpr auto by_rows = make_transpose_table<V>(std::make_index_sequence<blk - 1>{});
+  // Backwards, columns q = blk - 1 .. 0 lie forwards in memory: transpose them in memory
+  // order and write the destination rows last to first.
+  const auto* lowest = sp == 1 ? src : src - (blk - 1);
+  auto* first_row = sp == 1 ? dst : dst + (blk - 1) * ld;
+  const std::int64_t row_step = sp == 1 ? ld : -ld;
+  if (rows == blk) {
+    V::transpose_block(lowest, si, first_row, row_step);
+  } else {  // AVX2's 6-row panels against its 8 x 8 float transpose
+    by_rows[static_cast<std::size_t>(rows - 1)](lowest, si, first_row, row_step);
+  }
+}
+
 template <class V>
 void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std::int64_t si, std::int64_t sp,
           std::int64_t w, std::int64_t kc) {
@@ -110,10 +139,10 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
   std::int64_t p0 = 0;
   if constexpr (V::kTranspose > 1) {
     // Source contiguous along k (row-major A, transposed B), forwards or backwards (the
-    // ROT180 rule's reversed taps): transpose square blocks.
+    // ROT180 rule's reversed taps): transpose square blocks, the last one short of rows
+    // when w is not a multiple of the block.
     constexpr std::int64_t blk = V::kTranspose;
     if (sp == 1 || sp == -1) {
-      const std::int64_t full_i = w / blk * blk;
       p0 = kc / blk * blk;
       // Row strips inside chunks of columns: a strip's blk source rows sit a whole row apart,
       // often in the same few cache sets (512 x 4608 weights: 48 rows in 2 sets), so they are
@@ -122,18 +151,14 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
       constexpr std::int64_t kChunk = 64;
       for (std::int64_t pc = 0; pc < p0; pc += kChunk) {
         const std::int64_t p_end = std::min(p0, pc + kChunk);
-        for (std::int64_t i = 0; i < full_i; i += blk) {
+        for (std::int64_t i = 0; i < w; i += blk) {
+          const std::int64_t rows = std::min(blk, w - i);
           for (std::int64_t p = pc; p < p_end; p += blk) {
-            if (sp == 1) {
-              V::transpose_block(src + i * si + p, si, dst + p * width + i, width);
-            } else {  // columns p + blk - 1 .. p run forwards in memory: write the rows last to first
-              V::transpose_block(src + i * si - (p + blk - 1), si, dst + (p + blk - 1) * width + i, -width);
-            }
+            transpose_rows<V>(src + i * si + p * sp, si, sp, rows, dst + p * width + i, width);
           }
         }
       }
       for (std::int64_t q = 0; q < p0; ++q) {
-        for (std::int64_t i = full_i; i < w; ++i) dst[q * width + i] = src[i * si + q * sp];
         for (std::int64_t i = w; i < width; ++i) dst[q * width + i] = T(0);
       }
     }

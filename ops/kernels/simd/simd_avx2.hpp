@@ -1,6 +1,6 @@
 // Vector traits for the avx2 kernels: T, Reg, W (lanes), zero, load, store, load_first
 // and store_first (the first n lanes; the rest read as zero), bcast, fma
-// (a * b + c), mul, and kTranspose / transpose_block for packing.
+// (a * b + c), mul, and kTranspose / transpose_block<R> (the first R rows of a block) for packing.
 // Include only inside a TG_ISA_TARGET_BEGIN("avx2,fma") region; internal linkage, as in gemm_tile.hpp.
 #pragma once
 
@@ -30,7 +30,10 @@ struct Avx2F32 {
   static Reg bcast(T x) { return _mm256_set1_ps(x); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
-  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) { transpose8x8(s, ls, d, ld); }
+  template <int R = kTranspose>
+  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) {
+    transpose8x8<R>(s, ls, d, ld);
+  }
 };
 
 struct Avx2F64 {
@@ -50,7 +53,10 @@ struct Avx2F64 {
   static Reg bcast(T x) { return _mm256_set1_pd(x); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
-  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) { transpose4x4(s, ls, d, ld); }
+  template <int R = kTranspose>
+  static void transpose_block(const T* s, std::int64_t ls, T* d, std::int64_t ld) {
+    transpose4x4<R>(s, ls, d, ld);
+  }
 };
 
 }  // namespace

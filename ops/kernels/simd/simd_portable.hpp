@@ -1,6 +1,6 @@
 // Vector traits for the portable kernels: T, Reg, W (lanes), zero, load, store, load_first
 // and store_first (the first n lanes; the rest read as zero), bcast, fma
-// (a * b + c), mul, and kTranspose / transpose_block for packing.
+// (a * b + c), mul, and kTranspose / transpose_block<R> (the first R rows of a block) for packing.
 // One lane per "vector": plain C++ for CPUs without AVX2.
 #pragma once
 
@@ -26,6 +26,7 @@ struct Scalar1 {
   static Reg bcast(T x) { return x; }
   static Reg fma(Reg a, Reg b, Reg c) { return a * b + c; }
   static Reg mul(Reg a, Reg b) { return a * b; }
+  template <int R = kTranspose>
   static void transpose_block(const T*, std::int64_t, T*, std::int64_t) {}
 };
 

@@ -1,5 +1,8 @@
 // Small in-register transposes for packing (AVX; included by the AVX2 and AVX-512 files
 // after their target pragma, internal linkage for the reason given in gemm_tile.hpp).
+//
+// Each transposes the first R rows of a square block: rows past R are neither read nor
+// written, so a 6-row GEMM panel packs through the 8 x 8 float transpose in registers.
 #pragma once
 
 #include <immintrin.h>
@@ -9,10 +12,48 @@
 namespace tg::kernels::gemm_detail {
 namespace {
 
-// dst[q * ld + r] = src[r * ls + q] for an 8 x 8 float block.
+// The first R lanes of v to d (R <= 4), in fixed-size stores.
+template <int R>
+inline void store_first_lanes(float* d, __m128 v) {
+  if constexpr (R == 4) {
+    _mm_storeu_ps(d, v);
+  } else if constexpr (R >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(d), v);
+    if constexpr (R == 3) _mm_store_ss(d + 2, _mm_movehl_ps(v, v));
+  } else if constexpr (R == 1) {
+    _mm_store_ss(d, v);
+  }
+}
+
+template <int R>
+inline void store_first_lanes(float* d, __m256 v) {
+  if constexpr (R == 8) {
+    _mm256_storeu_ps(d, v);
+  } else if constexpr (R > 4) {
+    _mm_storeu_ps(d, _mm256_castps256_ps128(v));
+    store_first_lanes<R - 4>(d + 4, _mm256_extractf128_ps(v, 1));
+  } else {
+    store_first_lanes<R>(d, _mm256_castps256_ps128(v));
+  }
+}
+
+template <int R>
+inline void store_first_lanes(double* d, __m256d v) {
+  if constexpr (R == 4) {
+    _mm256_storeu_pd(d, v);
+  } else {
+    const __m128d lo = _mm256_castpd256_pd128(v);
+    if constexpr (R == 1) _mm_store_sd(d, lo);
+    if constexpr (R >= 2) _mm_storeu_pd(d, lo);
+    if constexpr (R == 3) _mm_store_sd(d + 2, _mm256_extractf128_pd(v, 1));
+  }
+}
+
+// dst[q * ld + r] = src[r * ls + q] for q < 8 and r < R <= 8 (floats).
+template <int R = 8>
 inline void transpose8x8(const float* src, std::int64_t ls, float* dst, std::int64_t ld) {
   __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ls);
+  for (int i = 0; i < 8; ++i) r[i] = i < R ? _mm256_loadu_ps(src + i * ls) : _mm256_setzero_ps();
   __m256 t[8];
   for (int h = 0; h < 2; ++h) {
     t[4 * h + 0] = _mm256_unpacklo_ps(r[4 * h + 0], r[4 * h + 1]);
@@ -28,21 +69,22 @@ inline void transpose8x8(const float* src, std::int64_t ls, float* dst, std::int
     u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
   for (int j = 0; j < 4; ++j) {
-    _mm256_storeu_ps(dst + j * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
-    _mm256_storeu_ps(dst + (j + 4) * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
+    store_first_lanes<R>(dst + j * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
+    store_first_lanes<R>(dst + (j + 4) * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
   }
 }
 
-// dst[q * ld + r] = src[r * ls + q] for a 4 x 4 double block.
+// dst[q * ld + r] = src[r * ls + q] for q < 4 and r < R <= 4 (doubles).
+template <int R = 4>
 inline void transpose4x4(const double* src, std::int64_t ls, double* dst, std::int64_t ld) {
-  const __m256d r0 = _mm256_loadu_pd(src), r1 = _mm256_loadu_pd(src + ls);
-  const __m256d r2 = _mm256_loadu_pd(src + 2 * ls), r3 = _mm256_loadu_pd(src + 3 * ls);
-  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
-  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-  _mm256_storeu_pd(dst, _mm256_permute2f128_pd(t0, t2, 0x20));
-  _mm256_storeu_pd(dst + ld, _mm256_permute2f128_pd(t1, t3, 0x20));
-  _mm256_storeu_pd(dst + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
-  _mm256_storeu_pd(dst + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
+  __m256d r[4];
+  for (int i = 0; i < 4; ++i) r[i] = i < R ? _mm256_loadu_pd(src + i * ls) : _mm256_setzero_pd();
+  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  store_first_lanes<R>(dst, _mm256_permute2f128_pd(t0, t2, 0x20));
+  store_first_lanes<R>(dst + ld, _mm256_permute2f128_pd(t1, t3, 0x20));
+  store_first_lanes<R>(dst + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
+  store_first_lanes<R>(dst + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 
 }  // namespace
