@@ -55,10 +55,17 @@ template <class V, int NVC, int P, bool Borders>
 // a 3x3 kernel's rows are 3 taps long, and the stride phases of a strided input gradient 1
 // or 2 (ResNet's 3x3/2 downsampling on AVX2: forward 14.6 against 18.1 ms, input gradient
 // 15.8 against 27.2, fastest of 40 alternating calls, with the 3-vector tiles).
-template <class V, int NVC, int P>
+//
+// SW is the column stride when it is a constant (1 or 2: every ResNet layer, whose stride-2
+// input gradients run their phases at stride 1), 0 for sw at run time. A constant stride
+// puts each pixel's offset in its load's address instead of an address computation per
+// broadcast: the loop issues 26 instructions per 12 multiply-adds instead of 30 (AVX2, 3 x 4
+// tiles; ResNet's stem forward about a tenth faster on a Zen 3).
+template <class V, int NVC, int P, int SW>
 [[gnu::always_inline]] inline void flat_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
                                              const typename V::T* w, const std::int64_t* offsets, std::int64_t taps,
-                                             std::int64_t sw) {
+                                             std::int64_t sw_runtime) {
+  const std::int64_t sw = SW > 0 ? SW : sw_runtime;
   using Reg = typename V::Reg;
   constexpr int W = V::W;
   for (std::int64_t k = 0; k < taps; ++k, w += NVC * W) {
@@ -138,8 +145,14 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
     }
     const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
     if (flat && live.begin == 0 && live.end == t.kh) {
-      flat_taps<V, NVC, P>(acc, t.xp + (t.c_begin * t.hp + i * t.stride_h) * t.wp + t.j0 * sw, t.w, offsets, call_taps,
-                           sw);
+      const T* x_row = t.xp + (t.c_begin * t.hp + i * t.stride_h) * t.wp + t.j0 * sw;
+      if (sw == 1) {
+        flat_taps<V, NVC, P, 1>(acc, x_row, t.w, offsets, call_taps, sw);
+      } else if (sw == 2) {
+        flat_taps<V, NVC, P, 2>(acc, x_row, t.w, offsets, call_taps, sw);
+      } else {
+        flat_taps<V, NVC, P, 0>(acc, x_row, t.w, offsets, call_taps, sw);
+      }
     } else {
       for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
         for (std::int64_t u = live.begin; u < live.end; ++u) {
