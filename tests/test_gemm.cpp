@@ -4,6 +4,7 @@
 // ldc > n; determinism across thread counts.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -322,6 +323,63 @@ TEST_CASE("gemm_packed_b gives gemm's bits on every SIMD path") {
                      << (integers ? " integers" : " random"));
         check_packed_b_bits<float>(s[0], s[1], s[2], integers, rng);
         check_packed_b_bits<double>(s[0], s[1], s[2], integers, rng);
+      }
+    }
+  }
+}
+
+namespace {
+
+// C = alpha A B + beta C0 with a row-major B of leading dimension ldb, through gemm() (which
+// reads such a B in place where it pays) and through gemm_panels with B packed; the same
+// operations on every element, so the same bits, whatever the thread count.
+template <class T>
+void check_row_major_b_bits(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t ldb, int threads,
+                            std::mt19937& rng) {
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  const auto draw = [&](std::int64_t size) {
+    std::vector<T> v(static_cast<std::size_t>(size));
+    for (T& x : v) x = static_cast<T>(dist(rng));
+    return v;
+  };
+  const std::vector<T> a = draw(m * k), b = draw(k * ldb), c0 = draw(m * n);
+  std::vector<T> in_place = c0, packed = c0, reference = c0;
+  const T alpha = T(0.75), beta = T(-0.5);
+  tg::set_num_threads(threads);
+  gemm<T>(m, n, k, alpha, a.data(), k, 1, b.data(), ldb, 1, beta, in_place.data(), n);
+  gemm_panels<T>(m, n, k, alpha, strided_panels(a.data(), k, std::int64_t{1}),
+                 strided_b_panels(b.data(), ldb, std::int64_t{1}), beta, packed.data(), n, /*allow_parallel=*/true);
+  CHECK(in_place == packed);
+  gemm_reference<T>(m, n, k, alpha, a.data(), k, 1, b.data(), ldb, 1, beta, reference.data(), n);
+  double worst = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    worst = std::max(worst, std::abs(double(in_place[i]) - double(reference[i])));
+  }
+  // |a|, |b|, |c0| <= 1: the forward error bound of the sweep above with sum |a||b| <= k.
+  const double kd = static_cast<double>(k);
+  CHECK(worst <= 2.0 * (kd + 2.0) * std::numeric_limits<T>::epsilon() * (0.75 * kd + 0.5));
+}
+
+}  // namespace
+
+TEST_CASE("gemm reads a row-major B in place with the packed product's bits on every SIMD path") {
+  Restore restore;
+  for (SimdPath path : available_paths()) {
+    set_simd_path(path);
+    std::mt19937 rng(31);
+    // {m, n, k, ldb}: a one-tap convolution phase (every panel in place), a linear layer whose
+    // width is not whole 16-lane vectors (the last panel packed on AVX-512), odd edges, a deep k
+    // cut into slices, a padded leading dimension, and shapes that pack B instead (a stride of
+    // whole pairs of cache lines; more rows than one tile).
+    const std::vector<std::vector<std::int64_t>> shapes{{64, 784, 128, 784}, {64, 120, 400, 120}, {7, 37, 13, 37},
+                                                        {6, 50, 1700, 53},   {13, 200, 70, 203},  {64, 128, 300, 128},
+                                                        {389, 100, 50, 101}};
+    for (const auto& s : shapes) {
+      for (const int threads : {1, 2}) {
+        INFO("path " << std::string(to_string(path)) << ", " << s[0] << "x" << s[1] << "x" << s[2] << " ldb " << s[3]
+                     << ", " << threads << " thread(s)");
+        check_row_major_b_bits<float>(s[0], s[1], s[2], s[3], threads, rng);
+        check_row_major_b_bits<double>(s[0], s[1], s[2], s[3], threads, rng);
       }
     }
   }

@@ -111,17 +111,22 @@ void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, co
     const std::int64_t n0 = chunks.first(chunk);
     const std::int64_t images = chunks.size(chunk, g.batch);
     const std::int64_t cols = images * plane;
-    PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                               std::int64_t width) {
+    const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                     std::int64_t width) {
       im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
       for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
     };
-    if (images == 1 && pointwise(g)) {
-      // X_col is the image's own [C_in/groups, plane] matrix: packed by the GEMM's own
-      // (vectorised) packer.
-      pack_b = strided_b_panels(x + (n0 * g.in_channels + grp * g.cin_g()) * plane, plane, std::int64_t{1});
-    }
     const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
+    // C = W . X_col into c (leading dimension ldc) with beta.
+    const auto product = [&](T* c, std::int64_t ldc, T beta) {
+      if (images == 1 && pointwise(g)) {
+        // X_col is the image's own [C_in/groups, plane] matrix: read in place.
+        gemm_row_major_b<T>(cout_g, cols, kdim, T(1), pack_a, x + (n0 * g.in_channels + grp * g.cin_g()) * plane, plane,
+                            beta, c, ldc, allow_parallel);
+      } else {
+        gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, pack_b, beta, c, ldc, allow_parallel);
+      }
+    };
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
     if (images == 1 && dense_output(g)) {
       // One image: its output channels are the rows of C. The bias seeds C (beta = 1).
@@ -129,15 +134,14 @@ void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, co
       if (b_g != nullptr) {
         for (std::int64_t k = 0; k < cout_g; ++k) std::fill(y_g + k * plane, y_g + (k + 1) * plane, b_g[k]);
       }
-      gemm_panels<T>(cout_g, plane, kdim, T(1), pack_a, pack_b, b_g != nullptr ? T(1) : T(0), y_g, plane,
-                     allow_parallel);
+      product(y_g, plane, b_g != nullptr ? T(1) : T(0));
       return;
     }
     // Several small images side by side in one wider GEMM (or a strided output layout),
     // then moved to their planes with the bias.
     ScratchLease lease;
     T* const c = lease.array<T>(cout_g * cols);
-    gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, pack_b, T(0), c, cols, allow_parallel);
+    product(c, cols, T(0));
     for (std::int64_t i = 0; i < images; ++i) {
       for (std::int64_t k = 0; k < cout_g; ++k) {
         store_plane(c + k * cols + i * plane, b_g != nullptr ? b_g[k] : T(0),

@@ -46,6 +46,16 @@ template <class T>
 void gemm_panels(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a,
                  const PackBPanel<T>& pack_b, T beta, T* c, std::int64_t ldc, bool allow_parallel);
 
+// gemm_panels with a row-major B (element (p, j) at b[p * ldb + j]) read in place by the
+// micro-kernel instead of packed: the panels of whole vectors of columns (all of them when n
+// is a multiple of the vector width), the last one packed otherwise. A product whose B is
+// read once (a pointwise convolution of one image, a linear layer's 64 rows) then does not
+// copy it. The same operations on every element as gemm_panels: only where B is read from
+// changes.
+template <class T>
+void gemm_row_major_b(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const PackAPanel<T>& pack_a, const T* b,
+                      std::int64_t ldb, T beta, T* c, std::int64_t ldc, bool allow_parallel);
+
 // The packers of a strided A (element (i, k) at a[i * a_row + k * a_col]) and a strided B
 // (element (k, j) at b[k * b_row + j * b_col]) on the current SIMD path: what gemm() packs
 // its operands with.

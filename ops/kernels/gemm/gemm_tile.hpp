@@ -23,10 +23,11 @@
 namespace tg::kernels::gemm_detail {
 namespace {
 
-// C[0:R, 0:cols] = alpha * A * B + beta * C with R rows and NV vectors of columns.
-template <class V, int MR, int NR, int R, int NV>
-void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c, std::int64_t ldc,
-                std::int64_t cols, typename V::T alpha, typename V::T beta) {
+// C[0:R, 0:cols] = alpha * A * B + beta * C with R rows and NV vectors of columns; step p
+// of B is the row bp + p * ldb (the panel width when packed).
+template <class V, int MR, int R, int NV>
+void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, std::int64_t ldb, typename V::T* c,
+                std::int64_t ldc, std::int64_t cols, typename V::T alpha, typename V::T beta) {
   using T = typename V::T;
   using Reg = typename V::Reg;
   constexpr int W = V::W;
@@ -47,7 +48,7 @@ void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* b
       for (int v = 0; v < NV; ++v) acc[i][v] = V::fma(av, bv[v], acc[i][v]);
     }
     ap += MR;
-    bp += NR;
+    bp += ldb;
   }
   const Reg va = V::bcast(alpha);
   if (cols == NV * W) {
@@ -75,24 +76,24 @@ void tile_fixed(std::int64_t kc, const typename V::T* ap, const typename V::T* b
 }
 
 template <class T>
-using TileFn = void (*)(std::int64_t, const T*, const T*, T*, std::int64_t, std::int64_t, T, T);
+using TileFn = void (*)(std::int64_t, const T*, const T*, std::int64_t, T*, std::int64_t, std::int64_t, T, T);
 
 // Entry I of the table handles R = I / (NR / W) + 1 rows and NV = I % (NR / W) + 1 vectors.
 template <class V, int MR, int NR, std::size_t... I>
 constexpr auto make_tile_table(std::index_sequence<I...>) {
   constexpr int nv_max = NR / V::W;
   return std::array<TileFn<typename V::T>, sizeof...(I)>{
-      &tile_fixed<V, MR, NR, static_cast<int>(I) / nv_max + 1, static_cast<int>(I) % nv_max + 1>...};
+      &tile_fixed<V, MR, static_cast<int>(I) / nv_max + 1, static_cast<int>(I) % nv_max + 1>...};
 }
 
 template <class V, int MR, int NR>
-void tile(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, typename V::T* c, std::int64_t ldc,
-          std::int64_t rows, std::int64_t cols, typename V::T alpha, typename V::T beta) {
+void tile(std::int64_t kc, const typename V::T* ap, const typename V::T* bp, std::int64_t ldb, typename V::T* c,
+          std::int64_t ldc, std::int64_t rows, std::int64_t cols, typename V::T alpha, typename V::T beta) {
   static_assert(NR % V::W == 0);
   constexpr int nv_max = NR / V::W;
   static constexpr auto table = make_tile_table<V, MR, NR>(std::make_index_sequence<MR * nv_max>{});
   const std::int64_t nv = (cols + V::W - 1) / V::W;
-  table[static_cast<std::size_t>((rows - 1) * nv_max + nv - 1)](kc, ap, bp, c, ldc, cols, alpha, beta);
+  table[static_cast<std::size_t>((rows - 1) * nv_max + nv - 1)](kc, ap, bp, ldb, c, ldc, cols, alpha, beta);
 }
 
 template <class T>
@@ -172,7 +173,7 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
 
 template <class V, int MR, int NR>
 constexpr MicroKernel<typename V::T> make_kernel(std::int64_t kc, std::int64_t tile_rows, std::int64_t tile_cols) {
-  return {MR, NR, kc, tile_rows, tile_cols, &pack<V>, &tile<V, MR, NR>};
+  return {MR, NR, V::W, kc, tile_rows, tile_cols, &pack<V>, &tile<V, MR, NR>};
 }
 
 }  // namespace

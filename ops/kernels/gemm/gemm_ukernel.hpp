@@ -8,11 +8,13 @@ namespace tg::kernels::gemm_detail {
 
 // Packed layouts (one k-block of kc steps):
 //   A panel: mr rows, element (i, p) at ap[p * mr + i]   (rows past the edge are zero)
-//   B panel: nr cols, element (p, j) at bp[p * nr + j]   (cols past the edge are zero)
+//   B panel: nr cols, element (p, j) at bp[p * nr + j]   (cols past the edge are zero), or
+//            read in place from a row-major B, element (p, j) at bp[p * ldb + j]
 template <class T>
 struct MicroKernel {
   std::int64_t mr;         // register tile rows
   std::int64_t nr;         // register tile columns
+  std::int64_t lanes;      // columns per vector: a B panel read in place spans whole vectors
   std::int64_t kc;         // k-block: one A panel (mr x kc) and a B tile stay in cache
   std::int64_t tile_rows;  // upper bound on rows of C per parallel task
   std::int64_t tile_cols;  // upper bound on columns per task (its B block, kc x cols, fits L2)
@@ -20,9 +22,11 @@ struct MicroKernel {
   // for w <= i < width, p < kc.
   void (*pack)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp, std::int64_t w,
                std::int64_t kc);
-  // C[0:rows, 0:cols] = alpha * Apanel * Bpanel + beta * C (beta == 0: C not read).
-  void (*tile)(std::int64_t kc, const T* ap, const T* bp, T* c, std::int64_t ldc, std::int64_t rows, std::int64_t cols,
-               T alpha, T beta);
+  // C[0:rows, 0:cols] = alpha * Apanel * Bpanel + beta * C (beta == 0: C not read); B's
+  // step p is the row bp + p * ldb (ldb = nr when packed). Reads ceil(cols / lanes) vectors
+  // of each B row.
+  void (*tile)(std::int64_t kc, const T* ap, const T* bp, std::int64_t ldb, T* c, std::int64_t ldc, std::int64_t rows,
+               std::int64_t cols, T alpha, T beta);
 };
 
 template <class T>
