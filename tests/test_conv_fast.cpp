@@ -41,6 +41,8 @@ std::vector<ConvCase> fast_cases() {
       {4, 64, 12, 13, 64, 3, 3, {.padding = 1}, true},  // Winograd: two chunks of images, an odd output width
       {2, 4, 27, 31, 8, 3, 3, {.padding = 1}, true},    // Winograd: images in bands of block rows, the last odd
       {2, 3, 23, 21, 32, 7, 7, {.stride = 2, .padding = 3}, true},  // ResNet's stem: a large kernel at a stride
+      {3, 8, 15, 13, 64, 3, 3, {.stride = 2, .padding = 1}, true},  // stride 2, 64 channels: col2im
+      {2, 4, 9, 11, 128, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, false},  // col2im per group
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;
@@ -69,8 +71,13 @@ struct Results {
 
 // Which kernels compute the three maps: the oracle, the automatic choice, or one fast path
 // forced (with the input gradient one stride phase at a time; on the GEMM and channel paths,
-// with the rotated kernel read in place for stride 1).
-enum class Path { oracle, fast, gemm, direct, channels, winograd };
+// with the rotated kernel read in place for stride 1). col2im is the GEMM path with the input
+// gradient as col2im(W^T . dY) in small products.
+enum class Path { oracle, fast, gemm, direct, channels, winograd, col2im };
+
+// The col2im input gradient's bound on one product, small here so that the tests' planes are
+// cut into bands of output rows (one image) and their batches into single images.
+constexpr std::int64_t kSmallProduct = 2000;
 
 // Whether a forced path computes the forward map of g: the direct path needs unit column
 // stride (the input gradient's convolution always has it); Winograd's F(2x2, 3x3) takes 3x3
@@ -100,7 +107,7 @@ Results run(const ConvCase& c, Path path, bool integers) {
     conv2d_weight_grad_loops<T>(x.data(), dy.data(), dw.data(), g);
   } else {
     ConvForwardFn<T> forward = &conv2d_fast<T>;
-    if (path == Path::gemm) forward = &conv2d_im2col_gemm<T>;
+    if (path == Path::gemm || path == Path::col2im) forward = &conv2d_im2col_gemm<T>;
     if (path == Path::direct) forward = &conv2d_direct<T>;
     if (path == Path::channels) forward = &conv2d_direct_channels<T>;
     if (path == Path::winograd) forward = &conv2d_winograd<T>;
@@ -111,13 +118,15 @@ Results run(const ConvCase& c, Path path, bool integers) {
       if (runs_forward(path, g)) conv2d_input_grad_winograd<T>(dy.data(), w.data(), dx.data(), g);
     } else if (path == Path::gemm) {
       conv2d_input_grad_gemm<T>(dy.data(), w.data(), dx.data(), g);
+    } else if (path == Path::col2im) {
+      conv2d_input_grad_col2im<T>(dy.data(), w.data(), dx.data(), g, kSmallProduct);
     } else if (path == Path::channels) {
       conv2d_input_grad_channels<T>(dy.data(), w.data(), dx.data(), g);
     } else {
       conv2d_input_grad_polyphase<T>(forward, dy.data(), w.data(), dx.data(), g);
     }
     if (path == Path::fast) conv2d_weight_grad_fast<T>(x.data(), dy.data(), dw.data(), g);
-    if (path == Path::gemm) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
+    if (path == Path::gemm || path == Path::col2im) conv2d_weight_grad_gemm<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::direct && g.stride_w == 1) conv2d_weight_grad_direct<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::channels) conv2d_weight_grad_direct_channels<T>(x.data(), dy.data(), dw.data(), g);
     if (path == Path::winograd && runs_forward(path, g))
@@ -161,7 +170,7 @@ TEST_CASE("fast conv kernels equal the direct loops bit for bit on small integer
     set_simd_path(path);
     for (const ConvCase& c : fast_cases()) {
       const Results oracle = run<double>(c, Path::oracle, true);
-      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::winograd}) {
+      for (Path kernel : {Path::fast, Path::gemm, Path::direct, Path::channels, Path::winograd, Path::col2im}) {
         INFO("path " << std::string(to_string(path)) << ", kernel " << static_cast<int>(kernel) << ", " << describe(c));
         const Results fast = run<double>(c, kernel, true);
         const bool forward_ran = runs_forward(kernel, geometry(c));
@@ -187,6 +196,8 @@ TEST_CASE("fast conv kernels match the direct loops on random float32 and float6
       check_close(f32.y, o32.y, 2e-5, "y float32");
       check_close(f32.dx, o32.dx, 2e-5, "dx float32");
       check_close(f32.dw, o32.dw, 1e-4, "dw float32");
+      check_close(run<double>(c, Path::col2im, false).dx, o64.dx, 1e-13, "col2im dx float64");
+      check_close(run<float>(c, Path::col2im, false).dx, o32.dx, 2e-5, "col2im dx float32");
       if (runs_forward(Path::winograd, geometry(c))) {
         // Its transforms round as well: within the same bounds as the direct sums.
         const Results w64 = run<double>(c, Path::winograd, false), w32 = run<float>(c, Path::winograd, false);
@@ -206,7 +217,7 @@ TEST_CASE("fast conv kernels give the same bits for 1 and 2 threads") {
   // follow the thread count, which must not change any sum's order.
   const int saved = get_num_threads();
   for (const ConvCase& c : fast_cases()) {
-    for (Path kernel : {Path::fast, Path::channels}) {
+    for (Path kernel : {Path::fast, Path::channels, Path::col2im}) {
       INFO("kernel " << static_cast<int>(kernel) << ", " << describe(c));
       set_num_threads(1);
       const Results one = run<float>(c, kernel, false);

@@ -80,6 +80,10 @@ void conv2d_input_grad_winograd(const T* dy, const T* w, T* dx, const ConvLoopGe
 template <class T>
 void conv2d_input_grad_fast(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g) {
   if (conv2d_input_grad_trivial(dx, g)) return;
+  if (conv2d_input_grad_col2im_suits(g)) {
+    conv2d_input_grad_col2im(dy, w, dx, g);
+    return;
+  }
   if (g.stride_h > 1 || g.stride_w > 1) {
     conv2d_input_grad_polyphase<T>(&conv2d_fast<T>, dy, w, dx, g);
     return;

@@ -24,15 +24,15 @@ constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gr
 constexpr std::int64_t kMaxPartials = 8;
 
 // The batch cut into equal chunks of whole images, each chunk one GEMM of at most
-// kMaxColumns columns. An image of a quarter of that or more is a GEMM of its own: wide
+// kMaxColumns columns and max_images images. An image of a quarter of that or more is a GEMM of its own: wide
 // enough to keep the micro-kernel busy, and its GEMM reads and writes the NCHW planes in
 // place where several images side by side need a copy. Depends only on the shape, never on
 // the thread count.
 struct BatchChunks {
   std::int64_t images_per_chunk, count;
-  BatchChunks(std::int64_t batch, std::int64_t plane) {
+  BatchChunks(std::int64_t batch, std::int64_t plane, std::int64_t max_images = kMaxColumns) {
     const std::int64_t most = plane >= kMaxColumns / 4 ? 1 : std::clamp<std::int64_t>(kMaxColumns / plane, 1, batch);
-    count = ceil_div(batch, most);
+    count = ceil_div(batch, std::min(most, max_images));
     images_per_chunk = ceil_div(batch, count);
   }
   std::int64_t first(std::int64_t chunk) const { return chunk * images_per_chunk; }
@@ -217,12 +217,67 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
   }
 }
 
+bool conv2d_input_grad_col2im_suits(const ConvLoopGeometry& g) {
+  return (g.stride_h > 1 || g.stride_w > 1) && g.cout_g() >= 64;
+}
+
+template <class T>
+void conv2d_input_grad_col2im(const T* dy, const T* w, T* dx, const ConvLoopGeometry& g, std::int64_t max_product) {
+  if (conv2d_input_grad_trivial(dx, g)) return;
+  const std::int64_t cin_g = g.cin_g(), cout_g = g.cout_g(), kdim = g.kdim();
+  const std::int64_t plane = g.out_h * g.out_w, in_plane = g.in_h * g.in_w;
+  // dY read as the input of a pointwise convolution: im2col's rows are its channels, its
+  // columns the pixels of several images side by side, as the forward packs them.
+  ConvLoopGeometry dy_pointwise = g;
+  dy_pointwise.in_channels = dy_pointwise.out_channels = g.out_channels;
+  dy_pointwise.in_h = g.out_h;
+  dy_pointwise.in_w = g.out_w;
+  dy_pointwise.kernel_h = dy_pointwise.kernel_w = 1;
+  dy_pointwise.stride_h = dy_pointwise.stride_w = dy_pointwise.dilation_h = dy_pointwise.dilation_w = 1;
+  dy_pointwise.pad_top = dy_pointwise.pad_left = 0;
+  // Images per product as the forward groups them, fewer where Z = W^T . dY would pass
+  // max_product elements; one image's output rows are cut likewise.
+  const BatchChunks chunks(g.batch, plane, std::max<std::int64_t>(1, max_product / (kdim * plane)));
+  run_tasks(g.groups * chunks.count, [&](std::int64_t task, bool allow_parallel) {
+    const std::int64_t grp = task / chunks.count, chunk = task % chunks.count;
+    const std::int64_t n0 = chunks.first(chunk), images = chunks.size(chunk, g.batch);
+    const auto dx_of = [&](std::int64_t n) { return dx + (n * g.in_channels + grp * cin_g) * in_plane; };
+    for (std::int64_t n = n0; n < n0 + images; ++n) std::fill(dx_of(n), dx_of(n) + cin_g * in_plane, T(0));
+    // A = W_g^T: element (q, k) = w[(grp * cout_g + k) * kdim + q].
+    const PackAPanel<T> pack_a = strided_panels(w + grp * cout_g * kdim, std::int64_t{1}, kdim);
+    const PackBPanel<T> pack_dy = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
+                                      std::int64_t width) {
+      im2col_block(dy, dy_pointwise, grp, n0, k0, kc, j0, width, dst, nr);
+      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
+    };
+    const std::int64_t rows_per_product =
+        images > 1 ? g.out_h : std::clamp<std::int64_t>(max_product / (kdim * g.out_w), 1, g.out_h);
+    ScratchLease lease;
+    T* const z = lease.array<T>(kdim * images * rows_per_product * g.out_w);
+    for (std::int64_t i0 = 0; i0 < g.out_h; i0 += rows_per_product) {
+      const std::int64_t rows = std::min(rows_per_product, g.out_h - i0);
+      const std::int64_t cols = images * rows * g.out_w;
+      if (images == 1) {  // the image's rows of dY are a row-major matrix: read in place
+        const T* dy_rows = dy + (n0 * g.out_channels + grp * cout_g) * plane + i0 * g.out_w;
+        gemm_row_major_b<T>(kdim, cols, cout_g, T(1), pack_a, dy_rows, plane, T(0), z, cols, allow_parallel);
+      } else {
+        gemm_panels<T>(kdim, cols, cout_g, T(1), pack_a, pack_dy, T(0), z, cols, allow_parallel);
+      }
+      for (std::int64_t i = 0; i < images; ++i) col2im_add(z + i * plane, cols, g, i0, rows, dx_of(n0 + i));
+    }
+  });
+}
+
 template void conv2d_im2col_gemm<float>(const float*, const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_im2col_gemm<double>(const double*, const double*, const double*, double*, const ConvLoopGeometry&);
 template void conv2d_im2col_gemm<float>(const float*, ConvWeights<float>, const float*, float*,
                                         const ConvLoopGeometry&);
 template void conv2d_im2col_gemm<double>(const double*, ConvWeights<double>, const double*, double*,
                                          const ConvLoopGeometry&);
+template void conv2d_input_grad_col2im<float>(const float*, const float*, float*, const ConvLoopGeometry&,
+                                              std::int64_t);
+template void conv2d_input_grad_col2im<double>(const double*, const double*, double*, const ConvLoopGeometry&,
+                                               std::int64_t);
 template void conv2d_weight_grad_gemm<float>(const float*, const float*, float*, const ConvLoopGeometry&);
 template void conv2d_weight_grad_gemm<double>(const double*, const double*, double*, const ConvLoopGeometry&);
 

@@ -110,6 +110,40 @@ void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std
   }
 }
 
+template <class T>
+void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::int64_t i0, std::int64_t rows,
+                T* dx_g) {
+  const std::int64_t taps = g.kernel_h * g.kernel_w;
+  const std::int64_t in_plane = g.in_h * g.in_w;
+  const std::int64_t sw = g.stride_w;
+  for (std::int64_t q = 0; q < g.kdim(); ++q) {
+    const std::int64_t u = q % taps / g.kernel_w, v = q % g.kernel_w;
+    const std::int64_t row_offset = u * g.dilation_h - g.pad_top;
+    const std::int64_t col_offset = v * g.dilation_w - g.pad_left;
+    const ColumnRange live(g.out_w, g.in_w, sw, col_offset);
+    T* const plane = dx_g + q / taps * in_plane;
+    for (std::int64_t i = i0; i < i0 + rows; ++i) {
+      const std::int64_t r = i * g.stride_h + row_offset;
+      if (r < 0 || r >= g.in_h) continue;
+      const T* src = cols + q * ld + (i - i0) * g.out_w;
+      T* const dst_row = plane + r * g.in_w;
+      const std::int64_t start = col_offset;  // target column of output column 0
+      // The common strides as constants, so that the loops vectorise.
+      if (sw == 1) {
+        for (std::int64_t j = live.begin; j < live.end; ++j) dst_row[start + j] += src[j];
+      } else if (sw == 2) {
+        for (std::int64_t j = live.begin; j < live.end; ++j) dst_row[start + 2 * j] += src[j];
+      } else {
+        for (std::int64_t j = live.begin; j < live.end; ++j) dst_row[start + j * sw] += src[j];
+      }
+    }
+  }
+}
+
+template void col2im_add<float>(const float*, std::int64_t, const ConvLoopGeometry&, std::int64_t, std::int64_t,
+                                float*);
+template void col2im_add<double>(const double*, std::int64_t, const ConvLoopGeometry&, std::int64_t, std::int64_t,
+                                 double*);
 template void im2col_block<float>(const float*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,
                                   std::int64_t, std::int64_t, std::int64_t, float*, std::int64_t);
 template void im2col_block<double>(const double*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,

@@ -1,4 +1,4 @@
-// The im2col matrix of a convolution, built block by block.
+// The im2col matrix of a convolution, built block by block, and its transpose (col2im).
 //
 // For group `group` and images [n0, n0 + images), the im2col matrix X_col has one row per
 // kernel tap q = (c, u, v) of the group's input channels (c < C_in/groups) and one column
@@ -20,5 +20,13 @@ namespace tg::kernels {
 template <class T>
 void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
                   std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t ld);
+
+// The transpose of im2col for one image of one group, for the output rows [i0, i0 + rows):
+//   dx_g[c, i*sh + u*dh - pad_top, j*sw + v*dw - pad_left] += cols[q * ld + (i - i0) * out_w + j]
+// for every tap q = (c, u, v) of the group and every output pixel (i, j) whose target lies in
+// the input; dx_g is the group's C_in/groups contiguous planes of one image. The adds into each
+// dx element come in (q, i, j) order.
+template <class T>
+void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::int64_t i0, std::int64_t rows, T* dx_g);
 
 }  // namespace tg::kernels
