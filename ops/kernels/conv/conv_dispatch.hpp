@@ -11,9 +11,11 @@
 //                channels or short kernels on rows that fill a vector;
 //     im2col-GEMM y = W . X_col per group (conv_im2col_gemm.hpp): everything else.
 //   conv2d_input_grad_fast   the ROT180 rule on the path conv2d_fast would take for the
-//                            rule's correlation; for strides > 1, one stride phase at a
-//                            time (conv_polyphase.cpp). The GEMM, channel and Winograd
-//                            paths read the rotated kernel in place.
+//                            rule's correlation. For strides > 1, col2im(W^T . dY)
+//                            (conv_im2col_gemm.hpp) with 64 or more output channels per
+//                            group, else one stride phase at a time (conv_polyphase.cpp).
+//                            The GEMM, channel and Winograd paths read the rotated kernel
+//                            in place.
 //   conv2d_weight_grad_fast  Winograd, channel, direct, else im2col-GEMM (dW = dY . X_col^T),
 //                            by the same kind of test; the batch is reduced over a fixed
 //                            partition in a fixed order.

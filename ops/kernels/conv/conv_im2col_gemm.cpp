@@ -3,7 +3,10 @@
 //                  patches on the fly (im2col.hpp) and whose A panels are the weights
 //                  (conv_weights.hpp, read rotated in place for the ROT180 rule);
 //   weight grad    dW = dY . X_col^T, with X_col^T packed panel by panel; the batch is
-//                  reduced over a fixed partition in a fixed order.
+//                  reduced over a fixed partition in a fixed order;
+//   input grad     dx = col2im(W^T . dY), the strided ROT180 rule without its zeros
+//                  (docs/convolution.md, section 3): per image or chunk of small images,
+//                  one GEMM whose A is the kernel read transposed in place, then a scatter.
 #include "ops/kernels/conv/conv_im2col_gemm.hpp"
 
 #include <algorithm>

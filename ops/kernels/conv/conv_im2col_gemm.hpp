@@ -1,5 +1,6 @@
-// The im2col-GEMM path of convolution: per group, y = W . X_col and dW = dY . X_col^T by the
-// packed GEMM (gemm.hpp), the im2col matrix X_col (im2col.hpp) packed panel by panel on the fly.
+// The im2col-GEMM path of convolution: per group, y = W . X_col, dW = dY . X_col^T and
+// dx = col2im(W^T . dY) by the packed GEMM (gemm.hpp), the im2col matrix X_col (im2col.hpp)
+// packed panel by panel on the fly.
 // conv_dispatch.hpp says when it runs.
 #pragma once
 
