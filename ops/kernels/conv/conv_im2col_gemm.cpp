@@ -95,6 +95,17 @@ bool as_pointwise(const T* x, const ConvLoopGeometry& g, Run&& run) {
   return true;
 }
 
+// The im2col matrix of group grp's images from n0 on, as the GEMM's B panels (zero past
+// the matrix's last column).
+template <class T>
+PackBPanel<T> im2col_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t n0) {
+  return
+      [x, g, grp, n0](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t width) {
+        im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
+        for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
+      };
+}
+
 }  // namespace
 
 template <class T>
@@ -114,11 +125,6 @@ void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, co
     const std::int64_t n0 = chunks.first(chunk);
     const std::int64_t images = chunks.size(chunk, g.batch);
     const std::int64_t cols = images * plane;
-    const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                     std::int64_t width) {
-      im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
-      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
-    };
     const PackAPanel<T> pack_a = weight_panels(weights, g, grp);
     // C = W . X_col into c (leading dimension ldc) with beta.
     const auto product = [&](T* c, std::int64_t ldc, T beta) {
@@ -127,7 +133,7 @@ void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, co
         gemm_row_major_b<T>(cout_g, cols, kdim, T(1), pack_a, x + (n0 * g.in_channels + grp * g.cin_g()) * plane, plane,
                             beta, c, ldc, allow_parallel);
       } else {
-        gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, pack_b, beta, c, ldc, allow_parallel);
+        gemm_panels<T>(cout_g, cols, kdim, T(1), pack_a, im2col_panels(x, g, grp, n0), beta, c, ldc, allow_parallel);
       }
     };
     const T* b_g = b != nullptr ? b + grp * cout_g : nullptr;
@@ -248,11 +254,6 @@ void conv2d_input_grad_col2im(const T* dy, const T* w, T* dx, const ConvLoopGeom
     for (std::int64_t n = n0; n < n0 + images; ++n) std::fill(dx_of(n), dx_of(n) + cin_g * in_plane, T(0));
     // A = W_g^T: element (q, k) = w[(grp * cout_g + k) * kdim + q].
     const PackAPanel<T> pack_a = strided_panels(w + grp * cout_g * kdim, std::int64_t{1}, kdim);
-    const PackBPanel<T> pack_dy = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                      std::int64_t width) {
-      im2col_block(dy, dy_pointwise, grp, n0, k0, kc, j0, width, dst, nr);
-      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
-    };
     const std::int64_t rows_per_product =
         images > 1 ? g.out_h : std::clamp<std::int64_t>(max_product / (kdim * g.out_w), 1, g.out_h);
     ScratchLease lease;
@@ -264,7 +265,8 @@ void conv2d_input_grad_col2im(const T* dy, const T* w, T* dx, const ConvLoopGeom
         const T* dy_rows = dy + (n0 * g.out_channels + grp * cout_g) * plane + i0 * g.out_w;
         gemm_row_major_b<T>(kdim, cols, cout_g, T(1), pack_a, dy_rows, plane, T(0), z, cols, allow_parallel);
       } else {
-        gemm_panels<T>(kdim, cols, cout_g, T(1), pack_a, pack_dy, T(0), z, cols, allow_parallel);
+        gemm_panels<T>(kdim, cols, cout_g, T(1), pack_a, im2col_panels(dy, dy_pointwise, grp, n0), T(0), z, cols,
+                       allow_parallel);
       }
       for (std::int64_t i = 0; i < images; ++i) col2im_add(z + i * plane, cols, g, i0, rows, dx_of(n0 + i));
     }
