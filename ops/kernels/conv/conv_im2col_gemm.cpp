@@ -27,10 +27,10 @@ constexpr std::int64_t kMaxPartialElems = 1 << 22;  // memory bound on weight-gr
 constexpr std::int64_t kMaxPartials = 8;
 
 // The batch cut into equal chunks of whole images, each chunk one GEMM of at most
-// kMaxColumns columns and max_images images. An image of a quarter of that or more is a GEMM of its own: wide
-// enough to keep the micro-kernel busy, and its GEMM reads and writes the NCHW planes in
-// place where several images side by side need a copy. Depends only on the shape, never on
-// the thread count.
+// kMaxColumns columns and max_images images. An image of a quarter of that or more is a
+// GEMM of its own: wide enough to keep the micro-kernel busy, and its GEMM reads and writes
+// the NCHW planes in place where several images side by side need a copy. Depends only on
+// the shape, never on the thread count.
 struct BatchChunks {
   std::int64_t images_per_chunk, count;
   BatchChunks(std::int64_t batch, std::int64_t plane, std::int64_t max_images = kMaxColumns) {
