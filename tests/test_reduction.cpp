@@ -1,6 +1,6 @@
 // Reductions: values against naive loops (non-contiguous inputs, keepdim), tie rules of the
 // max/amax gradients, softmax / log_softmax values, stability and gradients, determinism
-// across thread counts, and error paths.
+// across thread counts, the one summation order on every SIMD path, and error paths.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -9,6 +9,8 @@
 #include <limits>
 #include <string>
 
+#include "ops/kernels/math/reduce.hpp"
+#include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
 
 using namespace tg;
@@ -323,6 +325,66 @@ TEST_CASE("a 10M-element sum is bitwise identical for 1 and 2 threads") {
   double naive = 0;
   for (float v : x.to_vector_as<float>()) naive += v;
   CHECK(static_cast<double>(one) == doctest::Approx(naive).epsilon(1e-5));
+}
+
+namespace {
+
+// The documented order of kernels::block_sum, written out one scalar at a time: accumulator
+// k adds elements k, k + 8, ... in turn, the accumulators pair up, then the tail follows.
+template <class T>
+T eight_lane_sum(const T* p, std::int64_t n) {
+  T lane[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) lane[k] = lane[k] + p[i + k];
+  }
+  T total = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  for (; i < n; ++i) total = total + p[i];
+  return total;
+}
+
+// Values over twelve binary orders of magnitude and both signs, so that another order of the
+// additions would round differently.
+template <class T>
+std::vector<T> spread_values(std::int64_t n, std::uint64_t seed) {
+  Generator gen(seed);
+  const std::vector<double> u = uniform({n}, -1.0, 1.0, gen, {.dtype = f64}).to_vector();
+  std::vector<T> v(u.size());
+  for (std::size_t i = 0; i < u.size(); ++i) v[i] = static_cast<T>(std::ldexp(u[i], static_cast<int>(i * 7 % 13) - 6));
+  return v;
+}
+
+template <class T>
+void check_sum_order_on_every_path() {
+  const kernels::SimdPath saved = kernels::simd_path();
+  for (const kernels::SimdPath path :
+       {kernels::SimdPath::portable, kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+    if (path > kernels::best_simd_path()) continue;
+    kernels::set_simd_path(path);
+    INFO("path ", std::string(to_string(path)), ", ", sizeof(T) == 4 ? "float" : "double");
+    for (const std::int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 63, 100, 1000, 16421}) {
+      const std::vector<T> v = spread_values<T>(n, 40 + static_cast<std::uint64_t>(n));
+      const T want = eight_lane_sum(v.data(), n);
+      CHECK_MESSAGE(kernels::block_sum(v.data(), n) == want, "n = ", n);
+    }
+    // tg::sum of a long row: blocks of kernels::kReduceBlock folded that way, then added in order.
+    const std::int64_t n = 3 * kernels::kReduceBlock + 1001;
+    const std::vector<T> v = spread_values<T>(n, 99);
+    T want = 0;
+    for (std::int64_t b = 0; b < n; b += kernels::kReduceBlock) {
+      want = want + eight_lane_sum(v.data() + b, std::min(kernels::kReduceBlock, n - b));
+    }
+    const Tensor x = from_vector(std::vector<double>(v.begin(), v.end()), {n}, {.dtype = sizeof(T) == 4 ? f32 : f64});
+    CHECK(sum(x).template item<T>() == want);
+  }
+  kernels::set_simd_path(saved);
+}
+
+}  // namespace
+
+TEST_CASE("float and double sums add in one documented order, the same bits on every SIMD path") {
+  check_sum_order_on_every_path<float>();
+  check_sum_order_on_every_path<double>();
 }
 
 TEST_CASE("reduction errors are typed and name the op and shape") {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/kernels/math/block_sum.hpp"
 #include "tensor/checked_math.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/tensor.hpp"
@@ -79,34 +80,6 @@ void reduce_rows(const ReductionRows<T>& rows, T* out, Acc init, Fold fold, Comb
   Acc acc = init;
   for (const Acc& v : partial) acc = combine(acc, v);
   out[0] = finish(acc);
-}
-
-// Sum of n values with 8 interleaved accumulators (vectorises; fixed order). Integers add
-// as unsigned, so an int64 sum wraps around (two's complement) instead of overflowing.
-// A cache line is prefetched a kilobyte ahead of the one being added: the hardware's
-// prefetch alone left a 256 MB float sum at 13 GB/s against 15-16 with it (one thread,
-// Zen 3). The lines take whole groups of 8 in order, so the order of the additions is the
-// plain loop's.
-template <class T>
-T block_sum(const T* p, std::int64_t n) {
-  using A = wrapping_accumulator_t<T>;
-  constexpr std::int64_t kGroup = 8;
-  constexpr std::int64_t kLine = std::max<std::int64_t>(kGroup, 64 / static_cast<std::int64_t>(sizeof(T)));
-  constexpr std::int64_t kAhead = 1024 / static_cast<std::int64_t>(sizeof(T));
-  A acc[8] = {};
-  std::int64_t i = 0;
-  for (; i + kLine <= n; i += kLine) {
-    __builtin_prefetch(p + i + kAhead);
-    for (std::int64_t g = 0; g < kLine; g += kGroup) {
-      for (int k = 0; k < 8; ++k) acc[k] += static_cast<A>(p[i + g + k]);
-    }
-  }
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) acc[k] += static_cast<A>(p[i + k]);
-  }
-  A total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) total += static_cast<A>(p[i]);
-  return static_cast<T>(total);
 }
 
 // x viewed as [outer, n, inner] when it is contiguous and the reduced dims are adjacent:
