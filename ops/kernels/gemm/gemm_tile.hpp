@@ -129,6 +129,23 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
           std::int64_t w, std::int64_t kc) {
   using T = typename V::T;
   if (si == 1) {  // rows of the panel are contiguous in the source
+    // A row-major B's panels (width nr, whole vectors): one vector copy per vector of a row,
+    // the lanes past w zero. The element loop below, which the compiler left scalar, packed a
+    // 3136 x 128 B at 2.7x the time of copying it.
+    if (width % V::W == 0) {
+      for (std::int64_t p = 0; p < kc; ++p) {
+        const T* s = src + p * sp;
+        T* d = dst + p * width;
+        if (w == width) {
+          for (std::int64_t i = 0; i < width; i += V::W) V::store(d + i, V::load(s + i));
+        } else {
+          for (std::int64_t i = 0; i < width; i += V::W) {
+            V::store(d + i, V::load_first(s + i, std::clamp<std::int64_t>(w - i, 0, V::W)));
+          }
+        }
+      }
+      return;
+    }
     for (std::int64_t p = 0; p < kc; ++p) {
       const T* s = src + p * sp;
       T* d = dst + p * width;
