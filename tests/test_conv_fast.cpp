@@ -43,6 +43,7 @@ std::vector<ConvCase> fast_cases() {
       {2, 3, 23, 21, 32, 7, 7, {.stride = 2, .padding = 3}, true},  // ResNet's stem: a large kernel at a stride
       {3, 8, 15, 13, 64, 3, 3, {.stride = 2, .padding = 1}, true},  // stride 2, 64 channels: col2im
       {2, 4, 9, 11, 128, 3, 3, {.stride = 2, .padding = 1, .groups = 2}, false},  // col2im per group
+      {3, 8, 9, 6, 12, 3, 3, {.padding = 2, .dilation = 2, .groups = 2}, true},   // im2col through offsets, dilated
   };
   cases.insert(cases.end(), blocking.begin(), blocking.end());
   return cases;

@@ -44,6 +44,46 @@ void gather_run(const T* x_row, std::int64_t j0, std::int64_t run, std::int64_t 
   for (std::int64_t t = hi; t < run; ++t) out[t] = T(0);
 }
 
+// Block size bound of im2col_through_offsets' table (16 KB on the stack).
+constexpr std::int64_t kMaxOffsets = 2048;
+
+// im2col_block for a block whose columns span several output rows (ResNet's 7 x 7 planes
+// under 16-column GEMM panels): there each row of the block would be cut into short runs,
+// each found afresh with its bounds. Instead the source of every (tap, column) pair is found
+// once, as an offset from channel 0 of the column's image (-1 for padding), and every row,
+// a tap of some channel, reads its channel through the tap's offsets.
+template <class T>
+void im2col_through_offsets(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
+                            std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t ld) {
+  const std::int64_t taps = g.kernel_h * g.kernel_w;
+  const std::int64_t plane = g.out_h * g.out_w;
+  const std::int64_t in_plane = g.in_h * g.in_w;
+  std::int64_t offsets[kMaxOffsets];  // offsets[tap * cols + column]
+  for (std::int64_t tap = 0; tap < taps; ++tap) {
+    const std::int64_t row_offset = tap / g.kernel_w * g.dilation_h - g.pad_top;
+    const std::int64_t col_offset = tap % g.kernel_w * g.dilation_w - g.pad_left;
+    for (std::int64_t t = 0; t < cols; ++t) {
+      const std::int64_t n = n0 + (col0 + t) / plane, e = (col0 + t) % plane;
+      const std::int64_t r = e / g.out_w * g.stride_h + row_offset;
+      const std::int64_t s = e % g.out_w * g.stride_w + col_offset;
+      const bool inside = r >= 0 && r < g.in_h && s >= 0 && s < g.in_w;
+      offsets[tap * cols + t] = inside ? n * g.in_channels * in_plane + r * g.in_w + s : -1;
+    }
+  }
+  std::int64_t channel = group * g.cin_g() + q0 / taps;
+  std::int64_t tap = q0 % taps;
+  for (std::int64_t p = 0; p < rows; ++p) {
+    const T* x_channel = x + channel * in_plane;
+    const std::int64_t* offset = offsets + tap * cols;
+    T* out = dst + p * ld;
+    for (std::int64_t t = 0; t < cols; ++t) out[t] = offset[t] >= 0 ? x_channel[offset[t]] : T(0);
+    if (++tap == taps) {
+      tap = 0;
+      ++channel;
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -66,6 +106,10 @@ void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std
         col += run;
       }
     }
+    return;
+  }
+  if (g.out_w < cols && taps * cols <= kMaxOffsets && rows >= 4 * taps) {
+    im2col_through_offsets(x, g, group, n0, q0, rows, col0, cols, dst, ld);
     return;
   }
   // Where the columns start (the same for every row), and the first row's tap.
