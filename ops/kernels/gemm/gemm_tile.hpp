@@ -130,8 +130,8 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
   using T = typename V::T;
   if (si == 1) {  // rows of the panel are contiguous in the source
     // A row-major B's panels (width nr, whole vectors): one vector copy per vector of a row,
-    // the lanes past w zero. The element loop below, which the compiler left scalar, packed a
-    // 3136 x 128 B at 2.7x the time of copying it.
+    // the lanes past w zero, where the element loop below went element by element
+    // (gemm 64 x 3136 x 128 with its B packed, AVX2 on a Zen 3: 0.715 -> 0.659 ms).
     if (width % V::W == 0) {
       for (std::int64_t p = 0; p < kc; ++p) {
         const T* s = src + p * sp;

@@ -2,7 +2,7 @@
 // or two of doubles, and each step adds four groups of 8 in turn. No software prefetch: with
 // 32-byte loads and four groups a step, the loop issues few enough instructions per cache line
 // for the hardware's prefetch to keep ahead. Alternating in one process on a Zen 3, 256 MB of
-// floats, medians of 30 sums: 15.7-15.9 ms against 17.6-18.7 ms for the baseline loop with
+// floats, medians of 30 sums: 15.7-15.9 ms against 18.0-20.4 ms for the baseline loop with
 // its prefetch, which slowed this loop down (18.3-19.2 ms a kilobyte to 4 KB ahead).
 // The additions are block_sum_loop's, in its order: the bits are the same.
 #include <immintrin.h>
