@@ -37,6 +37,16 @@ struct Restore {
   }
 };
 
+// `size` values from rng: uniform in [-1, 1), or small integers in [-4, 4], whose sums are exact.
+template <class T>
+std::vector<T> draw_values(std::int64_t size, std::mt19937& rng, bool integers = false) {
+  std::uniform_int_distribution<int> small(-4, 4);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> v(static_cast<std::size_t>(size));
+  for (T& x : v) x = integers ? static_cast<T>(small(rng)) : static_cast<T>(dist(rng));
+  return v;
+}
+
 enum class Layout { row_major, transposed, strided, reversed };
 
 // A rows x cols operand in one of four layouts, plus the strides to address it.
@@ -71,10 +81,7 @@ Operand<T> make_operand(std::int64_t rows, std::int64_t cols, Layout layout, std
       break;
   }
   const std::int64_t last = op.origin + (rows - 1) * op.row + std::max<std::int64_t>(0, (cols - 1) * op.col);
-  const std::int64_t size = std::max<std::int64_t>(1, last + 1);
-  op.data.resize(static_cast<std::size_t>(size));
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  for (T& x : op.data) x = static_cast<T>(dist(rng));
+  op.data = draw_values<T>(std::max<std::int64_t>(1, last + 1), rng);
   return op;
 }
 
@@ -105,9 +112,7 @@ void check_case(const Case& cs, std::mt19937& rng) {
   const auto a = make_operand<T>(cs.m, cs.k, cs.la, rng);
   const auto b = make_operand<T>(cs.k, cs.n, cs.lb, rng);
   const std::int64_t ldc = cs.n + 5;
-  std::vector<T> c0(static_cast<std::size_t>(std::max<std::int64_t>(1, cs.m * ldc)));
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  for (T& x : c0) x = static_cast<T>(dist(rng));
+  const std::vector<T> c0 = draw_values<T>(std::max<std::int64_t>(1, cs.m * ldc), rng);
   std::vector<T> got = c0, want = c0;
   const T alpha = static_cast<T>(cs.alpha), beta = static_cast<T>(cs.beta);
   if (cs.packed_a) {
@@ -189,12 +194,8 @@ void sweep_all_paths() {
 template <class T>
 std::vector<T> product(std::int64_t m, std::int64_t n, std::int64_t k, int threads, T beta) {
   std::mt19937 rng(99);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  std::vector<T> a(static_cast<std::size_t>(m * k)), b(static_cast<std::size_t>(k * n));
-  std::vector<T> c(static_cast<std::size_t>(m * n));
-  for (T& x : a) x = static_cast<T>(dist(rng));
-  for (T& x : b) x = static_cast<T>(dist(rng));
-  for (T& x : c) x = static_cast<T>(dist(rng));
+  const std::vector<T> a = draw_values<T>(m * k, rng), b = draw_values<T>(k * n, rng);
+  std::vector<T> c = draw_values<T>(m * n, rng);
   tg::set_num_threads(threads);
   gemm<T>(m, n, k, T(0.75), a.data(), k, 1, b.data(), 1, k, beta, c.data(), n);  // B stored as B^T (n x k)
   return c;
@@ -282,16 +283,9 @@ namespace {
 // pack_b(); `integers` fills A, B and C0 with small integers, whose products and sums are exact.
 template <class T>
 void check_packed_b_bits(std::int64_t m, std::int64_t n, std::int64_t k, bool integers, std::mt19937& rng) {
-  const auto draw = [&](std::size_t size) {
-    std::vector<T> v(size);
-    std::uniform_int_distribution<int> small(-4, 4);
-    std::uniform_real_distribution<double> dist(-1.0, 1.0);
-    for (T& x : v) x = integers ? static_cast<T>(small(rng)) : static_cast<T>(dist(rng));
-    return v;
-  };
-  const std::vector<T> a = draw(static_cast<std::size_t>(m * k));
-  const std::vector<T> b = draw(static_cast<std::size_t>(k * n));  // stored as B^T (n x k): a weight's layout
-  const std::vector<T> c0 = draw(static_cast<std::size_t>(m * n));
+  const std::vector<T> a = draw_values<T>(m * k, rng, integers);
+  const std::vector<T> b = draw_values<T>(k * n, rng, integers);  // stored as B^T (n x k): a weight's layout
+  const std::vector<T> c0 = draw_values<T>(m * n, rng, integers);
   std::vector<T> packed(static_cast<std::size_t>(packed_b_size<T>(k, n)));
   pack_b<T>(k, n, b.data(), 1, k, packed.data());
   std::vector<T> want = c0, got = c0, exact = c0;
@@ -336,13 +330,8 @@ namespace {
 template <class T>
 void check_row_major_b_bits(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t ldb, int threads,
                             std::mt19937& rng) {
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
-  const auto draw = [&](std::int64_t size) {
-    std::vector<T> v(static_cast<std::size_t>(size));
-    for (T& x : v) x = static_cast<T>(dist(rng));
-    return v;
-  };
-  const std::vector<T> a = draw(m * k), b = draw(k * ldb), c0 = draw(m * n);
+  const std::vector<T> a = draw_values<T>(m * k, rng), b = draw_values<T>(k * ldb, rng),
+                       c0 = draw_values<T>(m * n, rng);
   std::vector<T> in_place = c0, packed = c0, reference = c0;
   const T alpha = T(0.75), beta = T(-0.5);
   tg::set_num_threads(threads);
