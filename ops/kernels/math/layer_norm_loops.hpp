@@ -39,19 +39,10 @@ struct RowStats {
   double rstd = 0.0;
 };
 
-// Two passes: the centred sum of squares does not cancel as sum(x^2) - n mean^2 would.
-template <class T>
-inline RowStats row_stats(const T* row, std::int64_t n, double eps) {
-  double sums[kLayerNormLanes] = {};
-  for_each_lane(n, [&](std::int64_t j, int lane) { sums[lane] += static_cast<double>(row[j]); });
-  const double mean = combine_lanes(sums) / static_cast<double>(n);
-  double squares[kLayerNormLanes] = {};
-  for_each_lane(n, [&](std::int64_t j, int lane) {
-    const double d = static_cast<double>(row[j]) - mean;
-    squares[lane] += d * d;
-  });
-  return {mean, 1.0 / std::sqrt(combine_lanes(squares) / static_cast<double>(n) + eps)};
-}
+struct BackwardRowSums {
+  double dy_hat = 0.0;        // sum_j(dy_hat)
+  double dy_hat_x_hat = 0.0;  // sum_j(dy_hat * x_hat)
+};
 
 // The row's statistics in T for the per-element maps, which run in T, not double: for
 // float32 a vector holds twice the elements and needs no conversions, which is what brings
@@ -71,12 +62,54 @@ struct RowStatsIn {
   T x_hat(T x) const { return ((x - mean_hi) - mean_lo) * rstd; }
 };
 
-template <bool kWeight, bool kBias, class T>
+// The row sums of the baseline path: the lanes as arrays, which the compiler vectorises
+// for the including file's ISA. A path may bring its own sums (the same additions in the
+// same order, so the same bits) through the RowSums parameter of the loops below; see
+// layer_norm_rows_avx2.cpp.
+struct BaselineRowSums {
+  // Two passes: the centred sum of squares does not cancel as sum(x^2) - n mean^2 would.
+  template <class T>
+  static RowStats stats(const T* row, std::int64_t n, double eps) {
+    double sums[kLayerNormLanes] = {};
+    for_each_lane(n, [&](std::int64_t j, int lane) { sums[lane] += static_cast<double>(row[j]); });
+    const double mean = combine_lanes(sums) / static_cast<double>(n);
+    double squares[kLayerNormLanes] = {};
+    for_each_lane(n, [&](std::int64_t j, int lane) {
+      const double d = static_cast<double>(row[j]) - mean;
+      squares[lane] += d * d;
+    });
+    return {mean, 1.0 / std::sqrt(combine_lanes(squares) / static_cast<double>(n) + eps)};
+  }
+
+  // The backward's two row sums, sum_j(dy_hat) and sum_j(dy_hat * x_hat), in double over the
+  // lanes; with kParams, also dweight_sum[j] += dy * x_hat and dbias_sum[j] += dy, in a loop
+  // of their own (a store in the lanes' loop keeps the compiler from holding the lanes in
+  // registers).
+  template <bool kWeight, bool kParams, class T>
+  static BackwardRowSums backward(const LayerNormBackwardRows<T>& a, const T* x, const T* dy, const RowStatsIn<T>& in) {
+    double sum_dyh[kLayerNormLanes] = {};
+    double sum_dyh_xhat[kLayerNormLanes] = {};
+    for_each_lane(a.n, [&](std::int64_t j, int lane) {
+      const T dyh = kWeight ? dy[j] * a.weight[j] : dy[j];
+      sum_dyh[lane] += static_cast<double>(dyh);
+      sum_dyh_xhat[lane] += static_cast<double>(dyh * in.x_hat(x[j]));
+    });
+    if constexpr (kParams) {
+      for (std::int64_t j = 0; j < a.n; ++j) {
+        a.dweight_sum[j] += static_cast<double>(dy[j] * in.x_hat(x[j]));
+        a.dbias_sum[j] += static_cast<double>(dy[j]);
+      }
+    }
+    return {combine_lanes(sum_dyh), combine_lanes(sum_dyh_xhat)};
+  }
+};
+
+template <class RowSums, bool kWeight, bool kBias, class T>
 inline void forward_rows_affine(const LayerNormForwardRows<T>& a) {
   for (std::int64_t i = 0; i < a.rows; ++i) {
     const T* x = a.x + i * a.n;
     T* y = a.y + i * a.n;
-    const RowStats st = row_stats(x, a.n, a.eps);
+    const RowStats st = RowSums::stats(x, a.n, a.eps);
     if (a.stats != nullptr) {
       a.stats[2 * i] = st.mean;
       a.stats[2 * i + 1] = st.rstd;
@@ -91,56 +124,43 @@ inline void forward_rows_affine(const LayerNormForwardRows<T>& a) {
   }
 }
 
-template <class T>
+template <class RowSums = BaselineRowSums, class T>
 inline void forward_rows_loop(const LayerNormForwardRows<T>& a) {
   if (a.weight != nullptr) {
-    a.bias != nullptr ? forward_rows_affine<true, true>(a) : forward_rows_affine<true, false>(a);
+    a.bias != nullptr ? forward_rows_affine<RowSums, true, true>(a) : forward_rows_affine<RowSums, true, false>(a);
   } else {
-    a.bias != nullptr ? forward_rows_affine<false, true>(a) : forward_rows_affine<false, false>(a);
+    a.bias != nullptr ? forward_rows_affine<RowSums, false, true>(a) : forward_rows_affine<RowSums, false, false>(a);
   }
 }
 
-// The two row sums in double over the lanes, the parameter sums in a loop of their own (a
-// store in the lanes' loop keeps the compiler from holding the lanes in registers), then
-// dx. The products are formed in T (as the forward's map) and only summed in double: a
-// float32 product carries one rounding of 2^-24, and converting each factor to double
-// would double the work of the loops.
-template <bool kWeight, bool kParams, class T>
+// The two row sums (RowSums::backward, which also adds the parameter sums), then dx. The
+// products are formed in T (as the forward's map) and only summed in double: a float32
+// product carries one rounding of 2^-24, and converting each factor to double would double
+// the work of the loops.
+template <class RowSums, bool kWeight, bool kParams, class T>
 inline void backward_rows_weighted(const LayerNormBackwardRows<T>& a) {
   const std::int64_t n = a.n;
   for (std::int64_t i = 0; i < a.rows; ++i) {
     const T* x = a.x + i * n;
     const T* dy = a.dy + i * n;
     const RowStatsIn<T> in(RowStats{a.stats[2 * i], a.stats[2 * i + 1]});
-    const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
-    double sum_dyh[kLayerNormLanes] = {};
-    double sum_dyh_xhat[kLayerNormLanes] = {};
-    for_each_lane(n, [&](std::int64_t j, int lane) {
-      const T dyh = dy_hat(j);
-      sum_dyh[lane] += static_cast<double>(dyh);
-      sum_dyh_xhat[lane] += static_cast<double>(dyh * in.x_hat(x[j]));
-    });
-    if constexpr (kParams) {
-      for (std::int64_t j = 0; j < n; ++j) {
-        a.dweight_sum[j] += static_cast<double>(dy[j] * in.x_hat(x[j]));
-        a.dbias_sum[j] += static_cast<double>(dy[j]);
-      }
-    }
+    const BackwardRowSums sums = RowSums::template backward<kWeight, kParams>(a, x, dy, in);
     if (a.dx == nullptr) continue;
-    const T mean_dyh = static_cast<T>(combine_lanes(sum_dyh) / static_cast<double>(n));
-    const T mean_dyh_xhat = static_cast<T>(combine_lanes(sum_dyh_xhat) / static_cast<double>(n));
+    const T mean_dyh = static_cast<T>(sums.dy_hat / static_cast<double>(n));
+    const T mean_dyh_xhat = static_cast<T>(sums.dy_hat_x_hat / static_cast<double>(n));
+    const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
     T* dx = a.dx + i * n;
     for (std::int64_t j = 0; j < n; ++j) dx[j] = in.rstd * ((dy_hat(j) - mean_dyh) - in.x_hat(x[j]) * mean_dyh_xhat);
   }
 }
 
-template <class T>
+template <class RowSums = BaselineRowSums, class T>
 inline void backward_rows_loop(const LayerNormBackwardRows<T>& a) {
   const bool params = a.dweight_sum != nullptr;
   if (a.weight != nullptr) {
-    params ? backward_rows_weighted<true, true>(a) : backward_rows_weighted<true, false>(a);
+    params ? backward_rows_weighted<RowSums, true, true>(a) : backward_rows_weighted<RowSums, true, false>(a);
   } else {
-    params ? backward_rows_weighted<false, true>(a) : backward_rows_weighted<false, false>(a);
+    params ? backward_rows_weighted<RowSums, false, true>(a) : backward_rows_weighted<RowSums, false, false>(a);
   }
 }
 

@@ -9,13 +9,13 @@ namespace {
 
 template <class T>
 void forward_rows(const LayerNormForwardRows<T>& a) {
-  pick_by_simd_path(&forward_rows_loop<T>, &layer_norm_detail::forward_rows_avx2<T>,
+  pick_by_simd_path(&forward_rows_loop<BaselineRowSums, T>, &layer_norm_detail::forward_rows_avx2<T>,
                     &layer_norm_detail::forward_rows_avx512<T>)(a);
 }
 
 template <class T>
 void backward_rows(const LayerNormBackwardRows<T>& a) {
-  pick_by_simd_path(&backward_rows_loop<T>, &layer_norm_detail::backward_rows_avx2<T>,
+  pick_by_simd_path(&backward_rows_loop<BaselineRowSums, T>, &layer_norm_detail::backward_rows_avx2<T>,
                     &layer_norm_detail::backward_rows_avx512<T>)(a);
 }
 
