@@ -1,8 +1,9 @@
-// The recurrent cells: values against the gate math in long double, the fused backward
-// kernels against the same formulas run as ops, gradients against finite differences, and
-// the errors for wrong shapes.
+// The recurrent cells: values against the gate math in long double, the fused kernels'
+// bits on every SIMD path, the fused backward kernels against the same formulas run as ops,
+// gradients against finite differences, and the errors for wrong shapes.
 #include <doctest/doctest.h>
 
+#include "attention_test_util.hpp"
 #include "autograd/engine.hpp"
 #include "autograd/gradcheck.hpp"
 #include "ops/elementwise.hpp"
@@ -85,6 +86,34 @@ TEST_CASE("the cells saturate without overflow") {
     const Tensor neg = full({1, 3}, -1000.0, {.dtype = dtype});
     // r = z = 0, n = tanh(-1000) = -1: h' = -1.
     CHECK(gru_cell_pointwise(neg, neg, ones({1, 1}, {.dtype = dtype})).value({0, 0}) == -1.0);
+  }
+}
+
+TEST_CASE("the cells' float32 kernels give the same bits on every SIMD path, layout and thread count") {
+  // Rows of 37: whole vectors of 8 and 16 lanes and a remainder. Pre-activations over
+  // [-12, 12] reach both saturations of the gates; every output and gradient is compared.
+  Generator gen(31);
+  const std::int64_t batch = 6, h = 37;
+  const Tensor lstm_gates = recurrent_test::uniform({batch, 4 * h}, gen, DType::Float32, 12.0);
+  const Tensor gru_gates = recurrent_test::uniform({batch, 3 * h}, gen, DType::Float32, 12.0);
+  const Tensor c = recurrent_test::uniform({batch, h}, gen, DType::Float32, 2.0);
+  const Tensor g_lstm = recurrent_test::uniform({batch, 2 * h}, gen, DType::Float32);
+  const Tensor g_gru = recurrent_test::uniform({batch, h}, gen, DType::Float32);
+  // The gates from the input come in as given (contiguous or strided); those from the
+  // hidden state are the same values reversed along the row.
+  const auto run = [&](const Tensor& gates) {
+    const bool is_lstm = gates.size(1) == 4 * h;
+    const Tensor gx = gates.detach().set_requires_grad(true);
+    const Tensor gh = flip(gates.detach(), {1}).contiguous().set_requires_grad(true);
+    const Tensor out = is_lstm ? lstm_cell_pointwise(gx, gh, c) : gru_cell_pointwise(gx, gh, c);
+    std::vector<Tensor> all = grad({out}, {gx, gh}, {is_lstm ? g_lstm : g_gru});
+    all.push_back(out);
+    return all;
+  };
+  for (const Tensor& gates : {lstm_gates, gru_gates}) {
+    const Tensor strided = gates.t().contiguous().t();  // the same values, strided
+    REQUIRE_FALSE(strided.is_contiguous());
+    attention_test::check_same_bits_everywhere(run, {gates, strided});
   }
 }
 

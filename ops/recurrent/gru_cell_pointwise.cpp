@@ -11,6 +11,7 @@
 // Reference: slices, sigmoid, tanh, mul, add and sub.
 #include "autograd/grad_mode.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/kernels/math/recurrent_rows.hpp"
 #include "ops/recurrent.hpp"
 #include "ops/recurrent/recurrent_kernels.hpp"
 #include "ops/recurrent/recurrent_ops.hpp"
@@ -52,8 +53,8 @@ std::vector<Tensor> gru_backward_with_ops(const Tensor& gates_x, const Tensor& g
   return {cat({da_r, da_z, da_n}, 1), cat({da_r, da_z, da_n * a.r}, 1), grad * a.z};
 }
 
-// Forward kernel. The workspace row holds r, z, n: the plain backward reads them, and the
-// forward computes r and z there first so that every loop vectorises.
+// Forward kernel (kernels::gru_forward_row). The workspace row holds r, z, n: the plain
+// backward reads them.
 template <class T>
 void gru_forward_kernel(const Tensor& gates_x, const Tensor& gates_h, const Tensor& h_prev, const Tensor& out,
                         const Tensor& workspace) {
@@ -63,17 +64,12 @@ void gru_forward_kernel(const Tensor& gates_x, const Tensor& gates_h, const Tens
   T* ws = workspace.data<T>();
   parallel_for(batch, rows_grain(3 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      T* __restrict w = ws + b * 3 * h;
-      add_then(gx.row(b), gh.row(b), w, 2 * h, sigmoid_fn<T>);
-      const T* __restrict x_n = gx.row(b) + 2 * h;
-      const T* __restrict h_n = gh.row(b) + 2 * h;
-      const T* __restrict hp = hs.row(b);
-      T* __restrict y = y0 + b * h;
-      for (std::int64_t j = 0; j < h; ++j) {
-        const T n = tanh_of(x_n[j] + w[j] * h_n[j]);
-        y[j] = n + w[h + j] * (hp[j] - n);
-        w[2 * h + j] = n;
-      }
+      kernels::gru_forward_row(kernels::GruForwardRow<T>{.gates_x = gx.row(b),
+                                                         .gates_h = gh.row(b),
+                                                         .h_prev = hs.row(b),
+                                                         .y = y0 + b * h,
+                                                         .workspace = ws + b * 3 * h,
+                                                         .h = h});
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "ops/kernels/math/recurrent_rows.hpp"
 #include "ops/recurrent/recurrent_kernels.hpp"
 #include "tensor/parallel.hpp"
 
@@ -16,27 +17,20 @@ namespace tg::recurrent_detail {
 std::pair<Tensor, Tensor> lstm_backward_with_ops(const Tensor& gates_x, const Tensor& gates_h, const Tensor& c,
                                                  const Tensor& grad);
 
-// Forward of one step over `batch` rows. The workspace row (5H, contiguous) holds i, f, g,
-// o, tanh(c'): the plain backward reads them, and the forward computes the gates there first
-// so that every loop vectorises. out rows are [h', c'].
+// Forward of one step over `batch` rows (kernels::lstm_forward_row). The workspace row (5H,
+// contiguous) holds i, f, g, o, tanh(c'): the plain backward reads them. out rows are
+// [h', c'].
 template <class T>
 void lstm_step_forward(std::int64_t batch, std::int64_t h, Rows<const T> gx, Rows<const T> gh, Rows<const T> cs,
                        Rows<T> ys, T* ws) {
   parallel_for(batch, rows_grain(4 * h), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t b = begin; b < end; ++b) {
-      T* __restrict w = ws + b * 5 * h;
-      add_then(gx.row(b), gh.row(b), w, 2 * h, sigmoid_fn<T>);
-      add_then(gx.row(b) + 2 * h, gh.row(b) + 2 * h, w + 2 * h, h, tanh_fn<T>);
-      add_then(gx.row(b) + 3 * h, gh.row(b) + 3 * h, w + 3 * h, h, sigmoid_fn<T>);
-      const T* __restrict cb = cs.row(b);
-      T* __restrict y = ys.row(b);
-      for (std::int64_t j = 0; j < h; ++j) {
-        const T c_next = w[h + j] * cb[j] + w[j] * w[2 * h + j];
-        const T tc = tanh_of(c_next);
-        y[j] = w[3 * h + j] * tc;
-        y[h + j] = c_next;
-        w[4 * h + j] = tc;
-      }
+      kernels::lstm_forward_row(kernels::LstmForwardRow<T>{.gates_x = gx.row(b),
+                                                           .gates_h = gh.row(b),
+                                                           .c = cs.row(b),
+                                                           .y = ys.row(b),
+                                                           .workspace = ws + b * 5 * h,
+                                                           .h = h});
     }
   });
 }

@@ -1,5 +1,5 @@
-// Shared by the fused LSTM and GRU cell ops: the scalar gate functions their kernels apply
-// per element, the row-wise view the kernels read, and the checks of their operands.
+// Shared by the fused LSTM and GRU cell ops: the row-wise view their kernels read and the
+// checks of their operands. The forward's pointwise rows are ops/kernels/math/recurrent_rows.hpp.
 #pragma once
 
 #include <algorithm>
@@ -8,50 +8,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "ops/kernels/math/vec_math.hpp"
 #include "tensor/tensor.hpp"
 
 namespace tg::recurrent_detail {
-
-// Logistic function. float evaluates branch-free through kernels::exp so the loops over a
-// row vectorise (e^-x overflows to a huge finite value or inf, giving 0 as it should);
-// double keeps libm's accuracy, as the sigmoid op does, for the float64 gradient checks.
-template <class T>
-inline T sigmoid_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return 1.0f / (1.0f + kernels::exp(-x));
-  } else {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
-    return e / (T(1) + e);
-  }
-}
-
-// tanh(x) = 1 - 2 / (1 + e^2x): exact at both saturations (e^2x = inf gives 1, 0 gives -1);
-// its absolute error near 0 (a float ulp of 1) is far below float's use here.
-template <class T>
-inline T tanh_of(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return 1.0f - 2.0f / (1.0f + kernels::exp(2.0f * x));
-  } else {
-    return std::tanh(x);
-  }
-}
-
-// out[k] = activation(x[k] + y[k]) for k < n: a loop the compiler vectorises.
-template <class T, class Activation>
-inline void add_then(const T* __restrict x, const T* __restrict y, T* __restrict out, std::int64_t n,
-                     Activation activation) {
-  for (std::int64_t k = 0; k < n; ++k) out[k] = activation(x[k] + y[k]);
-}
-template <class T>
-inline T sigmoid_fn(T x) {
-  return sigmoid_of(x);
-}
-template <class T>
-inline T tanh_fn(T x) {
-  return tanh_of(x);
-}
 
 // A matrix the kernels walk row by row: element (b, j) at data[b * row_stride + j].
 template <class T>
