@@ -129,24 +129,28 @@ void pack(typename V::T* dst, std::int64_t width, const typename V::T* src, std:
           std::int64_t w, std::int64_t kc) {
   using T = typename V::T;
   if (si == 1) {  // rows of the panel are contiguous in the source
-    // A row-major B's panels (width nr, whole vectors): one vector copy per vector of a row,
-    // the lanes past w zero, where the element loop below went element by element
-    // (gemm 64 x 3136 x 128 with its B packed, AVX2 on a Zen 3: 0.715 -> 0.659 ms).
-    if (width % V::W == 0) {
-      for (std::int64_t p = 0; p < kc; ++p) {
-        const T* s = src + p * sp;
-        T* d = dst + p * width;
-        if (w == width) {
-          for (std::int64_t i = 0; i < width; i += V::W) V::store(d + i, V::load(s + i));
-        } else {
-          for (std::int64_t i = 0; i < width; i += V::W) {
-            V::store(d + i, V::load_first(s + i, std::clamp<std::int64_t>(w - i, 0, V::W)));
-          }
+    // Each step's run of w elements in vector copies, the lanes past w zero, where an
+    // element loop went element by element: a row-major B's panels (gemm 64 x 3136 x 128
+    // with its B packed, AVX2 on a Zen 3: 0.715 -> 0.659 ms) and a column-major A's (the
+    // weight gradient dY^T X of a linear layer), whose mr = 6 rows are no whole vector on
+    // AVX2. There the last vector's lanes past the panel width land on the next step's run,
+    // which is written after and overwrites them; the last steps, whose lanes would pass
+    // the end of the panel, take the element loop.
+    const std::int64_t vectors = (width + V::W - 1) / V::W;
+    const std::int64_t spill = vectors * V::W - width;
+    const std::int64_t p_vector = std::max<std::int64_t>(0, kc - (spill + width - 1) / width);
+    for (std::int64_t p = 0; p < p_vector; ++p) {
+      const T* s = src + p * sp;
+      T* d = dst + p * width;
+      if (w == width && spill == 0) {  // plain loads: the masked load is slower
+        for (std::int64_t i = 0; i < width; i += V::W) V::store(d + i, V::load(s + i));
+      } else {
+        for (std::int64_t i = 0; i < width; i += V::W) {
+          V::store(d + i, V::load_first(s + i, std::clamp<std::int64_t>(w - i, 0, V::W)));
         }
       }
-      return;
     }
-    for (std::int64_t p = 0; p < kc; ++p) {
+    for (std::int64_t p = p_vector; p < kc; ++p) {
       const T* s = src + p * sp;
       T* d = dst + p * width;
       for (std::int64_t i = 0; i < w; ++i) d[i] = s[i];
