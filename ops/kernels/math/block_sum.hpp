@@ -14,6 +14,12 @@
 
 namespace tg::kernels {
 
+// The accumulators' pairing at the end of the fold, which every copy of it shares.
+template <class A>
+A pair_accumulators(A a0, A a1, A a2, A a3, A a4, A a5, A a6, A a7) {
+  return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}
+
 // The fold in plain C++ (the compiler vectorises it for the baseline ISA). Integers add as
 // unsigned, so an int64 sum wraps around (two's complement) instead of overflowing.
 // A cache line is prefetched a kilobyte ahead of the one being added: on the baseline ISA
@@ -37,7 +43,7 @@ T block_sum_loop(const T* p, std::int64_t n) {
   for (; i + 8 <= n; i += 8) {
     for (int k = 0; k < 8; ++k) acc[k] += static_cast<A>(p[i + k]);
   }
-  A total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  A total = pair_accumulators(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]);
   for (; i < n; ++i) total += static_cast<A>(p[i]);
   return static_cast<T>(total);
 }

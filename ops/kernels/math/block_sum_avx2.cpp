@@ -11,12 +11,13 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "ops/kernels/math/block_sum.hpp"
 #include "ops/kernels/simd/isa_target.hpp"
 #include "tensor/checked_math.hpp"
 
+// block_sum.hpp comes before the target region: its templates (pair_accumulators) are then
+// baseline code wherever they are instantiated, so no AVX2 copy can reach a baseline caller.
 TG_ISA_TARGET_BEGIN("avx2")
-
-#include "ops/kernels/math/block_sum.hpp"
 
 namespace tg::kernels::block_sum_detail {
 
@@ -24,7 +25,7 @@ namespace {
 
 template <class T>
 T combine_accumulators(const T (&acc)[8], const T* tail, std::int64_t tail_length) {
-  T total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  T total = pair_accumulators(acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7]);
   for (std::int64_t i = 0; i < tail_length; ++i) total += tail[i];
   return total;
 }

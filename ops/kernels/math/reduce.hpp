@@ -135,7 +135,7 @@ void sum_columns(const T* x_typed, T* out, const MiddleReduction& m, Finish fini
         A total[kColumns];
         for (std::int64_t c = 0; c < w; ++c) {
           total[c] =
-              ((acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c])) + ((acc[4][c] + acc[5][c]) + (acc[6][c] + acc[7][c]));
+              pair_accumulators(acc[0][c], acc[1][c], acc[2][c], acc[3][c], acc[4][c], acc[5][c], acc[6][c], acc[7][c]);
         }
         for (; i < len; ++i) {
           const A* row = xs + (b + i) * m.inner;
