@@ -1,6 +1,8 @@
 // layer_norm against a long-double loop, its fused first-order backward against finite
 // differences and against the same rule written with ops (create_graph), the row kernels'
 // bits on every SIMD path, layout and thread count, errors, and nn::LayerNorm.
+#include <xmmintrin.h>
+
 #include "attention_test_util.hpp"
 
 using namespace tg;
@@ -130,6 +132,39 @@ TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout
       check_same_bits_everywhere(run, {x, x_t});
     }
   }
+}
+
+TEST_CASE("layer_norm's row sums keep a lane's -0.0 under flush-to-zero on every SIMD path") {
+  // Rows of 33 float64 values: lanes 0-15 (element j in lane j % 16) each add a and
+  // -(a + tiny), whose exact sum -tiny is subnormal, flushed to -0.0 under FTZ; element 32
+  // is the tail, -0.0, in lane 0. Every lane ends at -0.0, so the row's mean is -0.0 and
+  // y[32] = (-0.0 - mean) * rstd is +0.0. A kernel that pads the lanes past the tail with
+  // +0.0 turns them to +0.0, the mean to +0.0, and y[32] to -0.0.
+  const double a = std::ldexp(1.0, -1020), tiny = std::ldexp(1.0, -1070);
+  std::vector<double> row(33);
+  for (int j = 0; j < 16; ++j) {
+    row[j] = a;
+    row[j + 16] = -(a + tiny);
+  }
+  row[32] = -0.0;
+  const Tensor x = from_vector(row, {1, 33}, {.dtype = DType::Float64});
+  const unsigned saved_csr = _mm_getcsr();
+  const kernels::SimdPath saved_path = kernels::simd_path();
+  set_num_threads(1);
+  _mm_setcsr(saved_csr | 0x8000);  // FTZ
+  kernels::set_simd_path(kernels::SimdPath::portable);
+  const Tensor want = layer_norm(x, {33});
+  std::vector<Tensor> got;
+  for (const kernels::SimdPath path : {kernels::SimdPath::avx2, kernels::SimdPath::avx512}) {
+    if (path > kernels::best_simd_path()) continue;
+    kernels::set_simd_path(path);
+    got.push_back(layer_norm(x, {33}));
+  }
+  _mm_setcsr(saved_csr);
+  kernels::set_simd_path(saved_path);
+  set_num_threads(0);
+  CHECK_FALSE(std::signbit(want.value({0, 32})));  // the flushed lanes were seen
+  for (const Tensor& y : got) CHECK(same_bits(y, want));
 }
 
 TEST_CASE("layer_norm errors name the op and the shapes") {

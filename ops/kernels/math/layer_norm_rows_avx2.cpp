@@ -5,11 +5,12 @@
 // parameter sums in the same pass as the row sums. On a Zen 3, float32 [2048, 256], one
 // thread, five alternating runs: forward 0.265-0.276 -> 0.238-0.248 ms, backward
 // 0.447-0.454 -> 0.406-0.413 ms. What bounds both now is the widening: four vectors of
-// floats become eight of doubles per 8 elements of the backward's pass. The additions are the baseline's, in its
-// order (lane j % 16, in index order, then combine_lanes), and the file is built with
-// -ffp-contract=off (CMakeLists.txt) so that no a * b + c is fused: the results equal the
-// baseline path's bit for bit. Standard headers come before the target pragma (see
-// vec_exp_avx2.cpp).
+// floats become eight of doubles per 8 elements of the backward's pass.
+//
+// The additions are the baseline's, in its order (lane j % 16, in index order, then
+// combine_lanes), and the file is built with -ffp-contract=off (CMakeLists.txt) so that no
+// a * b + c is fused: the results equal the baseline path's bit for bit. Standard headers
+// come before the target pragma (see vec_exp_avx2.cpp).
 #include <immintrin.h>
 
 #include <cmath>
@@ -69,13 +70,19 @@ struct Avx2<double> {
 };
 
 // The row's tail: elements past the last whole group of 16 go to lanes 0, 1, ... one by one
-// (as in for_each_lane). They are gathered here, zeros elsewhere, and added to the lanes
-// as vectors: a lane never holds -0.0 (it starts at +0.0 and rounds to nearest), so adding
-// +0.0 leaves it as it is.
+// (as in for_each_lane). They are gathered here and added to their lanes as vectors; the
+// other lanes are left as they are, not given +0.0, which would turn a -0.0 lane (a
+// negative subnormal sum flushed to zero under FTZ) into +0.0.
 struct Tail {
   double lanes[kLayerNormLanes] = {};
+  std::int64_t count = 0;
   void add_to(Lanes& v) const {
-    for (int k = 0; k < 4; ++k) v[k] = _mm256_add_pd(v[k], _mm256_loadu_pd(lanes + 4 * k));
+    const __m256d limit = _mm256_set1_pd(static_cast<double>(count));
+    for (int k = 0; k < 4; ++k) {
+      const __m256d lane = _mm256_setr_pd(4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3);
+      const __m256d in_tail = _mm256_cmp_pd(lane, limit, _CMP_LT_OQ);
+      v[k] = _mm256_blendv_pd(v[k], _mm256_add_pd(v[k], _mm256_loadu_pd(lanes + 4 * k)), in_tail);
+    }
   }
 };
 
@@ -105,7 +112,7 @@ struct Avx2RowSums {
     Lanes sums = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
     for_each_vector<T>(whole, [&](std::int64_t j, int first) { Ops::add(sums, first, Ops::load(row + j)); });
     if (whole < n) {
-      Tail tail;
+      Tail tail{.count = n - whole};
       for (std::int64_t j = whole; j < n; ++j) tail.lanes[j - whole] = static_cast<double>(row[j]);
       tail.add_to(sums);
     }
@@ -128,7 +135,7 @@ struct Avx2RowSums {
       }
     });
     if (whole < n) {
-      Tail tail;
+      Tail tail{.count = n - whole};
       for (std::int64_t j = whole; j < n; ++j) {
         const double d = static_cast<double>(row[j]) - mean;
         tail.lanes[j - whole] = d * d;
@@ -164,7 +171,7 @@ struct Avx2RowSums {
       }
     });
     if (whole < n) {
-      Tail dyh_tail, dyh_xhat_tail;
+      Tail dyh_tail{.count = n - whole}, dyh_xhat_tail{.count = n - whole};
       for (std::int64_t j = whole; j < n; ++j) {
         const T x_hat = in.x_hat(x[j]);
         const T dyh = kWeight ? dy[j] * a.weight[j] : dy[j];
