@@ -27,7 +27,8 @@ struct LstmForwardRow {
 };
 
 // gates_x and gates_h: the row's 3H pre-activations (gate order r, z, n); h_prev: the
-// hidden state. Writes y = h' (H) and the workspace row (3H): r, z, n.
+// hidden state. Writes y = h' (H) and the workspace row (3H): r, z, n. No pointer may
+// overlap another.
 template <class T>
 struct GruForwardRow {
   const T* gates_x;

@@ -41,28 +41,16 @@ inline T tanh_of(T x) {
   }
 }
 
-// out[k] = sigmoid(x[k] + y[k]) for k < n.
-template <class T>
-inline void sigmoid_of_sum(const T* __restrict x, const T* __restrict y, T* __restrict out, std::int64_t n) {
-  for (std::int64_t k = 0; k < n; ++k) out[k] = sigmoid_of(x[k] + y[k]);
+// out[k] = f(x[k] + y[k]) for k < n.
+template <class T, class F>
+inline void map_of_sum(const T* __restrict x, const T* __restrict y, T* __restrict out, std::int64_t n, F f) {
+  for (std::int64_t k = 0; k < n; ++k) out[k] = f(x[k] + y[k]);
 }
 
-// out[k] = tanh(x[k] + y[k]) for k < n.
-template <class T>
-inline void tanh_of_sum(const T* __restrict x, const T* __restrict y, T* __restrict out, std::int64_t n) {
-  for (std::int64_t k = 0; k < n; ++k) out[k] = tanh_of(x[k] + y[k]);
-}
-
-// x[k] = tanh(x[k]) for k < n.
-template <class T>
-inline void tanh_in_place(T* __restrict x, std::int64_t n) {
-  for (std::int64_t k = 0; k < n; ++k) x[k] = tanh_of(x[k]);
-}
-
-// out[k] = tanh(x[k]) for k < n.
-template <class T>
-inline void tanh_into(const T* __restrict x, T* __restrict out, std::int64_t n) {
-  for (std::int64_t k = 0; k < n; ++k) out[k] = tanh_of(x[k]);
+// out[k] = f(x[k]) for k < n.
+template <class T, class F>
+inline void map_into(const T* __restrict x, T* __restrict out, std::int64_t n, F f) {
+  for (std::int64_t k = 0; k < n; ++k) out[k] = f(x[k]);
 }
 
 // c'[j] = f[j] c[j] + i[j] g[j] for j < n.
@@ -96,22 +84,23 @@ template <class T>
 inline void lstm_forward_row_loop(const LstmForwardRow<T>& r) {
   const std::int64_t h = r.h;
   T* const w = r.workspace;
-  sigmoid_of_sum(r.gates_x, r.gates_h, w, 2 * h);                      // i, f
-  tanh_of_sum(r.gates_x + 2 * h, r.gates_h + 2 * h, w + 2 * h, h);     // g
-  sigmoid_of_sum(r.gates_x + 3 * h, r.gates_h + 3 * h, w + 3 * h, h);  // o
-  cell_state(w, w + h, w + 2 * h, r.c, r.y + h, h);                    // c' = f c + i g
-  tanh_into(r.y + h, w + 4 * h, h);                                    // tanh(c')
-  product(w + 3 * h, w + 4 * h, r.y, h);                               // h' = o tanh(c')
+  map_of_sum(r.gates_x, r.gates_h, w, 2 * h, sigmoid_of<T>);                      // i, f
+  map_of_sum(r.gates_x + 2 * h, r.gates_h + 2 * h, w + 2 * h, h, tanh_of<T>);     // g
+  map_of_sum(r.gates_x + 3 * h, r.gates_h + 3 * h, w + 3 * h, h, sigmoid_of<T>);  // o
+  cell_state(w, w + h, w + 2 * h, r.c, r.y + h, h);                               // c' = f c + i g
+  map_into(r.y + h, w + 4 * h, h, tanh_of<T>);                                    // tanh(c')
+  product(w + 3 * h, w + 4 * h, r.y, h);                                          // h' = o tanh(c')
 }
 
+// The output row holds the candidate's pre-activation until the blend overwrites it.
 template <class T>
 inline void gru_forward_row_loop(const GruForwardRow<T>& r) {
   const std::int64_t h = r.h;
   T* const w = r.workspace;
-  sigmoid_of_sum(r.gates_x, r.gates_h, w, 2 * h);                    // r, z
-  candidate(r.gates_x + 2 * h, w, r.gates_h + 2 * h, w + 2 * h, h);  // x_n + r h_n
-  tanh_in_place(w + 2 * h, h);                                       // n
-  blend(w + 2 * h, w + h, r.h_prev, r.y, h);                         // h' = n + z (h - n)
+  map_of_sum(r.gates_x, r.gates_h, w, 2 * h, sigmoid_of<T>);   // r, z
+  candidate(r.gates_x + 2 * h, w, r.gates_h + 2 * h, r.y, h);  // x_n + r h_n
+  map_into(r.y, w + 2 * h, h, tanh_of<T>);                     // n
+  blend(w + 2 * h, w + h, r.h_prev, r.y, h);                   // h' = n + z (h - n)
 }
 
 }  // namespace
