@@ -31,13 +31,13 @@ inline float exp_float(float x) {
   const float n = t - kShifter;
   // r = x - n ln2, with ln2 split into a short head (n * head is exact) and a tail.
   const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  // The polynomial's four high coefficients in Estrin's scheme, the two low ones by Horner:
+  // loops over exp are bound by each element's chain of dependent operations, and this
+  // shortens it by two multiply-adds while keeping every float input within 1 ulp (checked
+  // exhaustively; a full Estrin scheme misses that by 0.4% of an ulp on one input).
+  const float r2 = r * r;
+  const float p2345 = (4.1665795894e-2f + r * 8.3334519073e-3f) + r2 * (1.3981999507e-3f + r * 1.9875691500e-4f);
+  const float p = ((p2345 * r + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r2 + r + 1.0f;
   // 2^n as two factors 2^(n/2) and 2^(n - n/2), each a normal float for n in [-150, 128].
   const std::int32_t ni = std::bit_cast<std::int32_t>(t) - std::bit_cast<std::int32_t>(kShifter);
   const std::int32_t n1 = ni >> 1;
