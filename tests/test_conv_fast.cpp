@@ -288,3 +288,41 @@ TEST_CASE("every forward path writes a strided output layout in place and nothin
     }
   }
 }
+
+TEST_CASE("the weight packer fills several panels in one call, the rotated kernel read in place, on every SIMD path") {
+  // PackAPanel's contract with h > mr: rows [i0, i0 + h) as consecutive mr-row panels, zero
+  // past the last row. The ROT180 rule's matrix, row i and column (c, t), is w[c, i, kk-1-t].
+  RestorePath restore;
+  const ConvCase c{1, 13, 6, 6, 13, 3, 3, {.padding = 1}, false};
+  const ConvLoopGeometry forward = geometry(c);
+  const ConvLoopGeometry rotated = rot180_geometry(forward);
+  std::vector<double> w(static_cast<std::size_t>(13 * 13 * 9));
+  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<double>(e + 1);
+  const std::int64_t i0 = 1, h = 12, k0 = 5, kc = 40;
+  for (SimdPath path : available_paths()) {
+    set_simd_path(path);
+    const std::int64_t mr = gemm_panel_rows<double>();
+    const std::int64_t panels = (h + mr - 1) / mr;
+    for (bool rot : {false, true}) {
+      INFO("path " << std::string(to_string(path)) << (rot ? ", rotated" : ", as stored"));
+      const ConvLoopGeometry& g = rot ? rotated : forward;
+      std::vector<double> dst(static_cast<std::size_t>(panels * mr * kc), -1.0);
+      weight_panels(ConvWeights<double>{w.data(), rot}, g, 0)(dst.data(), mr, i0, h, k0, kc);
+      bool all_equal = true;
+      for (std::int64_t s = 0; s < panels; ++s) {
+        for (std::int64_t p = 0; p < kc; ++p) {
+          for (std::int64_t r = 0; r < mr; ++r) {
+            const std::int64_t row = i0 + s * mr + r, k = k0 + p;
+            double want = 0.0;
+            if (row < i0 + h) {
+              want = rot ? w[static_cast<std::size_t>((k / 9 * 13 + row) * 9 + 8 - k % 9)]
+                         : w[static_cast<std::size_t>(row * g.kdim() + k)];
+            }
+            all_equal = all_equal && dst[static_cast<std::size_t>((s * kc + p) * mr + r)] == want;
+          }
+        }
+      }
+      CHECK(all_equal);
+    }
+  }
+}

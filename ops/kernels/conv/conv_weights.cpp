@@ -16,9 +16,9 @@ void prefetch_run(const T* run, std::int64_t count) {
 }  // namespace
 
 // Rotated, row i and column (c, t) of group grp's matrix is w[grp*Cg' + c, i, kk-1-t], with
-// Cg' = g.cin_g() the forward's output channels per group. For one c, a panel's rows read one
-// contiguous run of w, so packing in rotated order costs about what packing a rotated copy
-// would, and the copy (a transpose of the whole kernel) is never made.
+// Cg' = g.cin_g() the forward's output channels per group. For one c, the rows of a run of
+// panels read one contiguous run of w, so packing in rotated order costs about what packing
+// a rotated copy would, and the copy (a transpose of the whole kernel) is never made.
 template <class T>
 PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp) {
   const std::int64_t rows = g.cout_g();
@@ -30,14 +30,20 @@ PackAPanel<T> weight_panels(ConvWeights<T> weights, const ConvLoopGeometry& g, s
   const StridedPack<T> pack = strided_pack<T>();
   return [w_g, rows, c_end, kk, pack](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
                                       std::int64_t kc) {
+    // c outermost: each c's run, the kernels of all the panels' rows, is read in memory
+    // order once (cold, 512 x 4608 weights in 6-row panels, AVX2 on a Zen 3: 1.1 ms against
+    // 2.4 for a panel at a time, whose 43 short runs 18 KB apart per k-block defeat the
+    // hardware prefetcher).
     for (std::int64_t k = k0; k < k0 + kc;) {
       const std::int64_t c = k / kk, t = k % kk, taps = std::min(kk - t, k0 + kc - k);
-      const T* block = w_g + (c * rows + i0) * kk;
+      const T* run = w_g + (c * rows + i0) * kk;
       // The runs of successive c are a whole kernel apart: too far for the hardware
       // prefetcher, so the next c's run is fetched while this one is copied.
-      if (t == 0 && c + 1 < c_end) prefetch_run(block + rows * kk, h * kk);
-      // Rows kk apart, taps backwards from tap kk - 1 - t.
-      pack(dst + (k - k0) * mr, mr, block + (kk - 1 - t), kk, -1, h, taps);
+      if (t == 0 && c + 1 < c_end) prefetch_run(run + rows * kk, h * kk);
+      for (std::int64_t i = 0; i < h; i += mr) {
+        // Rows kk apart, taps backwards from tap kk - 1 - t.
+        pack(dst + i * kc + (k - k0) * mr, mr, run + i * kk + (kk - 1 - t), kk, -1, std::min(mr, h - i), taps);
+      }
       k += taps;
     }
   };

@@ -135,7 +135,11 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
     const bool b_panel_outer = b.base != nullptr && b.k_step != nr;
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
+      // A's panels are packed in a few runs of consecutive panels, one per thread, rather than
+      // one by one: a packer can then read its source in memory order across the panels of a
+      // run (the ROT180 rule's rotated kernel: conv_weights.cpp).
       const std::int64_t a_panels = a.base != nullptr ? 0 : ceil_div(mb, mr);
+      const std::int64_t a_runs = std::min(a_panels, parallel ? static_cast<std::int64_t>(get_num_threads()) : 1);
       // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
       // into about kMinTasks so that threads share it. Tiles only group whole register
       // tiles, so every element still gets the same operations.
@@ -146,13 +150,13 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
       }
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
-        run_tasks(a_panels + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
+        run_tasks(a_runs + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
-            if (t < a_panels) {
-              const std::int64_t i = t * mr;
-              (*a.pack)(ap + i * kc, mr, ic + i, std::min(mr, mb - i), pc, kc);
+            if (t < a_runs) {
+              const std::int64_t i = t * a_panels / a_runs * mr, i_end = std::min(mb, (t + 1) * a_panels / a_runs * mr);
+              (*a.pack)(ap + i * kc, mr, ic + i, i_end - i, pc, kc);
             } else {
-              const std::int64_t j = (b_direct + t - a_panels) * nr;
+              const std::int64_t j = (b_direct + t - a_runs) * nr;
               (*b.pack)(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
             }
           }
@@ -308,9 +312,12 @@ void pack_b(std::int64_t k, std::int64_t n, const T* b, std::int64_t b_row, std:
 template <class T>
 PackAPanel<T> strided_panels(const T* a, std::int64_t a_row, std::int64_t a_col) {
   const MicroKernel<T>& uk = select_kernel<T>();
-  return
-      [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
-                             std::int64_t kc) { uk.pack(dst, mr, a + i0 * a_row + k0 * a_col, a_row, a_col, h, kc); };
+  return [&uk, a, a_row, a_col](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0,
+                                std::int64_t kc) {
+    for (std::int64_t i = 0; i < h; i += mr) {
+      uk.pack(dst + i * kc, mr, a + (i0 + i) * a_row + k0 * a_col, a_row, a_col, std::min(mr, h - i), kc);
+    }
+  };
 }
 
 template <class T>

@@ -25,8 +25,9 @@ void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, con
                     std::int64_t a_col, const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c,
                     std::int64_t ldc);
 
-// Packs the block A[i0 : i0 + h, k0 : k0 + kc] into a panel of height mr >= h:
-// dst[p * mr + i] = A[i0 + i, k0 + p], and zero for h <= i < mr.
+// Packs the block A[i0 : i0 + h, k0 : k0 + kc] into ceil(h / mr) panels of height mr, one
+// after another: dst[(s * kc + p) * mr + i] = A[i0 + s * mr + i, k0 + p], and zero for rows
+// past i0 + h. With h <= mr that is one panel.
 template <class T>
 using PackAPanel =
     std::function<void(T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc)>;
