@@ -23,14 +23,32 @@ namespace {
 using winograd_detail::Blocks;
 using winograd_detail::kPoints;
 
-// conv2d_fast's choice, measured against the direct paths (1 thread): ResNet's 64-, 128- and
-// 256-channel layers at batch 8 gain 1.55x, 1.5x and 1.3x; 16 to 64 channels on 14 x 14 to
-// 56 x 56 planes 1.05-1.5x. It loses on 7 x 7 planes, whose 16 blocks compute 8 x 8 outputs
-// and must repay the kernel transform (512 channels: 0.88x; 32 -> 64 channels: 0.81x), and
-// where the whole batch has too few blocks per channel (one 14 x 14 image of 64 channels:
-// 0.77x).
+// conv2d_fast's choice, measured against the direct paths (1 thread) on AVX-512: ResNet's
+// 64-, 128- and 256-channel layers at batch 8 gain 1.55x, 1.5x and 1.3x; 16 to 64 channels
+// on 14 x 14 to 56 x 56 planes 1.05-1.5x. There it lost on 7 x 7 planes, whose 16 blocks
+// compute 8 x 8 outputs and must repay the kernel transform (512 channels: 0.88x; 32 -> 64
+// channels: 0.81x), and where the whole batch has too few blocks per channel (one 14 x 14
+// image of 64 channels: 0.77x). The weight gradient keeps that rule on every path.
 constexpr std::int64_t kMinChannels = 16;  // per group, on both sides
 constexpr std::int64_t kMinPlaneSide = 12;
+
+// On AVX2 and the portable path the GEMM has half or a quarter of AVX-512's width to repay
+// and the kernel transform is cheap next to it, so the forward and the input gradient take
+// Winograd from 7 x 7 planes and from a few blocks per channel (Zen 3, 1 thread, forward /
+// input gradient against the GEMM path: 512 channels at 7 x 7, batch 2: 1.11x / 1.11x,
+// batch 8: 1.31x / 1.27x; 256 channels at 14 x 14, one image: 1.70x / 1.62x; 32 -> 64 at
+// 14 x 14, one image: 1.22x / 1.18x; portable: 1.1-2.3x). One image of 7 x 7 (16 blocks)
+// stays on the GEMM: 0.92x / 0.83x at 512 channels, 0.95x / 0.90x at 64.
+constexpr std::int64_t kNarrowMinPlaneSide = 7;
+constexpr std::int64_t kNarrowMinBlocks = 32;
+constexpr std::int64_t kNarrowChannelsPerBlock = 16;
+
+// The rule measured on AVX-512, which every path keeps (see above).
+bool winograd_repays_everywhere(const ConvLoopGeometry& g) {
+  const std::int64_t blocks = g.batch * Blocks(g).per_image;
+  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels &&
+         std::min(g.out_h, g.out_w) >= kMinPlaneSide && 2 * blocks >= 3 * std::max(g.cin_g(), g.cout_g());
+}
 
 // body(begin, end) over [0, n): shared out with `grain` when `parallel`, else in this thread.
 template <class Body>
@@ -106,9 +124,11 @@ bool conv2d_winograd_applies(const ConvLoopGeometry& g) {
 
 template <class T>
 bool conv2d_winograd_suits(const ConvLoopGeometry& g) {
-  const std::int64_t widest = std::max(g.cin_g(), g.cout_g());
-  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels &&
-         std::min(g.out_h, g.out_w) >= kMinPlaneSide && 2 * g.batch * Blocks(g).per_image >= 3 * widest;
+  if (winograd_repays_everywhere(g)) return true;
+  const std::int64_t blocks = g.batch * Blocks(g).per_image;
+  return simd_path() != SimdPath::avx512 && conv2d_winograd_applies(g) &&
+         std::min(g.cin_g(), g.cout_g()) >= kMinChannels && std::min(g.out_h, g.out_w) >= kNarrowMinPlaneSide &&
+         blocks >= std::max(kNarrowMinBlocks, std::max(g.cin_g(), g.cout_g()) / kNarrowChannelsPerBlock);
 }
 
 template <class T>
@@ -117,7 +137,7 @@ bool conv2d_weight_grad_winograd_suits(const ConvLoopGeometry& g) {
   // channels on both sides that costs more than the products saved (16 -> 16 at 28 x 28 and
   // 56 x 56: 0.62x); from 32 on one side it gains (1.05-1.1x), and 1.4-1.6x on ResNet's
   // 128 and 256 channels.
-  return conv2d_winograd_suits<T>(g) && std::max(g.cin_g(), g.cout_g()) >= 2 * kMinChannels;
+  return winograd_repays_everywhere(g) && std::max(g.cin_g(), g.cout_g()) >= 2 * kMinChannels;
 }
 
 template <class T>
@@ -173,11 +193,18 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   };
 
   for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-    parallel_for(ceil_div(kg, mr), 1, [&](std::int64_t begin, std::int64_t end) {
-      ScratchLease lease;
-      T* const scratch = lease.array<T>(winograd_detail::weights_scratch(mr));
-      for (std::int64_t s = begin; s < end; ++s) {
-        tf.weights(weights, g, grp, s * mr, mr, u + s * mr * cg, u_point, scratch);
+    // U in one run of strips per thread: the weight packer then reads a rotated kernel in
+    // memory order across the run's strips.
+    const std::int64_t strips = ceil_div(kg, mr);
+    const std::int64_t runs = std::min<std::int64_t>(strips, get_num_threads());
+    parallel_for(runs, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = begin; r < end; ++r) {
+        const std::int64_t s0 = r * strips / runs, s1 = (r + 1) * strips / runs;
+        const std::int64_t rows = (s1 - s0) * mr;
+        ScratchLease lease;
+        T* const scratch = lease.array<T>(
+            winograd_detail::weights_scratch(winograd_detail::weights_span(weights.rot180, rows, mr), mr));
+        tf.weights(weights, g, grp, s0 * mr, rows, mr, u + s0 * mr * cg, u_point, scratch);
       }
     });
     // Several chunks go to threads whole (one parallel region, where sharing out every step

@@ -2,6 +2,7 @@
 // compiled once per instruction set (conv_winograd_{portable,avx2,avx512}.cpp).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ops/kernels/conv/conv_reference_loops.hpp"
@@ -24,11 +25,12 @@ struct Blocks {
 // data[xi * point + channel * ld + block], `point` apart from one point to the next.
 template <class T>
 struct Transforms {
-  // U[xi] for output channels [k0, k0 + strip) of group grp and every input channel c, as the
-  // GEMM packs its A operand: at u[xi * point + c * strip + k - k0], zero for k >= cout_g.
-  // Scratch: weights_scratch(strip).
+  // U[xi] for output channels [k0, k0 + rows) of group grp and every input channel c, in
+  // strips of `strip` as the GEMM packs its A operand: k of strip s = (k - k0) / strip at
+  // u[xi * point + (s * cin_g + c) * strip + (k - k0) % strip], zero for k >= cout_g.
+  // Scratch: weights_scratch(weights_span(weights.rot180, rows, strip), strip).
   void (*weights)(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
-                  std::int64_t strip, T* u, std::int64_t point, T* scratch);
+                  std::int64_t rows, std::int64_t strip, T* u, std::int64_t point, T* scratch);
   // V[xi] of one input plane, for the image's blocks from v. Scratch: input_scratch(g).
   void (*input)(const T* plane, const ConvLoopGeometry& g, T* v, std::int64_t point, T* scratch);
   // One output plane (in g's output layout) from M[xi] of the image's blocks at m, plus the
@@ -42,8 +44,21 @@ struct Transforms {
                       T* dw);
 };
 
-inline constexpr std::int64_t kWeightChannels = 16;  // input channels whose kernels are gathered at once
-inline std::int64_t weights_scratch(std::int64_t strip) { return kWeightChannels * 9 * strip; }
+// The output channels whose kernels one pack gathers, for a run of `rows` in strips of
+// `strip`: a strip as stored, the whole run rotated (conv_winograd_tile.hpp says why).
+inline std::int64_t weights_span(bool rot180, std::int64_t rows, std::int64_t strip) {
+  return rot180 ? round_up(rows, strip) : strip;
+}
+// The input channels whose kernels one pack gathers for `span` output channels: 16, or
+// fewer so that their taps stay within 64 K elements (in L2 when the strips read them back).
+inline std::int64_t weights_channels(std::int64_t span, std::int64_t strip) {
+  constexpr std::int64_t kMaxChannels = 16, kMaxTaps = 64 << 10;
+  return std::clamp<std::int64_t>(kMaxTaps / (9 * round_up(span, strip)), 1, kMaxChannels);
+}
+// The gathered taps and one strip's of them tap-major.
+inline std::int64_t weights_scratch(std::int64_t span, std::int64_t strip) {
+  return weights_channels(span, strip) * 9 * (round_up(span, strip) + strip);
+}
 inline std::int64_t input_scratch(const ConvLoopGeometry& g) {
   const Blocks blocks(g);
   return 2 * (blocks.cols + 1) + 8 * (blocks.rows + 1) * blocks.cols;  // one split row; d B of them all

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "ops/kernels/conv/conv_winograd_kernels.hpp"
 
@@ -54,39 +55,64 @@ template <class T>
   }
 }
 
-// The kernels are gathered tap-major by the convolution's weight packer (weight_panels),
-// kWeightChannels input channels at a time (a transpose of their taps): as stored, or for
-// the ROT180 rule rotated and channel-swapped in place. Lanes past the last output channel
-// hold zero kernels, so their U is zero too. With Fixed > 0 the strip is Fixed wide, known
-// to the compiler, which then keeps a strip's lanes in one vector.
+// The kernels are gathered by the convolution's weight packer (weight_panels), a few input
+// channels at a time (weights_channels): as stored, strip by strip, each strip's rows
+// contiguous runs of the kernel; for the ROT180 rule rotated and channel-swapped in place,
+// for all the strips of the run at once, each channel's kernels then read in memory order
+// across the strips (conv_weights.cpp). Each strip's taps are then laid out tap-major, so
+// that the transform runs along all the strip's lanes of the chunk's channels, which lie side
+// by side in U (AVX2's 6-wide strip, 16 channels: 12 vectors of 8, where a channel's 6 lanes
+// fill none). Lanes past the last output channel hold zero kernels, so their U is zero too.
+// With Fixed > 0 the strip is Fixed wide, known to the compiler.
 template <class T, int Fixed>
-void weights_strip_lanes(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
-                         std::int64_t strip_arg, T* u, std::int64_t point, T* taps) {
+void weights_strips_lanes(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
+                          std::int64_t rows, std::int64_t strip_arg, T* u, std::int64_t point, T* taps) {
   const std::int64_t strip = Fixed > 0 ? Fixed : strip_arg;
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  const std::int64_t rows = std::min(strip, kg - k0);
+  const std::int64_t span = weights_span(weights.rot180, rows, strip);
+  const std::int64_t chunk = weights_channels(span, strip);
+  T* const tap_major = taps + chunk * 9 * span;
   const PackAPanel<T> pack = weight_panels(weights, g, grp);
-  for (std::int64_t c0 = 0; c0 < cg; c0 += kWeightChannels) {
-    const std::int64_t c1 = std::min(cg, c0 + kWeightChannels);
-    pack(taps, strip, k0, rows, c0 * 9, (c1 - c0) * 9);
-    for (std::int64_t c = c0; c < c1; ++c) kernel_points<T>(taps + (c - c0) * 9 * strip, strip, u + c * strip, point);
+  for (std::int64_t r0 = 0; r0 < rows; r0 += span) {
+    const std::int64_t strips = ceil_div(std::min(span, rows - r0), strip);
+    for (std::int64_t c0 = 0; c0 < cg; c0 += chunk) {
+      const std::int64_t channels = std::min(cg, c0 + chunk) - c0;
+      const std::int64_t lanes = channels * strip;
+      // Strip s's taps at taps[s * 9 * lanes + (c * 9 + tap) * strip + lane], c from c0.
+      pack(taps, strip, k0 + r0, std::min(strips * strip, kg - k0 - r0), c0 * 9, channels * 9);
+      for (std::int64_t s = 0; s < strips; ++s) {
+        const T* strip_taps = taps + s * 9 * lanes;
+        for (std::int64_t c = 0; c < channels; ++c) {
+          for (int tap = 0; tap < 9; ++tap) {
+            const T* src = strip_taps + (c * 9 + tap) * strip;
+            T* dst = tap_major + tap * lanes + c * strip;
+            if constexpr (Fixed > 0) {
+              std::memcpy(dst, src, Fixed * sizeof(T));  // a constant size: a few vector moves
+            } else {
+              for (std::int64_t lane = 0; lane < strip; ++lane) dst[lane] = src[lane];
+            }
+          }
+        }
+        kernel_points<T>(tap_major, lanes, u + (r0 + s * strip) * cg + c0 * strip, point);
+      }
+    }
   }
 }
 
-// U = G g G^T for the kernels of output channels [k0, k0 + strip) and every input channel,
-// along the strip (the layout is in conv_winograd_kernels.hpp).
+// U = G g G^T for the kernels of output channels [k0, k0 + rows), in strips of `strip`, and
+// every input channel (the layout is in conv_winograd_kernels.hpp).
 template <class T>
-void weights_strip(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
-                   std::int64_t strip, T* u, std::int64_t point, T* taps) {
+void weights_strips(ConvWeights<T> weights, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t k0,
+                    std::int64_t rows, std::int64_t strip, T* u, std::int64_t point, T* taps) {
   switch (strip) {  // the GEMM's panel heights (gemm_*.cpp)
     case 4:
-      return weights_strip_lanes<T, 4>(weights, g, grp, k0, strip, u, point, taps);
+      return weights_strips_lanes<T, 4>(weights, g, grp, k0, rows, strip, u, point, taps);
     case 6:
-      return weights_strip_lanes<T, 6>(weights, g, grp, k0, strip, u, point, taps);
+      return weights_strips_lanes<T, 6>(weights, g, grp, k0, rows, strip, u, point, taps);
     case 8:
-      return weights_strip_lanes<T, 8>(weights, g, grp, k0, strip, u, point, taps);
+      return weights_strips_lanes<T, 8>(weights, g, grp, k0, rows, strip, u, point, taps);
     default:
-      return weights_strip_lanes<T, 0>(weights, g, grp, k0, strip, u, point, taps);
+      return weights_strips_lanes<T, 0>(weights, g, grp, k0, rows, strip, u, point, taps);
   }
 }
 
@@ -293,9 +319,9 @@ void kernel_grad_channel(const T* m, std::int64_t point, const ConvLoopGeometry&
   }
 }
 
-constexpr Transforms<float> kTransformsF32 = {&weights_strip<float>, &input_plane<float>, &output_plane<float>,
+constexpr Transforms<float> kTransformsF32 = {&weights_strips<float>, &input_plane<float>, &output_plane<float>,
                                               &output_grad_plane<float>, &kernel_grad_channel<float>};
-constexpr Transforms<double> kTransformsF64 = {&weights_strip<double>, &input_plane<double>, &output_plane<double>,
+constexpr Transforms<double> kTransformsF64 = {&weights_strips<double>, &input_plane<double>, &output_plane<double>,
                                                &output_grad_plane<double>, &kernel_grad_channel<double>};
 
 }  // namespace
