@@ -373,3 +373,35 @@ TEST_CASE("gemm reads a row-major B in place with the packed product's bits on e
     }
   }
 }
+
+TEST_CASE("the B packers fill several panels in one call, row-major and strided, on every SIMD path") {
+  // PackBPanel's contract with w > nr: columns [j0, j0 + w) as consecutive nr-wide panels,
+  // zero past the last column; a row-major B goes through MicroKernel::pack_rows.
+  Restore restore;
+  const std::int64_t k = 8, n = 110, k0 = 1, kc = 6, j0 = 3;
+  std::vector<double> b(static_cast<std::size_t>(k * n));
+  for (std::size_t e = 0; e < b.size(); ++e) b[e] = static_cast<double>(e + 1);
+  for (SimdPath path : available_paths()) {
+    set_simd_path(path);
+    const std::int64_t nr = packed_b_size<double>(1, 1);
+    const std::int64_t w = std::min(n - j0, 2 * nr + 5), panels = (w + nr - 1) / nr;
+    for (bool row_major : {true, false}) {
+      INFO("path " << std::string(to_string(path)) << (row_major ? ", row-major B" : ", column-major B"));
+      // Element (p, j) of B at b[p * n + j] (row-major) or b[j * k + p].
+      const std::int64_t b_row = row_major ? n : 1, b_col = row_major ? 1 : k;
+      std::vector<double> dst(static_cast<std::size_t>(panels * nr * kc), -1.0);
+      strided_b_panels(b.data(), b_row, b_col)(dst.data(), nr, k0, kc, j0, w);
+      bool all_equal = true;
+      for (std::int64_t s = 0; s < panels; ++s) {
+        for (std::int64_t p = 0; p < kc; ++p) {
+          for (std::int64_t j = 0; j < nr; ++j) {
+            const std::int64_t col = j0 + s * nr + j;
+            const double want = col < j0 + w ? b[static_cast<std::size_t>((k0 + p) * b_row + col * b_col)] : 0.0;
+            all_equal = all_equal && dst[static_cast<std::size_t>((s * kc + p) * nr + j)] == want;
+          }
+        }
+      }
+      CHECK(all_equal);
+    }
+  }
+}

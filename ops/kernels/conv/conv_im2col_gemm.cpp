@@ -99,11 +99,14 @@ bool as_pointwise(const T* x, const ConvLoopGeometry& g, Run&& run) {
 // the matrix's last column).
 template <class T>
 PackBPanel<T> im2col_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t n0) {
-  return
-      [x, g, grp, n0](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t width) {
-        im2col_block(x, g, grp, n0, k0, kc, j0, width, dst, nr);
-        for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(dst + p * nr + width, dst + (p + 1) * nr, T(0));
-      };
+  return [x, g, grp, n0](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t w) {
+    for (std::int64_t j = 0; j < w; j += nr) {
+      T* const panel = dst + j * kc;
+      const std::int64_t width = std::min(nr, w - j);
+      im2col_block(x, g, grp, n0, k0, kc, j0 + j, width, panel, nr);
+      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(panel + p * nr + width, panel + (p + 1) * nr, T(0));
+    }
+  };
 }
 
 }  // namespace
@@ -212,11 +215,15 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
         }
         // B = X_col^T, [cols, kdim]: each panel is an im2col block, transposed.
         const PackBPanel<T> pack_b = [&](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                         std::int64_t width) {
+                                         std::int64_t w) {
           ScratchLease block_lease;
-          T* const block = block_lease.array<T>(width * kc);
-          im2col_block(x, g, grp, n0, j0, width, k0, kc, block, kc);
-          strided_b_panels(block, std::int64_t{1}, kc)(dst, nr, 0, kc, 0, width);  // B[p, j] = block[j * kc + p]
+          T* const block = block_lease.array<T>(std::min(nr, w) * kc);
+          for (std::int64_t j = 0; j < w; j += nr) {  // a panel at a time, its block in L1
+            const std::int64_t width = std::min(nr, w - j);
+            im2col_block(x, g, grp, n0, j0 + j, width, k0, kc, block, kc);
+            strided_b_panels(block, std::int64_t{1}, kc)(dst + j * kc, nr, 0, kc, 0,
+                                                         width);  // B[p, j] = block[j * kc + p]
+          }
         };
         gemm_panels<T>(cout_g, kdim, cols, T(1), strided_panels(a, a_row, 1), pack_b,
                        chunk == chunk_begin ? T(0) : T(1), out, kdim, allow_parallel);

@@ -135,11 +135,13 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
     const bool b_panel_outer = b.base != nullptr && b.k_step != nr;
     for (std::int64_t ic = 0; ic < m; ic += mb_max) {
       const std::int64_t mb = std::min(mb_max, m - ic);
-      // A's panels are packed in a few runs of consecutive panels, one per thread, rather than
-      // one by one: a packer can then read its source in memory order across the panels of a
-      // run (the ROT180 rule's rotated kernel: conv_weights.cpp).
+      // A's and B's panels are packed in a few runs of consecutive panels, one per thread,
+      // rather than one by one: a packer can then read its source in memory order across the
+      // panels of a run (the ROT180 rule's rotated kernel: conv_weights.cpp; a row-major B:
+      // MicroKernel::pack_rows).
       const std::int64_t a_panels = a.base != nullptr ? 0 : ceil_div(mb, mr);
-      const std::int64_t a_runs = std::min(a_panels, parallel ? static_cast<std::int64_t>(get_num_threads()) : 1);
+      const std::int64_t runs = parallel ? static_cast<std::int64_t>(get_num_threads()) : 1;
+      const std::int64_t a_runs = std::min(a_panels, runs), b_runs = std::min(b_panels, runs);
       // A small C block (a linear layer's 64 x 128) would be one cache-sized tile: cut it
       // into about kMinTasks so that threads share it. Tiles only group whole register
       // tiles, so every element still gets the same operations.
@@ -150,14 +152,16 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
       }
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
-        run_tasks(a_runs + b_panels, parallel, [&](std::int64_t begin, std::int64_t end) {
+        run_tasks(a_runs + b_runs, parallel, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
             if (t < a_runs) {
               const std::int64_t i = t * a_panels / a_runs * mr, i_end = std::min(mb, (t + 1) * a_panels / a_runs * mr);
               (*a.pack)(ap + i * kc, mr, ic + i, i_end - i, pc, kc);
             } else {
-              const std::int64_t j = (b_direct + t - a_runs) * nr;
-              (*b.pack)(bp + j * kc, nr, pc, kc, jc + j, std::min(nr, nb - j));
+              const std::int64_t r = t - a_runs;
+              const std::int64_t j = (b_direct + r * b_panels / b_runs) * nr;
+              const std::int64_t j_end = std::min(nb, (b_direct + (r + 1) * b_panels / b_runs) * nr);
+              (*b.pack)(bp + j * kc, nr, pc, kc, jc + j, j_end - j);
             }
           }
         });
@@ -324,7 +328,15 @@ template <class T>
 PackBPanel<T> strided_b_panels(const T* b, std::int64_t b_row, std::int64_t b_col) {
   const MicroKernel<T>& uk = select_kernel<T>();
   return [&uk, b, b_row, b_col](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0,
-                                std::int64_t w) { uk.pack(dst, nr, b + k0 * b_row + j0 * b_col, b_col, b_row, w, kc); };
+                                std::int64_t w) {
+    const T* src = b + k0 * b_row + j0 * b_col;
+    if (b_col == 1) {
+      uk.pack_rows(dst, nr, src, b_row, w, kc);
+      return;
+    }
+    for (std::int64_t j = 0; j < w; j += nr)
+      uk.pack(dst + j * kc, nr, src + j * b_col, b_col, b_row, std::min(nr, w - j), kc);
+  };
 }
 
 template <class T>

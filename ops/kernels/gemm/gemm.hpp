@@ -32,8 +32,9 @@ template <class T>
 using PackAPanel =
     std::function<void(T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t k0, std::int64_t kc)>;
 
-// Packs the block B[k0 : k0 + kc, j0 : j0 + w] into a panel of width nr >= w:
-// dst[p * nr + j] = B[k0 + p, j0 + j], and zero for w <= j < nr.
+// Packs the block B[k0 : k0 + kc, j0 : j0 + w] into ceil(w / nr) panels of width nr, one
+// after another: dst[(s * kc + p) * nr + j] = B[k0 + p, j0 + s * nr + j], and zero for
+// columns past j0 + w. With w <= nr that is one panel.
 template <class T>
 using PackBPanel =
     std::function<void(T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t w)>;

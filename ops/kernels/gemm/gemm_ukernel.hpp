@@ -22,6 +22,9 @@ struct MicroKernel {
   // for w <= i < width, p < kc.
   void (*pack)(T* dst, std::int64_t width, const T* src, std::int64_t si, std::int64_t sp, std::int64_t w,
                std::int64_t kc);
+  // Packs a row-major source (step p at src + p * ld) into ceil(w / width) panels one after
+  // another: dst[(s * kc + p) * width + j] = src[p * ld + s * width + j], zero past column w.
+  void (*pack_rows)(T* dst, std::int64_t width, const T* src, std::int64_t ld, std::int64_t w, std::int64_t kc);
   // C[0:rows, 0:cols] = alpha * Apanel * Bpanel + beta * C (beta == 0: C not read); B's
   // step p is the row bp + p * ldb (ldb = nr when packed). Reads ceil(cols / lanes) vectors
   // of each B row.
