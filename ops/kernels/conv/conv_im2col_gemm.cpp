@@ -221,8 +221,8 @@ void conv2d_weight_grad_gemm(const T* x, const T* dy, T* dw, const ConvLoopGeome
           for (std::int64_t j = 0; j < w; j += nr) {  // a panel at a time, its block in L1
             const std::int64_t width = std::min(nr, w - j);
             im2col_block(x, g, grp, n0, j0 + j, width, k0, kc, block, kc);
-            strided_b_panels(block, std::int64_t{1}, kc)(dst + j * kc, nr, 0, kc, 0,
-                                                         width);  // B[p, j] = block[j * kc + p]
+            // Element (p, q) of the panel is block[q * kc + p].
+            strided_b_panels(block, std::int64_t{1}, kc)(dst + j * kc, nr, 0, kc, 0, width);
           }
         };
         gemm_panels<T>(cout_g, kdim, cols, T(1), strided_panels(a, a_row, 1), pack_b,
