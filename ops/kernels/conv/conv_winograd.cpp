@@ -43,11 +43,16 @@ constexpr std::int64_t kNarrowMinPlaneSide = 7;
 constexpr std::int64_t kNarrowMinBlocks = 32;
 constexpr std::int64_t kNarrowChannelsPerBlock = 16;
 
+// The shapes both rules below start from.
+bool winograd_applies_with_channels(const ConvLoopGeometry& g) {
+  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels;
+}
+
 // The rule measured on AVX-512, which every path keeps (see above).
 bool winograd_repays_everywhere(const ConvLoopGeometry& g) {
   const std::int64_t blocks = g.batch * Blocks(g).per_image;
-  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels &&
-         std::min(g.out_h, g.out_w) >= kMinPlaneSide && 2 * blocks >= 3 * std::max(g.cin_g(), g.cout_g());
+  return winograd_applies_with_channels(g) && std::min(g.out_h, g.out_w) >= kMinPlaneSide &&
+         2 * blocks >= 3 * std::max(g.cin_g(), g.cout_g());
 }
 
 // body(begin, end) over [0, n): shared out with `grain` when `parallel`, else in this thread.
@@ -126,8 +131,8 @@ template <class T>
 bool conv2d_winograd_suits(const ConvLoopGeometry& g) {
   if (winograd_repays_everywhere(g)) return true;
   const std::int64_t blocks = g.batch * Blocks(g).per_image;
-  return simd_path() != SimdPath::avx512 && conv2d_winograd_applies(g) &&
-         std::min(g.cin_g(), g.cout_g()) >= kMinChannels && std::min(g.out_h, g.out_w) >= kNarrowMinPlaneSide &&
+  return simd_path() != SimdPath::avx512 && winograd_applies_with_channels(g) &&
+         std::min(g.out_h, g.out_w) >= kNarrowMinPlaneSide &&
          blocks >= std::max(kNarrowMinBlocks, std::max(g.cin_g(), g.cout_g()) / kNarrowChannelsPerBlock);
 }
 
@@ -199,12 +204,12 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
     const std::int64_t runs = std::min<std::int64_t>(strips, get_num_threads());
     parallel_for(runs, 1, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
-        const std::int64_t s0 = r * strips / runs, s1 = (r + 1) * strips / runs;
-        const std::int64_t rows = (s1 - s0) * mr;
+        const std::int64_t k0 = run_begin(strips * mr, mr, runs, r);
+        const std::int64_t rows = run_begin(strips * mr, mr, runs, r + 1) - k0;
         ScratchLease lease;
         T* const scratch = lease.array<T>(
             winograd_detail::weights_scratch(winograd_detail::weights_span(weights.rot180, rows, mr), mr));
-        tf.weights(weights, g, grp, s0 * mr, rows, mr, u + s0 * mr * cg, u_point, scratch);
+        tf.weights(weights, g, grp, k0, rows, mr, u + k0 * cg, u_point, scratch);
       }
     });
     // Several chunks go to threads whole (one parallel region, where sharing out every step

@@ -50,7 +50,7 @@ struct Split {
         unit(unit_),
         units(ceil_div(n_, unit_)),
         parts(ceil_div(units, std::max<std::int64_t>(1, max_part / unit_))) {}
-  std::int64_t begin(std::int64_t t) const { return std::min(n, t * units / parts * unit); }
+  std::int64_t begin(std::int64_t t) const { return run_begin(n, unit, parts, t); }
 };
 
 template <class T>
@@ -155,12 +155,13 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
         run_tasks(a_runs + b_runs, parallel, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
             if (t < a_runs) {
-              const std::int64_t i = t * a_panels / a_runs * mr, i_end = std::min(mb, (t + 1) * a_panels / a_runs * mr);
+              const std::int64_t i = run_begin(mb, mr, a_runs, t), i_end = run_begin(mb, mr, a_runs, t + 1);
               (*a.pack)(ap + i * kc, mr, ic + i, i_end - i, pc, kc);
             } else {
-              const std::int64_t r = t - a_runs;
-              const std::int64_t j = (b_direct + r * b_panels / b_runs) * nr;
-              const std::int64_t j_end = std::min(nb, (b_direct + (r + 1) * b_panels / b_runs) * nr);
+              // The packed panels follow the b_direct ones read in place.
+              const std::int64_t packed = nb - b_direct * nr, r = t - a_runs;
+              const std::int64_t j = b_direct * nr + run_begin(packed, nr, b_runs, r);
+              const std::int64_t j_end = b_direct * nr + run_begin(packed, nr, b_runs, r + 1);
               (*b.pack)(bp + j * kc, nr, pc, kc, jc + j, j_end - j);
             }
           }
