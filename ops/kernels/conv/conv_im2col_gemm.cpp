@@ -100,12 +100,7 @@ bool as_pointwise(const T* x, const ConvLoopGeometry& g, Run&& run) {
 template <class T>
 PackBPanel<T> im2col_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grp, std::int64_t n0) {
   return [x, g, grp, n0](T* dst, std::int64_t nr, std::int64_t k0, std::int64_t kc, std::int64_t j0, std::int64_t w) {
-    for (std::int64_t j = 0; j < w; j += nr) {
-      T* const panel = dst + j * kc;
-      const std::int64_t width = std::min(nr, w - j);
-      im2col_block(x, g, grp, n0, k0, kc, j0 + j, width, panel, nr);
-      for (std::int64_t p = 0; p < kc && width < nr; ++p) std::fill(panel + p * nr + width, panel + (p + 1) * nr, T(0));
-    }
+    im2col_pack_panels(x, g, grp, n0, k0, kc, j0, w, dst, nr);
   };
 }
 

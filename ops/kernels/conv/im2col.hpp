@@ -21,6 +21,12 @@ template <class T>
 void im2col_block(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
                   std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t ld);
 
+// The same block packed as the GEMM's B panels of width nr (gemm.hpp's PackBPanel):
+//   dst[(s * rows + p) * nr + j] = X_col[q0 + p, col0 + s * nr + j], zero past col0 + cols.
+template <class T>
+void im2col_pack_panels(const T* x, const ConvLoopGeometry& g, std::int64_t group, std::int64_t n0, std::int64_t q0,
+                        std::int64_t rows, std::int64_t col0, std::int64_t cols, T* dst, std::int64_t nr);
+
 // The transpose of im2col for one image of one group, for the output rows [i0, i0 + rows):
 //   dx_g[c, i*sh + u*dh - pad_top, j*sw + v*dw - pad_left] += cols[q * ld + (i - i0) * out_w + j]
 // for every tap q = (c, u, v) of the group and every output pixel (i, j) whose target lies in
