@@ -61,9 +61,9 @@ std::vector<ConvLoopGeometry> geometries() {
       geometry(2, 2, 10, 50, 3, 3, 0, 2, 2),  // stride 3, padding on one side only, dilated rows
       geometry(3, 1, 5, 5, 3, 2, 1, 1, 1),    // rows narrower than a panel: panel by panel
       geometry(2, 1, 6, 1, 3, 2, 1, 1, 1),    // one column
-      geometry(2, 1, 6, 2, 3, 2, 1, 1, 1),
-      geometry(2, 1, 4, 3, 3, 2, 1, 1, 2),
-      geometry(2, 3, 7, 4, 3, 2, 1, 1, 1),
+      geometry(2, 1, 6, 2, 3, 2, 1, 1, 1),    // two columns: the last tap's column is past the input
+      geometry(2, 1, 4, 3, 3, 2, 1, 1, 2),    // three columns, dilated rows
+      geometry(2, 3, 7, 4, 3, 2, 1, 1, 1),    // four columns
   };
 }
 
@@ -115,7 +115,8 @@ void col2im_by_definition(const std::vector<T>& cols, std::int64_t ld, const Con
     for (std::int64_t i = i0; i < i0 + rows; ++i) {
       for (std::int64_t j = 0; j < g.out_w; ++j) {
         const std::int64_t to = source(g, 0, q, i * g.out_w + j);
-        if (to >= 0) dx[static_cast<std::size_t>(to)] += cols[static_cast<std::size_t>(q * ld + (i - i0) * g.out_w + j)];
+        if (to >= 0)
+          dx[static_cast<std::size_t>(to)] += cols[static_cast<std::size_t>(q * ld + (i - i0) * g.out_w + j)];
       }
     }
   }

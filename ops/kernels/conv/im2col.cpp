@@ -205,9 +205,11 @@ void im2col_pack_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grou
     }
     return;
   }
-  // Each row of X_col gathered once across all the panels into a line, then cut into them:
-  // panel by panel, a row's setup (its tap, bounds, first segment) would come once per
-  // panel's few columns, a third of the GEMM path's time on ResNet's 3x3/2 downsampling.
+  // Each row of X_col gathered once across all the panels into a line, then cut into them.
+  // Panel by panel, a row's setup (its tap, bounds, first segment) would come once per
+  // panel's few columns: a third of the GEMM path's time on ResNet's 3x3/2 downsampling, whose
+  // packing takes 4.2 ms that way and 2.5 ms this way (AVX2, Zen 3). Gathered straight into
+  // the panels, segment pieces cut at the panels' edges, it takes 3.6 ms.
   ScratchLease lease;
   T* const line = lease.array<T>(panels * nr);
   std::fill(line + cols, line + panels * nr, T(0));  // the last panel's columns past the block
