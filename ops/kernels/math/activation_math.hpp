@@ -18,8 +18,14 @@ namespace {
 // Phi(x) = 1/2 erfc(-x / sqrt 2), the standard normal CDF. erfc(z) for z >= 0 is Numerical
 // Recipes' erfcc (t = 1 / (1 + z/2), t e^(-z^2 + P(t)) with a degree-9 P; relative error
 // below 1.2e-7 everywhere), so the tail x -> -inf keeps its relative accuracy instead of
-// cancelling in 1 + erf(x / sqrt 2).
-inline float normal_cdf_float(float x) {
+// cancelling in 1 + erf(x / sqrt 2). In two parts around its exp, so that a loop can run the
+// parts as stages (vec_activation_loops.hpp): normal_cdf_parts gives t and the exponent
+// -z^2 + P(t), normal_cdf_finish the CDF from them and e^exponent.
+struct NormalCdfParts {
+  float t, exponent;
+};
+
+inline NormalCdfParts normal_cdf_parts(float x) {
   const float z = std::fabs(x) * 0.707106781186547524f;
   const float t = 1.0f / (1.0f + 0.5f * z);
   // P(t) in Estrin's scheme: a chain of 4 multiply-add levels instead of Horner's 9, so the
@@ -35,8 +41,17 @@ inline float normal_cdf_float(float x) {
   const float p03 = p01 + t2 * p23;
   const float p47 = p45 + t2 * p67;
   const float p = (p03 + t4 * p47) + t8 * p89;
-  const float half_erfc = 0.5f * t * exp_float(p - z * z);  // Phi(-|x|)
-  return x >= 0.0f ? 1.0f - half_erfc : half_erfc;          // a NaN x takes the second branch, NaN
+  return {t, p - z * z};
+}
+
+inline float normal_cdf_finish(float x, float t, float e) {
+  const float half_erfc = 0.5f * t * e;             // Phi(-|x|)
+  return x >= 0.0f ? 1.0f - half_erfc : half_erfc;  // a NaN x takes the second branch, NaN
+}
+
+inline float normal_cdf_float(float x) {
+  const NormalCdfParts parts = normal_cdf_parts(x);
+  return normal_cdf_finish(x, parts.t, exp_float(parts.exponent));
 }
 
 // sqrt(2 / pi) and the cubic coefficient of GELU's tanh approximation (PyTorch's constants).

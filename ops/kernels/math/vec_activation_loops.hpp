@@ -3,6 +3,7 @@
 // Internal linkage, like activation_math.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ops/kernels/math/activation_math.hpp"
@@ -11,10 +12,46 @@
 namespace tg::kernels {
 namespace {
 
+// Exact GELU and its derivative in stages over chunks that stay in L1: the erfc polynomial
+// and exponents, the exps, then the rest. In one pass each element is a chain of about 110
+// cycles of dependent operations (a division, the polynomial, an exp), longer than the few
+// vector iterations the out-of-order window holds cover: the loop ran at a third of its
+// throughput (AVX2, Zen 3). Each stage's iterations are short and independent. Every
+// element goes through the same operations in the same order as gelu_value and
+// gelu_derivative_value, so the bits are theirs.
+constexpr std::int64_t kStageChunk = 256;
+
+// y[i] = x[i] Phi(x[i]), or with Derivative y[i] = g[i] (Phi(x[i]) + x[i] phi(x[i])).
+template <bool Derivative>
+void gelu_staged(const float* g, const float* x, float* y, std::int64_t n) {
+  constexpr float kInvSqrtTwoPi = 0.398942280401432678f;
+  alignas(64) float t[kStageChunk], cdf_exp[kStageChunk], density_exp[kStageChunk];
+  for (std::int64_t i0 = 0; i0 < n; i0 += kStageChunk) {
+    const std::int64_t m = std::min(kStageChunk, n - i0);
+    const float* xs = x + i0;
+    for (std::int64_t i = 0; i < m; ++i) {
+      const NormalCdfParts parts = normal_cdf_parts(xs[i]);
+      t[i] = parts.t;
+      cdf_exp[i] = parts.exponent;
+      if constexpr (Derivative) density_exp[i] = -0.5f * (xs[i] * xs[i]);
+    }
+    for (std::int64_t i = 0; i < m; ++i) cdf_exp[i] = exp_float(cdf_exp[i]);
+    if constexpr (Derivative) {
+      for (std::int64_t i = 0; i < m; ++i) density_exp[i] = exp_float(density_exp[i]);
+      for (std::int64_t i = 0; i < m; ++i) {
+        const float derivative = normal_cdf_finish(xs[i], t[i], cdf_exp[i]) + xs[i] * (density_exp[i] * kInvSqrtTwoPi);
+        y[i0 + i] = g[i0 + i] * derivative;
+      }
+    } else {
+      for (std::int64_t i = 0; i < m; ++i) y[i0 + i] = xs[i] * normal_cdf_finish(xs[i], t[i], cdf_exp[i]);
+    }
+  }
+}
+
 inline void activation_loop(FloatActivation f, const float* x, float* y, std::int64_t n) {
   switch (f) {
     case FloatActivation::Gelu:
-      for (std::int64_t i = 0; i < n; ++i) y[i] = gelu_value(x[i]);
+      gelu_staged<false>(nullptr, x, y, n);
       return;
     case FloatActivation::GeluTanh:
       for (std::int64_t i = 0; i < n; ++i) y[i] = gelu_tanh_value(x[i]);
@@ -29,7 +66,7 @@ inline void activation_loop(FloatActivation f, const float* x, float* y, std::in
 inline void activation_gradient_loop(FloatActivation f, const float* g, const float* x, float* y, std::int64_t n) {
   switch (f) {
     case FloatActivation::Gelu:
-      for (std::int64_t i = 0; i < n; ++i) y[i] = g[i] * gelu_derivative_value(x[i]);
+      gelu_staged<true>(g, x, y, n);
       return;
     case FloatActivation::GeluTanh:
       for (std::int64_t i = 0; i < n; ++i) y[i] = g[i] * gelu_tanh_derivative_value(x[i]);
