@@ -2,6 +2,7 @@
 // Built with -ffp-contract=off (CMakeLists.txt) so that no a * b + c is fused: the results
 // equal the baseline path's bit for bit. Standard headers come before the target pragma
 // (see vec_exp_avx2.cpp).
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
