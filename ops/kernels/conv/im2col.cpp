@@ -234,13 +234,12 @@ void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::
     const std::int64_t col_offset = v * g.dilation_w - g.pad_left;
     const ColumnRange live(g.out_w, g.in_w, sw, col_offset);
     T* const plane = dx_g + q / taps * in_plane;
-    const bool kernel_row = fuse_kernel_rows && v == 0;
     for (std::int64_t i = i0; i < i0 + rows; ++i) {
       const std::int64_t r = i * g.stride_h + row_offset;
       if (r < 0 || r >= g.in_h) continue;
       const T* src = cols + q * ld + (i - i0) * g.out_w;
       T* const dst_row = plane + r * g.in_w;
-      if (kernel_row) {
+      if (fuse_kernel_rows) {  // q is the row's first tap
         add_kernel_row_3x2(src, src + ld, src + 2 * ld, g.out_w, g.in_w, dst_row);
         continue;
       }

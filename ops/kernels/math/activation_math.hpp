@@ -86,14 +86,19 @@ T silu_value(T x) {
   return x / (T(1) + kernels::exp(-x));
 }
 
-// d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
+// d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi). For float in parts a
+// staged loop shares: the density's exponent -x^2/2, then the sum from Phi(x) and its exp.
+inline float gelu_density_exponent(float x) { return -0.5f * (x * x); }
+inline float gelu_derivative_from(float x, float cdf, float density_exp) {
+  return cdf + x * (density_exp * static_cast<float>(0.398942280401432678));  // 1 / sqrt(2 pi)
+}
+
 template <class T>
 T gelu_derivative_value(T x) {
-  constexpr T kInvSqrtTwoPi = T(0.398942280401432678);
   if constexpr (std::is_same_v<T, float>) {
-    return normal_cdf_float(x) + x * (exp_float(-0.5f * (x * x)) * kInvSqrtTwoPi);
+    return gelu_derivative_from(x, normal_cdf_float(x), exp_float(gelu_density_exponent(x)));
   } else {
-    return 0.5 * std::erfc(-x * 0.707106781186547524) + x * (std::exp(-0.5 * (x * x)) * kInvSqrtTwoPi);
+    return 0.5 * std::erfc(-x * 0.707106781186547524) + x * (std::exp(-0.5 * (x * x)) * 0.398942280401432678);
   }
 }
 

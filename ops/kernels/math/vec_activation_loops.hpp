@@ -24,7 +24,6 @@ constexpr std::int64_t kStageChunk = 256;
 // y[i] = x[i] Phi(x[i]), or with Derivative y[i] = g[i] (Phi(x[i]) + x[i] phi(x[i])).
 template <bool Derivative>
 void gelu_staged(const float* g, const float* x, float* y, std::int64_t n) {
-  constexpr float kInvSqrtTwoPi = 0.398942280401432678f;
   alignas(64) float t[kStageChunk], cdf_exp[kStageChunk], density_exp[kStageChunk];
   for (std::int64_t i0 = 0; i0 < n; i0 += kStageChunk) {
     const std::int64_t m = std::min(kStageChunk, n - i0);
@@ -33,14 +32,14 @@ void gelu_staged(const float* g, const float* x, float* y, std::int64_t n) {
       const NormalCdfParts parts = normal_cdf_parts(xs[i]);
       t[i] = parts.t;
       cdf_exp[i] = parts.exponent;
-      if constexpr (Derivative) density_exp[i] = -0.5f * (xs[i] * xs[i]);
+      if constexpr (Derivative) density_exp[i] = gelu_density_exponent(xs[i]);
     }
     for (std::int64_t i = 0; i < m; ++i) cdf_exp[i] = exp_float(cdf_exp[i]);
     if constexpr (Derivative) {
       for (std::int64_t i = 0; i < m; ++i) density_exp[i] = exp_float(density_exp[i]);
       for (std::int64_t i = 0; i < m; ++i) {
-        const float derivative = normal_cdf_finish(xs[i], t[i], cdf_exp[i]) + xs[i] * (density_exp[i] * kInvSqrtTwoPi);
-        y[i0 + i] = g[i0 + i] * derivative;
+        const float cdf = normal_cdf_finish(xs[i], t[i], cdf_exp[i]);
+        y[i0 + i] = g[i0 + i] * gelu_derivative_from(xs[i], cdf, density_exp[i]);
       }
     } else {
       for (std::int64_t i = 0; i < m; ++i) y[i0 + i] = xs[i] * normal_cdf_finish(xs[i], t[i], cdf_exp[i]);
