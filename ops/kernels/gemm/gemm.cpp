@@ -90,9 +90,10 @@ struct Operand {
   const T* base = nullptr;
   std::int64_t offset_step = 0, k_step = 0;
   std::int64_t direct_end = 0;
+  bool row_major_a = false;  // A read in place row by row (offset_step = lda, k_step = 1)
   // The operand from step k0 on: `shifted_pack` (this packer shifted by k0), the same in-place data from k0.
   Operand from_step(std::int64_t k0, const Pack* shifted_pack) const {
-    return {shifted_pack, base != nullptr ? base + k0 * k_step : nullptr, offset_step, k_step, direct_end};
+    return {shifted_pack, base != nullptr ? base + k0 * k_step : nullptr, offset_step, k_step, direct_end, row_major_a};
   }
   // How many of the panels of `width` (the tile's) covering [j0, j0 + extent) are read in place.
   std::int64_t direct_panels(std::int64_t j0, std::int64_t extent, std::int64_t width) const {
@@ -176,8 +177,13 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
               const T* a_panel = a.base != nullptr ? a.strip(ic + i, pc) : ap + i * kc;
               const bool direct = j < b_direct * nr;
               const T* b_panel = direct ? b.strip(jc + j, pc) : bp + j * kc;
-              uk.tile(kc, a_panel, b_panel, direct ? b.k_step : nr, c + (ic + i) * ldc + jc + j, ldc,
-                      std::min(mr, i1 - i), std::min(nr, j1 - j), alpha, beta_k);
+              const std::int64_t ldb = direct ? b.k_step : nr, rows = std::min(mr, i1 - i), cols = std::min(nr, j1 - j);
+              T* const c_tile = c + (ic + i) * ldc + jc + j;
+              if (a.row_major_a) {
+                uk.tile_row_major_a(kc, a_panel, a.offset_step, b_panel, ldb, c_tile, ldc, rows, cols, alpha, beta_k);
+              } else {
+                uk.tile(kc, a_panel, b_panel, ldb, c_tile, ldc, rows, cols, alpha, beta_k);
+              }
             };
             if (b_panel_outer) {
               for (std::int64_t j = j0; j < j1; j += nr)
@@ -353,12 +359,18 @@ std::int64_t gemm_panel_rows() {
 template <class T>
 void gemm(std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a, std::int64_t a_row, std::int64_t a_col,
           const T* b, std::int64_t b_row, std::int64_t b_col, T beta, T* c, std::int64_t ldc) {
-  if (b_col == 1) {  // row-major B: read in place
-    gemm_row_major_b(m, n, k, alpha, strided_panels(a, a_row, a_col), b, b_row, beta, c, ldc, /*allow_parallel=*/true);
-  } else {
-    gemm_panels(m, n, k, alpha, strided_panels(a, a_row, a_col), strided_b_panels(b, b_row, b_col), beta, c, ldc,
-                /*allow_parallel=*/true);
-  }
+  const MicroKernel<T>& uk = select_kernel<T>();
+  const PackAPanel<T> pack_a = strided_panels(a, a_row, a_col);
+  const PackBPanel<T> pack_b = strided_b_panels(b, b_row, b_col);
+  // A row-major A read in place where the path's micro-kernel can (tile_row_major_a): packing
+  // it transposes every 6 x 8 block, a pass over A that a product with few columns does not
+  // earn back (a linear layer's 2048 x 512 -> 128). In place, each step's broadcasts come
+  // from the panel's rows, which stay in L1 while the panel is in use.
+  const AOperand<T> a_operand = a_col == 1 && uk.tile_row_major_a != nullptr
+                                    ? AOperand<T>{&pack_a, a, a_row, 1, m, /*row_major_a=*/true}
+                                    : AOperand<T>{&pack_a};
+  const BOperand<T> b_operand = b_col == 1 ? row_major_b(uk, pack_b, b, b_row, m, n) : BOperand<T>{&pack_b};
+  gemm_operands(uk, m, n, k, alpha, a_operand, b_operand, beta, c, ldc, /*allow_parallel=*/true);
 }
 
 template <class T>

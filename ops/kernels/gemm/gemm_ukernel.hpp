@@ -11,6 +11,10 @@ namespace tg::kernels::gemm_detail {
 //   B panel: nr cols, element (p, j) at bp[p * nr + j]   (cols past the edge are zero), or
 //            read in place from a row-major B, element (p, j) at bp[p * ldb + j]
 template <class T>
+using TileRowMajorAFn = void (*)(std::int64_t kc, const T* ap, std::int64_t lda, const T* bp, std::int64_t ldb, T* c,
+                                 std::int64_t ldc, std::int64_t rows, std::int64_t cols, T alpha, T beta);
+
+template <class T>
 struct MicroKernel {
   std::int64_t mr;         // register tile rows
   std::int64_t nr;         // register tile columns
@@ -30,6 +34,9 @@ struct MicroKernel {
   // of each B row.
   void (*tile)(std::int64_t kc, const T* ap, const T* bp, std::int64_t ldb, T* c, std::int64_t ldc, std::int64_t rows,
                std::int64_t cols, T alpha, T beta);
+  // tile with A read in place from a row-major A, step p of row i at ap[i * lda + p]; the
+  // same operations in the same order, so the same bits. Null where the path packs A always.
+  TileRowMajorAFn<T> tile_row_major_a;
 };
 
 template <class T>

@@ -50,27 +50,33 @@ inline void store_first_lanes(double* d, __m256d v) {
 }
 
 // dst[q * ld + r] = src[r * ls + q] for q < 8 and r < R <= 8 (floats).
+//
+// Rows r and r + 4 share a register, r in the low 128-bit lane and r + 4 in the high one
+// (columns 0-3 in one register, 4-7 in another), so a 4 x 4 transpose within each lane
+// leaves whole destination rows and nothing crosses lanes. Transposing 8 full rows instead
+// needs a lane-crossing vperm2f128 per destination row, which a Zen 1 splits into 8
+// micro-ops; the 128-bit loads and vinsertf128 from memory used here are cheap everywhere.
 template <int R = 8>
 inline void transpose8x8(const float* src, std::int64_t ls, float* dst, std::int64_t ld) {
-  __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = i < R ? _mm256_loadu_ps(src + i * ls) : _mm256_setzero_ps();
-  __m256 t[8];
+  const auto quarter = [&](int row, int col) {
+    return row < R ? _mm_loadu_ps(src + row * ls + col) : _mm_setzero_ps();
+  };
+  __m256 r[8];  // r[4h + i]: columns 4h .. 4h + 3 of rows i (low lane) and i + 4 (high lane)
   for (int h = 0; h < 2; ++h) {
-    t[4 * h + 0] = _mm256_unpacklo_ps(r[4 * h + 0], r[4 * h + 1]);
-    t[4 * h + 1] = _mm256_unpackhi_ps(r[4 * h + 0], r[4 * h + 1]);
-    t[4 * h + 2] = _mm256_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
-    t[4 * h + 3] = _mm256_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
+    for (int i = 0; i < 4; ++i) {
+      r[4 * h + i] = _mm256_insertf128_ps(_mm256_castps128_ps256(quarter(i, 4 * h)), quarter(i + 4, 4 * h), 1);
+    }
   }
-  __m256 u[8];  // u[4h + j]: columns j and j + 4 of rows 4h .. 4h + 3
   for (int h = 0; h < 2; ++h) {
-    u[4 * h + 0] = _mm256_shuffle_ps(t[4 * h + 0], t[4 * h + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 1] = _mm256_shuffle_ps(t[4 * h + 0], t[4 * h + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[4 * h + 2] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[4 * h + 3] = _mm256_shuffle_ps(t[4 * h + 1], t[4 * h + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int j = 0; j < 4; ++j) {
-    store_first_lanes<R>(dst + j * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x20));
-    store_first_lanes<R>(dst + (j + 4) * ld, _mm256_permute2f128_ps(u[j], u[4 + j], 0x31));
+    const __m256 t0 = _mm256_unpacklo_ps(r[4 * h + 0], r[4 * h + 1]);
+    const __m256 t1 = _mm256_unpackhi_ps(r[4 * h + 0], r[4 * h + 1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[4 * h + 2], r[4 * h + 3]);
+    const __m256 t3 = _mm256_unpackhi_ps(r[4 * h + 2], r[4 * h + 3]);
+    float* d = dst + 4 * h * ld;  // destination rows 4h .. 4h + 3
+    store_first_lanes<R>(d, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)));
+    store_first_lanes<R>(d + ld, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
+    store_first_lanes<R>(d + 2 * ld, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
+    store_first_lanes<R>(d + 3 * ld, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
   }
 }
 
