@@ -53,9 +53,9 @@ inline void store_first_lanes(double* d, __m256d v) {
 //
 // Rows r and r + 4 share a register, r in the low 128-bit lane and r + 4 in the high one
 // (columns 0-3 in one register, 4-7 in another), so a 4 x 4 transpose within each lane
-// leaves whole destination rows and nothing crosses lanes. Transposing 8 full rows instead
-// needs a lane-crossing vperm2f128 per destination row, which a Zen 1 splits into 8
-// micro-ops; the 128-bit loads and vinsertf128 from memory used here are cheap everywhere.
+// leaves whole destination rows and nothing crosses lanes, where transposing 8 full rows
+// needs a lane-crossing vperm2f128 per destination row (packing 2046 x 512 into 6-row
+// panels, AVX2 on a Zen 1: 1.03 -> 0.95 ms).
 template <int R = 8>
 inline void transpose8x8(const float* src, std::int64_t ls, float* dst, std::int64_t ld) {
   const auto quarter = [&](int row, int col) {
