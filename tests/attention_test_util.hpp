@@ -13,17 +13,14 @@
 
 #include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 namespace attention_test {
 
 using namespace tg;
-
-// Whether a and b have the same shape, dtype and bits.
-inline bool same_bits(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-  const Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
-  return std::memcmp(ac.raw_data(), bc.raw_data(), static_cast<std::size_t>(ac.numel()) * itemsize(ac.dtype())) == 0;
-}
+using test_util::check_thread_independent;
+using test_util::error_of;
+using test_util::same_bits;
 
 // Runs run(input) for each input, on every SIMD path this CPU has and with 1 and 2 threads,
 // and requires the bits of the portable path on one thread with inputs[0] every time
@@ -51,31 +48,6 @@ inline void check_same_bits_everywhere(const std::function<std::vector<Tensor>(c
   }
   kernels::set_simd_path(saved_path);
   set_num_threads(0);
-}
-
-// Runs fn with 1 and with 2 threads (restoring the default) and requires the same bits.
-inline void check_thread_independent(const std::function<std::vector<Tensor>()>& fn) {
-  set_num_threads(1);
-  const std::vector<Tensor> one = fn();
-  set_num_threads(2);
-  const std::vector<Tensor> two = fn();
-  set_num_threads(0);
-  REQUIRE(one.size() == two.size());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    INFO("output ", i);
-    CHECK(same_bits(one[i], two[i]));
-  }
-}
-
-// The message of the E that f throws, or "(no error)".
-template <class E>
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // Layer norm of rows of n elements, in long double; w and b may be empty.

@@ -14,8 +14,10 @@
 #include "ops/kernels/math/vec_activation.hpp"
 #include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::same_bits;
 
 namespace {
 
@@ -48,12 +50,6 @@ double grad_at(const std::function<Tensor(const Tensor&)>& op, double x) {
   op(t).backward();
   return t.grad().item<double>();
 }
-bool same_bits(const Tensor& a, const Tensor& b) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
-  const Tensor ac = a.contiguous(), bc = b.contiguous();
-  return std::memcmp(ac.data<float>(), bc.data<float>(), static_cast<std::size_t>(ac.numel()) * sizeof(float)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("sin, cos, erf, log1p, expm1 and rsqrt follow the std:: functions") {

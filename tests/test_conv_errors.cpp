@@ -5,22 +5,14 @@
 #include <string>
 
 #include "conv_test_util.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::error_of;
 
 namespace {
 Tensor z64(const Shape& s) { return zeros(s, {.dtype = f64}); }
 
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return {};
-}
 }  // namespace
 
 TEST_CASE("conv2d errors: ranks, dtypes, groups, bias, options and kernel size") {
@@ -45,14 +37,13 @@ TEST_CASE("conv2d errors: ranks, dtypes, groups, bias, options and kernel size")
   CHECK_THROWS_AS((void)conv2d(x, w, Tensor(), {.dilation = 3, .groups = 2}), ShapeError);   // dilated 7x7 > 5x5
   CHECK_NOTHROW((void)conv2d(x, z64({6, 2, 6, 3}), Tensor(), {.padding = 1, .groups = 2}));  // fits once padded
 
-  const std::string groups = message_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.groups = 3}); });
+  const std::string groups = error_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.groups = 3}); });
   CHECK(groups.rfind("conv2d:", 0) == 0);
   CHECK(groups.find("[2, 4, 5, 5]") != std::string::npos);
-  const std::string channels = message_of<ShapeError>([&] { (void)conv2d(x, w); });
+  const std::string channels = error_of<ShapeError>([&] { (void)conv2d(x, w); });
   CHECK(channels.find("[6, 2, 3, 3]") != std::string::npos);
   CHECK(channels.find("[2, 4, 5, 5]") != std::string::npos);
-  const std::string kernel =
-      message_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.dilation = 3, .groups = 2}); });
+  const std::string kernel = error_of<ShapeError>([&] { (void)conv2d(x, w, Tensor(), {.dilation = 3, .groups = 2}); });
   CHECK(kernel.find("larger than the padded input") != std::string::npos);
 }
 

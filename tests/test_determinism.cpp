@@ -6,36 +6,14 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
-
-namespace {
-
-// Runs fn with 1 and with 2 threads (restoring the default) and requires equal outputs:
-// equal values (tg::equal) and equal bits (which also tells -0 from 0 and compares NaNs).
-void check_thread_independent(const std::string& what, const std::function<std::vector<Tensor>()>& fn) {
-  INFO(what);
-  set_num_threads(1);
-  const std::vector<Tensor> one = fn();
-  set_num_threads(2);
-  const std::vector<Tensor> two = fn();
-  set_num_threads(0);
-  REQUIRE(one.size() == two.size());
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    INFO("output ", i);
-    REQUIRE(one[i].shape() == two[i].shape());
-    CHECK(equal(one[i], two[i]));
-    const Tensor a = one[i].contiguous(), b = two[i].contiguous();
-    CHECK(std::memcmp(a.raw_data(), b.raw_data(), static_cast<std::size_t>(a.numel()) * itemsize(a.dtype())) == 0);
-  }
-}
-
-}  // namespace
+using test_util::check_thread_independent;
 
 TEST_CASE("elementwise ops, reductions and softmax give the same bits for 1 and 2 threads") {
   Generator gen(41);

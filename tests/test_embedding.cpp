@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::same_bits;
 
 namespace {
 
@@ -37,12 +39,6 @@ std::vector<double> naive_scatter_add(const std::vector<std::int64_t>& idx, cons
     }
   }
   return dw;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-  const Tensor x = a.contiguous(), y = b.contiguous();
-  return std::memcmp(x.raw_data(), y.raw_data(), static_cast<std::size_t>(x.numel()) * itemsize(x.dtype())) == 0;
 }
 
 }  // namespace

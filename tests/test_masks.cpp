@@ -3,23 +3,15 @@
 // shapes, thread-count independence).
 #include <doctest/doctest.h>
 
-#include <functional>
 #include <string>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::error_of;
 
 namespace {
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 Tensor bool_tensor(const std::vector<double>& bits, const Shape& shape) {
   return from_vector(bits, shape, {.dtype = f64}).clone_as(DType::Bool);
@@ -69,7 +61,7 @@ TEST_CASE("masked_fill errors are typed and name the op and shapes") {
   const Tensor x = zeros({2, 3});
   CHECK_THROWS_AS((void)masked_fill(x, zeros({2, 3}), 1.0), DTypeError);
   CHECK_THROWS_AS((void)masked_fill(x, bool_tensor({1, 0}, {2}), 1.0), ShapeError);
-  const std::string m = message_of([&] { (void)masked_fill(zeros({3}), bool_tensor({1, 0, 1, 1, 0, 1}, {2, 3}), 1); });
+  const std::string m = error_of([&] { (void)masked_fill(zeros({3}), bool_tensor({1, 0, 1, 1, 0, 1}, {2, 3}), 1); });
   CHECK(m.find("masked_fill") == 0);
   CHECK(m.find("[2, 3]") != std::string::npos);
   CHECK(m.find("[3]") != std::string::npos);
@@ -103,7 +95,7 @@ TEST_CASE("tril and triu match loops over batched, non-square, non-contiguous in
   CHECK(tril(tensor({{1, 2}, {3, 4}}, {.dtype = DType::Int64})).to_vector() == std::vector<double>{1, 0, 3, 4});
   CHECK(tril(zeros({0, 3})).shape() == Shape{0, 3});
   CHECK_THROWS_AS((void)tril(zeros({4})), ShapeError);
-  CHECK(message_of([] { (void)triu(scalar_tensor(1.0)); }).find("triu") == 0);
+  CHECK(error_of([] { (void)triu(scalar_tensor(1.0)); }).find("triu") == 0);
 }
 
 TEST_CASE("batched matmul broadcasts batch dims; values and gradients match loops") {

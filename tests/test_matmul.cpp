@@ -7,23 +7,13 @@
 #include <string>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::all_indices;
+using test_util::error_of;
 
 namespace {
-
-std::vector<std::vector<std::int64_t>> all_indices(const Shape& shape) {
-  std::vector<std::vector<std::int64_t>> out;
-  std::vector<std::int64_t> idx(shape.size(), 0);
-  for (std::int64_t n = 0; n < numel(shape); ++n) {
-    out.push_back(idx);
-    for (auto d = static_cast<std::int64_t>(shape.size()) - 1; d >= 0; --d) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 // Multi-index into x for the broadcast batch index `batch` plus (r, c); 1-D operands take
 // only the index that is not promoted.
@@ -92,15 +82,6 @@ void check_matches(const Tensor& a, const Tensor& b, double tol) {
   const auto got = c.to_vector();
   REQUIRE(got.size() == want.values.size());
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want.values[i]).epsilon(tol));
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -230,10 +211,10 @@ TEST_CASE("a large matmul is bitwise identical for 1 and 2 threads") {
 }
 
 TEST_CASE("matmul errors are typed and exact") {
-  CHECK(message_of([] {
+  CHECK(error_of([] {
           (void)matmul(zeros({2, 3}), zeros({4, 5}));
         }) == "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)");
-  CHECK(message_of([] { (void)matmul(zeros({3}), zeros({4})); }) ==
+  CHECK(error_of([] { (void)matmul(zeros({3}), zeros({4})); }) ==
         "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
   CHECK_THROWS_AS((void)matmul(zeros({2, 3}), zeros({4, 5})), ShapeError);
   CHECK_THROWS_AS((void)matmul(zeros({2, 2, 3}), zeros({3, 3, 4})), ShapeError);  // batch 2 vs 3

@@ -13,18 +13,11 @@
 #include <iterator>
 #include <string>
 
+#include "test_util.hpp"
+
 namespace nn_test {
 
-// The message of the E that f throws, or "(no error)": for checks on what a message says.
-template <class E>
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::error_of;
 
 // The process's peak resident memory so far, in bytes (a reader that trusts a size in a
 // file shows here: it allocates, and zero-fills, what the header claims).

@@ -12,24 +12,14 @@
 #include "ops/kernels/math/reduce.hpp"
 #include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::all_indices;
+using test_util::error_of;
+using test_util::strided_input;
 
 namespace {
-
-// Every multi-index of `shape`, row-major.
-std::vector<std::vector<std::int64_t>> all_indices(const Shape& shape) {
-  std::vector<std::vector<std::int64_t>> out;
-  std::vector<std::int64_t> idx(shape.size(), 0);
-  for (std::int64_t n = 0; n < numel(shape); ++n) {
-    out.push_back(idx);
-    for (auto d = static_cast<std::int64_t>(shape.size()) - 1; d >= 0; --d) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 bool in(const std::vector<std::int64_t>& dims, std::int64_t d) {
   return std::find(dims.begin(), dims.end(), d) != dims.end();
@@ -57,25 +47,9 @@ std::vector<double> naive_reduce(const Tensor& x, std::vector<std::int64_t> dims
   return out;
 }
 
-// A [2, 3, 4] float64 view with strides {1, 2, 6} over 24 values (not contiguous).
-Tensor strided_input(std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor base = uniform({4, 3, 2}, -5.0, 5.0, gen, {.dtype = f64});
-  return raw::as_strided(base, {2, 3, 4}, {1, 2, 6}, 0);
-}
-
 void check_close(const std::vector<double>& got, const std::vector<double>& want, double tol = 1e-12) {
   REQUIRE(got.size() == want.size());
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(tol).scale(1.0));
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 double max_fold(double a, double b) { return std::max(a, b); }
@@ -390,15 +364,15 @@ TEST_CASE("float and double sums add in one documented order, the same bits on e
 TEST_CASE("reduction errors are typed and name the op and shape") {
   const Tensor empty_rows = zeros({0, 3});
   CHECK_THROWS_AS((void)max(empty_rows, {0}), ValueError);
-  CHECK(message_of([&] { (void)max(empty_rows, {0}); }).find("max") == 0);
-  CHECK(message_of([&] { (void)amax(empty_rows); }).find("[0, 3]") != std::string::npos);
+  CHECK(error_of([&] { (void)max(empty_rows, {0}); }).find("max") == 0);
+  CHECK(error_of([&] { (void)amax(empty_rows); }).find("[0, 3]") != std::string::npos);
   CHECK_THROWS_AS((void)argmax(empty_rows, 0), ValueError);
   CHECK(max(empty_rows, {1}).shape() == Shape{0});  // nothing reduced over an empty block
   CHECK_THROWS_AS((void)max(zeros({2, 3}), {2}), IndexError);
-  CHECK(message_of([] { (void)amax(zeros({2, 3}), {-3}); }) == "amax: dim -3 is out of range for a tensor of rank 2");
+  CHECK(error_of([] { (void)amax(zeros({2, 3}), {-3}); }) == "amax: dim -3 is out of range for a tensor of rank 2");
   CHECK_THROWS_AS((void)mean(zeros({2, 3}), {0, 0}), IndexError);
   CHECK_THROWS_AS((void)argmax(zeros({2, 3}), 5), IndexError);
   CHECK_THROWS_AS((void)softmax(zeros({2, 3}), 2), IndexError);
-  CHECK(message_of([] { (void)log_softmax(zeros({2, 3}), -4); }).find("log_softmax") == 0);
+  CHECK(error_of([] { (void)log_softmax(zeros({2, 3}), -4); }).find("log_softmax") == 0);
   CHECK_THROWS_AS((void)softmax(zeros({2}, {.dtype = i64}), 0), DTypeError);
 }

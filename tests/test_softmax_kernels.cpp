@@ -16,8 +16,10 @@
 #include "ops/kernels/math/vec_math.hpp"
 #include "ops/kernels/simd/simd_path.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::same_bits;
 
 namespace {
 
@@ -51,11 +53,6 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
                       ", want ", want[i]);
     }
   }
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
-         std::memcmp(a.raw_data(), b.raw_data(), static_cast<std::size_t>(a.numel()) * itemsize(a.dtype())) == 0;
 }
 
 }  // namespace

@@ -6,14 +6,16 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <numeric>
 #include <string>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::error_of;
+using test_util::strided_input;
 
 namespace {
 
@@ -48,21 +50,6 @@ long double naive_var(const std::vector<long double>& v, bool unbiased) {
   long double ss = 0;
   for (long double e : v) ss += (e - m) * (e - m);
   return ss / (static_cast<long double>(v.size()) - (unbiased ? 1 : 0));
-}
-
-Tensor strided_input(std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor base = uniform({4, 3, 2}, -5.0, 5.0, gen, {.dtype = f64});
-  return raw::as_strided(base, {2, 3, 4}, {1, 2, 6}, 0);
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 void check_close(const std::vector<double>& got, const std::vector<long double>& want, double tol = 1e-12) {
@@ -143,7 +130,7 @@ TEST_CASE("norm p = 1, 2, inf match loops; gradients at 0 and at ties follow PyT
   check_close(t.grad().to_vector(), {-3 / std::sqrt(19.0L), 1 / std::sqrt(19.0L), 3 / std::sqrt(19.0L), 0});
 
   CHECK_THROWS_AS((void)norm(x, 3.0), ValueError);
-  CHECK(message_of([&] { (void)norm(x, 0.5); }).find("norm: p = 0.5") == 0);
+  CHECK(error_of([&] { (void)norm(x, 0.5); }).find("norm: p = 0.5") == 0);
   CHECK_THROWS_AS((void)norm(zeros({0, 2}), inf, {0}), ValueError);
   CHECK(norm(zeros({0, 2}), 2.0, {0}).to_vector() == std::vector<double>{0, 0});
 }
@@ -164,7 +151,7 @@ TEST_CASE("min and amin mirror max and amax: values, first-minimum and split-tie
   CHECK(t.grad().to_vector() == std::vector<double>{0, 5, 5, 10, 0, 10});
   CHECK(std::isnan(min(tensor({1.0, std::nan(""), -3.0})).item()));
   CHECK(amin(tensor({{4, -2}, {7, 1}}, {.dtype = DType::Int64}), {0}).to_vector() == std::vector<double>{4, -2});
-  CHECK(message_of([] { (void)amin(zeros({0, 3}), {0}); }).find("amin") == 0);
+  CHECK(error_of([] { (void)amin(zeros({0, 3}), {0}); }).find("amin") == 0);
 }
 
 TEST_CASE("logsumexp matches a long double loop, is stable, and handles -inf rows as PyTorch") {
@@ -215,7 +202,7 @@ TEST_CASE("cumsum matches a loop along every dim; its gradient is the suffix sum
   CHECK(cumsum(tensor({{1, 0, 1}}).clone_as(DType::Bool), 1).to_vector() == std::vector<double>{1, 1, 2});
   CHECK(cumsum(tensor({{1, 0, 1}}).clone_as(DType::Bool), 1).dtype() == DType::Int64);
   CHECK_THROWS_AS((void)cumsum(x, 3), IndexError);
-  CHECK(message_of([&] { (void)cumsum(x, -4); }).find("cumsum") == 0);
+  CHECK(error_of([&] { (void)cumsum(x, -4); }).find("cumsum") == 0);
 }
 
 TEST_CASE("sort and argsort match std::stable_sort along each dim, with ties and NaN") {
@@ -283,8 +270,8 @@ TEST_CASE("topk matches std::partial_sort by (value, position); the values carry
   CHECK(v.grad().to_vector() == std::vector<double>{4, 1, 3, 2});
 
   CHECK_THROWS_AS((void)topk(x, 7, 1), ValueError);
-  CHECK(message_of([&] { (void)topk(x, 3, 0); }).find("topk") == 0);
-  CHECK(message_of([&] { (void)topk(x, -1); }).find("[2, 6]") != std::string::npos);
+  CHECK(error_of([&] { (void)topk(x, 3, 0); }).find("topk") == 0);
+  CHECK(error_of([&] { (void)topk(x, -1); }).find("[2, 6]") != std::string::npos);
   CHECK_THROWS_AS((void)sort(x, 2), IndexError);
   CHECK_THROWS_AS((void)argsort(x, -3), IndexError);
 }

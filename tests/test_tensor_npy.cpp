@@ -10,8 +10,10 @@
 #include <limits>
 
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::same_bits;
 namespace fs = std::filesystem;
 
 namespace {
@@ -71,12 +73,6 @@ std::string npy(int major, const std::string& header, const std::string& data = 
 
 std::string header(const std::string& descr, const std::string& shape, const std::string& fortran = "False") {
   return "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }\n";
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         std::memcmp(raw::contiguous(a).raw_data(), raw::contiguous(b).raw_data(),
-                     static_cast<std::size_t>(a.numel()) * itemsize(a.dtype())) == 0;
 }
 
 }  // namespace

@@ -2,14 +2,15 @@
 // attribute type does not compile, a misnamed saved tensor throws naming op and name.
 #include <doctest/doctest.h>
 
-#include <functional>
 #include <set>
 #include <string>
 
 #include "ops/builtin_ops.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::error_of;
 
 namespace {
 
@@ -59,15 +60,6 @@ OpHandle<NoAttrs> named_save_op(std::string name, std::string save_as, std::stri
   });
 }
 
-std::string autograd_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const AutogradError& e) {
-    return e.what();
-  }
-  return "(no AutogradError)";
-}
-
 }  // namespace
 
 TEST_CASE("an op's attributes reach forward, backward, reference and samples typed") {
@@ -107,11 +99,12 @@ TEST_CASE("a wrong attribute type does not compile; through the erased op it thr
 TEST_CASE("saved tensors are named: a name saved twice or never saved throws, naming op and name") {
   const Tensor x = tensor({1.0, -1.0}, {.dtype = f64, .requires_grad = true});
   const auto twice = named_save_op("saves_twice", "x", "x", true);
-  CHECK(autograd_error([&] { (void)call(twice, {x}); }) == "saves_twice: the forward saves a tensor named 'x' twice");
+  CHECK(error_of<AutogradError>([&] { (void)call(twice, {x}); }) ==
+        "saves_twice: the forward saves a tensor named 'x' twice");
 
   const auto misread = named_save_op("reads_unsaved", "x", "input", false);
   const Tensor y = sum(call(misread, {x}));
-  CHECK(autograd_error([&] { y.backward(); }) ==
+  CHECK(error_of<AutogradError>([&] { y.backward(); }) ==
         "reads_unsaved: backward asked for a saved tensor 'input' the forward did not save");
 
   // Nothing is saved when nothing is recorded, so nothing can clash.

@@ -8,8 +8,10 @@
 
 #include "ops/sample_inputs.hpp"
 #include "tapegrad.hpp"
+#include "test_util.hpp"
 
 using namespace tg;
+using test_util::error_of;
 
 namespace {
 
@@ -20,17 +22,6 @@ Tensor constant(std::initializer_list<double> values) { return tensor(values, {.
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// The message of the AutogradError that `f` throws ("" if it throws nothing).
-template <class F>
-std::string autograd_error(F f) {
-  try {
-    f();
-  } catch (const AutogradError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("modifying a saved input in place makes backward throw, naming op, input and versions") {
@@ -39,7 +30,7 @@ TEST_CASE("modifying a saved input in place makes backward throw, naming op, inp
   Tensor x = constant({10, 20, 30});
   const Tensor y = sum(w * x);
   x.mul_(2.0);
-  const std::string message = autograd_error([&] { y.backward(); });
+  const std::string message = error_of<AutogradError>([&] { y.backward(); });
   CHECK(message ==
         "mul: a tensor saved for backward (input 1, shape [3]) was modified in place: saved at version 0, now "
         "version 1");
@@ -54,7 +45,7 @@ TEST_CASE("an optimizer-like update of a parameter between forward and backward 
     NoGradGuard no_grad;
     w.add_(constant({100, 100, 100}));
   }
-  const std::string message = autograd_error([&] { y.backward(); });
+  const std::string message = error_of<AutogradError>([&] { y.backward(); });
   CHECK(contains(message, "mul: a tensor saved for backward (input 0, shape [3]) was modified in place"));
   CHECK(contains(message, "saved at version 0, now version 1"));
 }
@@ -65,7 +56,7 @@ TEST_CASE("ops that save their output detect writes through detach() and views")
     const Tensor w = leaf({1, 2});
     const Tensor e = exp(w);
     e.detach().fill_(0.0);
-    CHECK(autograd_error([&] { sum(e).backward(); }) ==
+    CHECK(error_of<AutogradError>([&] { sum(e).backward(); }) ==
           "exp: a tensor saved for backward (the output, shape [2]) was modified in place: saved at version 0, now "
           "version 1");
   }
@@ -79,7 +70,7 @@ TEST_CASE("ops that save their output detect writes through detach() and views")
       s = sum(out);
     }
     alias_of_output.fill_(5.0);
-    CHECK(contains(autograd_error([&] { s.backward(); }), "sigmoid: a tensor saved for backward (the output"));
+    CHECK(contains(error_of<AutogradError>([&] { s.backward(); }), "sigmoid: a tensor saved for backward (the output"));
   }
   for (const std::string name : {"relu", "tanh", "sigmoid"}) {
     CAPTURE(name);
@@ -87,7 +78,7 @@ TEST_CASE("ops that save their output detect writes through detach() and views")
     const std::string op = name;
     const Tensor out = op == "relu" ? relu(w) : op == "tanh" ? tanh(w) : sigmoid(w);
     out.detach().slice(0, 1, 3).mul_(2.0);  // a view of part of the saved output
-    const std::string message = autograd_error([&] { sum(out).backward(); });
+    const std::string message = error_of<AutogradError>([&] { sum(out).backward(); });
     CHECK(contains(message, op + ": a tensor saved for backward (the output, shape [3])"));
     CHECK(contains(message, "saved at version 0, now version 1"));
   }
@@ -98,7 +89,8 @@ TEST_CASE("writing a view of a saved input in place throws") {
   Tensor x = constant({1, 1, 1, 1});
   const Tensor y = sum(w * x);
   x.slice(0, 2, 4).set_value({0}, 7.0);
-  CHECK(contains(autograd_error([&] { y.backward(); }), "mul: a tensor saved for backward (input 1, shape [4])"));
+  CHECK(contains(error_of<AutogradError>([&] { y.backward(); }),
+                 "mul: a tensor saved for backward (input 1, shape [4])"));
 }
 
 TEST_CASE("changing the index after index_select throws instead of moving the gradient") {
@@ -107,7 +99,7 @@ TEST_CASE("changing the index after index_select throws instead of moving the gr
   Tensor index = from_vector(std::vector<std::int64_t>{0}, {1});
   const Tensor y = sum(index_select(w, 0, index));
   index.fill_(1.0);
-  CHECK(contains(autograd_error([&] { y.backward(); }),
+  CHECK(contains(error_of<AutogradError>([&] { y.backward(); }),
                  "index_select: a tensor saved for backward (input 1, shape [1]) was modified in place"));
 }
 
@@ -128,7 +120,7 @@ TEST_CASE("a custom op's tensor saved through ctx.save is checked too") {
   Tensor factor = constant({3, 4});
   const Tensor y = sum(call(scale_by, {w, factor}));
   factor.add_(factor);
-  CHECK(autograd_error([&] { y.backward(); }) ==
+  CHECK(error_of<AutogradError>([&] { y.backward(); }) ==
         "scale_by: a tensor saved for backward (input 1, shape [2]) was modified in place: saved at version 0, now "
         "version 1");
 }
@@ -217,7 +209,7 @@ TEST_CASE("an intermediate sharing the input's data is named as such when the in
   const Tensor y = sum(call(first_half_times, {w, factor}));
   factor.zero_();
   CHECK(
-      autograd_error([&] { y.backward(); }) ==
+      error_of<AutogradError>([&] { y.backward(); }) ==
       "first_half_times: a tensor saved for backward (saved tensor 'half', an intermediate, shape [2]) was modified in "
       "place: saved at version 0, now version 1");
 }
@@ -231,7 +223,8 @@ TEST_CASE("an optimizer step between forward and backward throws") {
   sum(fc.forward(x)).backward();                                               // gives the parameters a gradient
   const Tensor loss = sum(fc.forward(x));
   opt.step();
-  CHECK(contains(autograd_error([&] { loss.backward(); }), "was modified in place: saved at version 1, now version 2"));
+  CHECK(contains(error_of<AutogradError>([&] { loss.backward(); }),
+                 "was modified in place: saved at version 1, now version 2"));
 }
 
 TEST_CASE("Tensor::version counts in-place writes, shared by views and detach()") {
