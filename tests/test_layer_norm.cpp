@@ -11,11 +11,13 @@ using namespace attention_test;
 namespace {
 
 // The first-order gradients {dx, dweight, dbias} of layer_norm over rows of n elements, in
-// long double, from the rule dx = rstd (dy w - mean(dy w) - x_hat mean(dy w x_hat)).
+// long double, from the rule dx = rstd (dy w - mean(dy w) - x_hat mean(dy w x_hat)); then the
+// sums of the parameter gradients' terms' magnitudes, sum |dy x_hat| and sum |dy| per column.
 std::vector<std::vector<long double>> naive_layer_norm_grads(const std::vector<double>& x,
                                                              const std::vector<double>& dy,
                                                              const std::vector<double>& w, std::int64_t n, double eps) {
   std::vector<long double> dx(x.size()), dw(static_cast<std::size_t>(n)), db(static_cast<std::size_t>(n));
+  std::vector<long double> dw_terms(static_cast<std::size_t>(n)), db_terms(static_cast<std::size_t>(n));
   std::vector<long double> x_hat(static_cast<std::size_t>(n)), dyh(static_cast<std::size_t>(n));
   for (std::size_t r = 0; r * n < x.size(); ++r) {
     long double mean = 0, var = 0, mean_dyh = 0, mean_dyh_xhat = 0;
@@ -30,10 +32,12 @@ std::vector<std::vector<long double>> naive_layer_norm_grads(const std::vector<d
       mean_dyh_xhat += dyh[j] * x_hat[j] / n;
       dw[j] += dy[r * n + j] * x_hat[j];
       db[j] += dy[r * n + j];
+      dw_terms[j] += std::fabs(dy[r * n + j] * x_hat[j]);
+      db_terms[j] += std::fabs(dy[r * n + j]);
     }
     for (std::int64_t j = 0; j < n; ++j) dx[r * n + j] = rstd * (dyh[j] - mean_dyh - x_hat[j] * mean_dyh_xhat);
   }
-  return {dx, dw, db};
+  return {dx, dw, db, dw_terms, db_terms};
 }
 
 }  // namespace
@@ -108,16 +112,17 @@ TEST_CASE("layer_norm over rows longer than the kernel's lanes: forward and grad
 
 TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout and thread count") {
   Generator gen(77);
-  // n = 300 runs whole groups of lanes and a tail; n = 7 the tail only.
+  // n = 300 runs whole groups of lanes and a tail; n = 7 the tail only. 201 rows: the
+  // backward's pairs of rows end on a lone row (blocks of 54 rows for n = 300, one for n = 7).
   for (const std::int64_t n : {300, 7}) {
     for (const DType dtype : {DType::Float32, DType::Float64}) {
       INFO("n ", n, ", dtype ", dtype_name(dtype));
-      const Tensor x = uniform({200, n}, -2.0, 3.0, gen, {.dtype = dtype});
+      const Tensor x = uniform({201, n}, -2.0, 3.0, gen, {.dtype = dtype});
       const Tensor x_t = x.t().contiguous().t();  // the same values, strided
       REQUIRE_FALSE(x_t.is_contiguous());
       const Tensor w = uniform({n}, 0.5, 1.5, gen, {.dtype = dtype});
       const Tensor b = uniform({n}, -1.0, 1.0, gen, {.dtype = dtype});
-      const Tensor g = randn({200, n}, gen, {.dtype = dtype});
+      const Tensor g = randn({201, n}, gen, {.dtype = dtype});
       // y and {dx, dweight, dbias} with affine, y and dx without.
       const auto run = [&](const Tensor& input) {
         const Tensor xi = input.detach().set_requires_grad(true), wi = w.detach().set_requires_grad(true);
@@ -131,6 +136,33 @@ TEST_CASE("layer_norm forward and backward: same bits on every SIMD path, layout
       };
       check_same_bits_everywhere(run, {x, x_t});
     }
+  }
+}
+
+TEST_CASE("layer_norm's float32 parameter gradients over many rows: a few roundings per term, none per row") {
+  // 4097 rows (blocks of 682 rows, summed in pairs of rows, and a last block of 5 ending on a
+  // lone row) of 24 elements (a group of 16 lanes and a tail). dy near 1: the bias gradient
+  // adds 4097 terms near 1, and a float running sum rounds at each addition by up to 2^-24 of
+  // the sum so far (float sums over each block alone, then double: off by 5.7e-4 to 9.4e-4,
+  // against a bound of 4.9e-4 here); summed in double, each term's error is the float
+  // rounding of its pair, at most 2^-24 of it.
+  Generator gen(78);
+  const std::int64_t rows = 4097, n = 24;
+  const Tensor x = uniform({rows, n}, -2.0, 3.0, gen, {.dtype = DType::Float32}).set_requires_grad(true);
+  const Tensor w = uniform({n}, 0.5, 1.5, gen, {.dtype = DType::Float32}).set_requires_grad(true);
+  const Tensor b = zeros({n}, {.dtype = DType::Float32}).set_requires_grad(true);
+  const Tensor g = uniform({rows, n}, -1e-3, 1e-3, gen, {.dtype = DType::Float32}) + 1.0;
+  const std::vector<Tensor> grads = grad({layer_norm(x, {n}, w, b)}, {w, b}, {g});
+  const std::vector<std::vector<long double>> want =
+      naive_layer_norm_grads(x.detach().to_vector(), g.to_vector(), w.detach().to_vector(), n, 1e-5);
+  const std::vector<double> dw = grads[0].to_vector(), db = grads[1].to_vector();
+  const long double u = std::ldexp(1.0L, -24);
+  for (std::int64_t j = 0; j < n; ++j) {
+    INFO("column ", j);
+    // dweight's terms carry x_hat's own roundings (a few, in float) before the pair's.
+    CHECK(std::fabs(dw[j] - want[1][j]) <= 8 * u * want[3][j]);
+    // dbias's terms are exact: the pair's rounding and the result's.
+    CHECK(std::fabs(db[j] - want[2][j]) <= 2 * u * want[4][j]);
   }
 }
 

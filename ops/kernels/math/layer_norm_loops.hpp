@@ -52,15 +52,76 @@ struct BackwardRowSums {
 // sums stay in double.
 template <class T>
 struct RowStatsIn {
-  T mean_hi;
-  T mean_lo;
-  T rstd;
+  T mean_hi{};
+  T mean_lo{};
+  T rstd{};
+  RowStatsIn() = default;
   explicit RowStatsIn(const RowStats& st)
       : mean_hi(static_cast<T>(st.mean)),
         mean_lo(static_cast<T>(st.mean - static_cast<double>(mean_hi))),
         rstd(static_cast<T>(st.rstd)) {}
   T x_hat(T x) const { return ((x - mean_hi) - mean_lo) * rstd; }
 };
+
+// The backward's row sums pair their terms: in each whole group of kLayerNormLanes elements,
+// element l and element l + kLayerNormLanes / 2 are added in T and their sum goes to lane l;
+// the rest of the row goes to lanes 0, 1, ... one element each. The parameter sums pair
+// rows (BackwardRows). Each double addition then takes a sum of two terms rounded once in T:
+// the error of a term stays a few roundings of T, as the product's own rounding already
+// is, and no error grows with the row length or the number of rows, which is what the
+// double sums are for. Half the terms to widen and add in double: on a Zen 1 (128-bit
+// units), where the widening bounds the backward, its row kernel takes a sixth less time
+// (docs/performance.md). The forward's mean stays unpaired: an error in the mean moves
+// every x_hat by that error over the standard deviation, large for rows far from zero.
+// pair(j, k, lane) for the pairs, single(j, lane) for the rest.
+template <class Pair, class Single>
+inline void for_each_pair_lane(std::int64_t n, Pair&& pair, Single&& single) {
+  constexpr int kHalf = kLayerNormLanes / 2;
+  std::int64_t j = 0;
+  for (; j + kLayerNormLanes <= n; j += kLayerNormLanes) {
+    for (int lane = 0; lane < kHalf; ++lane) pair(j + lane, j + lane + kHalf, lane);
+  }
+  for (int lane = 0; j + lane < n; ++lane) single(j + lane, lane);
+}
+
+// The rows one backward step takes: one, or two (rows i and i + 1) when the parameter sums
+// are wanted, so that their terms are added in pairs: dweight_sum[j] += dy_0 x_hat_0 + dy_1
+// x_hat_1, summed in T and then added in double (a lone last row adds its own terms).
+template <class T>
+struct BackwardRows {
+  int count = 1;
+  const T* x[2] = {};
+  const T* dy[2] = {};
+  RowStatsIn<T> in[2];
+  BackwardRows(const LayerNormBackwardRows<T>& a, std::int64_t i, int count_) : count(count_) {
+    for (int r = 0; r < count; ++r) {
+      x[r] = a.x + (i + r) * a.n;
+      dy[r] = a.dy + (i + r) * a.n;
+      in[r] = RowStatsIn<T>(RowStats{a.stats[2 * (i + r)], a.stats[2 * (i + r) + 1]});
+    }
+  }
+};
+
+template <class T>
+inline void add_param_terms(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows) {
+  const T* x0 = rows.x[0];
+  const T* dy0 = rows.dy[0];
+  const RowStatsIn<T>& in0 = rows.in[0];
+  if (rows.count == 1) {
+    for (std::int64_t j = 0; j < a.n; ++j) {
+      a.dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]));
+      a.dbias_sum[j] += static_cast<double>(dy0[j]);
+    }
+    return;
+  }
+  const T* x1 = rows.x[1];
+  const T* dy1 = rows.dy[1];
+  const RowStatsIn<T>& in1 = rows.in[1];
+  for (std::int64_t j = 0; j < a.n; ++j) {
+    a.dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]) + dy1[j] * in1.x_hat(x1[j]));
+    a.dbias_sum[j] += static_cast<double>(dy0[j] + dy1[j]);
+  }
+}
 
 // The row sums of the baseline path: the lanes as arrays, which the compiler vectorises
 // for the including file's ISA. A path may bring its own sums (the same additions in the
@@ -82,25 +143,32 @@ struct BaselineRowSums {
   }
 
   // The backward's two row sums, sum_j(dy_hat) and sum_j(dy_hat * x_hat), in double over the
-  // lanes; with kParams, also dweight_sum[j] += dy * x_hat and dbias_sum[j] += dy, in a loop
-  // of their own (a store in the lanes' loop keeps the compiler from holding the lanes in
-  // registers).
+  // lanes, the terms paired in T first (for_each_pair_lane); with kParams, the rows'
+  // parameter terms (add_param_terms) in a loop of their own (a store in the lanes' loop
+  // keeps the compiler from holding the lanes in registers).
   template <bool kWeight, bool kParams, class T>
-  static BackwardRowSums backward(const LayerNormBackwardRows<T>& a, const T* x, const T* dy, const RowStatsIn<T>& in) {
-    double sum_dyh[kLayerNormLanes] = {};
-    double sum_dyh_xhat[kLayerNormLanes] = {};
-    for_each_lane(a.n, [&](std::int64_t j, int lane) {
-      const T dyh = kWeight ? dy[j] * a.weight[j] : dy[j];
-      sum_dyh[lane] += static_cast<double>(dyh);
-      sum_dyh_xhat[lane] += static_cast<double>(dyh * in.x_hat(x[j]));
-    });
-    if constexpr (kParams) {
-      for (std::int64_t j = 0; j < a.n; ++j) {
-        a.dweight_sum[j] += static_cast<double>(dy[j] * in.x_hat(x[j]));
-        a.dbias_sum[j] += static_cast<double>(dy[j]);
-      }
+  static void backward(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows, BackwardRowSums* sums) {
+    for (int r = 0; r < rows.count; ++r) {
+      const T* x = rows.x[r];
+      const T* dy = rows.dy[r];
+      const RowStatsIn<T>& in = rows.in[r];
+      const auto dyh = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
+      double sum_dyh[kLayerNormLanes] = {};
+      double sum_dyh_xhat[kLayerNormLanes] = {};
+      for_each_pair_lane(
+          a.n,
+          [&](std::int64_t j, std::int64_t k, int lane) {
+            const T dyh_j = dyh(j), dyh_k = dyh(k);
+            sum_dyh[lane] += static_cast<double>(dyh_j + dyh_k);
+            sum_dyh_xhat[lane] += static_cast<double>(dyh_j * in.x_hat(x[j]) + dyh_k * in.x_hat(x[k]));
+          },
+          [&](std::int64_t j, int lane) {
+            sum_dyh[lane] += static_cast<double>(dyh(j));
+            sum_dyh_xhat[lane] += static_cast<double>(dyh(j) * in.x_hat(x[j]));
+          });
+      sums[r] = {combine_lanes(sum_dyh), combine_lanes(sum_dyh_xhat)};
     }
-    return {combine_lanes(sum_dyh), combine_lanes(sum_dyh_xhat)};
+    if constexpr (kParams) add_param_terms(a, rows);
   }
 };
 
@@ -133,24 +201,30 @@ inline void forward_rows_loop(const LayerNormForwardRows<T>& a) {
   }
 }
 
-// The two row sums (RowSums::backward, which also adds the parameter sums), then dx. The
+// Row by row, or by pairs of rows with the parameter sums (BackwardRows): the two row sums
+// of each (RowSums::backward, which also adds the parameter sums), then dx. The
 // products are formed in T (as the forward's map) and only summed in double: a float32
 // product carries one rounding of 2^-24, and converting each factor to double would double
 // the work of the loops.
 template <class RowSums, bool kWeight, bool kParams, class T>
 inline void backward_rows_weighted(const LayerNormBackwardRows<T>& a) {
   const std::int64_t n = a.n;
-  for (std::int64_t i = 0; i < a.rows; ++i) {
-    const T* x = a.x + i * n;
-    const T* dy = a.dy + i * n;
-    const RowStatsIn<T> in(RowStats{a.stats[2 * i], a.stats[2 * i + 1]});
-    const BackwardRowSums sums = RowSums::template backward<kWeight, kParams>(a, x, dy, in);
+  constexpr int kStep = kParams ? 2 : 1;
+  for (std::int64_t i = 0; i < a.rows; i += kStep) {
+    const BackwardRows<T> rows(a, i, i + 1 < a.rows ? kStep : 1);
+    BackwardRowSums sums[2];
+    RowSums::template backward<kWeight, kParams>(a, rows, sums);
     if (a.dx == nullptr) continue;
-    const T mean_dyh = static_cast<T>(sums.dy_hat / static_cast<double>(n));
-    const T mean_dyh_xhat = static_cast<T>(sums.dy_hat_x_hat / static_cast<double>(n));
-    const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
-    T* dx = a.dx + i * n;
-    for (std::int64_t j = 0; j < n; ++j) dx[j] = in.rstd * ((dy_hat(j) - mean_dyh) - in.x_hat(x[j]) * mean_dyh_xhat);
+    for (int r = 0; r < rows.count; ++r) {
+      const T* x = rows.x[r];
+      const T* dy = rows.dy[r];
+      const RowStatsIn<T>& in = rows.in[r];
+      const T mean_dyh = static_cast<T>(sums[r].dy_hat / static_cast<double>(n));
+      const T mean_dyh_xhat = static_cast<T>(sums[r].dy_hat_x_hat / static_cast<double>(n));
+      const auto dy_hat = [&](std::int64_t j) { return kWeight ? dy[j] * a.weight[j] : dy[j]; };
+      T* dx = a.dx + (i + r) * n;
+      for (std::int64_t j = 0; j < n; ++j) dx[j] = in.rstd * ((dy_hat(j) - mean_dyh) - in.x_hat(x[j]) * mean_dyh_xhat);
+    }
   }
 }
 

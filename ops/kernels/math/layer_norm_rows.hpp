@@ -8,8 +8,11 @@
 // lanes are combined in a fixed tree at the end. Independent lanes let the additions
 // overlap in vector registers instead of waiting on one chain; the order depends on n
 // alone, so every path (built with -ffp-contract=off) gives the same bits, for any layout
-// and thread count. The per-element maps (y, dx, and the products the backward sums) run
-// in the element type; layer_norm_loops.hpp says why.
+// and thread count. The backward's terms go to the double sums in pairs added in the
+// element type (two elements of a row for its row sums, two rows for the parameter sums):
+// half the widening, and still no error that grows with the count of terms
+// (layer_norm_loops.hpp, for_each_pair_lane). The per-element maps (y, dx, and the
+// products the backward sums) run in the element type; layer_norm_loops.hpp says why.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,9 @@ struct LayerNormForwardRows {
 // For rows [0, rows): dx = rstd * (dy_hat - mean_j(dy_hat) - x_hat * mean_j(dy_hat * x_hat))
 // with dy_hat = dy * weight (weight may be null: ones), and, where dweight_sum and
 // dbias_sum are given (both or neither), dweight_sum[j] += dy * x_hat and
-// dbias_sum[j] += dy, row after row. dx may be null (only the parameter sums are wanted).
+// dbias_sum[j] += dy, by pairs of rows from the first (BackwardRows in layer_norm_loops.hpp),
+// so a caller that splits rows into calls must split them the same way for any thread count
+// to keep the bits. dx may be null (only the parameter sums are wanted).
 // stats: the rows' mean and rstd as the forward wrote them (LayerNormForwardRows::stats).
 template <class T>
 struct LayerNormBackwardRows {

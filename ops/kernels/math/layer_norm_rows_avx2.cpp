@@ -4,13 +4,14 @@
 // Here the lanes are four vectors of 4 doubles held in registers, and the backward adds the
 // parameter sums in the same pass as the row sums. On a Zen 3, float32 [2048, 256], one
 // thread, five alternating runs: forward 0.265-0.276 -> 0.238-0.248 ms, backward
-// 0.447-0.454 -> 0.406-0.413 ms. What bounds both now is the widening: four vectors of
-// floats become eight of doubles per 8 elements of the backward's pass.
+// 0.447-0.454 -> 0.406-0.413 ms. What bounds both is the widening to double; the backward's
+// terms, paired in float first (layer_norm_loops.hpp), are widened half as often: on a Zen 1
+// (128-bit units) its row kernel went from 0.88-0.91 to 0.74-0.83 ms.
 //
-// The additions are the baseline's, in its order (lane j % 16, in index order, then
-// combine_lanes), and the file is built with -ffp-contract=off (CMakeLists.txt) so that no
-// a * b + c is fused: the results equal the baseline path's bit for bit. Standard headers
-// come before the target pragma (see vec_exp_avx2.cpp).
+// The additions are the baseline's, in its order (lane j % 16, or the backward's pairs, in
+// index order, then combine_lanes), and the file is built with -ffp-contract=off
+// (CMakeLists.txt) so that no a * b + c is fused: the results equal the baseline path's bit
+// for bit. Standard headers come before the target pragma (see vec_exp_avx2.cpp).
 #include <immintrin.h>
 
 #include <cmath>
@@ -42,6 +43,7 @@ struct Avx2<float> {
   static constexpr int kWidth = 8;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V broadcast(float v) { return _mm256_set1_ps(v); }
+  static V plus(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static __m256d low(V v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
@@ -63,6 +65,7 @@ struct Avx2<double> {
   static constexpr int kWidth = 4;
   static V load(const double* p) { return _mm256_loadu_pd(p); }
   static V broadcast(double v) { return _mm256_set1_pd(v); }
+  static V plus(V a, V b) { return _mm256_add_pd(a, b); }
   static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static void add(Lanes& lanes, int first, V v) { lanes[first / 4] = _mm256_add_pd(lanes[first / 4], v); }
@@ -145,13 +148,44 @@ struct Avx2RowSums {
     return {mean, 1.0 / std::sqrt(combine(squares) / static_cast<double>(n) + eps)};
   }
 
-  // BaselineRowSums::backward's sums, with the parameter sums in the same pass.
+  // BaselineRowSums::backward's sums, in one pass over each row; the pass over the last row
+  // also adds the parameter terms, and for a pair forms the first row's again (two loads and
+  // four operations a vector, instead of a buffer written and read back).
   template <bool kWeight, bool kParams, class T>
-  static BackwardRowSums backward(const LayerNormBackwardRows<T>& a, const T* x, const T* dy, const RowStatsIn<T>& in) {
+  static void backward(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows, BackwardRowSums* sums) {
+    for (int r = 0; r < rows.count; ++r) {
+      sums[r] = kParams && r == rows.count - 1 ? row_pass<kWeight, kParams>(a, rows, r)
+                                               : row_pass<kWeight, false>(a, rows, r);
+    }
+  }
+
+ private:
+  // x_hat of a vector of row elements: ((x - mean_hi) - mean_lo) * rstd, as RowStatsIn.
+  template <class T>
+  struct Centred {
+    using V = typename Avx2<T>::V;
+    V mean_hi, mean_lo, rstd;
+    explicit Centred(const RowStatsIn<T>& in)
+        : mean_hi(Avx2<T>::broadcast(in.mean_hi)),
+          mean_lo(Avx2<T>::broadcast(in.mean_lo)),
+          rstd(Avx2<T>::broadcast(in.rstd)) {}
+    V x_hat(V x) const { return Avx2<T>::mul(Avx2<T>::sub(Avx2<T>::sub(x, mean_hi), mean_lo), rstd); }
+  };
+
+  // Row r's two sums; with kParams, the parameter terms of rows 0 .. r (r = 1: a pair).
+  template <bool kWeight, bool kParams, class T>
+  static BackwardRowSums row_pass(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows, int r) {
     using Ops = Avx2<T>;
+    using V = typename Ops::V;
+    constexpr int kHalf = kLayerNormLanes / 2;
     const std::int64_t n = a.n, whole = n - n % kLayerNormLanes;
-    const typename Ops::V mean_hi = Ops::broadcast(in.mean_hi), mean_lo = Ops::broadcast(in.mean_lo),
-                          rstd = Ops::broadcast(in.rstd);
+    const T* const x = rows.x[r];
+    const T* const dy = rows.dy[r];
+    const Centred<T> centred(rows.in[r]);
+    const bool paired = kParams && r == 1;
+    const T* const x0 = rows.x[0];
+    const T* const dy0 = rows.dy[0];
+    const Centred<T> centred0(rows.in[0]);
     Lanes sum_dyh = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
     Lanes sum_dyh_xhat = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
     // The pointers in locals: the stores to the sums could alias `a` for all the compiler
@@ -159,27 +193,50 @@ struct Avx2RowSums {
     const T* const weight = a.weight;
     double* const dweight_sum = a.dweight_sum;
     double* const dbias_sum = a.dbias_sum;
-    for_each_vector<T>(whole, [&](std::int64_t j, int first) {
-      const typename Ops::V dy_v = Ops::load(dy + j);
-      const typename Ops::V x_hat = Ops::mul(Ops::sub(Ops::sub(Ops::load(x + j), mean_hi), mean_lo), rstd);
-      const typename Ops::V dyh = kWeight ? Ops::mul(dy_v, Ops::load(weight + j)) : dy_v;
-      Ops::add(sum_dyh, first, dyh);
-      Ops::add(sum_dyh_xhat, first, Ops::mul(dyh, x_hat));
-      if constexpr (kParams) {
-        Ops::add_to(dweight_sum + j, Ops::mul(dy_v, x_hat));
-        Ops::add_to(dbias_sum + j, dy_v);
+    // The parameter terms of the vector at column c: this row's, after the first row's of a pair.
+    const auto add_params = [&](std::int64_t c, V dy_v, V x_hat) {
+      V weight_term = Ops::mul(dy_v, x_hat), bias_term = dy_v;
+      if (paired) {
+        const V dy0_v = Ops::load(dy0 + c);
+        weight_term = Ops::plus(Ops::mul(dy0_v, centred0.x_hat(Ops::load(x0 + c))), weight_term);
+        bias_term = Ops::plus(dy0_v, bias_term);
       }
-    });
+      Ops::add_to(dweight_sum + c, weight_term);
+      Ops::add_to(dbias_sum + c, bias_term);
+    };
+    for (std::int64_t j = 0; j < whole; j += kLayerNormLanes) {
+#pragma GCC unroll 2
+      for (int h = 0; h < kHalf; h += Ops::kWidth) {
+        const std::int64_t c0 = j + h, c1 = j + h + kHalf;  // the pair's elements
+        const V dy_a = Ops::load(dy + c0), dy_b = Ops::load(dy + c1);
+        const V x_hat_a = centred.x_hat(Ops::load(x + c0)), x_hat_b = centred.x_hat(Ops::load(x + c1));
+        const V dyh_a = kWeight ? Ops::mul(dy_a, Ops::load(weight + c0)) : dy_a;
+        const V dyh_b = kWeight ? Ops::mul(dy_b, Ops::load(weight + c1)) : dy_b;
+        Ops::add(sum_dyh, h, Ops::plus(dyh_a, dyh_b));
+        Ops::add(sum_dyh_xhat, h, Ops::plus(Ops::mul(dyh_a, x_hat_a), Ops::mul(dyh_b, x_hat_b)));
+        if constexpr (kParams) {
+          add_params(c0, dy_a, x_hat_a);
+          add_params(c1, dy_b, x_hat_b);
+        }
+      }
+    }
     if (whole < n) {
+      const RowStatsIn<T>& in = rows.in[r];
+      const RowStatsIn<T>& in0 = rows.in[0];
       Tail dyh_tail{.count = n - whole}, dyh_xhat_tail{.count = n - whole};
       for (std::int64_t j = whole; j < n; ++j) {
         const T x_hat = in.x_hat(x[j]);
-        const T dyh = kWeight ? dy[j] * a.weight[j] : dy[j];
+        const T dyh = kWeight ? dy[j] * weight[j] : dy[j];
         dyh_tail.lanes[j - whole] = static_cast<double>(dyh);
         dyh_xhat_tail.lanes[j - whole] = static_cast<double>(dyh * x_hat);
         if constexpr (kParams) {
-          a.dweight_sum[j] += static_cast<double>(dy[j] * x_hat);
-          a.dbias_sum[j] += static_cast<double>(dy[j]);
+          if (paired) {
+            dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]) + dy[j] * x_hat);
+            dbias_sum[j] += static_cast<double>(dy0[j] + dy[j]);
+          } else {
+            dweight_sum[j] += static_cast<double>(dy[j] * x_hat);
+            dbias_sum[j] += static_cast<double>(dy[j]);
+          }
         }
       }
       dyh_tail.add_to(sum_dyh);
