@@ -40,7 +40,7 @@ for kind in "${builds[@]}"; do
       flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" -DTAPEGRAD_SANITIZE=ON
         -DCMAKE_CXX_COMPILER=clang++-16 -DTAPEGRAD_UNITY_BUILD=OFF -DTAPEGRAD_BUILD_EXAMPLES=OFF)
       # A CPU without AVX-512 never runs those kernels: they are compiled uninstrumented
-      # (a quarter of this build's time on such a host).
+      # (a fifth of this build's CPU time on such a host).
       if [[ " ${simd_paths[*]} " == *" avx512 "* ]]; then flags+=(-DTAPEGRAD_SANITIZE_AVX512=ON)
       else flags+=(-DTAPEGRAD_SANITIZE_AVX512=OFF); fi ;;
     format) tools/format.sh --check; continue ;;
