@@ -2,6 +2,9 @@
 // suits, and the driver that packs weights, pads the input planes and cuts the work into
 // register tiles. The weight gradient is in conv_channel_wgrad.cpp.
 #include <algorithm>
+#include <array>
+#include <utility>
+#include <vector>
 
 #include "ops/kernels/conv/conv_direct.hpp"
 #include "ops/kernels/int_math.hpp"
@@ -109,10 +112,15 @@ class ChannelForward {
         live_rows_(conv_detail::live_padded_rows(g, hp_)),
         live_cols_(conv_detail::live_padded_cols(g, wp_)),
         // Input channels in near-equal blocks whose weights stay in L1 while the pixels pass
-        // under them; sums are carried from block to block in a pixel-major buffer.
+        // under them; sums are carried from block to block in a pixel-major buffer. Sized by
+        // the widest blocks, not the thread count's: an output sums its border taps after the
+        // others within each block (ChannelRowTaps), so the blocks must not depend on it.
         c_blocks_(std::clamp<std::int64_t>(
-            ceil_div(kdim_ * blocks_.block * static_cast<std::int64_t>(sizeof(T)), kWeightBlockBytes), 1, cin_g_)),
-        plane_lanes_(g.out_h * g.out_w * blocks_.block) {}
+            ceil_div(kdim_ * widest_.block * static_cast<std::int64_t>(sizeof(T)), kWeightBlockBytes), 1, cin_g_)),
+        plane_lanes_(g.out_h * g.out_w * blocks_.block),
+        parts_(ceil_div(g.out_w, tile_pixels_)) {
+    plan_taps();
+  }
 
   void run() const {
     if (stationary_) {
@@ -253,45 +261,106 @@ class ChannelForward {
   void run_block(std::int64_t grp, std::int64_t cb, const T* w_ci, const T* bias, std::int64_t ci, std::int64_t n,
                  const T* xp, T* partial) const {
     const std::int64_t nvc = blocks_.vectors(cb);
-    // Columns in near-equal parts of at most tile_pixels_, the same for every block whatever
-    // the thread count: a tap that reads padding is skipped at a tile's first and last pixel,
-    // so the parts decide which zero products are added (they can turn -0 to +0, or an
-    // infinite weight's product to NaN).
-    const std::int64_t parts = ceil_div(g_.out_w, tile_pixels_);
-    for (std::int64_t part = 0; part < parts; ++part) {
-      const std::int64_t j0 = part * g_.out_w / parts;
-      const std::int64_t j1 = (part + 1) * g_.out_w / parts;
+    for (std::int64_t part = 0; part < parts_; ++part) {
+      const std::int64_t j0 = part_begin(part), j1 = part_begin(part + 1);
       const conv_detail::ChannelTile<T> tile{
           .xp = xp,
-          .hp = hp_,
           .wp = wp_,
-          .live_rows_begin = live_rows_.first,
-          .live_rows_end = live_rows_.second,
-          .first_taps = live_taps(j0),
-          .last_taps = live_taps(j1 - 1),
-          .c_begin = c_begin(ci),
-          .c_end = c_begin(ci + 1),
-          .kh = g_.kernel_h,
-          .kw = g_.kernel_w,
-          .dil_h = g_.dilation_h,
-          .dil_w = g_.dilation_w,
           .stride_h = g_.stride_h,
           .stride_w = g_.stride_w,
+          .rows = row_taps_of_.data() + (ci * border_classes_ + part_border_[part]) * g_.out_h,
+          .first_block = ci == 0,
+          .last_block = ci == c_blocks_ - 1,
           .w = w_ci,
           .bias = b_ != nullptr ? bias : nullptr,
           .partial = partial != nullptr ? partial + g_.out_h * j0 * nvc * lanes_ : nullptr,
-          .cin_g = cin_g_,
           .y = y_ + (n * g_.out_channels + grp * g_.cout_g() + blocks_.first(cb)) * y_plane_stride(g_),
           .y_plane = y_plane_stride(g_),
           .y_row = y_row_stride(g_),
           .y_col = g_.y_col,
           .out_h = g_.out_h,
-          .out_w = g_.out_w,
           .j0 = j0,
           .channels = blocks_.channels(cb),
       };
       kernel_.run_channels(tile, nvc, j1 - j0);
     }
+  }
+
+  // Columns in near-equal parts of at most tile_pixels_, the same for every block whatever
+  // the thread count: a tap that reads padding is skipped at a part's first and last pixel,
+  // so the parts decide which zero products are added (they can turn -0 to +0, or an
+  // infinite weight's product to NaN). Part p starts at column part_begin(p).
+  std::int64_t part_begin(std::int64_t part) const { return part * g_.out_w / parts_; }
+
+  // The taps of every output row, for each input-channel block and each border class of
+  // the parts (which kernel columns the first and the last pixel read): row_taps_of_[(ci *
+  // border_classes_ + border) * out_h + i]. Rows and parts share their lists by class, so a
+  // list is built once per call whatever the batch.
+  void plan_taps() {
+    using conv_detail::LiveRows;
+    std::vector<std::pair<LiveRows, LiveRows>> borders;
+    for (std::int64_t part = 0; part < parts_; ++part) {
+      part_border_.push_back(index_in(borders, {live_taps(part_begin(part)), live_taps(part_begin(part + 1) - 1)}));
+    }
+    border_classes_ = static_cast<std::int64_t>(borders.size());
+    std::vector<LiveRows> row_ranges;
+    std::vector<std::int64_t> row_range;
+    for (std::int64_t i = 0; i < g_.out_h; ++i) {
+      row_range.push_back(
+          index_in(row_ranges, conv_detail::live_kernel_rows(i * g_.stride_h, g_.kernel_h, g_.dilation_h,
+                                                             live_rows_.first, live_rows_.second)));
+    }
+    std::vector<std::pair<std::int64_t, std::array<std::int64_t, 4>>> spans;  // (first tap, ends) per list
+    for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
+      for (const auto& border : borders) {
+        for (const LiveRows rows : row_ranges) spans.push_back(append_taps(ci, border, rows));
+      }
+    }
+    // The lists' addresses once tap_list_ is complete.
+    for (const auto& [first, ends] : spans) row_taps_.push_back({tap_list_.data() + first, ends});
+    const auto lists_per_border = static_cast<std::int64_t>(row_ranges.size());
+    for (std::int64_t list = 0; list < c_blocks_ * border_classes_; ++list) {
+      for (const std::int64_t range : row_range) {
+        row_taps_of_.push_back(&row_taps_[static_cast<std::size_t>(list * lists_per_border + range)]);
+      }
+    }
+  }
+
+  // Appends to tap_list_ the taps of block ci's input channels and of kernel rows `rows`,
+  // class by class for the border (the live kernel columns of a part's first and last pixel);
+  // returns the position of the first and the classes' ends (see ChannelRowTaps).
+  std::pair<std::int64_t, std::array<std::int64_t, 4>> append_taps(
+      std::int64_t ci, const std::pair<conv_detail::LiveRows, conv_detail::LiveRows>& border,
+      conv_detail::LiveRows rows) {
+    const auto reads_padding = [](conv_detail::LiveRows live, std::int64_t q) {
+      return q < live.begin || q >= live.end;
+    };
+    const auto first = static_cast<std::int64_t>(tap_list_.size());
+    std::array<std::int64_t, 4> ends{};
+    for (int cls = 0; cls < 4; ++cls) {
+      for (std::int64_t c = c_begin(ci); c < c_begin(ci + 1); ++c) {
+        for (std::int64_t u = rows.begin; u < rows.end; ++u) {
+          for (std::int64_t q = 0; q < g_.kernel_w; ++q) {
+            const int column_class =
+                (reads_padding(border.first, q) ? 1 : 0) | (reads_padding(border.second, q) ? 2 : 0);
+            if (column_class != cls) continue;
+            tap_list_.push_back({.x = (c * hp_ + u * g_.dilation_h) * wp_ + q * g_.dilation_w,
+                                 .w = ((c - c_begin(ci)) * g_.kernel_h + u) * g_.kernel_w + q});
+          }
+        }
+      }
+      ends[static_cast<std::size_t>(cls)] = static_cast<std::int64_t>(tap_list_.size()) - first;
+    }
+    return {first, ends};
+  }
+
+  // Index of `value` among `distinct`, appended if it is new.
+  template <class Value>
+  static std::int64_t index_in(std::vector<Value>& distinct, const Value& value) {
+    const auto found = std::find(distinct.begin(), distinct.end(), value);
+    if (found != distinct.end()) return found - distinct.begin();
+    distinct.push_back(value);
+    return static_cast<std::int64_t>(distinct.size()) - 1;
   }
 
   // The kernel columns whose taps read the input, not padding, at output column j.
@@ -312,7 +381,12 @@ class ChannelForward {
   ChannelBlocks blocks_;
   std::int64_t tile_pixels_, packed_block_, hp_, wp_;
   std::pair<std::int64_t, std::int64_t> live_rows_, live_cols_;
-  std::int64_t c_blocks_, plane_lanes_;
+  std::int64_t c_blocks_, plane_lanes_, parts_;
+  std::vector<std::int64_t> part_border_;  // border class of each part
+  std::int64_t border_classes_ = 0;
+  std::vector<conv_detail::ChannelTap> tap_list_;  // the lists of row_taps_, one after another
+  std::vector<conv_detail::ChannelRowTaps> row_taps_;
+  std::vector<const conv_detail::ChannelRowTaps*> row_taps_of_;
 };
 
 }  // namespace

@@ -19,73 +19,64 @@ namespace {
 
 using conv_detail::ChannelTile;
 using conv_detail::ChannelWeightGradTile;
-using conv_detail::live_kernel_rows;
-using conv_detail::LiveRows;
 
-// acc += one kernel row's taps (kw of them, weights from w_tap) over the tile's P pixels,
-// whose first tap input is x_row. With Borders, a tap whose read of the first or last pixel
-// is padding skips that pixel; without, the loop carries no tests (tiles off the borders,
-// and kernels without padding such as LeNet's, where the tests cost a fifth of the time).
-template <class V, int NVC, int P, bool Borders>
-[[gnu::always_inline]] inline void tap_row(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
-                                           const typename V::T* w_tap, const ChannelTile<typename V::T>& t) {
-  using Reg = typename V::Reg;
-  constexpr int W = V::W;
-  for (std::int64_t q = 0; q < t.kw; ++q, w_tap += NVC * W) {
-    const typename V::T* xs = x_row + q * t.dil_w;
-    const bool skip_first = Borders && (q < t.first_taps.begin || q >= t.first_taps.end);
-    const bool skip_last = Borders && (q < t.last_taps.begin || q >= t.last_taps.end);
-    Reg wv[NVC];
-#pragma GCC unroll 4
-    for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w_tap + cv * W);
-#pragma GCC unroll 24
-    for (int p = 0; p < P; ++p) {
-      if (Borders && ((p == 0 && skip_first) || (p == P - 1 && skip_last))) continue;  // reads padding
-      const Reg xv = V::bcast(xs[p * t.stride_w]);
-#pragma GCC unroll 4
-      for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
-    }
-  }
-}
-
-// acc += every tap of every input channel of the call as one loop: tap k = (c, u, q) reads
-// x_row + offsets[k] (x_row: the window origin of the tile's first pixel in the block's first
-// input channel) with the weights that follow tap k - 1's. It runs in the nested loops'
-// order (c, then u, then q), so the bits are theirs, without a loop's setup per kernel row:
-// a 3x3 kernel's rows are 3 taps long, and the stride phases of a strided input gradient 1
-// or 2 (ResNet's 3x3/2 downsampling on AVX2: forward 14.6 against 18.1 ms, input gradient
-// 15.8 against 27.2, fastest of 40 alternating calls, with the 3-vector tiles).
+// acc[.][p] += the taps [begin, end) of `taps` for the pixels p in [PB, PE): tap k reads
+// x_row + taps[k].x (x_row: the window origin of the tile's first pixel) with the weights of
+// packed tap taps[k].w. One flat loop over every (input channel, kernel row, column) of the
+// class, without a loop's setup per kernel row: a 3x3 kernel's rows are 3 taps long, and the
+// stride phases of a strided input gradient 1 or 2 (ResNet's 3x3/2 downsampling on AVX2:
+// forward 14.6 against 18.1 ms, input gradient 15.8 against 27.2, fastest of 40 alternating
+// calls, with the 3-vector tiles).
 //
 // SW is the column stride when it is a constant (1 or 2: every ResNet layer, whose stride-2
 // input gradients run their phases at stride 1), 0 for sw at run time. A constant stride
 // puts each pixel's offset in its load's address instead of an address computation per
 // broadcast: the loop issues 26 instructions per 12 multiply-adds instead of 30 (AVX2, 3 x 4
 // tiles; ResNet's stem forward about a tenth faster on a Zen 3).
-template <class V, int NVC, int P, int SW>
-[[gnu::always_inline]] inline void flat_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
-                                             const typename V::T* w, const std::int64_t* offsets, std::int64_t taps,
-                                             std::int64_t sw_runtime) {
-  const std::int64_t sw = SW > 0 ? SW : sw_runtime;
-  using Reg = typename V::Reg;
-  constexpr int W = V::W;
-  for (std::int64_t k = 0; k < taps; ++k, w += NVC * W) {
-    const typename V::T* xs = x_row + offsets[k];
-    Reg wv[NVC];
+template <class V, int NVC, int P, int PB, int PE, int SW>
+[[gnu::always_inline]] inline void class_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
+                                              const typename V::T* w, const conv_detail::ChannelTap* taps,
+                                              std::int64_t begin, std::int64_t end, std::int64_t sw_runtime) {
+  if constexpr (PB < PE) {
+    const std::int64_t sw = SW > 0 ? SW : sw_runtime;
+    using Reg = typename V::Reg;
+    constexpr int W = V::W;
+    for (std::int64_t k = begin; k < end; ++k) {
+      const typename V::T* xs = x_row + taps[k].x;
+      const typename V::T* wk = w + taps[k].w * (NVC * W);
+      Reg wv[NVC];
 #pragma GCC unroll 4
-    for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(w + cv * W);
+      for (int cv = 0; cv < NVC; ++cv) wv[cv] = V::load(wk + cv * W);
 #pragma GCC unroll 24
-    for (int p = 0; p < P; ++p) {
-      const Reg xv = V::bcast(xs[p * sw]);
+      for (int p = PB; p < PE; ++p) {
+        const Reg xv = V::bcast(xs[p * sw]);
 #pragma GCC unroll 4
-      for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
+        for (int cv = 0; cv < NVC; ++cv) acc[cv][p] = V::fma(wv[cv], xv, acc[cv][p]);
+      }
     }
   }
 }
 
-// The taps (c, u, q) of one call that the flat loop takes at most; their offsets live on the
-// stack. An input-channel block holds about 16 KB of weights, a vector or more per tap (at
-// most 512 taps and one channel's more), so only kernels of hundreds of taps go without.
-constexpr std::int64_t kMaxFlatTaps = 1024;
+// acc += every tap of one output row (see ChannelRowTaps), class by class. Tiles off the
+// borders have only class 0, which takes the constant strides; the border classes run at
+// the stride given.
+template <class V, int NVC, int P>
+[[gnu::always_inline]] inline void row_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
+                                            const typename V::T* w, const conv_detail::ChannelRowTaps& row,
+                                            std::int64_t sw) {
+  const conv_detail::ChannelTap* taps = row.taps;
+  if (sw == 1) {
+    class_taps<V, NVC, P, 0, P, 1>(acc, x_row, w, taps, 0, row.ends[0], sw);
+  } else if (sw == 2) {
+    class_taps<V, NVC, P, 0, P, 2>(acc, x_row, w, taps, 0, row.ends[0], sw);
+  } else {
+    class_taps<V, NVC, P, 0, P, 0>(acc, x_row, w, taps, 0, row.ends[0], sw);
+  }
+  if (row.ends[0] == row.ends[3]) return;
+  class_taps<V, NVC, P, 1, P, 0>(acc, x_row, w, taps, row.ends[0], row.ends[1], sw);
+  class_taps<V, NVC, P, 0, P - 1, 0>(acc, x_row, w, taps, row.ends[1], row.ends[2], sw);
+  class_taps<V, NVC, P, 1, P - 1, 0>(acc, x_row, w, taps, row.ends[2], row.ends[3], sw);
+}
 
 // y[k * y_plane + p] = spill[p * ls + k] for p < P and the channels k of whole transpose
 // blocks (V::kTranspose of them) below `channels`: each block's P contiguous pixels per
@@ -121,19 +112,6 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
   constexpr int W = V::W;
   constexpr int kLanes = NVC * W;
   const std::int64_t sw = t.stride_w;
-  const bool first = t.c_begin == 0, last = t.c_end == t.cin_g;
-  const bool borders =
-      t.first_taps.begin > 0 || t.first_taps.end < t.kw || t.last_taps.begin > 0 || t.last_taps.end < t.kw;
-  // Off the borders, rows whose every kernel row reads the input take the flat loop.
-  const std::int64_t call_taps = (t.c_end - t.c_begin) * t.kh * t.kw;
-  const bool flat = !borders && call_taps <= kMaxFlatTaps;
-  std::int64_t offsets[kMaxFlatTaps];
-  if (flat) {
-    std::int64_t k = 0;
-    for (std::int64_t c = 0; c < t.c_end - t.c_begin; ++c)
-      for (std::int64_t u = 0; u < t.kh; ++u)
-        for (std::int64_t q = 0; q < t.kw; ++q) offsets[k++] = (c * t.hp + u * t.dil_h) * t.wp + q * t.dil_w;
-  }
   for (std::int64_t i = 0; i < t.out_h; ++i) {
     T* const partial_row = t.partial != nullptr ? t.partial + i * P * kLanes : nullptr;
     Reg acc[NVC][P];
@@ -141,32 +119,10 @@ void channel_tile(const ChannelTile<typename V::T>& t) {
     for (int cv = 0; cv < NVC; ++cv) {
       const Reg init = t.bias != nullptr ? V::load(t.bias + cv * W) : V::zero();
 #pragma GCC unroll 24
-      for (int p = 0; p < P; ++p) acc[cv][p] = first ? init : V::load(partial_row + p * kLanes + cv * W);
+      for (int p = 0; p < P; ++p) acc[cv][p] = t.first_block ? init : V::load(partial_row + p * kLanes + cv * W);
     }
-    const LiveRows live = live_kernel_rows(i * t.stride_h, t.kh, t.dil_h, t.live_rows_begin, t.live_rows_end);
-    if (flat && live.begin == 0 && live.end == t.kh) {
-      const T* x_row = t.xp + (t.c_begin * t.hp + i * t.stride_h) * t.wp + t.j0 * sw;
-      if (sw == 1) {
-        flat_taps<V, NVC, P, 1>(acc, x_row, t.w, offsets, call_taps, sw);
-      } else if (sw == 2) {
-        flat_taps<V, NVC, P, 2>(acc, x_row, t.w, offsets, call_taps, sw);
-      } else {
-        flat_taps<V, NVC, P, 0>(acc, x_row, t.w, offsets, call_taps, sw);
-      }
-    } else {
-      for (std::int64_t c = t.c_begin; c < t.c_end; ++c) {
-        for (std::int64_t u = live.begin; u < live.end; ++u) {
-          const T* x_row = t.xp + (c * t.hp + i * t.stride_h + u * t.dil_h) * t.wp + t.j0 * sw;
-          const T* w_tap = t.w + ((c - t.c_begin) * t.kh + u) * t.kw * kLanes;
-          if (borders) {
-            tap_row<V, NVC, P, true>(acc, x_row, w_tap, t);
-          } else {
-            tap_row<V, NVC, P, false>(acc, x_row, w_tap, t);
-          }
-        }
-      }
-    }
-    if (!last) {  // carried to the next block of input channels
+    row_taps<V, NVC, P>(acc, t.xp + i * t.stride_h * t.wp + t.j0 * sw, t.w, *t.rows[i], sw);
+    if (!t.last_block) {  // carried to the next block of input channels
 #pragma GCC unroll 24
       for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4

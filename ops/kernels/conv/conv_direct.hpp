@@ -17,6 +17,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -66,14 +67,13 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
 
 namespace conv_detail {
 
-// One register tile: output channels [k0, k0 + kb) of one image, columns [j0, j0 + nv*W)
-// of every output row (only `cols` of them stored).
 // Kernel rows [begin, end) that read real input, not padding, for the output row whose
 // window starts at padded row `top`: rows [live_begin, live_end) of the padded planes hold
 // the input. Skipping the rest skips only products with zero (the input gradient's full
 // correlation reads mostly padding near the borders).
 struct LiveRows {
   std::int64_t begin, end;
+  bool operator==(const LiveRows&) const = default;
 };
 inline LiveRows live_kernel_rows(std::int64_t top, std::int64_t kh, std::int64_t dil_h, std::int64_t live_begin,
                                  std::int64_t live_end) {
@@ -84,6 +84,8 @@ inline LiveRows live_kernel_rows(std::int64_t top, std::int64_t kh, std::int64_t
   return {begin, std::max(begin, rows_below(live_end))};
 }
 
+// One register tile: output channels [k0, k0 + kb) of one image, columns [j0, j0 + nv*W)
+// of every output row (only `cols` of them stored).
 template <class T>
 struct DirectTile {
   const T* xp;  // padded input planes of the group, [cin_g][hp][wp], at column j0
@@ -111,28 +113,40 @@ struct WeightGradTile {
   std::int64_t out_k_stride;  // in vectors
 };
 
+// One tap (c, u, q) of a channel-layout tile's row: the offset of its input from the
+// window origin of the tile's first pixel, and its index among the packed weights' taps.
+struct ChannelTap {
+  std::int64_t x, w;
+};
+
+// The taps one output row of a channel-layout tile sums, sorted by which of the tile's
+// pixels read the input there, not padding: taps[0, ends[0]) are read by every pixel,
+// [ends[0], ends[1]) by all but the first, [ends[1], ends[2]) by all but the last,
+// [ends[2], ends[3]) by neither end. Only the first and last pixel skip padding, and
+// kernel rows that read only padding are left out for every pixel (live_kernel_rows).
+// Each class keeps the order (c, u, q), so an output's sum runs over its class-0 taps,
+// then the others: the order comes from the shape alone.
+struct ChannelRowTaps {
+  const ChannelTap* taps;
+  std::array<std::int64_t, 4> ends;
+};
+
 // One channel-layout tile: `channels` output channels (<= nvc vectors) of one image, output
 // columns [j0, j0 + pixels) of every output row.
 template <class T>
 struct ChannelTile {
   const T* xp;  // padded input planes of the group, [cin_g][hp][wp]
-  std::int64_t hp, wp;
-  std::int64_t live_rows_begin, live_rows_end;  // padded rows that hold the input
-  // Kernel columns whose taps read the input, not padding, for the tile's first and last
-  // pixel: the others are skipped there (ResNet's 7-pixel rows spend 2 of 21 on padding).
-  LiveRows first_taps, last_taps;
-  std::int64_t c_begin, c_end;  // the input channels summed by this call
-  std::int64_t kh, kw, dil_h, dil_w, stride_h, stride_w;
-  // Weights of channels [c_begin, c_end) only, [kh][kw][nvc * W] each, zero past `channels`.
-  const T* w;
-  const T* bias;  // nvc * W bias values, or null
+  std::int64_t wp, stride_h, stride_w;
+  const ChannelRowTaps* const* rows;  // rows[i]: the taps of output row i
+  bool first_block, last_block;       // the call sums the first / the last input channels
+  const T* w;                         // weights of the call's input channels, [tap][nvc * W], zero past `channels`
+  const T* bias;                      // nvc * W bias values, or null
   // Sums over earlier input channels, pixel-major [out_h][pixels][nvc * W]: read unless
-  // c_begin == 0, written instead of y unless c_end == cin_g (null when one call sums all).
+  // first_block, written instead of y unless last_block (null when one call sums all).
   T* partial;
-  std::int64_t cin_g;
   T* y;                                // output of the block's first channel, row 0, column 0
   std::int64_t y_plane, y_row, y_col;  // output layout (see ConvLoopGeometry)
-  std::int64_t out_h, out_w, j0, channels;
+  std::int64_t out_h, j0, channels;
 };
 
 // One channel-layout weight-gradient tile: nv vectors of channels by `taps` kernel taps,

@@ -14,6 +14,8 @@ namespace tg::kernels::gemm_detail {
 namespace {
 
 using conv_detail::DirectTile;
+using conv_detail::live_kernel_rows;
+using conv_detail::LiveRows;
 
 // Keeps a loaded vector in its register. GCC otherwise folds a load that feeds several
 // multiply-adds into each of them as a memory operand, repeating it (an unaligned vector
