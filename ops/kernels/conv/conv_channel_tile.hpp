@@ -31,8 +31,8 @@ using conv_detail::ChannelWeightGradTile;
 // SW is the column stride when it is a constant (1 or 2: every ResNet layer, whose stride-2
 // input gradients run their phases at stride 1), 0 for sw at run time. A constant stride
 // puts each pixel's offset in its load's address instead of an address computation per
-// broadcast: the loop issues 26 instructions per 12 multiply-adds instead of 30 (AVX2, 3 x 4
-// tiles; ResNet's stem forward about a tenth faster on a Zen 3).
+// broadcast (ResNet's stem forward about a tenth faster on a Zen 3); the AVX2 3 x 4 tile's
+// loop is then 27 instructions per 12 multiply-adds, two of them loads of the tap's entry.
 template <class V, int NVC, int P, int PB, int PE, int SW>
 [[gnu::always_inline]] inline void class_taps(typename V::Reg (&acc)[NVC][P], const typename V::T* x_row,
                                               const typename V::T* w, const conv_detail::ChannelTap* taps,
