@@ -310,10 +310,11 @@ class ChannelForward {
           index_in(row_ranges, conv_detail::live_kernel_rows(i * g_.stride_h, g_.kernel_h, g_.dilation_h,
                                                              live_rows_.first, live_rows_.second)));
     }
+    const std::vector<std::int64_t> offsets = conv_detail::tap_offsets(g_, hp_, wp_);
     std::vector<std::pair<std::int64_t, std::array<std::int64_t, 4>>> spans;  // (first tap, ends) per list
     for (std::int64_t ci = 0; ci < c_blocks_; ++ci) {
       for (const auto& border : borders) {
-        for (const LiveRows rows : row_ranges) spans.push_back(append_taps(ci, border, rows));
+        for (const LiveRows rows : row_ranges) spans.push_back(append_taps(ci, border, rows, offsets));
       }
     }
     // The lists' addresses once tap_list_ is complete.
@@ -328,10 +329,11 @@ class ChannelForward {
 
   // Appends to tap_list_ the taps of block ci's input channels and of kernel rows `rows`,
   // class by class for the border (the live kernel columns of a part's first and last pixel);
-  // returns the position of the first and the classes' ends (see ChannelRowTaps).
+  // returns the position of the first and the classes' ends (see ChannelRowTaps). offsets:
+  // every tap's window origin in the padded planes (conv_detail::tap_offsets).
   std::pair<std::int64_t, std::array<std::int64_t, 4>> append_taps(
       std::int64_t ci, const std::pair<conv_detail::LiveRows, conv_detail::LiveRows>& border,
-      conv_detail::LiveRows rows) {
+      conv_detail::LiveRows rows, const std::vector<std::int64_t>& offsets) {
     const auto reads_padding = [](conv_detail::LiveRows live, std::int64_t q) {
       return q < live.begin || q >= live.end;
     };
@@ -344,8 +346,8 @@ class ChannelForward {
             const int column_class =
                 (reads_padding(border.first, q) ? 1 : 0) | (reads_padding(border.second, q) ? 2 : 0);
             if (column_class != cls) continue;
-            tap_list_.push_back({.x = (c * hp_ + u * g_.dilation_h) * wp_ + q * g_.dilation_w,
-                                 .w = ((c - c_begin(ci)) * g_.kernel_h + u) * g_.kernel_w + q});
+            const std::int64_t tap = (c * g_.kernel_h + u) * g_.kernel_w + q;
+            tap_list_.push_back({.x = offsets[static_cast<std::size_t>(tap)], .w = tap - k_begin(ci)});
           }
         }
       }

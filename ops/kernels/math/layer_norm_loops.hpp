@@ -102,13 +102,15 @@ struct BackwardRows {
   }
 };
 
+// The rows' parameter terms at columns [begin, end): one addition to each sum per column.
 template <class T>
-inline void add_param_terms(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows) {
+inline void add_param_terms(const LayerNormBackwardRows<T>& a, const BackwardRows<T>& rows, std::int64_t begin,
+                            std::int64_t end) {
   const T* x0 = rows.x[0];
   const T* dy0 = rows.dy[0];
   const RowStatsIn<T>& in0 = rows.in[0];
   if (rows.count == 1) {
-    for (std::int64_t j = 0; j < a.n; ++j) {
+    for (std::int64_t j = begin; j < end; ++j) {
       a.dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]));
       a.dbias_sum[j] += static_cast<double>(dy0[j]);
     }
@@ -117,7 +119,7 @@ inline void add_param_terms(const LayerNormBackwardRows<T>& a, const BackwardRow
   const T* x1 = rows.x[1];
   const T* dy1 = rows.dy[1];
   const RowStatsIn<T>& in1 = rows.in[1];
-  for (std::int64_t j = 0; j < a.n; ++j) {
+  for (std::int64_t j = begin; j < end; ++j) {
     a.dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]) + dy1[j] * in1.x_hat(x1[j]));
     a.dbias_sum[j] += static_cast<double>(dy0[j] + dy1[j]);
   }
@@ -168,7 +170,7 @@ struct BaselineRowSums {
           });
       sums[r] = {combine_lanes(sum_dyh), combine_lanes(sum_dyh_xhat)};
     }
-    if constexpr (kParams) add_param_terms(a, rows);
+    if constexpr (kParams) add_param_terms(a, rows, 0, a.n);
   }
 };
 

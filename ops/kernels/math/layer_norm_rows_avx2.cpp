@@ -222,23 +222,14 @@ struct Avx2RowSums {
     }
     if (whole < n) {
       const RowStatsIn<T>& in = rows.in[r];
-      const RowStatsIn<T>& in0 = rows.in[0];
       Tail dyh_tail{.count = n - whole}, dyh_xhat_tail{.count = n - whole};
       for (std::int64_t j = whole; j < n; ++j) {
-        const T x_hat = in.x_hat(x[j]);
         const T dyh = kWeight ? dy[j] * weight[j] : dy[j];
         dyh_tail.lanes[j - whole] = static_cast<double>(dyh);
-        dyh_xhat_tail.lanes[j - whole] = static_cast<double>(dyh * x_hat);
-        if constexpr (kParams) {
-          if (paired) {
-            dweight_sum[j] += static_cast<double>(dy0[j] * in0.x_hat(x0[j]) + dy[j] * x_hat);
-            dbias_sum[j] += static_cast<double>(dy0[j] + dy[j]);
-          } else {
-            dweight_sum[j] += static_cast<double>(dy[j] * x_hat);
-            dbias_sum[j] += static_cast<double>(dy[j]);
-          }
-        }
+        dyh_xhat_tail.lanes[j - whole] = static_cast<double>(dyh * in.x_hat(x[j]));
       }
+      // This pass is the last row's: `rows` holds it, after the first of a pair.
+      if constexpr (kParams) add_param_terms(a, rows, whole, n);
       dyh_tail.add_to(sum_dyh);
       dyh_xhat_tail.add_to(sum_dyh_xhat);
     }
