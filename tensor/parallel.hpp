@@ -15,4 +15,15 @@ int get_num_threads();
 // disjoint outputs gives the same bits for any number of threads.
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& body);
 
+// parallel_for when `parallel`, else body(0, n) on the calling thread: the loops of a task
+// that runs either alone, with the threads to itself, or beside other tasks, one per thread.
+template <class Body>
+void parallel_for_if(bool parallel, std::int64_t n, std::int64_t grain, Body&& body) {
+  if (parallel) {
+    parallel_for(n, grain, body);
+  } else {
+    body(0, n);
+  }
+}
+
 }  // namespace tg

@@ -134,10 +134,17 @@ void check_col2im() {
       // Start from values that do not absorb the adds, so the order of every add shows.
       std::vector<T> dx = random_values<T>(static_cast<std::size_t>(in_size), rng);
       std::vector<T> expected = dx;
-      col2im_add(cols.data(), ld, g, i0, rows, dx.data());
+      // In two channel ranges, the upper one first (as two threads may run them): each
+      // plane takes only its own channel's taps, so the order between ranges cannot matter.
+      std::vector<T> split = dx;
+      const std::int64_t channels = g.cin_g(), half = channels / 2;
+      col2im_add(cols.data(), ld, g, i0, rows, std::int64_t{0}, channels, dx.data());
+      col2im_add(cols.data(), ld, g, i0, rows, half, channels, split.data());
+      col2im_add(cols.data(), ld, g, i0, rows, std::int64_t{0}, half, split.data());
       col2im_by_definition(cols, ld, g, i0, rows, expected);
       INFO(describe(g) << ", output rows from " << i0 << " (" << plane << " pixels)");
       CHECK(dx == expected);
+      CHECK(split == expected);
     }
   }
 }

@@ -45,8 +45,8 @@ struct BatchChunks {
 };
 
 // Runs task(t, allow_parallel) for t < tasks: across threads when there are enough tasks
-// to keep every thread busy, otherwise one after another with each GEMM parallel inside.
-// Either way each task computes the same bits.
+// to keep every thread busy, otherwise one after another with each GEMM, and the loops that
+// move its product into place, parallel inside. Either way each task computes the same bits.
 template <class F>
 void run_tasks(std::int64_t tasks, F&& task) {
   if (tasks >= 2 * get_num_threads() && get_num_threads() > 1) {
@@ -56,6 +56,13 @@ void run_tasks(std::int64_t tasks, F&& task) {
   } else {
     for (std::int64_t t = 0; t < tasks; ++t) task(t, true);
   }
+}
+
+// Planes per parallel chunk of a loop that moves `work` elements per plane: chunks of about
+// 16K elements, where a small plane (7 x 7) each would cost more to hand out than to move.
+std::int64_t planes_per_task(std::int64_t work) {
+  constexpr std::int64_t kChunkElements = 1 << 14;
+  return std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(work, 1));
 }
 
 // dst[n, c, i, j] = x[n, c, i * stride_h, j * stride_w] for the out_h x out_w output
@@ -145,16 +152,17 @@ void conv2d_im2col_gemm(const T* x, ConvWeights<T> weights, const T* b, T* y, co
       return;
     }
     // Several small images side by side in one wider GEMM (or a strided output layout),
-    // then moved to their planes with the bias.
+    // then moved to their planes with the bias, plane by plane.
     ScratchLease lease;
     T* const c = lease.array<T>(cout_g * cols);
     product(c, cols, T(0));
-    for (std::int64_t i = 0; i < images; ++i) {
-      for (std::int64_t k = 0; k < cout_g; ++k) {
+    parallel_for_if(allow_parallel, images * cout_g, planes_per_task(plane), [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t t = begin; t < end; ++t) {
+        const std::int64_t i = t / cout_g, k = t % cout_g;
         store_plane(c + k * cols + i * plane, b_g != nullptr ? b_g[k] : T(0),
                     y + ((n0 + i) * g.out_channels + grp * cout_g + k) * y_plane_stride(g), g);
       }
-    }
+    });
   });
 }
 
@@ -253,7 +261,13 @@ void conv2d_input_grad_col2im(const T* dy, const T* w, T* dx, const ConvLoopGeom
     const std::int64_t grp = task / chunks.count, chunk = task % chunks.count;
     const std::int64_t n0 = chunks.first(chunk), images = chunks.size(chunk, g.batch);
     const auto dx_of = [&](std::int64_t n) { return dx + (n * g.in_channels + grp * cin_g) * in_plane; };
-    for (std::int64_t n = n0; n < n0 + images; ++n) std::fill(dx_of(n), dx_of(n) + cin_g * in_plane, T(0));
+    parallel_for_if(allow_parallel, images * cin_g, planes_per_task(in_plane),
+                    [&](std::int64_t begin, std::int64_t end) {
+                      for (std::int64_t t = begin; t < end; ++t) {
+                        T* const plane_start = dx_of(n0 + t / cin_g) + t % cin_g * in_plane;
+                        std::fill(plane_start, plane_start + in_plane, T(0));
+                      }
+                    });
     // A = W_g^T: element (q, k) = w[(grp * cout_g + k) * kdim + q].
     const PackAPanel<T> pack_a = strided_panels(w + grp * cout_g * kdim, std::int64_t{1}, kdim);
     const std::int64_t rows_per_product =
@@ -270,7 +284,14 @@ void conv2d_input_grad_col2im(const T* dy, const T* w, T* dx, const ConvLoopGeom
         gemm_panels<T>(kdim, cols, cout_g, T(1), pack_a, im2col_panels(dy, dy_pointwise, grp, n0), T(0), z, cols,
                        allow_parallel);
       }
-      for (std::int64_t i = 0; i < images; ++i) col2im_add(z + i * plane, cols, g, i0, rows, dx_of(n0 + i));
+      // Input channel by input channel: each dx plane takes only its own channel's taps.
+      parallel_for_if(allow_parallel, images * cin_g, planes_per_task(g.kernel_h * g.kernel_w * rows * g.out_w),
+                      [&](std::int64_t begin, std::int64_t end) {
+                        for (std::int64_t t = begin; t < end; ++t) {
+                          const std::int64_t i = t / cin_g, c = t % cin_g;
+                          col2im_add(z + i * plane, cols, g, i0, rows, c, c + 1, dx_of(n0 + i));
+                        }
+                      });
     }
   });
 }

@@ -55,16 +55,6 @@ bool winograd_repays_everywhere(const ConvLoopGeometry& g) {
          2 * blocks >= 3 * std::max(g.cin_g(), g.cout_g());
 }
 
-// body(begin, end) over [0, n): shared out with `grain` when `parallel`, else in this thread.
-template <class Body>
-void share(std::int64_t n, std::int64_t grain, bool parallel, Body&& body) {
-  if (parallel) {
-    parallel_for(n, grain, body);
-  } else {
-    body(0, n);
-  }
-}
-
 // Blocks per chunk: enough for the GEMMs to run at speed and to repay packing the
 // kernel-sized operand once per chunk (1.5 per channel), and no more, so that the transformed
 // data stays as near the cache as the GEMMs allow.
@@ -169,7 +159,7 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
     ScratchLease vm_lease;
     T* const v = vm_lease.array<T>(kPoints * (cg + kg) * ld);
     T* const m = v + kPoints * cg * ld;
-    share((n1 - n0) * cg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
+    parallel_for_if(parallel, (n1 - n0) * cg, 8, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease lease;
       T* const scratch = lease.array<T>(winograd_detail::input_scratch(band));
       for (std::int64_t task = begin; task < end; ++task) {
@@ -180,13 +170,13 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
     });
     // The 16 GEMMs side by side, each on one thread: small products (128 x 196 x 128 for
     // ResNet's 28 x 28 layer) shared out inside would pay two parallel regions each.
-    share(kPoints, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
+    parallel_for_if(parallel, kPoints, 1, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t xi = begin; xi < end; ++xi) {
         gemm_packed_a<T>(kg, ld, cg, T(1), u + xi * u_point, strided_b_panels(v + xi * cg * ld, ld, std::int64_t{1}),
                          T(0), m + xi * kg * ld, ld, false);
       }
     });
-    share((n1 - n0) * kg, 8, parallel, [&](std::int64_t begin, std::int64_t end) {
+    parallel_for_if(parallel, (n1 - n0) * kg, 8, [&](std::int64_t begin, std::int64_t end) {
       ScratchLease lease;
       T* const scratch = lease.array<T>(winograd_detail::output_scratch(band));
       for (std::int64_t task = begin; task < end; ++task) {

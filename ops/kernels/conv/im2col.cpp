@@ -222,13 +222,13 @@ void im2col_pack_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grou
 
 template <class T>
 void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::int64_t i0, std::int64_t rows,
-                T* dx_g) {
+                std::int64_t c_begin, std::int64_t c_end, T* dx_g) {
   const std::int64_t taps = g.kernel_h * g.kernel_w;
   const std::int64_t in_plane = g.in_h * g.in_w;
   const std::int64_t sw = g.stride_w;
   // ResNet's 3x3/2 downsampling: each kernel row's three taps in one pass over an input row.
   const bool fuse_kernel_rows = sw == 2 && g.kernel_w == 3 && g.dilation_w == 1 && g.pad_left == 1;
-  for (std::int64_t q = 0; q < g.kdim(); q += fuse_kernel_rows ? 3 : 1) {
+  for (std::int64_t q = c_begin * taps; q < c_end * taps; q += fuse_kernel_rows ? 3 : 1) {
     const std::int64_t u = q % taps / g.kernel_w, v = q % g.kernel_w;
     const std::int64_t row_offset = u * g.dilation_h - g.pad_top;
     const std::int64_t col_offset = v * g.dilation_w - g.pad_left;
@@ -257,9 +257,9 @@ void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::
 }
 
 template void col2im_add<float>(const float*, std::int64_t, const ConvLoopGeometry&, std::int64_t, std::int64_t,
-                                float*);
+                                std::int64_t, std::int64_t, float*);
 template void col2im_add<double>(const double*, std::int64_t, const ConvLoopGeometry&, std::int64_t, std::int64_t,
-                                 double*);
+                                 std::int64_t, std::int64_t, double*);
 template void im2col_block<float>(const float*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,
                                   std::int64_t, std::int64_t, std::int64_t, float*, std::int64_t);
 template void im2col_pack_panels<float>(const float*, const ConvLoopGeometry&, std::int64_t, std::int64_t, std::int64_t,

@@ -29,10 +29,12 @@ void im2col_pack_panels(const T* x, const ConvLoopGeometry& g, std::int64_t grou
 
 // The transpose of im2col for one image of one group, for the output rows [i0, i0 + rows):
 //   dx_g[c, i*sh + u*dh - pad_top, j*sw + v*dw - pad_left] += cols[q * ld + (i - i0) * out_w + j]
-// for every tap q = (c, u, v) of the group and every output pixel (i, j) whose target lies in
-// the input; dx_g is the group's C_in/groups contiguous planes of one image. The adds into each
-// dx element come in (q, i, j) order.
+// for every tap q = (c, u, v) of the group's input channels c in [c_begin, c_end) and every
+// output pixel (i, j) whose target lies in the input; dx_g is the group's C_in/groups
+// contiguous planes of one image. The adds into each dx element come in (q, i, j) order, and
+// a channel's plane takes only its own taps, so channel ranges can run on separate threads.
 template <class T>
-void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::int64_t i0, std::int64_t rows, T* dx_g);
+void col2im_add(const T* cols, std::int64_t ld, const ConvLoopGeometry& g, std::int64_t i0, std::int64_t rows,
+                std::int64_t c_begin, std::int64_t c_end, T* dx_g);
 
 }  // namespace tg::kernels

@@ -59,16 +59,6 @@ const MicroKernel<T>& select_kernel() {
                             &gemm_detail::avx512_kernel<T>());
 }
 
-// Runs body over [0, n) tasks: in parallel (fixed one-task chunks) when `parallel`.
-template <class F>
-void run_tasks(std::int64_t n, bool parallel, F&& body) {
-  if (parallel) {
-    parallel_for(n, 1, body);
-  } else {
-    body(0, n);
-  }
-}
-
 template <class T>
 void scale_c(std::int64_t m, std::int64_t n, T beta, T* c, std::int64_t ldc) {
   for (std::int64_t i = 0; i < m; ++i) {
@@ -153,7 +143,7 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
       }
       for (std::int64_t pc = 0; pc < k; pc += kc_max) {
         const std::int64_t kc = std::min(kc_max, k - pc);
-        run_tasks(a_runs + b_runs, parallel, [&](std::int64_t begin, std::int64_t end) {
+        parallel_for_if(parallel, a_runs + b_runs, 1, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
             if (t < a_runs) {
               const std::int64_t i = run_begin(mb, mr, a_runs, t), i_end = run_begin(mb, mr, a_runs, t + 1);
@@ -168,7 +158,7 @@ void gemm_blocked(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std:
           }
         });
         const T beta_k = pc == 0 ? beta : T(1);
-        run_tasks(row_tiles.parts * col_tiles.parts, parallel, [&](std::int64_t begin, std::int64_t end) {
+        parallel_for_if(parallel, row_tiles.parts * col_tiles.parts, 1, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t t = begin; t < end; ++t) {
             const std::int64_t ti = t / col_tiles.parts, tj = t % col_tiles.parts;
             const std::int64_t i0 = row_tiles.begin(ti), i1 = row_tiles.begin(ti + 1);
@@ -224,7 +214,7 @@ void gemm_sliced(const MicroKernel<T>& uk, std::int64_t m, std::int64_t n, std::
   const bool parallel =
       allow_parallel &&
       2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kParallelFlops;
-  run_tasks(slices, parallel, [&](std::int64_t begin, std::int64_t end) {
+  parallel_for_if(parallel, slices, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t s = begin; s < end; ++s) {
       const std::int64_t k0 = s * k / slices, k1 = (s + 1) * k / slices;
       const PackAPanel<T> pack_a_slice = [&](T* dst, std::int64_t mr, std::int64_t i0, std::int64_t h, std::int64_t p0,
