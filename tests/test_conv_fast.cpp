@@ -232,6 +232,40 @@ TEST_CASE("fast conv kernels give the same bits for 1 and 2 threads") {
   set_num_threads(saved);
 }
 
+TEST_CASE("Winograd's forward gives an image the same bits in any batch and on any thread count") {
+  // Its chunks of images follow the batch and the thread count (9 images of 64 channels at
+  // 7 x 7 make chunks of 4 + 5 images on 1 and 2 threads, 3 + 3 + 3 on 3); every output
+  // must come out of the same operations as when its image runs alone. Random floats, so
+  // any change of summation order shows.
+  RestorePath restore;
+  const int saved = get_num_threads();
+  const ConvCase c{9, 64, 7, 7, 64, 3, 3, {.padding = 1}, true};
+  const ConvLoopGeometry g = geometry(c);
+  ConvLoopGeometry one_image = g;
+  one_image.batch = 1;
+  std::mt19937 rng(5);
+  const std::int64_t x_image = g.in_channels * g.in_h * g.in_w, y_image = g.out_channels * g.out_h * g.out_w;
+  const std::vector<float> x = random_values<float>(static_cast<std::size_t>(g.batch * x_image), rng, false);
+  const std::vector<float> w = random_values<float>(static_cast<std::size_t>(64 * 64 * 9), rng, false);
+  const std::vector<float> b = random_values<float>(64, rng, false);
+  for (SimdPath path : available_paths()) {
+    set_simd_path(path);
+    std::vector<float> alone(static_cast<std::size_t>(g.batch * y_image));
+    set_num_threads(1);
+    for (std::int64_t n = 0; n < g.batch; ++n) {
+      conv2d_winograd<float>(x.data() + n * x_image, w.data(), b.data(), alone.data() + n * y_image, one_image);
+    }
+    for (int threads : {1, 2, 3}) {
+      INFO("path " << std::string(to_string(path)) << ", " << threads << " threads");
+      set_num_threads(threads);
+      std::vector<float> batched(alone.size());
+      conv2d_winograd<float>(x.data(), w.data(), b.data(), batched.data(), g);
+      CHECK(batched == alone);
+    }
+  }
+  set_num_threads(saved);
+}
+
 TEST_CASE("every forward path writes a strided output layout in place and nothing between") {
   // The layout the input gradient's stride phases use: y[n, k, i, j] at
   // (n * C_out + k) * y_plane + i * y_row + j * y_col, here every other row and column of

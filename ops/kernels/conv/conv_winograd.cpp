@@ -82,17 +82,30 @@ struct Band {
 
 struct Chunks {
   std::int64_t images = 1, bands = 1, band_rows = 0;
+  // The weight gradient's chunks: `images` at a time through each batch slice.
   Chunks(const ConvLoopGeometry& g, const Blocks& blocks) : band_rows(blocks.rows) {
     if (blocks.per_image < 2 * chunk_blocks(g)) {
       images = chunk_images(g, blocks);
+      image_groups_ = ceil_div(g.batch, images);
       return;
     }
     bands = ceil_div(blocks.rows, ceil_div(chunk_blocks(g), blocks.cols));
     band_rows = ceil_div(blocks.rows, bands);
     bands = ceil_div(blocks.rows, band_rows);
+    image_groups_ = g.batch;
   }
-  std::int64_t count(std::int64_t batch) const { return ceil_div(batch, images) * bands; }
-  // Chunk ci's band (the whole image's geometry when there are no bands) and first image.
+  // The forward's chunks, which go to threads whole: the images spread evenly over them, and
+  // their count a multiple of the threads where the batch allows. At ResNet's 256 channels
+  // on 7 x 7, batch 32, 24 images a chunk made chunks of 24 and 8, and two threads ran the
+  // layer 1.28x faster than one. No sum depends on a chunk's images: the bits stay.
+  Chunks(const ConvLoopGeometry& g, const Blocks& blocks, std::int64_t threads) : Chunks(g, blocks) {
+    if (bands > 1 || image_groups_ == 1) return;
+    image_groups_ = std::min(g.batch, round_up(image_groups_, threads));
+    images = ceil_div(g.batch, image_groups_);
+    batch_ = g.batch;
+  }
+  std::int64_t count() const { return image_groups_ * bands; }
+  // Chunk ci's band (the whole image's geometry when there are no bands) and images.
   Band band(const ConvLoopGeometry& g, std::int64_t ci) const {
     Band band{g, ci % bands * band_rows * 2};
     band.g.out_h = std::min(g.out_h - band.first_row, band_rows * 2);
@@ -101,7 +114,14 @@ struct Chunks {
     band.g.y_row = y_row_stride(g);
     return band;
   }
-  std::int64_t first_image(std::int64_t ci) const { return ci / bands * images; }
+  std::int64_t first_image(std::int64_t ci) const { return image_group_begin(ci / bands); }
+  std::int64_t end_image(std::int64_t ci) const { return image_group_begin(ci / bands + 1); }
+
+ private:
+  std::int64_t image_groups_ = 1, batch_ = 0;  // batch_ set: groups of sizes differing by one at most
+  std::int64_t image_group_begin(std::int64_t group) const {
+    return batch_ > 0 ? group * batch_ / image_groups_ : group * images;
+  }
 };
 
 template <class T>
@@ -140,8 +160,8 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   if (conv2d_forward_trivial(b, y, g)) return;
   const winograd_detail::Transforms<T>& tf = transforms<T>();
   const std::int64_t kg = g.cout_g(), cg = g.cin_g();
-  const Chunks chunking(g, Blocks(g));
-  const std::int64_t chunks = chunking.count(g.batch);
+  const Chunks chunking(g, Blocks(g), get_num_threads());
+  const std::int64_t chunks = chunking.count();
   // U is built in the GEMM's packed A layout (see Transforms::weights) and read in place:
   // packing it took a fifth of the time at 512 channels.
   const std::int64_t mr = gemm_panel_rows<T>();
@@ -154,7 +174,7 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   const auto run_chunk = [&](std::int64_t grp, std::int64_t ci, bool parallel) {
     const auto [band, first_row] = chunking.band(g, ci);
     const Blocks blocks(band);
-    const std::int64_t n0 = chunking.first_image(ci), n1 = std::min(g.batch, n0 + chunking.images);
+    const std::int64_t n0 = chunking.first_image(ci), n1 = std::min(g.batch, chunking.end_image(ci));
     const std::int64_t ld = (n1 - n0) * blocks.per_image;
     ScratchLease vm_lease;
     T* const v = vm_lease.array<T>(kPoints * (cg + kg) * ld);
