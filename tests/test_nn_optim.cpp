@@ -176,3 +176,96 @@ TEST_CASE("nn optim: state_dict round trip resumes identically, bad state is rep
     CHECK(msg.find("[3]") != std::string::npos);
   }
 }
+
+namespace {
+
+// Two steps of an optimizer on one parameter of n values, gradients g1 then g2; the values after.
+template <class MakeOptimizer>
+std::vector<double> two_steps(const std::vector<double>& p0, const std::vector<double>& g1,
+                              const std::vector<double>& g2, DType dtype, MakeOptimizer&& make) {
+  const auto n = static_cast<std::int64_t>(p0.size());
+  Tensor p = from_vector(p0, {n}, {.dtype = dtype, .requires_grad = true});
+  auto opt = make(p);
+  for (const std::vector<double>* g : {&g1, &g2}) {
+    p.set_grad(from_vector(*g, {n}, {.dtype = dtype}));
+    opt.step();
+  }
+  return p.to_vector();
+}
+
+}  // namespace
+
+TEST_CASE("nn optim: a parameter of many element ranges gets each element's update, on 1 and 2 threads") {
+  // The updates share a parameter's elements out in ranges of 32K: 100003 values make four
+  // ranges and a partial one. Each element against the formulas computed here, one element at
+  // a time in double; the two thread counts give the same bits.
+  const std::size_t n = 100003;
+  std::vector<double> p0(n), g1(n), g2(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    p0[i] = std::sin(0.37 * static_cast<double>(i));
+    g1[i] = std::cos(0.11 * static_cast<double>(i));
+    g2[i] = 0.5 - std::sin(0.05 * static_cast<double>(i));
+  }
+  const double lr = 0.1, mu = 0.9, wd = 0.01, damp = 0.25;
+  std::vector<double> sgd(n), nesterov(n), adam(n), adamw(n);
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  for (std::size_t i = 0; i < n; ++i) {
+    // SGD, momentum 0.9, dampening 0.25: the buffer is seeded with the first step's d.
+    double p = p0[i], buf = g1[i] + wd * p;
+    p -= lr * buf;
+    buf = mu * buf + (1 - damp) * (g2[i] + wd * p);
+    sgd[i] = p - lr * buf;
+    // Nesterov (no dampening): the step is d + mu buf.
+    p = p0[i];
+    double d = g1[i] + wd * p;
+    buf = d;
+    p -= lr * (d + mu * buf);
+    d = g2[i] + wd * p;
+    buf = mu * buf + d;
+    nesterov[i] = p - lr * (d + mu * buf);
+    // Adam (L2 decay into g) and AdamW (decoupled decay), two steps.
+    for (const bool decoupled : {false, true}) {
+      double q = p0[i], m = 0, v = 0;
+      for (int t = 1; t <= 2; ++t) {
+        double gt = t == 1 ? g1[i] : g2[i];
+        if (decoupled)
+          q *= 1 - lr * wd;
+        else
+          gt += wd * q;
+        m = b1 * m + (1 - b1) * gt;
+        v = b2 * v + (1 - b2) * gt * gt;
+        const double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
+        q -= lr / bc1 * m / (std::sqrt(v) / std::sqrt(bc2) + eps);
+      }
+      (decoupled ? adamw : adam)[i] = q;
+    }
+  }
+  const int saved = get_num_threads();
+  for (const DType dtype : {f64, f32}) {
+    const double tol = dtype == f64 ? 1e-12 : 2e-6;
+    std::vector<std::vector<double>> runs[2];
+    for (const int threads : {1, 2}) {
+      set_num_threads(threads);
+      auto& got = runs[threads - 1];
+      got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
+        return SGD({p}, {.lr = lr, .momentum = mu, .dampening = damp, .weight_decay = wd});
+      }));
+      got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
+        return SGD({p}, {.lr = lr, .momentum = mu, .weight_decay = wd, .nesterov = true});
+      }));
+      got.push_back(two_steps(p0, g1, g2, dtype,
+                              [&](const Tensor& p) { return Adam({p}, {.lr = lr, .weight_decay = wd}); }));
+      got.push_back(two_steps(p0, g1, g2, dtype,
+                              [&](const Tensor& p) { return AdamW({p}, {.lr = lr, .weight_decay = wd}); }));
+    }
+    const std::vector<double>* want[] = {&sgd, &nesterov, &adam, &adamw};
+    for (std::size_t k = 0; k < 4; ++k) {
+      INFO("optimizer " << k << ", " << dtype);
+      CHECK(runs[0][k] == runs[1][k]);
+      double worst = 0;
+      for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(runs[0][k][i] - (*want[k])[i]));
+      CHECK(worst <= tol);
+    }
+  }
+  set_num_threads(saved);
+}

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tensor/parallel.hpp"
+
 namespace tg::nn {
 
 namespace {
@@ -25,6 +27,60 @@ void mark_written(const Tensor& t) {
 
 std::vector<ParamGroup> one_group(std::vector<Tensor> parameters) {
   return {ParamGroup{.params = std::move(parameters)}};
+}
+
+// Runs body(begin, end) over a parameter's elements, in ranges shared out among threads: an
+// update touches each element once and nothing else, so the bits do not depend on the
+// threads.
+template <class Body>
+void for_element_ranges(std::int64_t n, Body&& body) {
+  constexpr std::int64_t kElementsPerTask = 1 << 15;
+  parallel_for(n, kElementsPerTask, body);
+}
+
+// The update loops below take their settings by value and their arrays as plain pointers, so
+// that the compiler hoists the branches out of the loop and vectorises it. SGD's loop with
+// momentum had stayed scalar (1.5x slower), and Adam's did too when it read its settings
+// through a lambda's captures (4x slower).
+struct SgdStep {
+  double lr, wd, mu, keep;  // keep = 1 - dampening
+  bool first, nesterov;     // first: the momentum buffer is seeded with the step
+};
+
+// p -= lr d, d = g + wd p, through the momentum buffer when there is one (buf != nullptr).
+template <class T>
+void sgd_update_range(T* p, const T* g, T* buf, std::int64_t n, SgdStep s) {
+  const T lr = static_cast<T>(s.lr), wd = static_cast<T>(s.wd), mu = static_cast<T>(s.mu), keep = static_cast<T>(s.keep);
+  for (std::int64_t j = 0; j < n; ++j) {
+    T d = g[j] + wd * p[j];
+    if (buf != nullptr) {
+      buf[j] = s.first ? d : mu * buf[j] + keep * d;
+      d = s.nesterov ? d + mu * buf[j] : buf[j];
+    }
+    p[j] -= lr * d;
+  }
+}
+
+struct AdamStep {
+  double lr, wd, b1, b2, eps, bc1, bc2_sqrt;  // bc: the bias corrections 1 - beta^t
+  bool decoupled;                             // AdamW: the decay scales p instead of joining g
+};
+
+template <class T>
+void adam_update_range(T* p, const T* g, T* m, T* v, std::int64_t n, AdamStep s) {
+  const T step_size = static_cast<T>(s.lr / s.bc1), bc2_sqrt = static_cast<T>(s.bc2_sqrt), eps = static_cast<T>(s.eps);
+  const T b1 = static_cast<T>(s.b1), b2 = static_cast<T>(s.b2), keep1 = static_cast<T>(1.0 - s.b1),
+          keep2 = static_cast<T>(1.0 - s.b2), wd = static_cast<T>(s.wd), shrink = static_cast<T>(1.0 - s.lr * s.wd);
+  for (std::int64_t j = 0; j < n; ++j) {
+    T d = g[j];
+    if (s.decoupled)
+      p[j] *= shrink;
+    else
+      d += wd * p[j];
+    m[j] = b1 * m[j] + keep1 * d;
+    v[j] = b2 * v[j] + keep2 * d * d;
+    p[j] -= step_size * m[j] / (std::sqrt(v[j]) / bc2_sqrt + eps);
+  }
 }
 
 void check_lr(const std::string& optimizer, double lr) {
@@ -191,20 +247,15 @@ void SGD::update(std::size_t index, const Tensor& p, const Tensor& g, const Grou
   const double lr = group.lr, mu = options_.momentum, wd = group.weight_decay, damp = options_.dampening;
   const bool first = mu != 0.0 && !has_state(index, "momentum_buffer");
   Tensor buf = mu != 0.0 ? state(index, "momentum_buffer", p) : Tensor();
+  const SgdStep step{.lr = lr, .wd = wd, .mu = mu, .keep = 1.0 - damp, .first = first, .nesterov = options_.nesterov};
   visit_floating(p.dtype(), "SGD", [&](auto tag) {
     using T = decltype(tag);
-    T* pp = p.data<T>();
-    const T* pg = g.data<T>();
-    T* pb = buf.defined() ? buf.data<T>() : nullptr;
-    const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
-    for (std::int64_t j = 0; j < n; ++j) {
-      T d = pg[j] + static_cast<T>(wd) * pp[j];
-      if (pb != nullptr) {
-        pb[j] = first ? d : static_cast<T>(mu) * pb[j] + static_cast<T>(1.0 - damp) * d;
-        d = options_.nesterov ? d + static_cast<T>(mu) * pb[j] : pb[j];
-      }
-      pp[j] -= static_cast<T>(lr) * d;
-    }
+    T* const pp = p.data<T>();
+    const T* const pg = g.data<T>();
+    T* const pb = buf.defined() ? buf.data<T>() : nullptr;
+    for_element_ranges(p.numel(), [&](std::int64_t begin, std::int64_t end) {
+      sgd_update_range(pp + begin, pg + begin, pb != nullptr ? pb + begin : nullptr, end - begin, step);
+    });
   });
 }
 
@@ -236,24 +287,17 @@ void Adam::update(std::size_t index, const Tensor& p, const Tensor& g, const Gro
   const Tensor v = state(index, "exp_avg_sq", p);
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t)));
+  const AdamStep step{.lr = lr, .wd = wd, .b1 = b1, .b2 = b2, .eps = eps, .bc1 = bc1, .bc2_sqrt = bc2_sqrt,
+                      .decoupled = decoupled_};
   visit_floating(p.dtype(), name(), [&](auto tag) {
     using T = decltype(tag);
-    T* pp = p.data<T>();
-    const T* pg = g.data<T>();
-    T* pm = m.data<T>();
-    T* pv = v.data<T>();
-    const T step_size = static_cast<T>(lr / bc1);
-    const std::int64_t n = p.numel();  // hoisted: the stores below may alias anything
-    for (std::int64_t j = 0; j < n; ++j) {
-      T d = pg[j];
-      if (decoupled_)
-        pp[j] *= static_cast<T>(1.0 - lr * wd);
-      else
-        d += static_cast<T>(wd) * pp[j];
-      pm[j] = static_cast<T>(b1) * pm[j] + static_cast<T>(1.0 - b1) * d;
-      pv[j] = static_cast<T>(b2) * pv[j] + static_cast<T>(1.0 - b2) * d * d;
-      pp[j] -= step_size * pm[j] / (std::sqrt(pv[j]) / static_cast<T>(bc2_sqrt) + static_cast<T>(eps));
-    }
+    T* const pp = p.data<T>();
+    const T* const pg = g.data<T>();
+    T* const pm = m.data<T>();
+    T* const pv = v.data<T>();
+    for_element_ranges(p.numel(), [&](std::int64_t begin, std::int64_t end) {
+      adam_update_range(pp + begin, pg + begin, pm + begin, pv + begin, end - begin, step);
+    });
   });
 }
 
