@@ -253,10 +253,10 @@ TEST_CASE("nn optim: a parameter of many element ranges gets each element's upda
       got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
         return SGD({p}, {.lr = lr, .momentum = mu, .weight_decay = wd, .nesterov = true});
       }));
-      got.push_back(two_steps(p0, g1, g2, dtype,
-                              [&](const Tensor& p) { return Adam({p}, {.lr = lr, .weight_decay = wd}); }));
-      got.push_back(two_steps(p0, g1, g2, dtype,
-                              [&](const Tensor& p) { return AdamW({p}, {.lr = lr, .weight_decay = wd}); }));
+      got.push_back(
+          two_steps(p0, g1, g2, dtype, [&](const Tensor& p) { return Adam({p}, {.lr = lr, .weight_decay = wd}); }));
+      got.push_back(
+          two_steps(p0, g1, g2, dtype, [&](const Tensor& p) { return AdamW({p}, {.lr = lr, .weight_decay = wd}); }));
     }
     const std::vector<double>* want[] = {&sgd, &nesterov, &adam, &adamw};
     for (std::size_t k = 0; k < 4; ++k) {

@@ -50,7 +50,8 @@ struct SgdStep {
 // p -= lr d, d = g + wd p, through the momentum buffer when there is one (buf != nullptr).
 template <class T>
 void sgd_update_range(T* p, const T* g, T* buf, std::int64_t n, SgdStep s) {
-  const T lr = static_cast<T>(s.lr), wd = static_cast<T>(s.wd), mu = static_cast<T>(s.mu), keep = static_cast<T>(s.keep);
+  const T lr = static_cast<T>(s.lr), wd = static_cast<T>(s.wd), mu = static_cast<T>(s.mu),
+          keep = static_cast<T>(s.keep);
   for (std::int64_t j = 0; j < n; ++j) {
     T d = g[j] + wd * p[j];
     if (buf != nullptr) {
@@ -287,8 +288,8 @@ void Adam::update(std::size_t index, const Tensor& p, const Tensor& g, const Gro
   const Tensor v = state(index, "exp_avg_sq", p);
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(t));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(b2, static_cast<double>(t)));
-  const AdamStep step{.lr = lr, .wd = wd, .b1 = b1, .b2 = b2, .eps = eps, .bc1 = bc1, .bc2_sqrt = bc2_sqrt,
-                      .decoupled = decoupled_};
+  const AdamStep step{
+      .lr = lr, .wd = wd, .b1 = b1, .b2 = b2, .eps = eps, .bc1 = bc1, .bc2_sqrt = bc2_sqrt, .decoupled = decoupled_};
   visit_floating(p.dtype(), name(), [&](auto tag) {
     using T = decltype(tag);
     T* const pp = p.data<T>();
