@@ -196,8 +196,8 @@ std::vector<double> two_steps(const std::vector<double>& p0, const std::vector<d
 }  // namespace
 
 TEST_CASE("nn optim: a parameter of many element ranges gets each element's update, on 1 and 2 threads") {
-  // The updates share a parameter's elements out in ranges of 32K: 100003 values make four
-  // ranges and a partial one. Each element against the formulas computed here, one element at
+  // The updates share a parameter's elements out in ranges of 16K-32K: 100003 values make
+  // several, the last one partial. Each element against the formulas computed here, one element at
   // a time in double; the two thread counts give the same bits.
   const std::size_t n = 100003;
   std::vector<double> p0(n), g1(n), g2(n);
@@ -207,8 +207,8 @@ TEST_CASE("nn optim: a parameter of many element ranges gets each element's upda
     g2[i] = 0.5 - std::sin(0.05 * static_cast<double>(i));
   }
   const double lr = 0.1, mu = 0.9, wd = 0.01, damp = 0.25;
-  std::vector<double> sgd(n), nesterov(n), adam(n), adamw(n);
-  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  std::vector<double> sgd(n), nesterov(n), adam(n), adamw(n), rmsprop(n), rmsprop_centered(n), adagrad(n);
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8, alpha = 0.99, lr_decay = 0.5;
   for (std::size_t i = 0; i < n; ++i) {
     // SGD, momentum 0.9, dampening 0.25: the buffer is seeded with the first step's d.
     double p = p0[i], buf = g1[i] + wd * p;
@@ -239,6 +239,31 @@ TEST_CASE("nn optim: a parameter of many element ranges gets each element's upda
       }
       (decoupled ? adamw : adam)[i] = q;
     }
+    // RMSprop plain, and centered with momentum 0.9; both with weight decay.
+    for (const bool centered : {false, true}) {
+      double q = p0[i], sq = 0, avg = 0, b = 0;
+      for (int t = 1; t <= 2; ++t) {
+        const double gt = (t == 1 ? g1[i] : g2[i]) + wd * q;
+        sq = alpha * sq + (1 - alpha) * gt * gt;
+        avg = alpha * avg + (1 - alpha) * gt;
+        const double denom = std::sqrt(centered ? sq - avg * avg : sq) + eps;
+        if (centered) {
+          b = mu * b + gt / denom;
+          q -= lr * b;
+        } else {
+          q -= lr * gt / denom;
+        }
+      }
+      (centered ? rmsprop_centered : rmsprop)[i] = q;
+    }
+    // Adagrad with weight decay and lr decay: step t's rate is lr / (1 + (t - 1) lr_decay).
+    double q = p0[i], sum = 0.1;
+    for (int t = 1; t <= 2; ++t) {
+      const double gt = (t == 1 ? g1[i] : g2[i]) + wd * q;
+      sum += gt * gt;
+      q -= lr / (1 + (t - 1) * lr_decay) * gt / (std::sqrt(sum) + 1e-10);
+    }
+    adagrad[i] = q;
   }
   const int saved = get_num_threads();
   for (const DType dtype : {f64, f32}) {
@@ -257,9 +282,18 @@ TEST_CASE("nn optim: a parameter of many element ranges gets each element's upda
           two_steps(p0, g1, g2, dtype, [&](const Tensor& p) { return Adam({p}, {.lr = lr, .weight_decay = wd}); }));
       got.push_back(
           two_steps(p0, g1, g2, dtype, [&](const Tensor& p) { return AdamW({p}, {.lr = lr, .weight_decay = wd}); }));
+      got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
+        return RMSprop({p}, {.lr = lr, .alpha = alpha, .weight_decay = wd});
+      }));
+      got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
+        return RMSprop({p}, {.lr = lr, .alpha = alpha, .weight_decay = wd, .momentum = mu, .centered = true});
+      }));
+      got.push_back(two_steps(p0, g1, g2, dtype, [&](const Tensor& p) {
+        return Adagrad({p}, {.lr = lr, .lr_decay = lr_decay, .weight_decay = wd, .initial_accumulator_value = 0.1});
+      }));
     }
-    const std::vector<double>* want[] = {&sgd, &nesterov, &adam, &adamw};
-    for (std::size_t k = 0; k < 4; ++k) {
+    const std::vector<double>* want[] = {&sgd, &nesterov, &adam, &adamw, &rmsprop, &rmsprop_centered, &adagrad};
+    for (std::size_t k = 0; k < std::size(want); ++k) {
       INFO("optimizer " << k << ", " << dtype);
       CHECK(runs[0][k] == runs[1][k]);
       double worst = 0;

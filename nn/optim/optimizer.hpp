@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -69,6 +70,12 @@ class Optimizer {
   std::int64_t next_step(std::size_t i);
   // Keys a parameter's state may hold (for validation on load).
   virtual std::vector<std::string> state_keys() const = 0;
+  // Runs body(begin, end) over a parameter's n elements, in ranges shared out among threads:
+  // an update touches each element once and nothing else, so the bits do not depend on the
+  // threads. A body that runs one loop over plain pointers, its settings by value, lets the
+  // compiler hoist the loop's branches and vectorise it; reading them through a lambda's
+  // captures kept Adam's loop scalar (4x slower).
+  static void for_element_ranges(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& body);
 
  private:
   std::string name_;
