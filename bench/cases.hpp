@@ -43,8 +43,9 @@ std::vector<CaseGroup> char_lm_cases();
 
 // The correctness rule of every check: max |got - want| / max |want| < tolerance.
 double relative_error(const float* got, const float* want, std::int64_t n);
+double relative_error(const double* got, const double* want, std::int64_t n);
 std::string verdict(double relative_error, double tolerance = 1e-4);
-// The first failing verdict of several, else "ok" (or "" when all are empty).
+// The worst failing verdict of several, else "ok" (or "" when all are empty).
 std::string combine(const std::vector<std::string>& verdicts);
 
 }  // namespace tg::bench

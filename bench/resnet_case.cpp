@@ -73,13 +73,13 @@ double step_flops(std::int64_t batch) {
 
 // Registered in torchvision's order (conv1, bn1, relu, maxpool, layer1..4, avgpool, fc), so
 // that parameters() lists the same tensors in the same order as libtorch's model below.
-std::shared_ptr<tg::nn::Sequential> tg_resnet18(tg::Generator& gen) {
+std::shared_ptr<tg::nn::Sequential> tg_resnet18(tg::Generator& gen, tg::DType dtype = tg::DType::Float32) {
   using namespace tg::nn;
   auto model = std::make_shared<Sequential>();
-  model->push_back(
-      "conv1",
-      std::make_shared<Conv2d>(3, kStemChannels, 7, Conv2dLayerOptions{.stride = 2, .padding = 3, .bias = false}, gen));
-  model->push_back("bn1", std::make_shared<BatchNorm2d>(kStemChannels));
+  model->push_back("conv1", std::make_shared<Conv2d>(
+                                3, kStemChannels, 7,
+                                Conv2dLayerOptions{.stride = 2, .padding = 3, .bias = false, .dtype = dtype}, gen));
+  model->push_back("bn1", std::make_shared<BatchNorm2d>(kStemChannels, BatchNorm2dOptions{.dtype = dtype}));
   model->push_back("relu", std::make_shared<ReLU>());
   model->push_back("maxpool", std::make_shared<MaxPool2d>(Pool2dOptions{.kernel_size = 3, .stride = 2, .padding = 1}));
   std::int64_t c_in = kStemChannels;
@@ -87,14 +87,14 @@ std::shared_ptr<tg::nn::Sequential> tg_resnet18(tg::Generator& gen) {
     auto layer = std::make_shared<Sequential>();
     for (std::int64_t block = 0; block < kBlocksPerStage; ++block) {
       layer->push_back(
-          std::make_shared<TgBasicBlock>(c_in, kStages[s].channels, block == 0 ? kStages[s].stride : 1, gen));
+          std::make_shared<TgBasicBlock>(c_in, kStages[s].channels, block == 0 ? kStages[s].stride : 1, gen, dtype));
       c_in = kStages[s].channels;
     }
     model->push_back("layer" + std::to_string(s + 1), layer);
   }
   model->push_back("avgpool", std::make_shared<AdaptiveAvgPool2d>(1));
   model->push_back("flatten", std::make_shared<Flatten>());
-  model->push_back("fc", std::make_shared<Linear>(c_in, kClasses, LinearOptions{}, gen));
+  model->push_back("fc", std::make_shared<Linear>(c_in, kClasses, LinearOptions{.dtype = dtype}, gen));
   return model;
 }
 
@@ -213,24 +213,42 @@ struct ResNetData {
   }
 #endif
 
-  // The reference is libtorch in float64, one step from the same parameters: tapegrad's loss,
-  // and every gradient and updated parameter, must agree with it. libtorch's own float32 step
-  // is not a usable reference for the gradients: at batch 8 its gradients of the stem and
-  // of stages 1-2 strayed up to 6e-3 (relative to their maximum) from float64, where
-  // tapegrad's stayed within 1e-5. Its loss is still compared, so that the timed model is
-  // known to be the same network. The gradients and parameters are held to
-  // `gradient_tolerance`, the loss always to 1e-4.
+  // The reference is libtorch in float64, one step from the same parameters.
+  // - tapegrad's own model in float64, its parameters widened from the timed model's, must
+  //   give the loss and every gradient to rounding (1e-10): the math of every op, at any batch.
+  // - The timed float32 step must give the loss to 1e-4, and every gradient and updated
+  //   parameter to `gradient_tolerance`.
+  // libtorch's own float32 step is not a usable reference for the gradients: at batch 8 its
+  // gradients of the stem and of stages 1-2 strayed up to 6e-3 (relative to their maximum)
+  // from float64, where tapegrad's stayed within 1e-5. Its loss is still compared to 1e-4, so
+  // that the timed model is known to be the same network.
   std::string check_step([[maybe_unused]] double gradient_tolerance) {
 #ifdef TAPEGRAD_BENCH_TORCH
     tnn::Sequential ref = torch_resnet18(tg_model->parameters());
     ref->to(torch::kDouble);
     torch::optim::SGD ref_optimizer(ref->parameters(), torch::optim::SGDOptions(kLr));
     const double want = sgd_step(ref, ref_optimizer, tx.to(torch::kDouble), ttarget).item<double>();
+    const std::vector<torch::Tensor> q = ref->parameters();
+    std::vector<std::string> v;
+    {
+      tg::Generator unused(0);
+      const std::shared_ptr<tg::nn::Sequential> wide = tg_resnet18(unused, tg::DType::Float64);
+      const std::vector<tg::Tensor> narrow = tg_model->parameters();
+      std::vector<tg::Tensor> w = wide->parameters();
+      {
+        tg::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < w.size(); ++i) w[i].copy_(narrow[i].clone_as(tg::DType::Float64));
+      }
+      const tg::Tensor wide_loss = tg::nn::cross_entropy((*wide)(x.clone_as(tg::DType::Float64)), target);
+      wide_loss.backward();
+      v.push_back(verdict(std::abs(wide_loss.item() - want) / want, 1e-10));
+      for (std::size_t i = 0; i < w.size(); ++i) v.push_back(compare(w[i].grad(), q[i].grad(), 1e-10));
+    }
     const double loss = tg_step().item<double>();
     const double torch_loss = torch_step().item<double>();
-    std::vector<std::string> v{verdict(std::abs(loss - want) / want), verdict(std::abs(torch_loss - want) / want)};
+    v.push_back(verdict(std::abs(loss - want) / want));
+    v.push_back(verdict(std::abs(torch_loss - want) / want));
     const std::vector<tg::Tensor> p = tg_model->parameters();
-    const std::vector<torch::Tensor> q = ref->parameters();
     for (std::size_t i = 0; i < p.size(); ++i) {
       v.push_back(compare(p[i], q[i].detach().to(torch::kFloat), gradient_tolerance));
       v.push_back(compare(p[i].grad(), q[i].grad().to(torch::kFloat), gradient_tolerance));
@@ -250,13 +268,16 @@ struct ResNetData {
   }
 };
 
-// At batch 32 tapegrad, libtorch float32 and libtorch float64 disagree pairwise by up to
-// 1.7e-2 (relative to the maximum) in the gradients of the last stage, where at batch 8 they
-// agree within 1e-5: likely a few of the 20 million values entering a relu or a max-pool
-// window sit within rounding of the kink, and each side routes their gradient differently.
-// So the largest batch checks gradients and parameters only for gross errors; its loss keeps
-// the 1e-4 rule.
-double gradient_tolerance(std::int64_t batch) { return batch <= 8 ? 1e-4 : 5e-2; }
+// At batch 32 the float32 gradients of both sides stray from float64, where at batch 8 they
+// agree within 1e-5 (tapegrad's; libtorch's within 6e-3), while tapegrad in float64 agrees with
+// libtorch in float64 within 1e-13 on every gradient. tapegrad's float32 gradients stray by
+// up to 6e-2 (relative to the maximum) in stage 3's second block and 2e-3 to 3e-2 in every
+// layer before it, libtorch's by up to 4e-2 from stage 4's first block back: a few of the 20
+// million values entering a relu or a max-pool window sit within float32 rounding of the
+// kink, each side routes their gradient the other way, and batch norm's backward spreads the
+// change over every channel upstream. So the largest batch checks its float32 gradients and
+// parameters only for gross errors (1e-1); the float64 check and the losses keep their rules.
+double gradient_tolerance(std::int64_t batch) { return batch <= 8 ? 1e-4 : 1e-1; }
 
 CaseGroup train_case(std::int64_t batch) {
   const std::string name = "resnet18 train step b" + std::to_string(batch) + " 112x112";

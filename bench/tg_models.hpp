@@ -28,21 +28,27 @@ inline std::shared_ptr<tg::nn::Sequential> tg_lenet5(tg::Generator& gen) {
 // The shortcut is the identity, or a 1x1 conv + BN ("downsample") when the shape changes.
 class TgBasicBlock : public tg::nn::Module {
  public:
-  TgBasicBlock(std::int64_t c_in, std::int64_t c_out, std::int64_t stride, tg::Generator& gen) : Module("BasicBlock") {
+  TgBasicBlock(std::int64_t c_in, std::int64_t c_out, std::int64_t stride, tg::Generator& gen,
+               tg::DType dtype = tg::DType::Float32)
+      : Module("BasicBlock") {
     using namespace tg::nn;
+    const BatchNorm2dOptions norm{.dtype = dtype};
     conv1_ = register_module(
-        "conv1", std::make_shared<Conv2d>(c_in, c_out, 3,
-                                          Conv2dLayerOptions{.stride = stride, .padding = 1, .bias = false}, gen));
-    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(c_out));
+        "conv1",
+        std::make_shared<Conv2d>(
+            c_in, c_out, 3, Conv2dLayerOptions{.stride = stride, .padding = 1, .bias = false, .dtype = dtype}, gen));
+    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(c_out, norm));
     conv2_ = register_module(
-        "conv2", std::make_shared<Conv2d>(c_out, c_out, 3, Conv2dLayerOptions{.padding = 1, .bias = false}, gen));
-    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(c_out));
+        "conv2", std::make_shared<Conv2d>(c_out, c_out, 3,
+                                          Conv2dLayerOptions{.padding = 1, .bias = false, .dtype = dtype}, gen));
+    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(c_out, norm));
     if (stride != 1 || c_in != c_out) {
       downsample_ = register_module(
           "downsample",
           std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-              std::make_shared<Conv2d>(c_in, c_out, 1, Conv2dLayerOptions{.stride = stride, .bias = false}, gen),
-              std::make_shared<BatchNorm2d>(c_out)}));
+              std::make_shared<Conv2d>(c_in, c_out, 1,
+                                       Conv2dLayerOptions{.stride = stride, .bias = false, .dtype = dtype}, gen),
+              std::make_shared<BatchNorm2d>(c_out, norm)}));
     }
   }
   tg::Tensor forward(const tg::Tensor& x) override {

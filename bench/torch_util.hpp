@@ -19,10 +19,14 @@ inline torch::Tensor as_torch(const tg::Tensor& t) {
   return torch::from_blob(t.data<float>(), at::IntArrayRef(t.shape()), torch::kFloat);
 }
 
-// tapegrad's result against libtorch's, both float32.
+// tapegrad's result against libtorch's, both float32 or both float64.
 inline std::string compare(const tg::Tensor& got, const torch::Tensor& want, double tolerance = 1e-4) {
   if (std::vector<std::int64_t>(want.sizes().begin(), want.sizes().end()) != got.shape()) return "FAIL shape";
   const torch::Tensor w = want.contiguous();
+  if (want.scalar_type() == torch::kDouble) {
+    const tg::Tensor g = got.clone_as(tg::DType::Float64);
+    return verdict(relative_error(g.data<double>(), w.data_ptr<double>(), g.numel()), tolerance);
+  }
   const tg::Tensor g = got.is_contiguous() ? got : got.clone_as(tg::DType::Float32);
   return verdict(relative_error(g.data<float>(), w.data_ptr<float>(), g.numel()), tolerance);
 }
