@@ -52,6 +52,7 @@ OpDef<detail::ReduceAttrs> make_amax_op();
 OpDef<detail::ReduceAttrs> make_argmax_op();
 OpDef<std::int64_t> make_softmax_op();
 OpDef<std::int64_t> make_log_softmax_op();
+OpDef<std::int64_t> make_softmax_backward_op();
 OpDef<Shape> make_reshape_op();
 OpDef<Shape> make_expand_op();
 OpDef<std::vector<std::int64_t>> make_permute_op();
@@ -120,6 +121,7 @@ BuiltinOps register_builtin_ops(OpRegistry& r) {
       .argmax = r.add(make_argmax_op()),
       .softmax = r.add(make_softmax_op()),
       .log_softmax = r.add(make_log_softmax_op()),
+      .softmax_backward = r.add(make_softmax_backward_op()),
       .reshape = r.add(make_reshape_op()),
       .expand = r.add(make_expand_op()),
       .permute = r.add(make_permute_op()),

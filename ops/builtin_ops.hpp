@@ -62,7 +62,7 @@ struct BuiltinOps {
   OpHandle<NoAttrs> eq, ne, lt, le, gt, ge;
   // reductions
   OpHandle<detail::ReduceAttrs> sum, mean, max, amax, argmax;
-  OpHandle<std::int64_t> softmax, log_softmax;  // the dim
+  OpHandle<std::int64_t> softmax, log_softmax, softmax_backward;  // the dim
   // shape, view and indexing
   OpHandle<Shape> reshape, expand;
   OpHandle<std::vector<std::int64_t>> permute;  // the dims

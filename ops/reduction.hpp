@@ -20,6 +20,9 @@ Tensor amax(const Tensor& x, const Dims& dims = {}, bool keepdim = false);
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);  // int64, not differentiable
 Tensor softmax(const Tensor& x, std::int64_t dim);
 Tensor log_softmax(const Tensor& x, std::int64_t dim);
+// softmax's gradient map: grad * J at output y = softmax(x, dim), i.e.
+// output * (grad - sum(grad * output, dim, keepdim)). Differentiable twice and more.
+Tensor softmax_backward(const Tensor& grad, const Tensor& output, std::int64_t dim);
 
 // min / amin mirror max / amax: the gradient goes to the first minimal element (min) or is
 // split evenly among all minimal elements (amin).

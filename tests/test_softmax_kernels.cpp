@@ -3,6 +3,8 @@
 // values, -inf and NaN), their thread-count independence, and the vectorised float exp
 // (every SIMD path gives the same bits, within 1 ulp of the exact value).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <bit>
 #include <cmath>
@@ -134,6 +136,42 @@ TEST_CASE("softmax gives the same bits for 1 and 2 threads, and for a long row a
     const Tensor both = cat({row, row}, 0);
     CHECK(same_bits(run(row, 1), slice(run(both, 1), 0, 1, 2).contiguous()));
   }
+}
+
+TEST_CASE("softmax_backward: the bits of its composition with ops, a naive double loop, 1 and 2 threads") {
+  // One pass per row along the last dim must give exactly y * (g - sum(g * y, -1)) as the ops
+  // compute it (their products, the sum op's fixed block order, then the difference and the
+  // product), for short rows, rows over several of the sum's blocks and one long row; and
+  // within rounding of the same formula in double.
+  Generator gen(34);
+  for (const Shape& shape : {Shape{64, 3, 37}, Shape{5, 40000}, Shape{1, 1 << 16}}) {
+    INFO("shape " << fmt::format("{}", shape));
+    const Tensor g = uniform(shape, -2.0, 2.0, gen);
+    const Tensor y = softmax(uniform(shape, -5.0, 5.0, gen), -1);
+    const Tensor composed = y * (g - sum(g * y, {-1}, true));
+    set_num_threads(1);
+    const Tensor one = softmax_backward(g, y, -1);
+    set_num_threads(2);
+    const Tensor two = softmax_backward(g, y, -1);
+    set_num_threads(0);
+    CHECK(same_bits(one, composed));
+    CHECK(same_bits(two, composed));
+    const std::int64_t n = shape.back(), rows = g.numel() / n;
+    const std::vector<double> gv = g.to_vector(), yv = y.to_vector(), got = one.to_vector();
+    double worst = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (std::int64_t j = 0; j < n; ++j) s += gv[r * n + j] * yv[r * n + j];
+      for (std::int64_t j = 0; j < n; ++j) {
+        const std::size_t i = static_cast<std::size_t>(r * n + j);
+        worst = std::max(worst, std::abs(got[i] - yv[i] * (gv[i] - s)));
+      }
+    }
+    CHECK(worst < 1e-6);
+  }
+  // Along another dim the op is that composition.
+  const Tensor g = uniform({4, 5, 6}, -2.0, 2.0, gen), y = softmax(uniform({4, 5, 6}, -5.0, 5.0, gen), 1);
+  CHECK(same_bits(softmax_backward(g, y, 1), y * (g - sum(g * y, {1}, true))));
 }
 
 TEST_CASE("cross_entropy matches a naive double-precision log-sum-exp") {

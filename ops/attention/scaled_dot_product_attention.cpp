@@ -5,7 +5,7 @@
 // Forward: attention_forward.cpp (two GEMMs around an in-place masked softmax); P is kept.
 // Backward (derived in docs/attention.md), for an incoming gradient dO:
 //   dv = P^T dO,  dP = dO v^T,  dS = P * (dP - rowsum(dP * P))  (the softmax Jacobian applied
-//   without forming it),  dq = dS k * scale,  dk = dS^T q * scale,  dM = dS summed to M's shape.
+//   without forming it: softmax_backward),  dq = dS k * scale,  dk = dS^T q * scale,  dM = dS summed to M's shape.
 // Written with ops. A backward that is not recorded reads the saved P (exact for the first
 // derivative); under create_graph P is recomputed with ops from q, k and M, so that the
 // second derivative sees its dependence on them.
@@ -62,7 +62,7 @@ std::vector<Tensor> sdpa_backward(const BackwardContext& ctx, const Tensor& g, c
   if (ctx.needs_input_grad(2)) grads[2] = matmul(transpose(p, -1, -2), g);
   if (!ctx.needs_input_grad(0) && !ctx.needs_input_grad(1) && !ctx.needs_input_grad(3)) return grads;
   const Tensor dp = matmul(g, transpose(v, -1, -2));
-  const Tensor ds = p * (dp - sum(dp * p, {-1}, true));
+  const Tensor ds = softmax_backward(dp, p, -1);
   const double scale = detail::attention_shape(ctx.op_name(), q, k, v, Tensor(), o).scale;
   if (ctx.needs_input_grad(0)) grads[0] = matmul(ds, k) * scale;
   if (ctx.needs_input_grad(1)) grads[1] = matmul(transpose(ds, -1, -2), q) * scale;

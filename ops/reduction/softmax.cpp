@@ -1,6 +1,6 @@
 // softmax: y_i = exp(x_i - m) / sum_j exp(x_j - m) along dim, m = max_j x_j (subtracting m
 // keeps exp from overflowing and does not change y).
-// dx = y * (g - sum(g * y, dim, keepdim)).
+// dx = y * (g - sum(g * y, dim, keepdim)): the op softmax_backward (softmax_backward.cpp).
 // Reference: exp(x - amax(x, dim)) / sum(exp(x - amax(x, dim)), dim).
 #include "ops/builtin_ops.hpp"
 #include "ops/elementwise.hpp"
@@ -50,8 +50,7 @@ OpDef<std::int64_t> make_softmax_op() {
             return detail::softmax_forward(ctx.op_name(), ctx.input(0), dim, false);
           },
       .backward = [](const BackwardContext& ctx, const Tensor& g, const std::int64_t& dim) -> std::vector<Tensor> {
-        const Tensor y = ctx.output();
-        return {y * (g - sum(g * y, {dim}, true))};
+        return {softmax_backward(g, ctx.output(), dim)};
       },
       .reference = softmax_composition,
       .samples =

@@ -122,4 +122,22 @@ void softmax_loops(const T* x, T* y, std::int64_t outer, std::int64_t n, std::in
 template void softmax_loops<float>(const float*, float*, std::int64_t, std::int64_t, std::int64_t, bool);
 template void softmax_loops<double>(const double*, double*, std::int64_t, std::int64_t, std::int64_t, bool);
 
+template <class T>
+void softmax_backward_rows(const T* g, const T* y, T* dx, std::int64_t rows, std::int64_t n) {
+  parallel_for(rows, std::max<std::int64_t>(1, 32768 / std::max<std::int64_t>(n, 1)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t r = begin; r < end; ++r) {
+                   const T* gr = g + r * n;
+                   const T* yr = y + r * n;
+                   T* out = dx + r * n;
+                   for (std::int64_t j = 0; j < n; ++j) out[j] = gr[j] * yr[j];  // the row's products, summed next
+                   const T s = row_sum(out, n);
+                   for (std::int64_t j = 0; j < n; ++j) out[j] = yr[j] * (gr[j] - s);
+                 }
+               });
+}
+
+template void softmax_backward_rows<float>(const float*, const float*, float*, std::int64_t, std::int64_t);
+template void softmax_backward_rows<double>(const double*, const double*, double*, std::int64_t, std::int64_t);
+
 }  // namespace tg::kernels

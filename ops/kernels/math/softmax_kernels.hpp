@@ -63,4 +63,11 @@ T row_sum(const T* v, std::int64_t n) {
 template <class T>
 void softmax_loops(const T* x, T* y, std::int64_t outer, std::int64_t n, std::int64_t inner, bool log);
 
+// The softmax Jacobian at output y applied to g, rows of n contiguous elements:
+// dx = y * (g - s), s = sum of g * y over the row, folded as the sum op folds a row
+// (row_sum). Each value goes through the operations of the ops y * (g - sum(g * y)), in
+// their order, so the bits are theirs. Parallel over rows; dx may not alias g or y.
+template <class T>
+void softmax_backward_rows(const T* g, const T* y, T* dx, std::int64_t rows, std::int64_t n);
+
 }  // namespace tg::kernels
