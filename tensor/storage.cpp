@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <mutex>
 #include <new>
 #include <string>
@@ -57,18 +59,21 @@ bool poison_enabled() {
 }
 
 // Freed blocks by size class, reused last-in first-out (the most recently freed block is
-// the likeliest to be in cache). One mutex: allocations are few compared to the work on them.
+// the likeliest to be in cache). When the cap is reached, the least recently freed blocks
+// make room: a program that moves on to other shapes (the next layer, the next phase of
+// training) keeps the blocks it now uses instead of blocks it may never ask for again. One
+// mutex: allocations are few compared to the work on them.
 class BlockCache {
  public:
   void* take(std::size_t size) {
     {
       const std::lock_guard lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
+      auto it = by_class_.find(size);
+      if (it != by_class_.end() && !it->second.empty()) {
+        const auto block = it->second.back();
         it->second.pop_back();
-        cached_bytes_ -= static_cast<std::int64_t>(size);
-        --cached_blocks_;
+        void* p = block->data;
+        forget(block);
         TG_CACHE_UNPOISON(p, size);
         return p;
       }
@@ -83,37 +88,28 @@ class BlockCache {
   }
 
   void give(void* p, std::size_t size) {
+    std::vector<void*> release;
     {
       const std::lock_guard lock(mutex_);
-      if (cached_bytes_ + static_cast<std::int64_t>(size) <= limit_) {
+      if (static_cast<std::int64_t>(size) <= limit_) {
+        evict_oldest(limit_ - static_cast<std::int64_t>(size), release);
         TG_CACHE_POISON(p, size);
-        free_[size].push_back(p);
+        by_class_[size].push_back(by_age_.insert(by_age_.end(), Block{p, size}));
         cached_bytes_ += static_cast<std::int64_t>(size);
         ++cached_blocks_;
-        return;
+      } else {
+        release.push_back(p);
       }
     }
-    std::free(p);
+    for (void* q : release) std::free(q);
   }
 
-  // Frees cached blocks, largest classes first, until at most `keep` bytes remain.
+  // Frees cached blocks, least recently freed first, until at most `keep` bytes remain.
   void trim(std::int64_t keep) {
     std::vector<void*> release;
     {
       const std::lock_guard lock(mutex_);
-      while (cached_bytes_ > keep) {
-        auto largest = free_.end();
-        for (auto it = free_.begin(); it != free_.end(); ++it) {
-          if (!it->second.empty() && (largest == free_.end() || it->first > largest->first)) largest = it;
-        }
-        while (!largest->second.empty() && cached_bytes_ > keep) {
-          TG_CACHE_UNPOISON(largest->second.back(), largest->first);
-          release.push_back(largest->second.back());
-          largest->second.pop_back();
-          cached_bytes_ -= static_cast<std::int64_t>(largest->first);
-          --cached_blocks_;
-        }
-      }
+      evict_oldest(keep, release);
     }
     for (void* p : release) std::free(p);
   }
@@ -139,8 +135,35 @@ class BlockCache {
   }
 
  private:
+  struct Block {
+    void* data;
+    std::size_t size;
+  };
+  using BlockList = std::list<Block>;
+
+  // Removes a block from the age order and the counts (its class list has let go of it).
+  void forget(BlockList::iterator block) {
+    cached_bytes_ -= static_cast<std::int64_t>(block->size);
+    --cached_blocks_;
+    by_age_.erase(block);
+  }
+
+  // Moves the oldest blocks to `release` until at most `keep` bytes remain. A class list
+  // holds its blocks in the order they were freed, so the oldest block overall is the
+  // front of its class list.
+  void evict_oldest(std::int64_t keep, std::vector<void*>& release) {
+    while (cached_bytes_ > keep) {
+      const auto oldest = by_age_.begin();
+      by_class_[oldest->size].pop_front();
+      TG_CACHE_UNPOISON(oldest->data, oldest->size);
+      release.push_back(oldest->data);
+      forget(oldest);
+    }
+  }
+
   std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  BlockList by_age_;  // every cached block, least recently freed first
+  std::unordered_map<std::size_t, std::deque<BlockList::iterator>> by_class_;
   std::int64_t cached_bytes_ = 0;
   std::int64_t cached_blocks_ = 0;
   std::int64_t limit_ = limit_from_env();

@@ -104,6 +104,34 @@ TEST_CASE("the cache keeps at most its limit, and lowering the limit releases bl
   CHECK_THROWS_AS(set_cache_limit(-1), ValueError);
 }
 
+TEST_CASE("a freed block that would pass the limit evicts the least recently freed blocks") {
+  CacheLimitGuard guard(10000);
+  Tensor a = empty({1024});  // 4096 bytes
+  Tensor b = empty({512});   // 2048 bytes
+  Tensor c = empty({1200});  // 4800 bytes: class 5120
+  a = Tensor();
+  b = Tensor();
+  CHECK(memory_stats().cached_bytes == 4096 + 2048);
+  c = Tensor();  // 11264 bytes would pass 10000: a's block, the oldest, goes
+  CHECK(memory_stats().cached_blocks == 2);
+  CHECK(memory_stats().cached_bytes == 2048 + 5120);
+  {
+    const Tensor b2 = empty({512});  // b's block is still cached
+    CHECK(memory_stats().cached_bytes == 5120);
+    const Tensor a2 = empty({1024});  // a's is not: a new block, the cache unchanged
+    CHECK(memory_stats().cached_bytes == 5120);
+    const Tensor c2 = empty({1280});  // c's class
+    CHECK(memory_stats().cached_bytes == 0);
+  }
+  // Freed in the order c2, a2, b2 (members destroyed in reverse): 5120 + 4096 fit, then b2's
+  // 2048 evicts c2's block.
+  CHECK(memory_stats().cached_bytes == 4096 + 2048);
+  // A block larger than the limit goes back to the system and evicts nothing.
+  { const Tensor big = empty({4096}); }
+  CHECK(memory_stats().cached_bytes == 4096 + 2048);
+  CHECK(memory_stats().cached_blocks == 2);
+}
+
 TEST_CASE("empty_cache() returns every cached block") {
   CacheLimitGuard guard(64 * kMiB);
   { const std::vector<Tensor> ts{empty({10}), empty({5000}), empty({5000}), empty({3, 1 << 16})}; }
