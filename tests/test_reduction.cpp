@@ -341,15 +341,31 @@ void check_sum_order_on_every_path() {
       const T want = eight_lane_sum(v.data(), n);
       CHECK_MESSAGE(kernels::block_sum(v.data(), n) == want, "n = ", n);
     }
-    // tg::sum of a long row: blocks of kernels::kReduceBlock folded that way, then added in order.
-    const std::int64_t n = 3 * kernels::kReduceBlock + 1001;
+    // block_sums folds several blocks side by side: each block's sum keeps the order.
+    for (const std::int64_t block : {std::int64_t{1}, std::int64_t{37}, std::int64_t{1000}}) {
+      for (const std::int64_t count : {0, 3, 4, 9}) {
+        const std::vector<T> v = spread_values<T>(block * count, 7 + static_cast<std::uint64_t>(block + count));
+        std::vector<T> got(static_cast<std::size_t>(count));
+        kernels::block_sums(v.data(), block, count, got.data());
+        for (std::int64_t b = 0; b < count; ++b) {
+          CHECK_MESSAGE(got[b] == eight_lane_sum(v.data() + b * block, block), "block ", block, ", ", b, " of ", count);
+        }
+      }
+    }
+    // tg::sum of a long row: blocks of kernels::kReduceBlock folded that way, then added in
+    // order, on 1 and 2 threads (nine whole blocks, so runs of them go side by side).
+    const std::int64_t n = 9 * kernels::kReduceBlock + 1001;
     const std::vector<T> v = spread_values<T>(n, 99);
     T want = 0;
     for (std::int64_t b = 0; b < n; b += kernels::kReduceBlock) {
       want = want + eight_lane_sum(v.data() + b, std::min(kernels::kReduceBlock, n - b));
     }
     const Tensor x = from_vector(std::vector<double>(v.begin(), v.end()), {n}, {.dtype = sizeof(T) == 4 ? f32 : f64});
-    CHECK(sum(x).template item<T>() == want);
+    for (const int threads : {1, 2}) {
+      set_num_threads(threads);
+      CHECK_MESSAGE(sum(x).template item<T>() == want, threads, " threads");
+    }
+    set_num_threads(0);
   }
   kernels::set_simd_path(saved);
 }

@@ -25,8 +25,8 @@ Tensor sum_forward(std::string_view op, const Tensor& x, const std::vector<std::
     const auto rows = kernels::reduction_rows<T>(x, dims);
     const T count = static_cast<T>(rows.inner);
     kernels::reduce_rows<T, T>(
-        rows, out.data<T>(), T{0}, [](const T* p, std::int64_t n) { return kernels::block_sum(p, n); },
-        [](T a, T b) { return wrapping_add(a, b); }, [&](T a) { return mean ? a / count : a; });
+        rows, out.data<T>(), T{0}, kernels::BlockSumFold{}, [](T a, T b) { return wrapping_add(a, b); },
+        [&](T a) { return mean ? a / count : a; });
     return out;
   });
 }

@@ -62,9 +62,29 @@ T block_sum(const T* p, std::int64_t n) {
   }
 }
 
+// out[b] = block_sum(p + b * block, block) for b < count, floats and doubles: the same bits,
+// but on the AVX2 and AVX-512 paths several blocks are folded side by side, so that one
+// thread reads memory as several streams (block_sum_avx2.cpp). For the long rows of a sum.
+void block_sums(const float* p, std::int64_t block, std::int64_t count, float* out);
+void block_sums(const double* p, std::int64_t block, std::int64_t count, double* out);
+
+// block_sum as a fold of kernels::reduce_rows, which also folds runs of whole blocks of
+// floats and doubles through block_sums.
+struct BlockSumFold {
+  template <class T>
+  T operator()(const T* p, std::int64_t n) const {
+    return block_sum(p, n);
+  }
+  template <class T>
+  requires std::is_same_v<T, float> || std::is_same_v<T, double>
+  void blocks(const T* p, std::int64_t block, std::int64_t count, T* out) const { block_sums(p, block, count, out); }
+};
+
 namespace block_sum_detail {
 float block_sum_avx2(const float* p, std::int64_t n);
 double block_sum_avx2(const double* p, std::int64_t n);
+void block_sums_avx2(const float* p, std::int64_t block, std::int64_t count, float* out);
+void block_sums_avx2(const double* p, std::int64_t block, std::int64_t count, double* out);
 }  // namespace block_sum_detail
 
 }  // namespace tg::kernels

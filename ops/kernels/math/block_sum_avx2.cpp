@@ -1,5 +1,6 @@
 // block_sum's fold for AVX2 (block_sum.hpp): the 8 accumulators sit in one vector of floats
-// or two of doubles, and each step adds four groups of 8 in turn. No software prefetch: with
+// or two of doubles, and each step adds four groups of 8 in turn; block_sums folds four
+// blocks side by side. No software prefetch: with
 // 32-byte loads and four groups a step, the loop issues few enough instructions per cache line
 // for the hardware's prefetch to keep ahead. Alternating in one process on a Zen 3, 256 MB of
 // floats, medians of 30 sums: 15.7-15.9 ms against 18.0-20.4 ms for the baseline loop with
@@ -30,41 +31,86 @@ T combine_accumulators(const T (&acc)[8], const T* tail, std::int64_t tail_lengt
   return total;
 }
 
-}  // namespace
-
-float block_sum_avx2(const float* p, std::int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + i));
-    acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + i + 8));
-    acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + i + 16));
-    acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + i + 24));
+// The fold's state for floats: the 8 accumulators in one vector.
+struct FloatFold {
+  __m256 acc;
+  FloatFold() : acc(_mm256_setzero_ps()) {}
+  void add_group(const float* p) { acc = _mm256_add_ps(acc, _mm256_loadu_ps(p)); }
+  void add_four_groups(const float* p) {
+    add_group(p);
+    add_group(p + 8);
+    add_group(p + 16);
+    add_group(p + 24);
   }
-  for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + i));
-  float lanes[8];
-  _mm256_storeu_ps(lanes, acc);
-  return combine_accumulators(lanes, p + i, n - i);
+  // Adds the groups of 8 from `done` on, then the tail, and returns the block's sum.
+  float finish(const float* p, std::int64_t done, std::int64_t n) {
+    for (; done + 8 <= n; done += 8) add_group(p + done);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, acc);
+    return combine_accumulators(lanes, p + done, n - done);
+  }
+};
+
+// For doubles: accumulators 0-3 and 4-7 in two vectors.
+struct DoubleFold {
+  __m256d low, high;
+  DoubleFold() : low(_mm256_setzero_pd()), high(_mm256_setzero_pd()) {}
+  void add_group(const double* p) {
+    low = _mm256_add_pd(low, _mm256_loadu_pd(p));
+    high = _mm256_add_pd(high, _mm256_loadu_pd(p + 4));
+  }
+  void add_four_groups(const double* p) {
+    for (std::int64_t g = 0; g < 32; g += 8) add_group(p + g);
+  }
+  double finish(const double* p, std::int64_t done, std::int64_t n) {
+    for (; done + 8 <= n; done += 8) add_group(p + done);
+    double lanes[8];
+    _mm256_storeu_pd(lanes, low);
+    _mm256_storeu_pd(lanes + 4, high);
+    return combine_accumulators(lanes, p + done, n - done);
+  }
+};
+
+template <class T>
+using FoldOf = std::conditional_t<std::is_same_v<T, float>, FloatFold, DoubleFold>;
+
+template <class T>
+T fold_one(const T* p, std::int64_t n) {
+  FoldOf<T> fold;
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) fold.add_four_groups(p + i);
+  return fold.finish(p, i, n);
 }
 
-double block_sum_avx2(const double* p, std::int64_t n) {
-  __m256d low = _mm256_setzero_pd();   // accumulators 0-3
-  __m256d high = _mm256_setzero_pd();  // accumulators 4-7
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (std::int64_t g = 0; g < 32; g += 8) {
-      low = _mm256_add_pd(low, _mm256_loadu_pd(p + i + g));
-      high = _mm256_add_pd(high, _mm256_loadu_pd(p + i + g + 4));
+// Four blocks advance together, each in its own accumulators: four streams of loads from
+// memory instead of one. One thread, a 256 MB float sum in blocks of 64 KB, on an Intel Xeon
+// (AVX-512 host): 19.1 ms block after block, 14.5-14.8 ms four at a time (8 at a time: 14.4).
+template <class T>
+void fold_many(const T* p, std::int64_t block, std::int64_t count, T* out) {
+  constexpr int kStreams = 4;
+  std::int64_t b = 0;
+  for (; b + kStreams <= count; b += kStreams) {
+    FoldOf<T> fold[kStreams];
+    const T* q = p + b * block;
+    std::int64_t i = 0;
+    for (; i + 32 <= block; i += 32) {
+      for (int s = 0; s < kStreams; ++s) fold[s].add_four_groups(q + s * block + i);
     }
+    for (int s = 0; s < kStreams; ++s) out[b + s] = fold[s].finish(q + s * block, i, block);
   }
-  for (; i + 8 <= n; i += 8) {
-    low = _mm256_add_pd(low, _mm256_loadu_pd(p + i));
-    high = _mm256_add_pd(high, _mm256_loadu_pd(p + i + 4));
-  }
-  double lanes[8];
-  _mm256_storeu_pd(lanes, low);
-  _mm256_storeu_pd(lanes + 4, high);
-  return combine_accumulators(lanes, p + i, n - i);
+  for (; b < count; ++b) out[b] = fold_one(p + b * block, block);
+}
+
+}  // namespace
+
+float block_sum_avx2(const float* p, std::int64_t n) { return fold_one(p, n); }
+double block_sum_avx2(const double* p, std::int64_t n) { return fold_one(p, n); }
+
+void block_sums_avx2(const float* p, std::int64_t block, std::int64_t count, float* out) {
+  fold_many(p, block, count, out);
+}
+void block_sums_avx2(const double* p, std::int64_t block, std::int64_t count, double* out) {
+  fold_many(p, block, count, out);
 }
 
 }  // namespace tg::kernels::block_sum_detail

@@ -51,7 +51,9 @@ ReductionRows<T> reduction_rows(const Tensor& x, const std::vector<std::int64_t>
 }
 
 // Folds each row with `fold(const T* p, n) -> Acc` per block and `combine(Acc, Acc)` across
-// blocks (in block order), then `finish(Acc) -> T`. Writes outer values into `out`.
+// blocks (in block order), then `finish(Acc) -> T`. Writes outer values into `out`. A fold
+// with a member `blocks(p, block, count, Acc* out)` (BlockSumFold) folds a long row's whole
+// blocks through it.
 template <class T, class Acc, class Fold, class Combine, class Finish>
 void reduce_rows(const ReductionRows<T>& rows, T* out, Acc init, Fold fold, Combine combine, Finish finish) {
   const std::int64_t inner = rows.inner;
@@ -68,12 +70,20 @@ void reduce_rows(const ReductionRows<T>& rows, T* out, Acc init, Fold fold, Comb
     });
     return;
   }
-  // One long row: blocks in parallel, combined in order.
+  // One long row: blocks in parallel, combined in order. A task takes 8 blocks (512 KB of
+  // floats), enough for block_sums to run four side by side.
   const std::int64_t blocks = (inner + kReduceBlock - 1) / kReduceBlock;
   std::vector<Acc> partial(static_cast<std::size_t>(blocks), init);
   const T* p = rows.row(0);
-  parallel_for(blocks, 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t b = begin; b < end; ++b) {
+  parallel_for(blocks, 8, [&](std::int64_t begin, std::int64_t end) {
+    std::int64_t b = begin;
+    if constexpr (requires(Acc * a) { fold.blocks(p, kReduceBlock, blocks, a); }) {
+      // The range's whole blocks side by side; a short last block is left to the loop.
+      const std::int64_t whole_end = std::clamp(inner / kReduceBlock, begin, end);
+      fold.blocks(p + begin * kReduceBlock, kReduceBlock, whole_end - begin, partial.data() + begin);
+      b = whole_end;
+    }
+    for (; b < end; ++b) {
       partial[b] = fold(p + b * kReduceBlock, std::min(kReduceBlock, inner - b * kReduceBlock));
     }
   });
