@@ -32,6 +32,21 @@ using winograd_detail::kPoints;
 constexpr std::int64_t kMinChannels = 16;  // per group, on both sides
 constexpr std::int64_t kMinPlaneSide = 12;
 
+// On an Intel Xeon with two 512-bit FMA units (docs/performance.md, "AVX-512 and AVX2 on an
+// Intel Xeon of family 6 model 167") the channel layout runs at twice a 256-bit unit's rate,
+// and Winograd's transforms, memory-bound, gain little from the width: below 64 channels it
+// lost there on every map (1 thread, Winograd's time over the channel layout's, forward /
+// input gradient / weight gradient: 32 -> 64 at 14 x 14, batch 64 (MNIST's second layer)
+// 1.08 / 1.34 / 1.34; 32 -> 32 at 14 x 14 1.25 / 1.31 / 1.53; 16 -> 32 at 28 x 28 1.42 / 1.38
+// / 1.62; 32 -> 64 at 28 x 28 1.00 / 1.26 / 1.15), and from 64 it mostly wins (64 at 28 x 28:
+// 0.91 / 0.90 / 0.93; 64 at 56 x 56: 0.71 / 0.73 / 0.85; 256 at 14 x 14: 0.80 / 0.76 / 0.64;
+// 64 at 14 x 14 is level: 1.06 / 1.03 / 1.07). So the AVX-512 path takes it from 64 channels.
+// The measurements above were made on 256-bit units (Zen 4), where Winograd gained from 16
+// channels: such a host gives up that gain on 16 to 32 channels.
+constexpr std::int64_t kWideMinChannels = 64;
+
+std::int64_t min_channels() { return simd_path() == SimdPath::avx512 ? kWideMinChannels : kMinChannels; }
+
 // On AVX2 and the portable path the GEMM has half or a quarter of AVX-512's width to repay
 // and the kernel transform is cheap next to it, so the forward and the input gradient take
 // Winograd from 7 x 7 planes and from a few blocks per channel (Zen 3, 1 thread, forward /
@@ -45,7 +60,7 @@ constexpr std::int64_t kNarrowChannelsPerBlock = 16;
 
 // The shapes both rules below start from.
 bool winograd_applies_with_channels(const ConvLoopGeometry& g) {
-  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= kMinChannels;
+  return conv2d_winograd_applies(g) && std::min(g.cin_g(), g.cout_g()) >= min_channels();
 }
 
 // The rule measured on AVX-512, which every path keeps (see above).

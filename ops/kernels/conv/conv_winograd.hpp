@@ -25,9 +25,9 @@ namespace tg::kernels {
 bool conv2d_winograd_applies(const ConvLoopGeometry& g);
 
 // True when conv2d_fast takes the Winograd path: the shape applies, with at least 16 channels
-// per group on both sides, planes of 12 x 12 or more, and enough blocks in the batch to
-// repay transforming the kernel; on AVX2 and the portable path also planes from 7 x 7 and
-// fewer blocks (conv_winograd.cpp gives the measurements).
+// per group on both sides (64 on the AVX-512 path), planes of 12 x 12 or more, and enough
+// blocks in the batch to repay transforming the kernel; on AVX2 and the portable path also
+// planes from 7 x 7 and fewer blocks (conv_winograd.cpp gives the measurements).
 template <class T>
 bool conv2d_winograd_suits(const ConvLoopGeometry& g);
 
