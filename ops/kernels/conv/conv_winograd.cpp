@@ -101,23 +101,20 @@ struct Chunks {
   Chunks(const ConvLoopGeometry& g, const Blocks& blocks) : band_rows(blocks.rows) {
     if (blocks.per_image < 2 * chunk_blocks(g)) {
       images = chunk_images(g, blocks);
-      image_groups_ = ceil_div(g.batch, images);
       return;
     }
     bands = ceil_div(blocks.rows, ceil_div(chunk_blocks(g), blocks.cols));
     band_rows = ceil_div(blocks.rows, bands);
     bands = ceil_div(blocks.rows, band_rows);
-    image_groups_ = g.batch;
   }
   // The forward's chunks, which go to threads whole: the images spread evenly over them, and
   // their count a multiple of the threads where the batch allows. At ResNet's 256 channels
   // on 7 x 7, batch 32, 24 images a chunk made chunks of 24 and 8, and two threads ran the
   // layer 1.28x faster than one. No sum depends on a chunk's images: the bits stay.
   Chunks(const ConvLoopGeometry& g, const Blocks& blocks, std::int64_t threads) : Chunks(g, blocks) {
-    if (bands > 1 || image_groups_ == 1) return;
-    image_groups_ = std::min(g.batch, round_up(image_groups_, threads));
-    images = ceil_div(g.batch, image_groups_);
     batch_ = g.batch;
+    image_groups_ = bands > 1 ? g.batch : ceil_div(g.batch, images);
+    if (bands == 1 && image_groups_ > 1) image_groups_ = std::min(g.batch, round_up(image_groups_, threads));
   }
   std::int64_t count() const { return image_groups_ * bands; }
   // Chunk ci's band (the whole image's geometry when there are no bands) and images.
@@ -129,14 +126,12 @@ struct Chunks {
     band.g.y_row = y_row_stride(g);
     return band;
   }
-  std::int64_t first_image(std::int64_t ci) const { return image_group_begin(ci / bands); }
-  std::int64_t end_image(std::int64_t ci) const { return image_group_begin(ci / bands + 1); }
+  // The forward's groups of images hold batch / groups images, give or take one.
+  std::int64_t first_image(std::int64_t ci) const { return ci / bands * batch_ / image_groups_; }
+  std::int64_t end_image(std::int64_t ci) const { return (ci / bands + 1) * batch_ / image_groups_; }
 
  private:
-  std::int64_t image_groups_ = 1, batch_ = 0;  // batch_ set: groups of sizes differing by one at most
-  std::int64_t image_group_begin(std::int64_t group) const {
-    return batch_ > 0 ? group * batch_ / image_groups_ : group * images;
-  }
+  std::int64_t image_groups_ = 1, batch_ = 0;  // set by the forward's constructor
 };
 
 template <class T>
@@ -189,7 +184,7 @@ void conv2d_winograd(const T* x, ConvWeights<T> weights, const T* b, T* y, const
   const auto run_chunk = [&](std::int64_t grp, std::int64_t ci, bool parallel) {
     const auto [band, first_row] = chunking.band(g, ci);
     const Blocks blocks(band);
-    const std::int64_t n0 = chunking.first_image(ci), n1 = std::min(g.batch, chunking.end_image(ci));
+    const std::int64_t n0 = chunking.first_image(ci), n1 = chunking.end_image(ci);
     const std::int64_t ld = (n1 - n0) * blocks.per_image;
     ScratchLease vm_lease;
     T* const v = vm_lease.array<T>(kPoints * (cg + kg) * ld);
