@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "ops/kernels/conv/conv_direct.hpp"
+#include "ops/kernels/gemm/gemm.hpp"
 #include "ops/kernels/int_math.hpp"
 #include "ops/kernels/scratch.hpp"
-#include "ops/kernels/transpose.hpp"
 #include "tensor/parallel.hpp"
 
 namespace tg::kernels {
@@ -50,6 +50,7 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
   const std::int64_t hp = conv_detail::padded_rows(g);
   const std::int64_t wp = conv_detail::padded_cols(g);
   const std::vector<std::int64_t> offsets = conv_detail::tap_offsets(g, hp, wp);
+  const StridedPack<T> transpose = strided_pack<T>();
   conv_detail::reduce_over_batch_slices(dw, dw_size, g.batch, [&](std::int64_t n0, std::int64_t n1, T* out) {
     ScratchLease slice_lease;
     T* const sums = slice_lease.array<T>(sums_size + cin_g * hp * wp + plane * dyt_width);
@@ -64,8 +65,9 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
         for (std::int64_t c0 = 0; c0 < padded_channels;) {
           const std::int64_t nv = std::min<std::int64_t>(kMaxWeightGradVectors, (padded_channels - c0) / lanes);
           const std::int64_t width = nv * lanes, channels = std::min(width, cout_g - c0);
-          if (channels < width) std::fill(dyt, dyt + plane * width, T(0));
-          transpose_blocked(dy + (n * g.out_channels + grp * cout_g + c0) * plane, plane, channels, plane, dyt, width);
+          // Pixel-major dy, the lanes past `channels` zero, by the GEMM's vectorised packer
+          // (an element-by-element transpose took 13% of MNIST's 32 -> 64 layer on AVX-512).
+          transpose(dyt, width, dy + (n * g.out_channels + grp * cout_g + c0) * plane, plane, 1, channels, plane);
           const std::int64_t tap_blocks = ceil_div(kdim, kernel.max_acc / nv);
           for (std::int64_t tb = 0; tb < tap_blocks; ++tb) {
             const std::int64_t t0 = tb * kdim / tap_blocks, t1 = (tb + 1) * kdim / tap_blocks;
@@ -86,10 +88,10 @@ void conv2d_weight_grad_direct_channels(const T* x, const T* dy, T* dw, const Co
         }
       }
     }
-    // Tap-major partial sums to dw's channel-major layout.
+    // Tap-major partial sums to dw's channel-major layout, by the same packer: channel k's
+    // row of kdim taps is gathered from sums[tap][k].
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
-      transpose_blocked(sums + grp * kdim * padded_channels, padded_channels, kdim, cout_g, out + grp * cout_g * kdim,
-                        kdim);
+      transpose(out + grp * cout_g * kdim, kdim, sums + grp * kdim * padded_channels, padded_channels, 1, kdim, cout_g);
     }
   });
 }
