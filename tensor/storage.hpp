@@ -56,8 +56,9 @@ void empty_cache();
 
 // Caps the bytes the cache keeps. A freed block that would pass the cap makes room by
 // returning the least recently freed blocks to the system (a block larger than the cap goes
-// back itself). Lowering the cap releases cached blocks, oldest first, down to it. The default is 1 GiB, or the byte
-// count in the environment variable TAPEGRAD_CACHE_LIMIT (0 disables caching).
+// back itself). Lowering the cap releases cached blocks, oldest first, down to it. The
+// default is 1 GiB, or the byte count in the environment variable TAPEGRAD_CACHE_LIMIT (0
+// disables caching).
 void set_cache_limit(std::int64_t bytes);
 std::int64_t cache_limit();
 
